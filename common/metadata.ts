@@ -1,0 +1,61 @@
+// One record type for a backup, shared by the action (which sends it), the Worker (which
+// stores and lists it) and the CLI (which restores and verifies from it).
+import type { Compression } from './validate.js';
+
+/** What the action sends to `POST /api/github/backup`. Only the seed's fields are required. */
+export interface BackupMetadataInput {
+  // The seed's body.
+  tenant: string;
+  bucket: string;
+  repo: string;
+  branch: string;
+  commit: string;
+  backup_file: string;
+  action: string;
+  // What makes a backup verifiable and auditable (design.md); optional.
+  key?: string;
+  size?: number;
+  sha256?: string;
+  compression?: Compression;
+  file_count?: number;
+  excludes?: string[];
+  created_at?: string;
+  event?: string;
+  actor?: string;
+  run_id?: string;
+  run_url?: string;
+  duration_ms?: number;
+  action_version?: string;
+}
+
+/** What the Worker stores: the input plus who sent it and when. */
+export interface BackupMetadata extends BackupMetadataInput {
+  key: string;
+  stored_at: string;
+  principal: string;
+}
+
+export const NOTIFICATION_STATUSES = ['success', 'failure', 'cancelled'] as const;
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
+
+/** What the action sends to `POST /api/github/backup/notify`. */
+export interface BackupNotificationInput {
+  tenant: string;
+  bucket: string;
+  repo: string;
+  branch: string;
+  commit: string;
+  status: NotificationStatus;
+  backup_file?: string;
+  message?: string;
+  run_url?: string;
+}
+
+export interface ListResponse {
+  success: true;
+  tenant: string | null;
+  bucket: string;
+  backups: BackupMetadata[];
+  count: number;
+  cursor?: string;
+}

@@ -1,0 +1,21 @@
+// The storage layout of design.md, in one place. Callers pass validated parts only.
+import { ARCHIVE_EXTENSIONS, type Compression } from './validate.js';
+
+/** UTC `YYYYMMDD-HHMMSS`, so keys sort by time. */
+export function stampOf(date: Date): string {
+  const iso = date.toISOString(); // 2025-01-01T12:00:00.000Z
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+}
+
+/** `{stamp}.tar.gz`, or `{stamp}-{n}.tar.gz` for the n-th run in the same second (n >= 2). */
+export function backupFileName(stamp: string, compression: Compression, n = 1): string {
+  return `${stamp}${n > 1 ? `-${n}` : ''}${ARCHIVE_EXTENSIONS[compression]}`;
+}
+
+export const tenantPrefix = (tenant: string): string => `backups/${tenant}/`;
+export const archiveKey = (tenant: string, backupFile: string): string => `backups/${tenant}/${backupFile}`;
+export const metadataKey = (tenant: string, backupFile: string): string =>
+  `backups/${tenant}/metadata/${backupFile}.json`;
+export const notificationKey = (tenant: string, name: string): string =>
+  `backups/${tenant}/notifications/${name}.json`;
+export const mirrorPrefix = (tenant: string, branch: string): string => `repos/${tenant}/${branch}/`;

@@ -1,0 +1,128 @@
+// Validation rules shared by the action, the CLI and the Worker. Every object key is built
+// only from values that passed these checks, so a rule here is a security boundary.
+
+export class ValidationError extends Error {
+  constructor(
+    readonly field: string,
+    readonly rule: string,
+  ) {
+    super(`Invalid ${field}: ${rule}`);
+    this.name = 'ValidationError';
+  }
+}
+
+export const COMPRESSIONS = ['gzip', 'zstd', 'none'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+
+export const ARCHIVE_EXTENSIONS: Record<Compression, string> = {
+  gzip: '.tar.gz',
+  zstd: '.tar.zst',
+  none: '.tar',
+};
+
+const TENANT_RE = /^[A-Za-z0-9._-]{1,100}$/;
+// R2: 3-63 characters, lowercase letters, digits and hyphens, starting and ending with a
+// letter or digit.
+const BUCKET_RE = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const COMMIT_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
+// {stamp}[-n].tar.gz|.tar.zst|.tar, optionally prefixed with the tenant (the seed's form).
+const STAMP = '\\d{8}-\\d{6}(?:-\\d{1,4})?';
+const BACKUP_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})(\\.tar\\.gz|\\.tar\\.zst|\\.tar)$`);
+
+export function checkTenant(value: unknown, field = 'tenant'): string {
+  if (typeof value !== 'string' || !TENANT_RE.test(value)) {
+    throw new ValidationError(field, 'must be 1-100 characters of A-Z, a-z, 0-9, ".", "_" or "-"');
+  }
+  if (value.startsWith('.')) throw new ValidationError(field, 'must not start with "."');
+  if (value.includes('..')) throw new ValidationError(field, 'must not contain ".."');
+  return value;
+}
+
+export function checkBucket(value: unknown, field = 'bucket'): string {
+  if (typeof value !== 'string' || !BUCKET_RE.test(value)) {
+    throw new ValidationError(
+      field,
+      'must be an R2 bucket name: 3-63 lowercase letters, digits or "-", starting and ending with a letter or digit',
+    );
+  }
+  return value;
+}
+
+export function checkCommit(value: unknown, field = 'commit'): string {
+  if (typeof value !== 'string' || !COMMIT_RE.test(value)) {
+    throw new ValidationError(field, 'must be a full commit id: 40 or 64 hexadecimal characters');
+  }
+  return value.toLowerCase();
+}
+
+/** A branch name by the rules of `git check-ref-format --branch`. */
+export function checkBranch(value: unknown, field = 'branch'): string {
+  const fail = (rule: string): never => {
+    throw new ValidationError(field, rule);
+  };
+  if (typeof value !== 'string' || value.length === 0) return fail('must be a non-empty string');
+  if (value.length > 255) fail('must be at most 255 characters');
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(value)) {
+    fail('must not contain spaces, control characters or any of ~ ^ : ? * [ \\');
+  }
+  if (value.startsWith('-')) fail('must not start with "-"');
+  if (value === '@') fail('must not be "@"');
+  if (value.includes('..')) fail('must not contain ".."');
+  if (value.includes('@{')) fail('must not contain "@{"');
+  if (value.startsWith('/') || value.endsWith('/') || value.includes('//')) {
+    fail('must not start or end with "/" or contain "//"');
+  }
+  if (value.endsWith('.')) fail('must not end with "."');
+  for (const part of value.split('/')) {
+    if (part.startsWith('.')) fail('must not have a path component starting with "."');
+    if (part.endsWith('.lock')) fail('must not have a path component ending with ".lock"');
+  }
+  return value;
+}
+
+/** `owner/name` as GitHub spells repositories. */
+export function checkRepo(value: unknown, field = 'repo'): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/.test(value)) {
+    throw new ValidationError(field, 'must be "owner/name"');
+  }
+  return value;
+}
+
+export interface BackupFileName {
+  stamp: string;
+  extension: string;
+  compression: Compression;
+}
+
+/**
+ * An archive name in the design's naming: `{stamp}.tar.gz` (or `.tar.zst`, `.tar`), with an
+ * optional `-n` after the stamp for runs in the same second, and optionally the tenant in
+ * front as in the seed's example (`my-repo-20250101-120000.tar.gz`).
+ */
+export function checkBackupFile(value: unknown, tenant: string, field = 'backup_file'): BackupFileName {
+  const rule = `must be "{stamp}.tar.gz", "{stamp}.tar.zst" or "{stamp}.tar" with stamp YYYYMMDD-HHMMSS, optionally prefixed "${tenant}-"`;
+  if (typeof value !== 'string') throw new ValidationError(field, rule);
+  const match = BACKUP_FILE_RE.exec(value);
+  if (!match) throw new ValidationError(field, rule);
+  const [, prefix, stamp, extension] = match;
+  if (prefix !== undefined && prefix !== tenant) throw new ValidationError(field, rule);
+  const compression = (Object.keys(ARCHIVE_EXTENSIONS) as Compression[]).find(
+    (c) => ARCHIVE_EXTENSIONS[c] === extension,
+  )!;
+  return { stamp: stamp!, extension: extension!, compression };
+}
+
+export function checkCompression(value: unknown, field = 'compression'): Compression {
+  if (typeof value !== 'string' || !(COMPRESSIONS as readonly string[]).includes(value)) {
+    throw new ValidationError(field, `must be one of ${COMPRESSIONS.join(', ')}`);
+  }
+  return value as Compression;
+}
+
+export function checkSha256(value: unknown, field = 'sha256'): string {
+  if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value)) {
+    throw new ValidationError(field, 'must be 64 lowercase hexadecimal characters');
+  }
+  return value;
+}

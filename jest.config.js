@@ -1,0 +1,11 @@
+// ESM TypeScript through ts-jest; run with node --experimental-vm-modules (see package.json).
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  testTimeout: 120000,
+  // Each suite starts its own local stack (wrangler dev); two cores run two at a time.
+  maxWorkers: 2,
+};

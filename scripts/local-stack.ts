@@ -1,0 +1,108 @@
+// Starts the Worker as it runs in production, in workerd through `wrangler dev`, with local R2
+// buckets and their S3 endpoint on the same port. Used by the tests, the demo and the
+// benchmarks. Imports only Node built-ins, so Node runs it directly as well as through jest.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The keys of `local_dev.experimental_s3_credentials` in worker/wrangler.toml (local only). */
+export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'local-dev-key', secretAccessKey: 'local-dev-secret' };
+
+export interface LocalStackOptions {
+  /** Worker variables and secrets, passed as `--var NAME:VALUE`. */
+  vars?: Record<string, string>;
+  /** wrangler environment; the tests use `test`, which binds extra buckets. */
+  env?: string;
+  /** Port to listen on; a free one when omitted. */
+  port?: number;
+  /** Where the local R2 data lives; a fresh temporary directory when omitted. */
+  persistTo?: string;
+}
+
+export interface LocalStack {
+  url: string;
+  /** The S3 endpoint for @aws-sdk/client-s3 or awscli (path style, region "auto"). */
+  s3Endpoint: string;
+  persistTo: string;
+  /** Everything wrangler printed so far, for diagnosing a failing test. */
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const port = options.port ?? (await freePort());
+  const inspectorPort = await freePort();
+  const ownPersist = options.persistTo === undefined;
+  const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), 'r2-backup-stack-'));
+  const args = [
+    join(ROOT, 'node_modules/wrangler/bin/wrangler.js'),
+    'dev',
+    '--config',
+    join(ROOT, 'worker/wrangler.toml'),
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(inspectorPort),
+    '--persist-to',
+    persistTo,
+    '--show-interactive-dev-session=false',
+  ];
+  if (options.env) args.push('--env', options.env);
+  for (const [name, value] of Object.entries(options.vars ?? {})) args.push('--var', `${name}:${value}`);
+
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' },
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (ownPersist) rmSync(persistTo, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
+    try {
+      const response = await fetch(`${url}/api/health`);
+      if (response.ok) {
+        return { url, s3Endpoint: `${url}/cdn-cgi/local/r2/s3`, persistTo, output: () => output, stop };
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await stop();
+  throw new Error(`wrangler dev did not answer /api/health within 60 s:\n${output}`);
+}
