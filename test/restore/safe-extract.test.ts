@@ -1,0 +1,112 @@
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  createReadStream,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { safeExtract, unsafeReason, UnsafeArchiveError } from '../../action/safe-extract.js';
+import type { Compression } from '../../common/validate.js';
+import { snapshotTree } from '../helpers/tree.js';
+
+let work: string;
+let source: string;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'safe-extract-'));
+  source = join(work, 'source');
+  mkdirSync(join(source, 'src/deep/er'), { recursive: true });
+  mkdirSync(join(source, 'empty dir'));
+  writeFileSync(join(source, 'src/deep/er/main.ts'), 'export const x = 1;\n');
+  writeFileSync(join(source, 'run.sh'), '#!/bin/sh\necho hi\n');
+  chmodSync(join(source, 'run.sh'), 0o755);
+  writeFileSync(join(source, 'private.key'), 'not really');
+  chmodSync(join(source, 'private.key'), 0o600);
+  writeFileSync(join(source, 'empty'), '');
+  writeFileSync(join(source, 'naïve résumé 日本.txt'), 'unicode\n');
+  writeFileSync(join(source, 'big.bin'), Buffer.alloc(3 * 1024 * 1024, 7));
+  const long = join(source, 'a'.repeat(60), 'b'.repeat(60));
+  mkdirSync(long, { recursive: true });
+  writeFileSync(join(long, 'c'.repeat(60) + '.txt'), 'long path\n');
+  symlinkSync('src/deep/er/main.ts', join(source, 'link-to-main'));
+  symlinkSync('../run.sh', join(source, 'src/up-link'));
+  symlinkSync('missing-target', join(source, 'dangling'));
+  linkSync(join(source, 'run.sh'), join(source, 'run-hardlink.sh'));
+});
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const gnuTarFlags: Record<Compression, string[]> = { gzip: ['-czf'], zstd: ['--zstd', '-cf'], none: ['-cf'] };
+
+test.each<Compression>(['gzip', 'zstd', 'none'])(
+  'a GNU tar archive (%s) extracts to an identical tree',
+  async (compression) => {
+    const archive = join(work, `tree-${compression}.tar`);
+    execFileSync('tar', [...gnuTarFlags[compression], archive, '-C', source, '.']);
+    const target = join(work, `out-${compression}`);
+    mkdirSync(target);
+    const { entries } = await safeExtract(createReadStream(archive), compression, target);
+    expect(entries).toBeGreaterThan(10);
+    expect(snapshotTree(target)).toEqual(snapshotTree(source));
+  },
+);
+
+// Hostile archives, written with Python's tarfile, which stores names as given.
+function hostileArchive(name: string, script: string): string {
+  const path = join(work, `${name}.tar`);
+  const program = `import tarfile, io
+t = tarfile.open(${JSON.stringify(path)}, 'w')
+def add(name, data=b'x', kind=tarfile.REGTYPE, link=''):
+    info = tarfile.TarInfo(name); info.type = kind; info.linkname = link; info.size = len(data) if kind == tarfile.REGTYPE else 0
+    t.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+add('ok.txt')
+${script}
+t.close()`;
+  execFileSync('python3', ['-c', program]);
+  return path;
+}
+
+test.each([
+  ['dotdot', "add('../escaped.txt')", 'path contains ".."'],
+  ['nested-dotdot', "add('a/../../escaped.txt')", 'path contains ".."'],
+  ['absolute', "add('/tmp/r2-backup-absolute-escape.txt')", 'absolute path'],
+  ['symlink-out', "add('evil', kind=tarfile.SYMTYPE, link='../../outside')", 'outside the target'],
+  ['symlink-absolute', "add('evil', kind=tarfile.SYMTYPE, link='/etc')", 'absolute path'],
+  ['hardlink-out', "add('evil', kind=tarfile.LNKTYPE, link='../outside')", 'outside the target'],
+])('a hostile archive (%s) is refused and writes nothing outside', async (name, script, reason) => {
+  const archive = hostileArchive(name, script);
+  const box = join(work, `box-${name}`);
+  const target = join(box, 'target');
+  mkdirSync(target, { recursive: true });
+  const error = await safeExtract(createReadStream(archive), 'none', target).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(UnsafeArchiveError);
+  expect((error as Error).message).toContain(reason);
+  expect(readdirSync(box)).toEqual(['target']);
+  expect(existsSync('/tmp/r2-backup-absolute-escape.txt')).toBe(false);
+});
+
+test('links that stay inside the target are accepted', () => {
+  expect(unsafeReason({ path: 'a/b', type: 'SymbolicLink', linkpath: '../c' })).toBeUndefined();
+  expect(unsafeReason({ path: 'a/b', type: 'SymbolicLink', linkpath: '../../c' })).toMatch(/outside/);
+  expect(unsafeReason({ path: 'x', type: 'Link', linkpath: 'a/b' })).toBeUndefined();
+});
+
+test('a truncated archive is an error, not a partial success', async () => {
+  const archive = join(work, 'truncated.tar.gz');
+  execFileSync('tar', ['-czf', archive, '-C', source, '.']);
+  const cut = join(work, 'cut.tar.gz');
+  const bytes = readFileSync(archive);
+  writeFileSync(cut, bytes.subarray(0, bytes.length >> 1));
+  const target = join(work, 'out-truncated');
+  mkdirSync(target);
+  await expect(safeExtract(createReadStream(cut), 'gzip', target)).rejects.toThrow();
+});
