@@ -120,7 +120,7 @@ function parseParts(body: Record<string, unknown>): R2UploadedPart[] {
   return parts.map((part: unknown) => {
     const { partNumber, etag } = (part ?? {}) as Record<string, unknown>;
     const n = checkPartNumber(partNumber, 'parts');
-    if (n <= previous || typeof etag !== 'string' || etag.length === 0 || etag.length > 128) {
+    if (n <= previous || typeof etag !== 'string' || etag.length === 0 || etag.length > 1024) {
       throw new ValidationError('parts', rule);
     }
     previous = n;
