@@ -59,3 +59,9 @@ export interface ListResponse {
   count: number;
   cursor?: string;
 }
+
+/** What the Worker stores for a notification: the input plus who sent it and when. */
+export interface BackupNotification extends BackupNotificationInput {
+  stored_at: string;
+  principal: string;
+}

@@ -1,7 +1,40 @@
-import { AutoRouter } from 'itty-router';
+// The backup Worker's routes. Each handler lives in a module with one job; authentication
+// runs once for everything under /api/ except health.
+import { AutoRouter, type IRequest } from 'itty-router';
+import { withPrincipal, type AuthedRequest } from './auth.js';
+import type { Env } from './env.js';
+import { handleError, methodNotAllowed, notFound } from './http.js';
+import { getBackup, getLatestBackup, listBackups } from './listing.js';
+import { createBackupRecord, createNotification } from './records.js';
+import { download, upload } from './uploads.js';
 
-const router = AutoRouter();
+type Handler = (request: AuthedRequest, env: Env) => Promise<Response>;
+const authed = (handler: Handler) => (request: IRequest, env: Env) => handler(request as AuthedRequest, env);
 
-router.get('/api/health', () => ({ success: true, status: 'ok' }));
+const router = AutoRouter<IRequest, [Env, ExecutionContext]>({ catch: handleError, missing: notFound });
+
+router
+  .get('/api/health', () => ({ success: true, status: 'ok' }))
+  .all('/api/health', methodNotAllowed('GET'))
+
+  .all('/api/*', withPrincipal)
+
+  .post('/api/github/backup', authed(createBackupRecord))
+  .post('/api/github/backup/notify', authed(createNotification))
+  .get('/api/github/backup/list', authed(listBackups))
+  .get('/api/github/backup/:tenant/latest', authed(getLatestBackup))
+  .get('/api/github/backup/:tenant/:backup_file', authed(getBackup))
+
+  .put('/api/r2/buckets/:bucket/upload', authed(upload))
+  .post('/api/r2/buckets/:bucket/upload', authed(upload))
+  .delete('/api/r2/buckets/:bucket/upload', authed(upload))
+  .get('/api/r2/buckets/:bucket/download', authed(download))
+
+  .all('/api/github/backup', methodNotAllowed('POST'))
+  .all('/api/github/backup/notify', methodNotAllowed('POST'))
+  .all('/api/github/backup/list', methodNotAllowed('GET'))
+  .all('/api/github/backup/:tenant/:backup_file', methodNotAllowed('GET'))
+  .all('/api/r2/buckets/:bucket/upload', methodNotAllowed('PUT', 'POST', 'DELETE'))
+  .all('/api/r2/buckets/:bucket/download', methodNotAllowed('GET'));
 
 export default router;

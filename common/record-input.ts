@@ -1,0 +1,230 @@
+// Parses the JSON bodies of `POST /api/github/backup` and `POST /api/github/backup/notify`
+// into the shared record types. Every field is checked (400 naming the field and the rule);
+// unknown fields are refused so a typo never silently drops data.
+import type { BackupMetadataInput, BackupNotificationInput, NotificationStatus } from './metadata.js';
+import { NOTIFICATION_STATUSES } from './metadata.js';
+import { archiveKey } from './naming.js';
+import {
+  ValidationError,
+  checkBackupFile,
+  checkBranch,
+  checkBucket,
+  checkCommit,
+  checkCompression,
+  checkRepo,
+  checkSha256,
+  checkTenant,
+} from './validate.js';
+
+type Body = Record<string, unknown>;
+
+function checkPattern(value: unknown, field: string, pattern: RegExp, rule: string): string {
+  if (typeof value !== 'string' || !pattern.test(value)) throw new ValidationError(field, rule);
+  return value;
+}
+
+function checkCount(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ValidationError(field, 'must be a non-negative integer');
+  }
+  return value;
+}
+
+function checkUrl(value: unknown, field: string): string {
+  const rule = 'must be an http(s) URL of at most 512 characters';
+  if (typeof value !== 'string' || value.length > 512) throw new ValidationError(field, rule);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ValidationError(field, rule);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError(field, rule);
+  return value;
+}
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+function checkTimestamp(value: unknown, field: string): string {
+  const rule = 'must be an ISO 8601 date-time such as 2025-01-01T12:00:00Z';
+  if (typeof value !== 'string' || !ISO_8601.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new ValidationError(field, rule);
+  }
+  return value;
+}
+
+function checkExcludes(value: unknown, field: string): string[] {
+  const rule = 'must be a list of at most 100 patterns, each 1-256 characters without control characters';
+  if (!Array.isArray(value) || value.length > 100) throw new ValidationError(field, rule);
+  for (const pattern of value) {
+    // eslint-disable-next-line no-control-regex
+    if (typeof pattern !== 'string' || !/^[^\x00-\x1f\x7f]{1,256}$/.test(pattern)) {
+      throw new ValidationError(field, rule);
+    }
+  }
+  return value as string[];
+}
+
+export const checkAction = (value: unknown, field = 'action'): string =>
+  checkPattern(
+    value,
+    field,
+    /^[a-z][a-z0-9_-]{0,31}$/,
+    'must be 1-32 of a-z, 0-9, "_" or "-", starting with a letter',
+  );
+
+function checkStatus(value: unknown, field = 'status'): NotificationStatus {
+  if (typeof value !== 'string' || !(NOTIFICATION_STATUSES as readonly string[]).includes(value)) {
+    throw new ValidationError(field, `must be one of ${NOTIFICATION_STATUSES.join(', ')}`);
+  }
+  return value as NotificationStatus;
+}
+
+function refuseUnknown(body: Body, known: readonly string[]): void {
+  for (const field of Object.keys(body)) {
+    if (!known.includes(field)) throw new ValidationError(field, 'is not a known field');
+  }
+}
+
+/** Required field: present and not null. */
+function required(body: Body, field: string): unknown {
+  if (body[field] === undefined || body[field] === null) throw new ValidationError(field, 'is required');
+  return body[field];
+}
+
+/** Optional field: null counts as absent. */
+const present = (body: Body, field: string): boolean => body[field] !== undefined && body[field] !== null;
+
+export const METADATA_FIELDS = [
+  'tenant',
+  'bucket',
+  'repo',
+  'branch',
+  'commit',
+  'backup_file',
+  'action',
+  'key',
+  'size',
+  'sha256',
+  'compression',
+  'file_count',
+  'excludes',
+  'created_at',
+  'event',
+  'actor',
+  'run_id',
+  'run_url',
+  'duration_ms',
+  'action_version',
+] as const;
+
+/**
+ * The metadata body. `bucket` may be omitted (the caller fills in its default), so the
+ * result's bucket is `undefined` then.
+ */
+export function parseBackupMetadataInput(
+  body: Body,
+): Omit<BackupMetadataInput, 'bucket'> & { bucket: string | undefined } {
+  refuseUnknown(body, METADATA_FIELDS);
+  const tenant = checkTenant(required(body, 'tenant'));
+  const backupFile = required(body, 'backup_file');
+  const file = checkBackupFile(backupFile, tenant);
+  const input: Omit<BackupMetadataInput, 'bucket'> & { bucket: string | undefined } = {
+    tenant,
+    bucket: present(body, 'bucket') ? checkBucket(body.bucket) : undefined,
+    repo: checkRepo(required(body, 'repo')),
+    branch: checkBranch(required(body, 'branch')),
+    commit: checkCommit(required(body, 'commit')),
+    backup_file: backupFile as string,
+    action: checkAction(required(body, 'action')),
+  };
+  if (present(body, 'key')) {
+    const expected = archiveKey(tenant, input.backup_file);
+    if (body.key !== expected) throw new ValidationError('key', `must be "${expected}" (the archive's key)`);
+    input.key = expected;
+  }
+  if (present(body, 'size')) input.size = checkCount(body.size, 'size');
+  if (present(body, 'sha256')) input.sha256 = checkSha256(body.sha256);
+  if (present(body, 'compression')) {
+    input.compression = checkCompression(body.compression);
+    if (input.compression !== file.compression) {
+      throw new ValidationError('compression', `must match backup_file's extension (${file.compression})`);
+    }
+  }
+  if (present(body, 'file_count')) input.file_count = checkCount(body.file_count, 'file_count');
+  if (present(body, 'excludes')) input.excludes = checkExcludes(body.excludes, 'excludes');
+  if (present(body, 'created_at')) input.created_at = checkTimestamp(body.created_at, 'created_at');
+  if (present(body, 'event')) {
+    input.event = checkPattern(body.event, 'event', /^[a-z_]{1,64}$/, 'must be 1-64 of a-z or "_"');
+  }
+  if (present(body, 'actor')) {
+    input.actor = checkPattern(
+      body.actor,
+      'actor',
+      /^[A-Za-z0-9_.[\]-]{1,100}$/,
+      'must be 1-100 of A-Z, a-z, 0-9, "_", ".", "-", "[" or "]"',
+    );
+  }
+  if (present(body, 'run_id')) {
+    input.run_id = checkPattern(
+      body.run_id,
+      'run_id',
+      /^[A-Za-z0-9_.-]{1,64}$/,
+      'must be 1-64 of A-Z, a-z, 0-9, "_", "." or "-"',
+    );
+  }
+  if (present(body, 'run_url')) input.run_url = checkUrl(body.run_url, 'run_url');
+  if (present(body, 'duration_ms')) input.duration_ms = checkCount(body.duration_ms, 'duration_ms');
+  if (present(body, 'action_version')) {
+    input.action_version = checkPattern(
+      body.action_version,
+      'action_version',
+      /^[A-Za-z0-9_.+-]{1,64}$/,
+      'must be 1-64 of A-Z, a-z, 0-9, "_", ".", "+" or "-"',
+    );
+  }
+  return input;
+}
+
+const NOTIFICATION_FIELDS = [
+  'tenant',
+  'bucket',
+  'repo',
+  'branch',
+  'commit',
+  'status',
+  'backup_file',
+  'message',
+  'run_url',
+] as const;
+
+/** The notification body; `bucket` may be omitted as for metadata. */
+export function parseNotificationInput(
+  body: Body,
+): Omit<BackupNotificationInput, 'bucket'> & { bucket: string | undefined } {
+  refuseUnknown(body, NOTIFICATION_FIELDS);
+  const tenant = checkTenant(required(body, 'tenant'));
+  const input: Omit<BackupNotificationInput, 'bucket'> & { bucket: string | undefined } = {
+    tenant,
+    bucket: present(body, 'bucket') ? checkBucket(body.bucket) : undefined,
+    repo: checkRepo(required(body, 'repo')),
+    branch: checkBranch(required(body, 'branch')),
+    commit: checkCommit(required(body, 'commit')),
+    status: checkStatus(required(body, 'status')),
+  };
+  if (present(body, 'backup_file')) {
+    checkBackupFile(body.backup_file, tenant);
+    input.backup_file = body.backup_file as string;
+  }
+  if (present(body, 'message')) {
+    input.message = checkPattern(
+      body.message,
+      'message',
+      // eslint-disable-next-line no-control-regex
+      /^[^\x00-\x09\x0b-\x1f\x7f]{1,2000}$/,
+      'must be 1-2000 characters without control characters other than newline',
+    );
+  }
+  if (present(body, 'run_url')) input.run_url = checkUrl(body.run_url, 'run_url');
+  return input;
+}

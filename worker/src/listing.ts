@@ -1,0 +1,183 @@
+// Reading records: the list (newest first, paged by a signed cursor), the latest backup of a
+// tenant, and one backup by name. One R2 listing per 1,000 records carries every answer:
+// each metadata object holds its record in customMetadata (record-summary.ts).
+//
+// R2 lists keys in lexicographic order only, and the archive names do not sort by time
+// (a tenant prefix is optional, "-2" sorts before ".tar", "-10" before "-2"), so a page is
+// cut from the scope's records sorted by (stamp, run in that second). The cursor is the
+// position of the last record returned, so records added meanwhile never shift a page.
+import type { BackupMetadata } from '../../common/metadata.js';
+import { metadataKey, tenantPrefix } from '../../common/naming.js';
+import { ValidationError, checkBackupFile, checkTenant } from '../../common/validate.js';
+import { authorize } from './access.js';
+import type { AuthedRequest } from './auth.js';
+import { bucketBinding, bucketName } from './buckets.js';
+import { decodeCursor, encodeCursor, type CursorScope } from './cursor.js';
+import type { Env } from './env.js';
+import { HttpError, jsonResponse, pathParam, queryParam } from './http.js';
+import { recordFromSummary } from './record-summary.js';
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+// Parallel listings when every tenant is listed (Workers allow six open subrequests).
+const TENANT_CONCURRENCY = 6;
+
+interface Listed {
+  /** Sorts like time: stamp, then the run within that second, then a tie-break. */
+  position: string;
+  tenant: string;
+  backupFile: string;
+  record: BackupMetadata | null;
+}
+
+function positionOf(tenant: string, backupFile: string): string | null {
+  let stamp: string;
+  try {
+    stamp = checkBackupFile(backupFile, tenant).stamp;
+  } catch {
+    return null; // not a record this Worker wrote
+  }
+  const run = stamp.length > 15 ? Number(stamp.slice(16)) : 1;
+  return `${stamp.slice(0, 15)}.${String(run).padStart(5, '0')}.${tenant}/${backupFile}`;
+}
+
+async function listTenantRecords(binding: R2Bucket, bucket: string, tenant: string): Promise<Listed[]> {
+  const prefix = `${tenantPrefix(tenant)}metadata/`;
+  const found: Listed[] = [];
+  let cursor: string | undefined;
+  do {
+    // With `include`, R2 may return fewer than `limit` objects while more remain.
+    const page = await binding.list({ prefix, cursor, limit: 1000, include: ['customMetadata'] });
+    for (const object of page.objects) {
+      const name = object.key.slice(prefix.length);
+      if (!name.endsWith('.json')) continue;
+      const backupFile = name.slice(0, -'.json'.length);
+      const position = positionOf(tenant, backupFile);
+      if (position === null) continue;
+      const record = recordFromSummary(object.customMetadata, { tenant, bucket, backupFile });
+      found.push({ position, tenant, backupFile, record });
+    }
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return found;
+}
+
+async function listTenants(binding: R2Bucket): Promise<string[]> {
+  const tenants: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await binding.list({ prefix: 'backups/', delimiter: '/', cursor, limit: 1000 });
+    for (const prefix of page.delimitedPrefixes) {
+      const tenant = prefix.slice('backups/'.length, -1);
+      try {
+        tenants.push(checkTenant(tenant));
+      } catch {
+        // a folder this Worker never writes
+      }
+    }
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return tenants;
+}
+
+async function listScope(binding: R2Bucket, scope: CursorScope): Promise<Listed[]> {
+  if (scope.tenant !== null) return listTenantRecords(binding, scope.bucket, scope.tenant);
+  const tenants = await listTenants(binding);
+  const results: Listed[][] = [];
+  for (let i = 0; i < tenants.length; i += TENANT_CONCURRENCY) {
+    const batch = tenants.slice(i, i + TENANT_CONCURRENCY);
+    results.push(...(await Promise.all(batch.map((t) => listTenantRecords(binding, scope.bucket, t)))));
+  }
+  return results.flat();
+}
+
+const newestFirst = (a: Listed, b: Listed): number =>
+  a.position < b.position ? 1 : a.position > b.position ? -1 : 0;
+
+/** A record whose summary did not fit in customMetadata: read the object itself. */
+async function readRecord(
+  binding: R2Bucket,
+  tenant: string,
+  backupFile: string,
+): Promise<BackupMetadata | null> {
+  const object = await binding.get(metadataKey(tenant, backupFile));
+  if (!object) return null;
+  try {
+    return (await object.json()) as BackupMetadata;
+  } catch {
+    console.warn(`unreadable metadata record ${metadataKey(tenant, backupFile)}`);
+    return null;
+  }
+}
+
+async function recordsOf(binding: R2Bucket, listed: Listed[]): Promise<BackupMetadata[]> {
+  const records = await Promise.all(
+    listed.map((l) => l.record ?? readRecord(binding, l.tenant, l.backupFile)),
+  );
+  return records.filter((r): r is BackupMetadata => r !== null);
+}
+
+function parseLimit(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_LIMIT;
+  const limit = Number(value);
+  if (!/^\d+$/.test(value) || limit < 1 || limit > MAX_LIMIT) {
+    throw new ValidationError('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
+  }
+  return limit;
+}
+
+export async function listBackups(request: AuthedRequest, env: Env): Promise<Response> {
+  const tenantParam = queryParam(request.query, 'tenant');
+  const scope: CursorScope = {
+    tenant: tenantParam === undefined ? null : checkTenant(tenantParam),
+    bucket: bucketName(env, queryParam(request.query, 'bucket')),
+  };
+  const limit = parseLimit(queryParam(request.query, 'limit'));
+  const cursorParam = queryParam(request.query, 'cursor');
+  authorize(request.principal, scope.tenant, scope.bucket);
+  const binding = bucketBinding(env, scope.bucket);
+  const secret = env.CLOUDCONNECT ?? '';
+  const after = cursorParam === undefined ? null : await decodeCursor(secret, scope, cursorParam);
+
+  const remaining = (await listScope(binding, scope))
+    .filter((l) => after === null || l.position < after)
+    .sort(newestFirst);
+  const page = remaining.slice(0, limit);
+  const backups = await recordsOf(binding, page);
+  const more = remaining.length > limit;
+  return jsonResponse({
+    success: true,
+    tenant: scope.tenant,
+    bucket: scope.bucket,
+    backups,
+    count: backups.length,
+    ...(more ? { cursor: await encodeCursor(secret, scope, page[page.length - 1]!.position) } : {}),
+  });
+}
+
+function recordScope(
+  request: AuthedRequest,
+  env: Env,
+): { tenant: string; bucket: string; binding: R2Bucket } {
+  const tenant = checkTenant(pathParam(request.params, 'tenant'));
+  const bucket = bucketName(env, queryParam(request.query, 'bucket'));
+  authorize(request.principal, tenant, bucket);
+  return { tenant, bucket, binding: bucketBinding(env, bucket) };
+}
+
+export async function getLatestBackup(request: AuthedRequest, env: Env): Promise<Response> {
+  const { tenant, bucket, binding } = recordScope(request, env);
+  const newest = (await listTenantRecords(binding, bucket, tenant)).sort(newestFirst)[0];
+  const metadata = newest && (newest.record ?? (await readRecord(binding, tenant, newest.backupFile)));
+  if (!metadata) throw new HttpError(404, `No backups for tenant ${tenant} in ${bucket}`);
+  return jsonResponse({ success: true, metadata });
+}
+
+export async function getBackup(request: AuthedRequest, env: Env): Promise<Response> {
+  const { tenant, bucket, binding } = recordScope(request, env);
+  const backupFile = pathParam(request.params, 'backup_file');
+  checkBackupFile(backupFile, tenant);
+  const metadata = await readRecord(binding, tenant, backupFile);
+  if (!metadata) throw new HttpError(404, `Backup not found: ${tenant}/${backupFile} in ${bucket}`);
+  return jsonResponse({ success: true, metadata });
+}

@@ -1,0 +1,92 @@
+// Writing the two kinds of record: backup metadata and status notifications. Neither is
+// ever overwritten: R2's conditional put (If-None-Match: *) makes "create only" atomic.
+import type { BackupNotification } from '../../common/metadata.js';
+import { archiveKey, metadataKey, notificationKey, stampOf } from '../../common/naming.js';
+import { parseBackupMetadataInput, parseNotificationInput } from '../../common/record-input.js';
+import { checkBackupFile } from '../../common/validate.js';
+import { authorize } from './access.js';
+import type { AuthedRequest } from './auth.js';
+import { bucketBinding, bucketName } from './buckets.js';
+import type { Env } from './env.js';
+import { HttpError, jsonResponse } from './http.js';
+import { readJsonObject } from './json-body.js';
+import { inRecordOrder, summaryOf } from './record-summary.js';
+import { forwardNotification } from './webhook.js';
+
+const createOnly = (): Headers => new Headers({ 'if-none-match': '*' });
+const jsonMetadata = { contentType: 'application/json' };
+
+export async function createBackupRecord(request: AuthedRequest, env: Env): Promise<Response> {
+  const input = parseBackupMetadataInput(await readJsonObject(request));
+  const bucket = bucketName(env, input.bucket);
+  authorize(request.principal, input.tenant, bucket);
+  const binding = bucketBinding(env, bucket);
+
+  const key = archiveKey(input.tenant, input.backup_file);
+  const record = inRecordOrder({
+    ...input,
+    bucket,
+    key,
+    stored_at: new Date().toISOString(),
+    principal: request.principal.name,
+  });
+  const recordKey = metadataKey(input.tenant, input.backup_file);
+  const stored = await binding.put(recordKey, JSON.stringify(record, null, 2), {
+    onlyIf: createOnly(),
+    httpMetadata: jsonMetadata,
+    customMetadata: summaryOf(record),
+  });
+  if (!stored) {
+    throw new HttpError(
+      409,
+      `Backup metadata for ${input.tenant}/${input.backup_file} already exists in ${bucket}; records are never overwritten`,
+      { key: recordKey },
+    );
+  }
+  return jsonResponse(
+    {
+      success: true,
+      message: 'Backup metadata stored',
+      metadata: record,
+      upload_url: `/api/r2/buckets/${bucket}/upload?key=${encodeURIComponent(key)}`,
+    },
+    201,
+  );
+}
+
+function randomSuffix(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(4));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export async function createNotification(request: AuthedRequest, env: Env): Promise<Response> {
+  const input = parseNotificationInput(await readJsonObject(request));
+  const bucket = bucketName(env, input.bucket);
+  authorize(request.principal, input.tenant, bucket);
+  const binding = bucketBinding(env, bucket);
+
+  const notification: BackupNotification = {
+    ...input,
+    bucket,
+    stored_at: new Date().toISOString(),
+    principal: request.principal.name,
+  };
+  // Named by the backup's stamp (or now), plus a random suffix: two notifications for the
+  // same backup (a retry, a failure then a success) both survive.
+  const stamp = input.backup_file
+    ? checkBackupFile(input.backup_file, input.tenant).stamp
+    : stampOf(new Date());
+  let key: string | null = null;
+  for (let attempt = 0; attempt < 5 && key === null; attempt++) {
+    const candidate = notificationKey(input.tenant, `${stamp}-${randomSuffix()}`);
+    const stored = await binding.put(candidate, JSON.stringify(notification, null, 2), {
+      onlyIf: createOnly(),
+      httpMetadata: jsonMetadata,
+    });
+    if (stored) key = candidate;
+  }
+  if (key === null) throw new HttpError(409, 'Could not find a free notification key; try again');
+
+  const webhook = await forwardNotification(env, notification);
+  return jsonResponse({ success: true, message: 'Notification stored', notification, key, webhook }, 201);
+}

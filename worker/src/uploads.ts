@@ -1,0 +1,183 @@
+// Archives in and out through the Worker, for callers without S3 keys. Bodies stream straight
+// into R2 (never buffered). Single PUT up to the 100 MB request limit of Workers; larger
+// archives use R2 multipart through the same route with an `action` query parameter, as in
+// Cloudflare's own R2 multipart Worker example.
+import { ValidationError } from '../../common/validate.js';
+import { authorize } from './access.js';
+import type { AuthedRequest } from './auth.js';
+import { bucketBinding, bucketName } from './buckets.js';
+import type { Env } from './env.js';
+import { HttpError, jsonResponse, pathParam, queryParam } from './http.js';
+import { readJsonObject } from './json-body.js';
+import { downloadKey, uploadKey, type ObjectKey } from './object-keys.js';
+
+/** Workers' request body limit on the Free and Pro plans. */
+export const SINGLE_UPLOAD_LIMIT = 100_000_000;
+export const MAX_PARTS = 10_000;
+// A complete call lists up to 10,000 parts (about 60 bytes each).
+const COMPLETE_BODY_LIMIT = 1024 * 1024;
+
+interface Target extends ObjectKey {
+  bucket: string;
+  binding: R2Bucket;
+}
+
+function target(request: AuthedRequest, env: Env, keyOf: (value: string | undefined) => ObjectKey): Target {
+  const bucket = bucketName(env, pathParam(request.params, 'bucket'));
+  const object = keyOf(queryParam(request.query, 'key'));
+  authorize(request.principal, object.tenant, bucket);
+  return { ...object, bucket, binding: bucketBinding(env, bucket) };
+}
+
+function bodyLength(request: Request, limit: number): number {
+  const header = request.headers.get('content-length');
+  if (header === null || !/^\d+$/.test(header)) {
+    throw new HttpError(411, 'Content-Length is required: the body streams into R2, which needs its length');
+  }
+  const length = Number(header);
+  if (length > limit) {
+    throw new HttpError(
+      413,
+      `Body too large for one request (at most ${limit} bytes): use the multipart actions`,
+    );
+  }
+  if (!request.body || length === 0) throw new ValidationError('body', 'must not be empty');
+  return length;
+}
+
+const exists = (t: Target): HttpError =>
+  new HttpError(409, `Object ${t.key} already exists in ${t.bucket}; archives are never overwritten`, {
+    key: t.key,
+  });
+
+const contentType = (request: Request): string =>
+  request.headers.get('content-type') ?? 'application/octet-stream';
+
+/** R2 errors a caller can cause, by R2 error code (the binding puts it in the message). */
+function callerError(error: unknown): never {
+  const message = error instanceof Error ? error.message : '';
+  if (/\(10024\)/.test(message))
+    throw new HttpError(404, 'Multipart upload not found (completed, aborted or unknown)');
+  if (/\(10025\)|\(10011\)|\(10048\)/.test(message)) {
+    throw new HttpError(400, `Multipart upload refused by R2: ${message.replace(/^\w+: /, '')}`, {
+      field: 'parts',
+    });
+  }
+  throw error;
+}
+
+async function putSingle(request: AuthedRequest, t: Target): Promise<Response> {
+  bodyLength(request, SINGLE_UPLOAD_LIMIT);
+  const stored = await t.binding.put(t.key, request.body, {
+    onlyIf: new Headers({ 'if-none-match': '*' }),
+    httpMetadata: { contentType: contentType(request) },
+  });
+  if (!stored) throw exists(t);
+  return jsonResponse({ success: true, key: t.key, size: stored.size, etag: stored.etag }, 201);
+}
+
+async function createUpload(request: AuthedRequest, t: Target): Promise<Response> {
+  // Refuse early; complete checks again because the key may appear meanwhile.
+  if (await t.binding.head(t.key)) throw exists(t);
+  const upload = await t.binding.createMultipartUpload(t.key, {
+    httpMetadata: { contentType: contentType(request) },
+  });
+  return jsonResponse({ success: true, key: t.key, uploadId: upload.uploadId });
+}
+
+function uploadId(request: AuthedRequest): string {
+  const id = queryParam(request.query, 'uploadId');
+  if (id === undefined) throw new ValidationError('uploadId', 'is required');
+  return id;
+}
+
+function checkPartNumber(value: unknown, field: string): number {
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_PARTS) {
+    throw new ValidationError(field, `must be an integer from 1 to ${MAX_PARTS}`);
+  }
+  return n;
+}
+
+async function uploadPart(request: AuthedRequest, t: Target): Promise<Response> {
+  const partNumber = checkPartNumber(queryParam(request.query, 'partNumber'), 'partNumber');
+  const id = uploadId(request);
+  bodyLength(request, SINGLE_UPLOAD_LIMIT);
+  const part = await t.binding
+    .resumeMultipartUpload(t.key, id)
+    .uploadPart(partNumber, request.body!)
+    .catch(callerError);
+  return jsonResponse({ success: true, partNumber: part.partNumber, etag: part.etag });
+}
+
+function parseParts(body: Record<string, unknown>): R2UploadedPart[] {
+  const rule = `must be a list of 1-${MAX_PARTS} {partNumber, etag} in increasing partNumber order`;
+  const parts = body.parts;
+  if (!Array.isArray(parts) || parts.length === 0 || parts.length > MAX_PARTS) {
+    throw new ValidationError('parts', rule);
+  }
+  let previous = 0;
+  return parts.map((part: unknown) => {
+    const { partNumber, etag } = (part ?? {}) as Record<string, unknown>;
+    const n = checkPartNumber(partNumber, 'parts');
+    if (n <= previous || typeof etag !== 'string' || etag.length === 0 || etag.length > 1024) {
+      throw new ValidationError('parts', rule);
+    }
+    previous = n;
+    return { partNumber: n, etag };
+  });
+}
+
+async function completeUpload(request: AuthedRequest, t: Target): Promise<Response> {
+  const id = uploadId(request);
+  const parts = parseParts(await readJsonObject(request, COMPLETE_BODY_LIMIT));
+  const upload = t.binding.resumeMultipartUpload(t.key, id);
+  // The binding's complete() has no condition, so this check and the completion can race
+  // with another writer of the same key; the archive names carry a stamp and a run number,
+  // which makes that a second writer of the very same backup.
+  if (await t.binding.head(t.key)) {
+    await upload.abort().catch(() => undefined);
+    throw exists(t);
+  }
+  const object = await upload.complete(parts).catch(callerError);
+  return jsonResponse({ success: true, key: t.key, size: object.size, etag: object.etag }, 201);
+}
+
+async function abortUpload(request: AuthedRequest, t: Target): Promise<Response> {
+  await t.binding.resumeMultipartUpload(t.key, uploadId(request)).abort().catch(callerError);
+  return jsonResponse({ success: true });
+}
+
+type UploadHandler = (request: AuthedRequest, t: Target) => Promise<Response>;
+
+const ACTIONS: Record<string, Record<string, UploadHandler>> = {
+  PUT: { '': putSingle, 'mpu-uploadpart': uploadPart },
+  POST: { 'mpu-create': createUpload, 'mpu-complete': completeUpload },
+  DELETE: { 'mpu-abort': abortUpload },
+};
+
+/** PUT/POST/DELETE /api/r2/buckets/:bucket/upload?key=K[&action=...] */
+export async function upload(request: AuthedRequest, env: Env): Promise<Response> {
+  const byAction = ACTIONS[request.method] ?? {};
+  const action = queryParam(request.query, 'action') ?? '';
+  const handler = byAction[action];
+  if (!handler) {
+    const allowed = Object.keys(byAction).map((a) => a || '(none)');
+    throw new ValidationError('action', `must be one of ${allowed.join(', ')} for ${request.method}`);
+  }
+  return handler(request, target(request, env, uploadKey));
+}
+
+/** GET /api/r2/buckets/:bucket/download?key=K: the object, streamed. */
+export async function download(request: AuthedRequest, env: Env): Promise<Response> {
+  const t = target(request, env, downloadKey);
+  const object = await t.binding.get(t.key);
+  if (!object) throw new HttpError(404, `Object not found: ${t.key} in ${t.bucket}`);
+  return new Response(object.body, {
+    headers: {
+      'content-length': String(object.size),
+      'content-type': object.httpMetadata?.contentType ?? 'application/octet-stream',
+      etag: object.httpEtag,
+    },
+  });
+}
