@@ -4,18 +4,27 @@ import { createHash, randomBytes } from 'node:crypto';
 import { checkBucket, checkTenant } from '../common/validate.js';
 
 export interface TenantToken {
+  /** 256 random bits, base64url: no dots, so the Worker never mistakes it for an OIDC token. */
   token: string;
   sha256: string;
   /** `"<sha256>": {"tenants": [...], "buckets": [...]}`, to merge into the TENANT_TOKENS JSON. */
   configEntry: string;
+  /** How the Worker records what this token writes (the `principal` of records). */
+  principal: string;
 }
 
 export function createTenantToken(tenants: string[], buckets: string[] = []): TenantToken {
   if (tenants.length === 0) throw new Error('token create needs at least one --tenant');
-  tenants.forEach((tenant) => checkTenant(tenant));
-  buckets.forEach((bucket) => checkBucket(bucket));
+  const scope = {
+    tenants: [...new Set(tenants.map((tenant) => checkTenant(tenant)))],
+    ...(buckets.length > 0 ? { buckets: [...new Set(buckets.map((bucket) => checkBucket(bucket)))] } : {}),
+  };
   const token = `r2b_${randomBytes(32).toString('base64url')}`;
   const sha256 = createHash('sha256').update(token).digest('hex');
-  const scope = buckets.length > 0 ? { tenants, buckets } : { tenants };
-  return { token, sha256, configEntry: `${JSON.stringify(sha256)}: ${JSON.stringify(scope)}` };
+  return {
+    token,
+    sha256,
+    configEntry: `${JSON.stringify(sha256)}: ${JSON.stringify(scope)}`,
+    principal: `token:${sha256.slice(0, 12)}`,
+  };
 }

@@ -1,10 +1,24 @@
 // The Worker's configuration: vars and secrets from wrangler, plus one R2 binding per bucket
-// (R2_<BUCKET_NAME_IN_UPPER_SNAKE>, looked up by name in buckets.ts).
+// (R2_<BUCKET_NAME_IN_UPPER_SNAKE>, looked up by name in buckets.ts). docs/security.md
+// describes the auth variables with examples.
 export interface Env {
   /** Bucket used when a request names none. */
   DEFAULT_BUCKET?: string;
-  /** The admin token (a secret). Unset: every authenticated route answers 401. */
+  /** The admin token (a secret): every tenant and bucket. Unset: every authenticated route answers 401. */
   CLOUDCONNECT?: string;
+  /** Scoped tenant tokens (a secret), JSON `{"<sha256 hex of token>": {"tenants": [...], "buckets"?: [...]}}`. */
+  TENANT_TOKENS?: string;
+  /** JSON `{"<tenant>": "<bucket>"}`: the bucket of a tenant whose credential names none
+   *  (default `{tenant}-github-backup`). */
+  TENANT_BUCKETS?: string;
+  /** Expected `iss` of OIDC ID tokens (default GitHub Actions': https://token.actions.githubusercontent.com). */
+  OIDC_ISSUER?: string;
+  /** Where the issuer's signing keys are (default `{OIDC_ISSUER}/.well-known/jwks`). */
+  OIDC_JWKS_URL?: string;
+  /** Expected `aud`; required to turn OIDC on. */
+  OIDC_AUDIENCE?: string;
+  /** JSON `{"owners": [...], "repositories": {"owner/name": {"tenants": [...], "buckets"?: [...]}}}`. */
+  OIDC_POLICY?: string;
   /** Slack-compatible incoming webhook for notifications; unset: none is sent. */
   WEBHOOK_URL?: string;
   /** How long to wait for the webhook, in milliseconds (default 3000). */

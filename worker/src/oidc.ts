@@ -1,17 +1,35 @@
 // GitHub Actions OIDC: a workflow with `id-token: write` sends a short-lived ID token instead of
-// a stored secret. The token's signature is checked against the issuer's JWKS (cached per
-// isolate by jose), then OIDC_POLICY maps its repository to the tenants it may touch.
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import { checkBucket, checkTenant } from '../../common/validate.js';
-import { bucketsOfTenants, type Principal } from './principal.js';
+// a stored secret. The token's signature is checked against the issuer's JWKS (fetched once and
+// cached per isolate by jose), then OIDC_POLICY maps its repository to the tenants it may touch.
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { Principal } from './access.js';
+import {
+  configBuckets,
+  configNames,
+  configTenants,
+  misconfigured,
+  parseConfigObject,
+} from './config-json.js';
+import { HttpError } from './http.js';
+import { bucketsOfTenants, type TenantBuckets } from './principal.js';
+import { checkTenant } from '../../common/validate.js';
 
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 
-/** OIDC_POLICY: `owners` lets every repository of those owners use the tenant named like the
- *  repository; `repositories` grants named repositories extra tenants (and buckets). */
+const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+const REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/;
+
+interface Grant {
+  tenants: string[];
+  buckets?: string[];
+}
+
+/** OIDC_POLICY, parsed. Owner and repository names are lower-cased: GitHub's are case-insensitive. */
 export interface OidcPolicy {
-  owners?: string[];
-  repositories?: Record<string, { tenants: string[]; buckets?: string[] }>;
+  /** Every repository of these owners may use the tenant named like the repository. */
+  owners: Set<string>;
+  /** Named repositories (`owner/name`) may use these tenants (and buckets). */
+  repositories: Map<string, Grant>;
 }
 
 export interface OidcConfig {
@@ -21,31 +39,85 @@ export interface OidcConfig {
   policy: OidcPolicy;
 }
 
-export function readOidcConfig(env: {
+export interface OidcEnv {
   OIDC_ISSUER?: string;
   OIDC_JWKS_URL?: string;
   OIDC_AUDIENCE?: string;
   OIDC_POLICY?: string;
-}): OidcConfig | undefined {
-  // Without an audience no token can be checked as meant for this Worker: OIDC stays off.
-  if (!env.OIDC_AUDIENCE) return undefined;
-  const issuer = (env.OIDC_ISSUER || GITHUB_ISSUER).replace(/\/+$/, '');
-  const policy = env.OIDC_POLICY ? (JSON.parse(env.OIDC_POLICY) as OidcPolicy) : {};
-  for (const grant of Object.values(policy.repositories ?? {})) {
-    grant.tenants.forEach((tenant) => checkTenant(tenant, 'OIDC_POLICY tenant'));
-    grant.buckets?.forEach((bucket) => checkBucket(bucket, 'OIDC_POLICY bucket'));
+}
+
+export function parseOidcPolicy(json: string | undefined): OidcPolicy {
+  const policy: OidcPolicy = { owners: new Set(), repositories: new Map() };
+  const { owners, repositories, ...unknown } = parseConfigObject('OIDC_POLICY', json) ?? {};
+  if (Object.keys(unknown).length > 0) {
+    throw misconfigured('OIDC_POLICY', 'may only have "owners" and "repositories"');
   }
+  if (owners !== undefined) {
+    configNames('OIDC_POLICY', '"owners"', owners, OWNER).forEach((owner) => policy.owners.add(owner));
+  }
+  if (repositories !== undefined) {
+    if (typeof repositories !== 'object' || repositories === null || Array.isArray(repositories)) {
+      throw misconfigured('OIDC_POLICY', '"repositories" must be an object of "owner/name" -> grant');
+    }
+    for (const [repository, value] of Object.entries(repositories)) {
+      const [name] = configNames('OIDC_POLICY', '"repositories" keys', [repository], REPOSITORY);
+      const where = `"repositories" entry ${name}`;
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw misconfigured(
+          'OIDC_POLICY',
+          `${where} must be an object {"tenants": [...], "buckets"?: [...]}`,
+        );
+      }
+      const { tenants, buckets, ...extra } = value as Record<string, unknown>;
+      if (Object.keys(extra).length > 0) {
+        throw misconfigured('OIDC_POLICY', `${where} may only have "tenants" and "buckets"`);
+      }
+      policy.repositories.set(name!, {
+        tenants: configTenants('OIDC_POLICY', where, tenants),
+        ...(buckets === undefined ? {} : { buckets: configBuckets('OIDC_POLICY', where, buckets) }),
+      });
+    }
+  }
+  return policy;
+}
+
+function checkJwksUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw misconfigured('OIDC_JWKS_URL', 'must be a URL');
+  }
+  // Keys fetched in clear could be swapped in transit; plain http only for a local test issuer.
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw misconfigured('OIDC_JWKS_URL', 'must be an https URL (http only on loopback)');
+  }
+  return url.href;
+}
+
+/** The OIDC settings, or undefined when OIDC is off (no OIDC variable set). */
+export function readOidcConfig(env: OidcEnv): OidcConfig | undefined {
+  const anySet = env.OIDC_ISSUER || env.OIDC_JWKS_URL || env.OIDC_AUDIENCE || env.OIDC_POLICY;
+  if (!anySet) return undefined;
+  // Without an audience no token can be checked as meant for this Worker.
+  if (!env.OIDC_AUDIENCE) {
+    throw misconfigured('OIDC_AUDIENCE', 'is required when any other OIDC_* variable is set');
+  }
+  const issuer = (env.OIDC_ISSUER || GITHUB_ISSUER).replace(/\/+$/, '');
   return {
     issuer,
-    jwksUrl: env.OIDC_JWKS_URL || `${issuer}/.well-known/jwks`,
+    jwksUrl: checkJwksUrl(env.OIDC_JWKS_URL || `${issuer}/.well-known/jwks`),
     audience: env.OIDC_AUDIENCE,
-    policy,
+    policy: parseOidcPolicy(env.OIDC_POLICY),
   };
 }
 
-/** Three base64url parts: worth trying as a JWT before the plain tokens. */
+/** Three non-empty base64url parts: worth verifying as a JWT. */
 export const looksLikeJwt = (token: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token);
 
+// One key set per JWKS URL for the isolate's life: jose refetches at most every 10 minutes, or
+// on an unknown key id (a key rotation) no more than once per 30 seconds.
 const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 function keySet(url: string): ReturnType<typeof createRemoteJWKSet> {
   let set = keySets.get(url);
@@ -65,33 +137,70 @@ interface GitHubClaims extends JWTPayload {
   repository_owner?: string;
 }
 
-/** The principal of a valid token, or undefined when the token is not valid for this Worker. */
-export async function oidcPrincipal(
-  token: string,
-  config: OidcConfig,
-  tenantBuckets: Record<string, string>,
-): Promise<Principal | undefined> {
-  let claims: GitHubClaims;
+function isTenant(name: string): boolean {
   try {
-    ({ payload: claims } = await jwtVerify<GitHubClaims>(token, keySet(config.jwksUrl), {
+    checkTenant(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const refused = (reason: string): HttpError =>
+  new HttpError(
+    401,
+    'Unauthorized',
+    { reason: `OIDC token refused: ${reason}` },
+    { 'www-authenticate': 'Bearer realm="r2-backup", error="invalid_token"' },
+  );
+
+async function verify(token: string, config: OidcConfig): Promise<GitHubClaims> {
+  try {
+    const { payload } = await jwtVerify<GitHubClaims>(token, keySet(config.jwksUrl), {
       issuer: config.issuer,
       audience: config.audience,
       algorithms: ['RS256', 'ES256'], // never `none`, never an HMAC keyed by a public key
       requiredClaims: ['exp', 'iat', 'repository', 'repository_owner'],
       clockTolerance: 30,
-    }));
-  } catch {
-    return undefined;
+    });
+    return payload;
+  } catch (error) {
+    // jose's messages name the failed check and claim, never the token's values.
+    if (error instanceof errors.JOSEError && !(error instanceof errors.JWKSTimeout)) {
+      throw refused(error.message);
+    }
+    console.warn(
+      `OIDC: could not fetch the issuer's keys (${error instanceof Error ? error.name : 'error'})`,
+    );
+    throw refused("the issuer's keys could not be fetched");
   }
-  const repository = claims.repository!;
+}
+
+/** The principal of a token valid for this Worker; 401 with the reason otherwise. */
+export async function oidcPrincipal(
+  token: string,
+  config: OidcConfig,
+  tenantBuckets: () => TenantBuckets,
+): Promise<Principal> {
+  const claims = await verify(token, config);
+  const repository = String(claims.repository);
   const [owner, name] = repository.split('/');
-  if (!owner || !name || owner !== claims.repository_owner) return undefined;
+  if (!owner || !name || owner.toLowerCase() !== String(claims.repository_owner).toLowerCase()) {
+    throw refused('"repository" and "repository_owner" claims disagree');
+  }
 
   const tenants = new Set<string>();
-  if (config.policy.owners?.includes(owner)) tenants.add(name);
-  const grant = config.policy.repositories?.[repository];
-  grant?.tenants.forEach((tenant) => tenants.add(tenant));
-  if (tenants.size === 0) return undefined;
-  const buckets = grant?.buckets ?? bucketsOfTenants([...tenants], tenantBuckets);
-  return { name: `oidc:${repository}`, tenants: [...tenants], buckets };
+  const buckets = new Set<string>();
+  // A repository name that is no valid tenant (such as `.github`) gets nothing by its owner.
+  if (config.policy.owners.has(owner.toLowerCase()) && isTenant(name)) {
+    tenants.add(name);
+    bucketsOfTenants([name], tenantBuckets()).forEach((b) => buckets.add(b));
+  }
+  const grant = config.policy.repositories.get(repository.toLowerCase());
+  if (grant) {
+    grant.tenants.forEach((t) => tenants.add(t));
+    (grant.buckets ?? bucketsOfTenants(grant.tenants, tenantBuckets())).forEach((b) => buckets.add(b));
+  }
+  if (tenants.size === 0) throw refused(`repository ${repository} is not allowed by OIDC_POLICY`);
+  return { name: `oidc:${repository}`, tenants: [...tenants], buckets: [...buckets] };
 }

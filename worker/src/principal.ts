@@ -1,23 +1,28 @@
-// Who a request comes from and what it may touch. Every credential (the admin token, a tenant
-// token, a GitHub OIDC identity) becomes one of these; routes only ever check a Principal.
-export interface Principal {
-  /** Recorded with everything the principal writes: `admin`, `token:<hash prefix>`, `oidc:<owner/repo>`. */
-  name: string;
-  tenants: '*' | string[];
-  buckets: '*' | string[];
+// The buckets a credential may use when it names none: each of its tenants maps to one bucket.
+import { checkBucket, checkTenant, ValidationError } from '../../common/validate.js';
+import { misconfigured, parseConfigObject } from './config-json.js';
+
+/** TENANT_BUCKETS, parsed: tenant -> bucket. A Map, so a tenant named `constructor` or
+ *  `__proto__` finds nothing inherited. */
+export type TenantBuckets = ReadonlyMap<string, string>;
+
+/** The buckets of tenants: each one's TENANT_BUCKETS entry, else `{tenant}-github-backup`
+ *  (the action's default bucket). */
+export function bucketsOfTenants(tenants: string[], tenantBuckets: TenantBuckets): string[] {
+  return [...new Set(tenants.map((tenant) => tenantBuckets.get(tenant) ?? `${tenant}-github-backup`))];
 }
 
-/** The buckets a tenant maps to when a credential names none: its entry in the Worker's
- *  TENANT_BUCKETS map, else `{tenant}-github-backup` (the action's default). */
-export function bucketsOfTenants(tenants: string[], tenantBuckets: Record<string, string>): string[] {
-  return [...new Set(tenants.map((tenant) => tenantBuckets[tenant] ?? `${tenant}-github-backup`))];
-}
-
-export function parseTenantBuckets(json: string | undefined): Record<string, string> {
-  if (!json) return {};
-  const parsed: unknown = JSON.parse(json);
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new Error('TENANT_BUCKETS must be a JSON object of tenant -> bucket');
+export function parseTenantBuckets(json: string | undefined): TenantBuckets {
+  const map = new Map<string, string>();
+  for (const [tenant, bucket] of Object.entries(parseConfigObject('TENANT_BUCKETS', json) ?? {})) {
+    try {
+      map.set(checkTenant(tenant), checkBucket(bucket));
+    } catch (error) {
+      if (error instanceof ValidationError) {
+        throw misconfigured('TENANT_BUCKETS', `must map tenants to bucket names: ${error.message}`);
+      }
+      throw error;
+    }
   }
-  return parsed as Record<string, string>;
+  return map;
 }

@@ -2,37 +2,45 @@
 // {"<sha256 hex of the token>": {"tenants": ["..."], "buckets": ["..."]}}. Only digests are
 // stored, so a leaked config reveals no token. Looking a digest up in a map is safe: an
 // attacker cannot steer which SHA-256 digest their guess produces.
-import { checkBucket, checkTenant } from '../../common/validate.js';
-import { bucketsOfTenants, type Principal } from './principal.js';
+import type { Principal } from './access.js';
+import { configBuckets, configTenants, misconfigured, parseConfigObject } from './config-json.js';
+import { bucketsOfTenants, type TenantBuckets } from './principal.js';
 
 interface TenantTokenEntry {
   tenants: string[];
+  /** Absent: the buckets the tenants map to (TENANT_BUCKETS, else `{tenant}-github-backup`). */
   buckets?: string[];
 }
 
-export function parseTenantTokens(json: string | undefined): Map<string, TenantTokenEntry> {
+export type TenantTokens = ReadonlyMap<string, TenantTokenEntry>;
+
+/** Entries are named by position in errors: a key may be a token pasted by mistake. */
+export function parseTenantTokens(json: string | undefined): TenantTokens {
   const entries = new Map<string, TenantTokenEntry>();
-  if (!json) return entries;
-  const parsed: unknown = JSON.parse(json);
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new Error('TENANT_TOKENS must be a JSON object keyed by SHA-256 hex digests');
-  }
-  for (const [digest, value] of Object.entries(parsed)) {
-    const entry = value as Partial<TenantTokenEntry> | null;
-    if (
-      !/^[0-9a-f]{64}$/.test(digest) ||
-      !entry ||
-      !Array.isArray(entry.tenants) ||
-      entry.tenants.length === 0
-    ) {
-      throw new Error(
-        `TENANT_TOKENS entry ${digest.slice(0, 12)}… needs a sha256 hex key and a non-empty "tenants" list`,
+  const parsed = parseConfigObject('TENANT_TOKENS', json) ?? {};
+  Object.entries(parsed).forEach(([digest, value], index) => {
+    const where = `entry ${index + 1}`;
+    if (!/^[0-9a-f]{64}$/i.test(digest)) {
+      throw misconfigured(
+        'TENANT_TOKENS',
+        `${where}: keys must be SHA-256 hex digests of tokens, not tokens`,
       );
     }
-    entry.tenants.forEach((tenant) => checkTenant(tenant, 'TENANT_TOKENS tenant'));
-    entry.buckets?.forEach((bucket) => checkBucket(bucket, 'TENANT_TOKENS bucket'));
-    entries.set(digest, { tenants: entry.tenants, buckets: entry.buckets });
-  }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw misconfigured(
+        'TENANT_TOKENS',
+        `${where} must be an object {"tenants": [...], "buckets"?: [...]}`,
+      );
+    }
+    const { tenants, buckets, ...unknown } = value as Record<string, unknown>;
+    if (Object.keys(unknown).length > 0) {
+      throw misconfigured('TENANT_TOKENS', `${where} may only have "tenants" and "buckets"`);
+    }
+    entries.set(digest.toLowerCase(), {
+      tenants: configTenants('TENANT_TOKENS', where, tenants),
+      ...(buckets === undefined ? {} : { buckets: configBuckets('TENANT_TOKENS', where, buckets) }),
+    });
+  });
   return entries;
 }
 
@@ -41,10 +49,12 @@ export async function sha256Hex(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
+/** The principal of a configured token, or undefined. Its name (recorded with what it writes)
+ *  is a prefix of the digest: enough to find the entry, nothing about the token. */
 export async function tenantTokenPrincipal(
   token: string,
-  tokens: Map<string, TenantTokenEntry>,
-  tenantBuckets: Record<string, string>,
+  tokens: TenantTokens,
+  tenantBuckets: () => TenantBuckets,
 ): Promise<Principal | undefined> {
   if (tokens.size === 0) return undefined;
   const digest = await sha256Hex(token);
@@ -53,6 +63,6 @@ export async function tenantTokenPrincipal(
   return {
     name: `token:${digest.slice(0, 12)}`,
     tenants: entry.tenants,
-    buckets: entry.buckets ?? bucketsOfTenants(entry.tenants, tenantBuckets),
+    buckets: entry.buckets ?? bucketsOfTenants(entry.tenants, tenantBuckets()),
   };
 }
