@@ -170,3 +170,25 @@ describe('a Worker with broken auth config', () => {
     });
   });
 });
+
+describe('createTenantToken (token create)', () => {
+  test('a random token that is no JWT, its digest entry and principal', () => {
+    const made = createTenantToken(['web-app', 'web-app'], ['web-backups']);
+    expect(made.token).toMatch(/^r2b_[\w-]{43}$/);
+    expect(made.token).not.toBe(createTenantToken(['web-app']).token);
+    expect(JSON.parse(`{${made.configEntry}}`)).toEqual({
+      [made.sha256]: { tenants: ['web-app'], buckets: ['web-backups'] },
+    });
+    expect(parseTenantTokens(`{${made.configEntry}}`).get(made.sha256)).toEqual({
+      tenants: ['web-app'],
+      buckets: ['web-backups'],
+    });
+    expect(made.principal).toBe(`token:${made.sha256.slice(0, 12)}`);
+  });
+
+  test('refuses no tenant, a bad tenant or a bad bucket', () => {
+    expect(() => createTenantToken([])).toThrow(/at least one --tenant/);
+    expect(() => createTenantToken(['../x'])).toThrow(/Invalid tenant/);
+    expect(() => createTenantToken(['x'], ['Bad_Bucket'])).toThrow(/Invalid bucket/);
+  });
+});
