@@ -1,0 +1,82 @@
+// The archive stream of a backup: file walk -> tar -> compressor, as one Readable with
+// backpressure from the consumer (the hash and the upload) all the way back to the walk.
+import { pipeline, type Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { Compression } from '../common/validate.js';
+import { createExcludeMatcher } from './excludes.js';
+import { ParallelCompressStream, gzipBlock, zstdBlock } from './parallel-compress.js';
+import { DEFAULT_BLOCK_SIZE, createTarReadable } from './tar-producer.js';
+
+export const DEFAULT_EXCLUDES = ['.git', 'node_modules', '.next', 'dist', 'build', '.cache'];
+
+export interface ArchiveProgress {
+  files: number;
+  bytesIn: number;
+}
+
+export interface ArchiveOptions {
+  /** Directory to archive; entries are relative to it ("./" not prefixed). */
+  root: string;
+  /** Names/patterns matched at any depth like GNU tar --exclude. */
+  excludes: string[];
+  compression: Compression;
+  /** Called at most about once a second. */
+  onProgress?: (p: ArchiveProgress) => void;
+  /** Called for entries left out that tar cannot store (sockets, FIFOs, devices); for debug logs. */
+  onSkip?: (relativePath: string, reason: string) => void;
+}
+
+export interface ArchiveResult {
+  /** Entries that are not directories: files, symlinks and hard links. */
+  fileCount: number;
+  /** Content bytes of the regular files archived. */
+  bytesIn: number;
+}
+
+const PROGRESS_INTERVAL_MS = 1000;
+// gzip: 1 MiB members cost ~0.1% in size against one stream; zstd gains from longer frames.
+const GZIP_BLOCK = 1 << 20;
+const ZSTD_BLOCK = 4 << 20;
+
+/** A readable byte stream of the compressed archive; `result` settles when it ends (rejects on
+ *  error, and the stream is destroyed with that error). */
+export function createArchiveStream(options: ArchiveOptions): {
+  stream: Readable;
+  result: Promise<ArchiveResult>;
+} {
+  let lastProgress = Date.now();
+  const tar = createTarReadable({
+    root: options.root,
+    exclude: createExcludeMatcher(options.excludes),
+    blockSize: DEFAULT_BLOCK_SIZE,
+    onSkip: options.onSkip,
+    onBlock: (counters) => {
+      const now = Date.now();
+      if (options.onProgress && now - lastProgress >= PROGRESS_INTERVAL_MS) {
+        lastProgress = now;
+        options.onProgress({ files: counters.files, bytesIn: counters.bytesIn });
+      }
+    },
+  });
+
+  let stream: Readable;
+  if (options.compression === 'none') stream = tar.stream;
+  else {
+    const compressor = new ParallelCompressStream(
+      options.compression === 'gzip'
+        ? { compress: gzipBlock(), blockSize: GZIP_BLOCK }
+        : { compress: zstdBlock(), blockSize: ZSTD_BLOCK },
+    );
+    // pipeline destroys every stage when one fails or the consumer destroys the output.
+    stream = pipeline(tar.stream, compressor, () => {});
+  }
+
+  const result = finished(stream).then(() => ({
+    fileCount: tar.counters.files,
+    bytesIn: tar.counters.bytesIn,
+  }));
+  // The stream carries the same error; a caller that awaits only the stream must not crash
+  // the process with an unhandled rejection.
+  result.catch(() => {});
+  return { stream, result };
+}
