@@ -3,9 +3,10 @@
 import { pipeline, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Compression } from '../common/validate.js';
+import { BlockPool } from './block-pool.js';
 import { createExcludeMatcher } from './excludes.js';
 import { ParallelCompressStream, gzipBlock, zstdBlock } from './parallel-compress.js';
-import { DEFAULT_BLOCK_SIZE, createTarReadable } from './tar-producer.js';
+import { createTarReadable } from './tar-producer.js';
 
 export const DEFAULT_EXCLUDES = ['.git', 'node_modules', '.next', 'dist', 'build', '.cache'];
 
@@ -45,10 +46,13 @@ export function createArchiveStream(options: ArchiveOptions): {
   result: Promise<ArchiveResult>;
 } {
   let lastProgress = Date.now();
+  // The tar blocks are the compression blocks, and the compressor hands them back for reuse.
+  const pool = new BlockPool(options.compression === 'zstd' ? ZSTD_BLOCK : GZIP_BLOCK);
   const tar = createTarReadable({
     root: options.root,
     exclude: createExcludeMatcher(options.excludes),
-    blockSize: DEFAULT_BLOCK_SIZE,
+    // With no compressor the consumer keeps the blocks: a pool that never gets them back.
+    pool: options.compression === 'none' ? new BlockPool(GZIP_BLOCK, 0) : pool,
     onSkip: options.onSkip,
     onBlock: (counters) => {
       const now = Date.now();
@@ -64,8 +68,8 @@ export function createArchiveStream(options: ArchiveOptions): {
   else {
     const compressor = new ParallelCompressStream(
       options.compression === 'gzip'
-        ? { compress: gzipBlock(), blockSize: GZIP_BLOCK }
-        : { compress: zstdBlock(), blockSize: ZSTD_BLOCK },
+        ? { compress: gzipBlock(), blockSize: pool.size, release: (b) => pool.give(b) }
+        : { compress: zstdBlock(), blockSize: pool.size, release: (b) => pool.give(b) },
     );
     // pipeline destroys every stage when one fails or the consumer destroys the output.
     stream = pipeline(tar.stream, compressor, () => {});

@@ -18,6 +18,8 @@ export interface ParallelCompressOptions {
   blockSize: number;
   /** Blocks being compressed or waiting to be emitted at once; bounds memory. */
   maxInFlight?: number;
+  /** Receives each input chunk of exactly blockSize bytes once it is compressed, for reuse. */
+  release?: (block: Buffer) => void;
 }
 
 export function defaultParallelism(): number {
@@ -41,6 +43,7 @@ export class ParallelCompressStream extends Transform {
   private readonly compress: BlockCompressor;
   private readonly blockSize: number;
   private readonly maxInFlight: number;
+  private readonly release?: (block: Buffer) => void;
   private readonly inFlight: Promise<Buffer>[] = [];
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -50,6 +53,7 @@ export class ParallelCompressStream extends Transform {
     this.compress = options.compress;
     this.blockSize = options.blockSize;
     this.maxInFlight = options.maxInFlight ?? defaultParallelism();
+    this.release = options.release;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -72,7 +76,15 @@ export class ParallelCompressStream extends Transform {
   }
 
   private startBlock(block: Buffer): void {
-    const job = this.compress(block);
+    let job = this.compress(block);
+    // Only a chunk that went to the compressor whole is ours alone once it is compressed.
+    const release = this.release;
+    if (release && block.length === this.blockSize && block.byteOffset === 0) {
+      job = job.then((out) => {
+        release(block);
+        return out;
+      });
+    }
     job.catch(() => {}); // handled where it is awaited, in order
     this.inFlight.push(job);
   }

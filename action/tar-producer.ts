@@ -13,6 +13,7 @@
 import { closeSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { BlockPool } from './block-pool.js';
 import type { ExcludeMatcher } from './excludes.js';
 import { END_OF_ARCHIVE, encodeHeader, padding, type TarEntryHeader } from './tar-header.js';
 
@@ -29,6 +30,8 @@ export interface TarProducerOptions {
   root: string;
   exclude: ExcludeMatcher;
   blockSize?: number;
+  /** Where blocks come from; whoever consumes them may give them back (see block-pool.ts). */
+  pool?: BlockPool;
   /** Called for each entry left out that tar cannot store (sockets, FIFOs, devices). */
   onSkip?: (relativePath: string, reason: string) => void;
   /** Called after each block with the running counters. */
@@ -38,9 +41,10 @@ export interface TarProducerOptions {
 /** The archive as a byte Readable; `counters` are final once it has ended. */
 export function createTarReadable(options: TarProducerOptions): { stream: Readable; counters: TarCounters } {
   const counters: TarCounters = { files: 0, bytesIn: 0 };
-  const blocks = produceTarBlocks(options, counters);
+  const pool = options.pool ?? new BlockPool(options.blockSize ?? DEFAULT_BLOCK_SIZE, 0);
+  const blocks = produceTarBlocks(options, pool, counters);
   const stream = new Readable({
-    highWaterMark: options.blockSize ?? DEFAULT_BLOCK_SIZE,
+    highWaterMark: pool.size,
     read() {
       try {
         const next = blocks.next();
@@ -71,9 +75,11 @@ class BlockWriter {
   private block: Buffer;
   private used = 0;
   private readonly size: number;
-  constructor(size: number) {
-    this.size = size;
-    this.block = Buffer.allocUnsafe(size);
+  private readonly pool: BlockPool;
+  constructor(pool: BlockPool) {
+    this.pool = pool;
+    this.size = pool.size;
+    this.block = pool.take();
   }
   get free(): number {
     return this.size - this.used;
@@ -104,14 +110,18 @@ class BlockWriter {
   }
   take(): Buffer {
     const out = this.used === this.size ? this.block : this.block.subarray(0, this.used);
-    this.block = Buffer.allocUnsafe(this.size);
+    this.block = this.pool.take();
     this.used = 0;
     return out;
   }
 }
 
-function* produceTarBlocks(options: TarProducerOptions, counters: TarCounters): Generator<Buffer> {
-  const out = new BlockWriter(options.blockSize ?? DEFAULT_BLOCK_SIZE);
+function* produceTarBlocks(
+  options: TarProducerOptions,
+  pool: BlockPool,
+  counters: TarCounters,
+): Generator<Buffer> {
+  const out = new BlockWriter(pool);
   const hardLinks = new Map<string, string>();
 
   function* putBytes(bytes: Buffer): Generator<Buffer> {
