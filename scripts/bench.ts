@@ -75,41 +75,43 @@ interface CorpusStats {
   files: number;
 }
 
-/** Copies of the installed packages (real files), repeated until both targets are reached.
- *  Directories named like a default exclude get a '_' suffix so that every case archives the
- *  whole corpus. Cached under .bench/. */
-function buildCorpus(
-  name: string,
-  targetBytes: number,
-  targetFiles: number,
-): { dir: string; stats: CorpusStats } {
+/** Real files copied from the installed packages, cached under .bench/. The packages are
+ *  ~15,000 small files (~100 MB) plus a few large binaries and bundles (~600 MB), so the
+ *  corpus is copies of the small files up to the file target, then large files up to the
+ *  size target: a mix of source text and binaries like a checkout's. Directories named like a
+ *  default exclude get a '_' suffix so that every case archives the whole corpus. */
+function buildCorpus(name: string, targetBytes: number, targetFiles: number): { dir: string; stats: CorpusStats } {
   const dir = join(ROOT, '.bench', `corpus-${name}`);
   const marker = join(dir, '.complete.json');
   if (existsSync(marker)) return { dir, stats: JSON.parse(readFileSync(marker, 'utf8')) as CorpusStats };
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const stats: CorpusStats = { bytes: 0, files: 0 };
-  const done = () => stats.bytes >= targetBytes && stats.files >= targetFiles;
-  const copy = (from: string, to: string): void => {
-    mkdirSync(to, { recursive: true });
+  const LARGE = 1024 * 1024;
+  const copy = (from: string, to: string, large: boolean, done: () => boolean): void => {
     for (const entry of readdirSync(from).sort()) {
       if (done()) return;
       const source = join(from, entry);
       const st = lstatSync(source);
       const target = join(to, DEFAULT_EXCLUDES.includes(entry) ? `${entry}_` : entry);
-      if (st.isDirectory()) copy(source, target);
-      else if (st.isSymbolicLink()) {
-        symlinkSync(readlinkSync(source), target);
-        stats.files++;
-      } else if (st.isFile()) {
+      if (st.isDirectory()) copy(source, target, large, done);
+      else if (st.isFile() && st.size > LARGE === large) {
+        mkdirSync(to, { recursive: true });
         copyFileSync(source, target);
         stats.bytes += st.size;
+        stats.files++;
+      } else if (st.isSymbolicLink() && !large) {
+        mkdirSync(to, { recursive: true });
+        symlinkSync(readlinkSync(source), target);
         stats.files++;
       }
     }
   };
-  const packages = join(ROOT, 'node_modules'); // a symlink to the main checkout's; readdir follows it
-  for (let copyNo = 1; !done(); copyNo++) copy(packages + '/', join(dir, `packages-${copyNo}`));
+  const packages = join(ROOT, 'node_modules') + '/'; // a symlink to the main checkout's
+  const enoughFiles = () => stats.files >= targetFiles || stats.bytes >= targetBytes;
+  for (let n = 1; !enoughFiles(); n++) copy(packages, join(dir, `src-${n}`), false, enoughFiles);
+  const enoughBytes = () => stats.bytes >= targetBytes;
+  for (let n = 1; !enoughBytes(); n++) copy(packages, join(dir, `assets-${n}`), true, enoughBytes);
   writeFileSync(marker, JSON.stringify(stats));
   return { dir, stats };
 }
