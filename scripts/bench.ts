@@ -80,7 +80,11 @@ interface CorpusStats {
  *  corpus is copies of the small files up to the file target, then large files up to the
  *  size target: a mix of source text and binaries like a checkout's. Directories named like a
  *  default exclude get a '_' suffix so that every case archives the whole corpus. */
-function buildCorpus(name: string, targetBytes: number, targetFiles: number): { dir: string; stats: CorpusStats } {
+function buildCorpus(
+  name: string,
+  targetBytes: number,
+  targetFiles: number,
+): { dir: string; stats: CorpusStats } {
   const dir = join(ROOT, '.bench', `corpus-${name}`);
   const marker = join(dir, '.complete.json');
   if (existsSync(marker)) return { dir, stats: JSON.parse(readFileSync(marker, 'utf8')) as CorpusStats };
@@ -145,15 +149,19 @@ function childrenOf(pid: number): number[] {
   return out;
 }
 
-/** Runs `sh -c script` and samples the peak RSS of every process of its tree. */
-async function measure(script: string, env: NodeJS.ProcessEnv = {}): Promise<Measured> {
+/** Runs `sh -c script` (or argv as is: sh drops variables with '-' in their names, such as
+ *  INPUT_R2-ENDPOINT) and samples the peak RSS of every process of its tree. */
+async function measure(script: string | string[], env: NodeJS.ProcessEnv = {}): Promise<Measured> {
   const started = performance.now();
-  const child = spawn('sh', ['-c', script], {
+  const [command, ...args] = typeof script === 'string' ? ['sh', '-c', script] : script;
+  const child = spawn(command!, args, {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  let stderr = ''; // the end of both outputs, to explain a failure (actions log errors on stdout)
+  const keep = (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const peaks = new Map<number, number>();
   const sample = () => {
     const queue = [child.pid!];
@@ -170,7 +178,8 @@ async function measure(script: string, env: NodeJS.ProcessEnv = {}): Promise<Mea
   const ms = performance.now() - started;
   if (code !== 0) throw new Error(`exit ${code}: ${script}\n${stderr}`);
   let peakBytes = 0;
-  for (const [pid, hwm] of peaks) if (pid !== child.pid) peakBytes += hwm; // the shell is not the work
+  const shell = typeof script === 'string' ? child.pid : undefined; // the shell is not the work
+  for (const [pid, hwm] of peaks) if (pid !== shell) peakBytes += hwm;
   return { ms, peakBytes };
 }
 
@@ -303,7 +312,11 @@ async function main(): Promise<void> {
     } catch (error) {
       results[id] = {
         label,
-        skipped: `failed: ${(error as Error).message.split('\n').slice(0, 3).join(' ')}`,
+        skipped: `failed: ${(error as Error).message
+          .split('\n')
+          .filter((l) => l.trim())
+          .slice(-3)
+          .join(' | ')}`,
       };
       console.log(`  ${id}: ${results[id]!.skipped}`);
     }
@@ -377,7 +390,7 @@ async function main(): Promise<void> {
           GITHUB_STEP_SUMMARY: join(runDir, 'summary'),
           RUNNER_TEMP: runDir,
         };
-        const m = await measure(`${shellQuote(process.execPath)} ${shellQuote(flags.action)}`, env);
+        const m = await measure([process.execPath, flags.action], env);
         const outputs = readFileSync(join(runDir, 'output'), 'utf8');
         const backupKey = /backup-key<<(\S+)\n(.*)\n/.exec(outputs)?.[2];
         if (backupKey) lastKey[id] = backupKey;
