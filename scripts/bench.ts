@@ -2,7 +2,7 @@
 // pipelines users would otherwise run, on the same corpus, in the same run, on the local R2
 // stack. Prints median wall time, MB/s of input, output size, peak memory and ratios.
 //
-//   npm run bench [-- --quick] [--double] [--runs N] [--action path/to/dist/index.js]
+//   npm run bench [-- --quick] [--double] [--runs N] [--action path/to/dist/index.js] [--cases a,b,c0]
 //
 // Every case runs as a child process tree; its peak memory is the sum of the peak RSS
 // (VmHWM in /proc/<pid>/status) of each process of the tree, sampled every 50 ms.
@@ -50,6 +50,8 @@ interface Flags {
   double: boolean;
   runs: number;
   action: string;
+  /** Only these case ids (e.g. `--cases c0,d0` to look at memory on a larger tree). */
+  cases?: string[];
   child?: string[];
 }
 
@@ -61,6 +63,7 @@ function parseFlags(argv: string[]): Flags {
     else if (arg === '--double') flags.double = true;
     else if (arg === '--runs') flags.runs = Number(argv[++i]);
     else if (arg === '--action') flags.action = argv[++i]!;
+    else if (arg === '--cases') flags.cases = argv[++i]!.split(',');
     else if (arg === '--child') flags.child = argv.slice(i + 1);
     else throw new Error(`unknown flag ${arg}`);
     if (flags.child) break;
@@ -294,6 +297,7 @@ async function main(): Promise<void> {
   const results: Record<string, CaseResult> = {};
   const lastKey: Record<string, string> = {};
   const run = async (id: string, label: string, once: (key: string, n: number) => Promise<Measured>) => {
+    if (flags.cases && !flags.cases.includes(id)) return;
     const times: number[] = [];
     let peak = 0;
     try {
@@ -365,6 +369,9 @@ async function main(): Promise<void> {
         mkdirSync(runDir);
         const event = join(runDir, 'event.json');
         writeFileSync(event, JSON.stringify({ inputs: { tenant: 'tenant-a' } }));
+        // @actions/core appends to these files and requires them to exist, as on a runner.
+        writeFileSync(join(runDir, 'output'), '');
+        writeFileSync(join(runDir, 'summary'), '');
         const env: Record<string, string> = {
           INPUT_TENANT: 'tenant-a',
           INPUT_BUCKET: BUCKET,
