@@ -286,16 +286,17 @@ async function main(): Promise<void> {
   const excludeArgs = DEFAULT_EXCLUDES.map((e) => `--exclude=${e}`).join(' ');
   const src = shellQuote(corpus.dir);
   const self = `${shellQuote(process.execPath)} ${shellQuote(fileURLToPath(import.meta.url))} --child`;
-  const objectSize = async (key: string) => {
+  const objectSize = async (key: string, bucket = BUCKET) => {
     const { S3Client, HeadObjectCommand } = await import('@aws-sdk/client-s3');
     const head = await new S3Client(s3ClientConfig(stack.s3Endpoint)).send(
-      new HeadObjectCommand({ Bucket: BUCKET, Key: key }),
+      new HeadObjectCommand({ Bucket: bucket, Key: key }),
     );
     return head.ContentLength ?? 0;
   };
 
   const results: Record<string, CaseResult> = {};
   const lastKey: Record<string, string> = {};
+  const actionBucket: Record<string, string> = {};
   const run = async (id: string, label: string, once: (key: string, n: number) => Promise<Measured>) => {
     if (flags.cases && !flags.cases.includes(id)) return;
     const times: number[] = [];
@@ -311,7 +312,9 @@ async function main(): Promise<void> {
           `  ${id} run ${n + 1}: ${(m.ms / 1000).toFixed(2)} s, peak ${(m.peakBytes / MiB).toFixed(0)} MiB\n`,
         );
       }
-      const outputBytes = lastKey[id] && !id.startsWith('r') ? await objectSize(lastKey[id]!) : undefined;
+      // Restores store nothing; the action's object is looked up after its case, in its bucket.
+      const storesInDefaultBucket = !id.startsWith('r') && id !== 'c' && id !== 'd';
+      const outputBytes = lastKey[id] && storesInDefaultBucket ? await objectSize(lastKey[id]!) : undefined;
       results[id] = { label, ms: median(times), peakBytes: peak, outputBytes };
     } catch (error) {
       results[id] = {
@@ -399,12 +402,15 @@ async function main(): Promise<void> {
         };
         const m = await measure([process.execPath, flags.action], env);
         const outputs = readFileSync(join(runDir, 'output'), 'utf8');
-        const backupKey = /backup-key<<(\S+)\n(.*)\n/.exec(outputs)?.[2];
-        if (backupKey) lastKey[id] = backupKey;
+        const output = (name: string) => new RegExp(`${name}<<(\\S+)\\n(.*)\\n`).exec(outputs)?.[2];
+        lastKey[id] = output('backup-key') ?? '';
+        actionBucket[id] = output('bucket') ?? BUCKET;
         return m;
       });
-      if (results[id]?.ms !== undefined && lastKey[id])
-        results[id]!.outputBytes = await objectSize(lastKey[id]!);
+      if (results[id]?.ms !== undefined && lastKey[id]) {
+        // The size of what the action stored, when its outputs name an object we can see.
+        results[id]!.outputBytes = await objectSize(lastKey[id]!, actionBucket[id]).catch(() => undefined);
+      }
     }
 
     // Restore: download + decompress + extract.
