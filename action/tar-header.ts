@@ -1,0 +1,131 @@
+// POSIX tar (ustar) headers, with a pax extended header in front of an entry when a field
+// does not fit ustar (long or non-ASCII path or link name, size >= 8 GiB, large ids or times).
+// GNU tar, bsdtar and the `tar` package all read this format.
+
+export const BLOCK = 512;
+
+export type EntryType = 'file' | 'hardlink' | 'symlink' | 'directory';
+
+const TYPEFLAG: Record<EntryType, string> = { file: '0', hardlink: '1', symlink: '2', directory: '5' };
+
+export interface TarEntryHeader {
+  /** Path relative to the archive root; directories end with '/'. */
+  path: string;
+  type: EntryType;
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Content bytes that follow the header (0 for everything but files). */
+  size: number;
+  mtime: Date;
+  linkpath?: string;
+}
+
+const MAX_OCTAL_7 = 0o7777777;
+const MAX_OCTAL_11 = 0o77777777777;
+
+/** The header bytes of one entry: [pax header + pax data] + ustar header, a multiple of 512. */
+export function encodeHeader(entry: TarEntryHeader): Buffer {
+  const pathBytes = Buffer.from(entry.path, 'utf8');
+  const linkBytes = Buffer.from(entry.linkpath ?? '', 'utf8');
+  const seconds = Math.floor(entry.mtime.getTime() / 1000);
+  const pax: [string, string][] = [];
+  // Non-ASCII names go to pax too, so that every reader decodes them as UTF-8.
+  const ustarName = splitUstarName(pathBytes);
+  if (!ustarName || !isAscii(pathBytes)) pax.push(['path', entry.path]);
+  if (linkBytes.length > 100 || !isAscii(linkBytes)) pax.push(['linkpath', entry.linkpath!]);
+  if (entry.size > MAX_OCTAL_11) pax.push(['size', String(entry.size)]);
+  if (entry.uid > MAX_OCTAL_7) pax.push(['uid', String(entry.uid)]);
+  if (entry.gid > MAX_OCTAL_7) pax.push(['gid', String(entry.gid)]);
+  if (seconds < 0 || seconds > MAX_OCTAL_11) pax.push(['mtime', String(seconds)]);
+
+  const header = Buffer.alloc(BLOCK);
+  const [prefix, name] = ustarName ?? [Buffer.alloc(0), asciiFallback(pathBytes, 100)];
+  name.copy(header, 0, 0, Math.min(name.length, 100));
+  writeOctal(header, 100, 8, entry.mode & 0o7777);
+  writeOctal(header, 108, 8, entry.uid > MAX_OCTAL_7 ? 0 : entry.uid);
+  writeOctal(header, 116, 8, entry.gid > MAX_OCTAL_7 ? 0 : entry.gid);
+  writeOctal(header, 124, 12, entry.size > MAX_OCTAL_11 ? 0 : entry.size);
+  writeOctal(header, 136, 12, Math.min(Math.max(seconds, 0), MAX_OCTAL_11));
+  header.write(TYPEFLAG[entry.type], 156, 'latin1');
+  if (linkBytes.length > 0) asciiFallback(linkBytes, 100).copy(header, 157);
+  header.write('ustar\u000000', 257, 'latin1');
+  prefix.copy(header, 345, 0, Math.min(prefix.length, 155));
+  writeChecksum(header);
+  if (pax.length === 0) return header;
+
+  const data = encodePaxRecords(pax);
+  const paxHeader = Buffer.alloc(BLOCK);
+  // The pax header's own name is informational only; keep it short and ASCII.
+  paxHeader.write('PaxHeader/' + asciiFallback(pathBytes, 80).toString('latin1'), 0, 'latin1');
+  writeOctal(paxHeader, 100, 8, 0o644);
+  writeOctal(paxHeader, 108, 8, 0);
+  writeOctal(paxHeader, 116, 8, 0);
+  writeOctal(paxHeader, 124, 12, data.length);
+  writeOctal(paxHeader, 136, 12, Math.min(Math.max(seconds, 0), MAX_OCTAL_11));
+  paxHeader.write('x', 156, 'latin1');
+  paxHeader.write('ustar\u000000', 257, 'latin1');
+  writeChecksum(paxHeader);
+  return Buffer.concat([paxHeader, data, Buffer.alloc(padding(data.length)), header]);
+}
+
+/** Zero bytes needed after `size` content bytes to reach a block boundary. */
+export function padding(size: number): number {
+  const rest = size % BLOCK;
+  return rest === 0 ? 0 : BLOCK - rest;
+}
+
+/** Two zero blocks end an archive. */
+export const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);
+
+/** "%d key=value\n", where %d counts the whole record including itself. */
+function encodePaxRecords(records: [string, string][]): Buffer {
+  const parts = records.map(([key, value]) => {
+    const body = ` ${key}=${value}\n`;
+    const bodyLength = Buffer.byteLength(body, 'utf8');
+    let length = bodyLength + String(bodyLength).length;
+    if (String(length).length !== String(bodyLength).length) length = bodyLength + String(length).length;
+    return Buffer.from(`${length}${body}`, 'utf8');
+  });
+  return Buffer.concat(parts);
+}
+
+/** ustar's name (100 bytes) + prefix (155 bytes) split at a '/', or undefined if impossible. */
+function splitUstarName(path: Buffer): [Buffer, Buffer] | undefined {
+  if (path.length <= 100) return [Buffer.alloc(0), path];
+  if (path.length > 256) return undefined;
+  // The prefix must end at a '/' that is not part of the name; try the split that fits.
+  for (let i = path.length - 1; i >= 0; i--) {
+    if (path[i] !== 0x2f) continue;
+    const name = path.subarray(i + 1);
+    const prefix = path.subarray(0, i);
+    if (name.length > 100) return undefined;
+    if (prefix.length <= 155 && name.length > 0) return [prefix, name];
+  }
+  return undefined;
+}
+
+function isAscii(bytes: Buffer): boolean {
+  for (const b of bytes) if (b > 0x7e || b < 0x20) return false;
+  return true;
+}
+
+/** A truncated ASCII stand-in for readers that ignore pax (the pax record wins otherwise). */
+function asciiFallback(bytes: Buffer, max: number): Buffer {
+  if (bytes.length <= max && isAscii(bytes)) return bytes;
+  const out = Buffer.from(bytes.subarray(0, max));
+  for (let i = 0; i < out.length; i++) if (out[i]! > 0x7e || out[i]! < 0x20) out[i] = 0x5f;
+  return out;
+}
+
+function writeOctal(block: Buffer, offset: number, width: number, value: number): void {
+  const text = value.toString(8).padStart(width - 1, '0');
+  block.write(text + '\u0000', offset, width, 'latin1');
+}
+
+function writeChecksum(block: Buffer): void {
+  block.fill(0x20, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += block[i]!;
+  block.write(sum.toString(8).padStart(6, '0') + '\u0000 ', 148, 8, 'latin1');
+}

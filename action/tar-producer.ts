@@ -1,0 +1,219 @@
+// Walks a directory tree and produces its tar archive as a sequence of ~1 MiB blocks.
+//
+// Why our own tar writer rather than the `tar` package: node-tar's Pack hangs on hard-linked
+// files (isaacs/node-tar#460) and on sockets, both of which a checkout can hold, and its
+// per-entry stream machinery costs more CPU than the compression on a tree of many small
+// files. The format written here is plain POSIX ustar + pax (tar-header.ts), which GNU tar
+// reads; the tests extract every archive with GNU tar.
+//
+// The producer is a synchronous generator driven by a Readable's _read(): it does one block's
+// worth of work (lstat, read) per call, so the file walk runs only as fast as the consumer
+// reads (backpressure) and memory stays at a few blocks whatever the tree's size. Sync calls
+// on the main thread keep libuv's thread pool free for the compressors; each step is short.
+import { closeSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { BlockPool } from './block-pool.js';
+import type { ExcludeMatcher } from './excludes.js';
+import { END_OF_ARCHIVE, encodeHeader, padding, type TarEntryHeader } from './tar-header.js';
+
+export const DEFAULT_BLOCK_SIZE = 1 << 20;
+
+export interface TarCounters {
+  /** Entries that are not directories: files, symlinks, hard links. */
+  files: number;
+  /** Content bytes of the regular files read so far. */
+  bytesIn: number;
+}
+
+export interface TarProducerOptions {
+  root: string;
+  exclude: ExcludeMatcher;
+  blockSize?: number;
+  /** Where blocks come from; whoever consumes them may give them back (see block-pool.ts). */
+  pool?: BlockPool;
+  /** Called for each entry left out that tar cannot store (sockets, FIFOs, devices). */
+  onSkip?: (relativePath: string, reason: string) => void;
+  /** Called after each block with the running counters. */
+  onBlock?: (counters: TarCounters) => void;
+}
+
+/** The archive as a byte Readable; `counters` are final once it has ended. */
+export function createTarReadable(options: TarProducerOptions): { stream: Readable; counters: TarCounters } {
+  const counters: TarCounters = { files: 0, bytesIn: 0 };
+  const pool = options.pool ?? new BlockPool(options.blockSize ?? DEFAULT_BLOCK_SIZE, 0);
+  const blocks = produceTarBlocks(options, pool, counters);
+  const stream = new Readable({
+    highWaterMark: pool.size,
+    read() {
+      try {
+        const next = blocks.next();
+        if (next.done) this.push(null);
+        else {
+          options.onBlock?.(counters);
+          this.push(next.value);
+        }
+      } catch (error) {
+        this.destroy(error as Error);
+      }
+    },
+    destroy(error, callback) {
+      // Runs the generator's finally blocks: closes an open file.
+      try {
+        blocks.return(undefined);
+      } catch {
+        // the generator already failed
+      }
+      callback(error);
+    },
+  });
+  return { stream, counters };
+}
+
+/** Fills fixed-size buffers with headers and contents; yields each when full. */
+class BlockWriter {
+  private block: Buffer;
+  private used = 0;
+  private readonly size: number;
+  private readonly pool: BlockPool;
+  constructor(pool: BlockPool) {
+    this.pool = pool;
+    this.size = pool.size;
+    this.block = pool.take();
+  }
+  get free(): number {
+    return this.size - this.used;
+  }
+  /** Copies bytes; returns how many fit. */
+  put(bytes: Buffer, from = 0): number {
+    const n = Math.min(bytes.length - from, this.free);
+    bytes.copy(this.block, this.used, from, from + n);
+    this.used += n;
+    return n;
+  }
+  zeros(count: number): number {
+    const n = Math.min(count, this.free);
+    this.block.fill(0, this.used, this.used + n);
+    this.used += n;
+    return n;
+  }
+  /** Reads up to `length` bytes of fd at `position` straight into the block. */
+  read(fd: number, length: number, position: number): number {
+    const n = Math.min(length, this.free);
+    if (n === 0) return 0;
+    const got = readSync(fd, this.block, this.used, n, position);
+    this.used += got;
+    return got;
+  }
+  get full(): boolean {
+    return this.used === this.size;
+  }
+  take(): Buffer {
+    const out = this.used === this.size ? this.block : this.block.subarray(0, this.used);
+    this.block = this.pool.take();
+    this.used = 0;
+    return out;
+  }
+}
+
+function* produceTarBlocks(
+  options: TarProducerOptions,
+  pool: BlockPool,
+  counters: TarCounters,
+): Generator<Buffer> {
+  const out = new BlockWriter(pool);
+  const hardLinks = new Map<string, string>();
+
+  function* putBytes(bytes: Buffer): Generator<Buffer> {
+    let from = 0;
+    while (from < bytes.length) {
+      from += out.put(bytes, from);
+      if (out.full) yield out.take();
+    }
+  }
+  function* putZeros(count: number): Generator<Buffer> {
+    while (count > 0) {
+      count -= out.zeros(count);
+      if (out.full) yield out.take();
+    }
+  }
+
+  function* putFile(absolute: string, relative: string, stats: Stats): Generator<Buffer> {
+    const fd = openSync(absolute, 'r');
+    try {
+      let position = 0;
+      while (position < stats.size) {
+        const got = out.read(fd, stats.size - position, position);
+        if (got === 0 && !out.full) {
+          // The file shrank while we read it: pad to the size already written in the header
+          // (GNU tar does the same), so the archive stays well-formed.
+          options.onSkip?.(relative, `file shrank while being read; padded with zeros`);
+          yield* putZeros(stats.size - position);
+          break;
+        }
+        position += got;
+        counters.bytesIn += got;
+        if (out.full) yield out.take();
+      }
+    } finally {
+      closeSync(fd);
+    }
+    yield* putZeros(padding(stats.size));
+  }
+
+  function* walk(directory: string, prefix: string): Generator<Buffer> {
+    // Sorted, so that the same tree gives the same archive.
+    const names = readdirSync(directory).sort();
+    for (const name of names) {
+      const relative = prefix + name;
+      if (options.exclude(relative)) continue;
+      const absolute = join(directory, name);
+      const stats = lstatSync(absolute);
+      const base = {
+        mode: stats.mode,
+        uid: stats.uid,
+        gid: stats.gid,
+        mtime: stats.mtime,
+      };
+      let header: TarEntryHeader;
+      if (stats.isDirectory()) {
+        yield* putBytes(encodeHeader({ ...base, path: relative + '/', type: 'directory', size: 0 }));
+        yield* walk(absolute, relative + '/');
+        continue;
+      } else if (stats.isSymbolicLink()) {
+        header = { ...base, path: relative, type: 'symlink', size: 0, linkpath: readlinkSync(absolute) };
+      } else if (stats.isFile()) {
+        const key = `${stats.dev}:${stats.ino}`;
+        const first = stats.nlink > 1 ? hardLinks.get(key) : undefined;
+        if (first !== undefined) {
+          header = { ...base, path: relative, type: 'hardlink', size: 0, linkpath: first };
+        } else {
+          if (stats.nlink > 1) hardLinks.set(key, relative);
+          counters.files++;
+          yield* putBytes(encodeHeader({ ...base, path: relative, type: 'file', size: stats.size }));
+          yield* putFile(absolute, relative, stats);
+          continue;
+        }
+      } else {
+        options.onSkip?.(relative, `${kindOf(stats)} skipped: tar archives store no ${kindOf(stats)}s`);
+        continue;
+      }
+      counters.files++;
+      yield* putBytes(encodeHeader(header));
+    }
+  }
+
+  yield* walk(options.root, '');
+  yield* putBytes(END_OF_ARCHIVE);
+  // GNU tar pads archives to 10 KiB records; readers do not need it, so neither do we.
+  const rest = out.take();
+  if (rest.length > 0) yield rest;
+}
+
+function kindOf(stats: Stats): string {
+  if (stats.isSocket()) return 'socket';
+  if (stats.isFIFO()) return 'FIFO';
+  if (stats.isCharacterDevice()) return 'character device';
+  if (stats.isBlockDevice()) return 'block device';
+  return 'special file';
+}

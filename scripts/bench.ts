@@ -1,0 +1,494 @@
+// Throughput benchmark of issue #7: our archive stream and action against the shell
+// pipelines users would otherwise run, on the same corpus, in the same run, on the local R2
+// stack. Prints median wall time, MB/s of input, output size, peak memory and ratios.
+//
+//   npm run bench [-- --quick] [--double] [--runs N] [--action path/to/dist/index.js] [--cases a,b,c0]
+//
+// Every case runs as a child process tree; its peak memory is the sum of the peak RSS
+// (VmHWM in /proc/<pid>/status) of each process of the tree, sampled every 50 ms.
+// Cases (c0)/(d0) run this script in child mode (`--child`): createArchiveStream -> hash ->
+// @aws-sdk/lib-storage multipart upload, i.e. the action's pipeline without the Worker calls.
+import { spawn } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { registerHooks } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LOCAL_S3_CREDENTIALS, ROOT, startLocalStack } from './local-stack.ts';
+
+// Node runs the TypeScript sources directly (type stripping); they import each other with
+// `.js` specifiers (for tsc, jest and ncc), so map those to the `.ts` files.
+registerHooks({
+  resolve(specifier, context, next) {
+    if (specifier.startsWith('.') && specifier.endsWith('.js') && context.parentURL?.startsWith('file:')) {
+      const asTs = new URL(specifier.slice(0, -3) + '.ts', context.parentURL);
+      if (!existsSync(new URL(specifier, context.parentURL)) && existsSync(asTs))
+        return next(asTs.href, context);
+    }
+    return next(specifier, context);
+  },
+});
+
+const DEFAULT_EXCLUDES = ['.git', 'node_modules', '.next', 'dist', 'build', '.cache'];
+const BUCKET = 'autonomous-coding-agent';
+const MiB = 1024 * 1024;
+
+interface Flags {
+  quick: boolean;
+  double: boolean;
+  runs: number;
+  action: string;
+  /** Only these case ids (e.g. `--cases c0,d0` to look at memory on a larger tree). */
+  cases?: string[];
+  child?: string[];
+}
+
+function parseFlags(argv: string[]): Flags {
+  const flags: Flags = { quick: false, double: false, runs: 3, action: join(ROOT, 'dist/index.js') };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--quick') flags.quick = true;
+    else if (arg === '--double') flags.double = true;
+    else if (arg === '--runs') flags.runs = Number(argv[++i]);
+    else if (arg === '--action') flags.action = argv[++i]!;
+    else if (arg === '--cases') flags.cases = argv[++i]!.split(',');
+    else if (arg === '--child') flags.child = argv.slice(i + 1);
+    else throw new Error(`unknown flag ${arg}`);
+    if (flags.child) break;
+  }
+  return flags;
+}
+
+// ---------------------------------------------------------------- corpus
+
+interface CorpusStats {
+  bytes: number;
+  files: number;
+}
+
+/** Real files copied from the installed packages, cached under .bench/. The packages are
+ *  ~15,000 small files (~100 MB) plus a few large binaries and bundles (~600 MB), so the
+ *  corpus is copies of the small files up to the file target, then large files up to the
+ *  size target: a mix of source text and binaries like a checkout's. Directories named like a
+ *  default exclude get a '_' suffix so that every case archives the whole corpus. */
+function buildCorpus(
+  name: string,
+  targetBytes: number,
+  targetFiles: number,
+): { dir: string; stats: CorpusStats } {
+  const dir = join(ROOT, '.bench', `corpus-${name}`);
+  const marker = join(dir, '.complete.json');
+  if (existsSync(marker)) return { dir, stats: JSON.parse(readFileSync(marker, 'utf8')) as CorpusStats };
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const stats: CorpusStats = { bytes: 0, files: 0 };
+  const LARGE = 1024 * 1024;
+  const copy = (from: string, to: string, large: boolean, done: () => boolean): void => {
+    for (const entry of readdirSync(from).sort()) {
+      if (done()) return;
+      const source = join(from, entry);
+      const st = lstatSync(source);
+      const target = join(to, DEFAULT_EXCLUDES.includes(entry) ? `${entry}_` : entry);
+      if (st.isDirectory()) copy(source, target, large, done);
+      else if (st.isFile() && st.size > LARGE === large) {
+        mkdirSync(to, { recursive: true });
+        copyFileSync(source, target);
+        stats.bytes += st.size;
+        stats.files++;
+      } else if (st.isSymbolicLink() && !large) {
+        mkdirSync(to, { recursive: true });
+        symlinkSync(readlinkSync(source), target);
+        stats.files++;
+      }
+    }
+  };
+  const packages = join(ROOT, 'node_modules') + '/'; // a symlink to the main checkout's
+  const enoughFiles = () => stats.files >= targetFiles || stats.bytes >= targetBytes;
+  for (let n = 1; !enoughFiles(); n++) copy(packages, join(dir, `src-${n}`), false, enoughFiles);
+  const enoughBytes = () => stats.bytes >= targetBytes;
+  for (let n = 1; !enoughBytes(); n++) copy(packages, join(dir, `assets-${n}`), true, enoughBytes);
+  writeFileSync(marker, JSON.stringify(stats));
+  return { dir, stats };
+}
+
+// ---------------------------------------------------------------- measuring child processes
+
+interface Measured {
+  ms: number;
+  peakBytes: number;
+}
+
+function vmHwmBytes(pid: number): number {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      if (text) out.push(...text.split(/\s+/).map(Number));
+    }
+  } catch {
+    // exited
+  }
+  return out;
+}
+
+/** Runs `sh -c script` (or argv as is: sh drops variables with '-' in their names, such as
+ *  INPUT_R2-ENDPOINT) and samples the peak RSS of every process of its tree. */
+async function measure(script: string | string[], env: NodeJS.ProcessEnv = {}): Promise<Measured> {
+  const started = performance.now();
+  const [command, ...args] = typeof script === 'string' ? ['sh', '-c', script] : script;
+  const child = spawn(command!, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = ''; // the end of both outputs, to explain a failure (actions log errors on stdout)
+  const keep = (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const peaks = new Map<number, number>();
+  const sample = () => {
+    const queue = [child.pid!];
+    while (queue.length > 0) {
+      const pid = queue.pop()!;
+      const hwm = vmHwmBytes(pid);
+      if (hwm > (peaks.get(pid) ?? 0)) peaks.set(pid, hwm);
+      queue.push(...childrenOf(pid));
+    }
+  };
+  const timer = setInterval(sample, 50);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearInterval(timer);
+  const ms = performance.now() - started;
+  if (code !== 0) throw new Error(`exit ${code}: ${script}\n${stderr}`);
+  let peakBytes = 0;
+  const shell = typeof script === 'string' ? child.pid : undefined; // the shell is not the work
+  for (const [pid, hwm] of peaks) if (pid !== shell) peakBytes += hwm;
+  return { ms, peakBytes };
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+// ---------------------------------------------------------------- child mode: our stream + lib-storage
+
+function s3ClientConfig(endpoint: string) {
+  return {
+    endpoint,
+    region: 'auto',
+    forcePathStyle: true,
+    credentials: LOCAL_S3_CREDENTIALS,
+    // local-r2-stack.md: no `Expect: 100-continue`, no aws-chunked trailing checksums.
+    expectContinueHeader: false,
+    requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+    responseChecksumValidation: 'WHEN_REQUIRED' as const,
+  };
+}
+
+async function childMain(args: string[]): Promise<void> {
+  const [mode, endpoint, key, pathArg, compression] = args as [
+    string,
+    string,
+    string,
+    string,
+    'gzip' | 'zstd',
+  ];
+  const { S3Client, GetObjectCommand } = await import('@aws-sdk/client-s3');
+  const client = new S3Client(s3ClientConfig(endpoint));
+  const { pipeline } = await import('node:stream/promises');
+  if (mode === 'upload') {
+    const { Upload } = await import('@aws-sdk/lib-storage');
+    const { createArchiveStream } = await import('../action/archive.js');
+    const { createHashCounter } = await import('../action/hash-stream.js');
+    const { stream, result } = createArchiveStream({
+      root: pathArg,
+      excludes: DEFAULT_EXCLUDES,
+      compression,
+    });
+    const hash = createHashCounter();
+    stream.pipe(hash.transform);
+    stream.on('error', (e) => hash.transform.destroy(e));
+    const upload = new Upload({
+      client,
+      params: { Bucket: BUCKET, Key: key, Body: hash.transform },
+      partSize: 16 * MiB,
+      queueSize: 4,
+    });
+    await upload.done();
+    const archived = await result;
+    process.stdout.write(JSON.stringify({ ...archived, ...hash.digest() }));
+  } else {
+    const zlib = await import('node:zlib');
+    const response = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    const tar = spawn('tar', ['-C', pathArg, '-xf', '-'], { stdio: ['pipe', 'inherit', 'inherit'] });
+    const exited = new Promise<number | null>((resolve) => tar.on('exit', resolve));
+    const decompress = compression === 'gzip' ? zlib.createGunzip() : zlib.createZstdDecompress();
+    await pipeline(response.Body as NodeJS.ReadableStream, decompress, tar.stdin);
+    if ((await exited) !== 0) throw new Error('tar -x failed');
+  }
+}
+
+// ---------------------------------------------------------------- the benchmark
+
+interface CaseResult {
+  label: string;
+  ms?: number;
+  peakBytes?: number;
+  outputBytes?: number;
+  skipped?: string;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2));
+  if (flags.child) return childMain(flags.child);
+
+  const size = flags.quick
+    ? { name: 'quick', bytes: 50 * MiB, files: 2000 }
+    : { name: 'full', bytes: 500 * MiB, files: 20000 };
+  if (flags.double)
+    Object.assign(size, { name: `${size.name}-double`, bytes: size.bytes * 2, files: size.files * 2 });
+  console.log(`corpus: building or reusing .bench/corpus-${size.name} ...`);
+  const corpus = buildCorpus(size.name, size.bytes, size.files);
+  const inputMB = corpus.stats.bytes / 1e6;
+  console.log(`corpus: ${inputMB.toFixed(0)} MB in ${corpus.stats.files} files; ${flags.runs} runs per case`);
+
+  const token = 'bench-admin-token';
+  const stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: token } });
+  const work = mkdtempSync(join(tmpdir(), 'r2-bench-'));
+  const awsEnv = {
+    AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
+    AWS_DEFAULT_REGION: 'auto',
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required',
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required',
+  };
+  const aws = `aws --endpoint-url ${stack.s3Endpoint} s3`;
+  const excludeArgs = DEFAULT_EXCLUDES.map((e) => `--exclude=${e}`).join(' ');
+  const src = shellQuote(corpus.dir);
+  const self = `${shellQuote(process.execPath)} ${shellQuote(fileURLToPath(import.meta.url))} --child`;
+  const objectSize = async (key: string, bucket = BUCKET) => {
+    const { S3Client, HeadObjectCommand } = await import('@aws-sdk/client-s3');
+    const head = await new S3Client(s3ClientConfig(stack.s3Endpoint)).send(
+      new HeadObjectCommand({ Bucket: bucket, Key: key }),
+    );
+    return head.ContentLength ?? 0;
+  };
+
+  const results: Record<string, CaseResult> = {};
+  const lastKey: Record<string, string> = {};
+  const actionBucket: Record<string, string> = {};
+  const run = async (id: string, label: string, once: (key: string, n: number) => Promise<Measured>) => {
+    if (flags.cases && !flags.cases.includes(id)) return;
+    const times: number[] = [];
+    let peak = 0;
+    try {
+      for (let n = 0; n < flags.runs; n++) {
+        const key = `backups/bench/${id}-${n}-${Date.now()}`;
+        const m = await once(key, n);
+        times.push(m.ms);
+        peak = Math.max(peak, m.peakBytes);
+        lastKey[id] = key;
+        process.stdout.write(
+          `  ${id} run ${n + 1}: ${(m.ms / 1000).toFixed(2)} s, peak ${(m.peakBytes / MiB).toFixed(0)} MiB\n`,
+        );
+      }
+      // Restores store nothing; the action's object is looked up after its case, in its bucket.
+      const storesInDefaultBucket = !id.startsWith('r') && id !== 'c' && id !== 'd';
+      const outputBytes = lastKey[id] && storesInDefaultBucket ? await objectSize(lastKey[id]!) : undefined;
+      results[id] = { label, ms: median(times), peakBytes: peak, outputBytes };
+    } catch (error) {
+      results[id] = {
+        label,
+        skipped: `failed: ${(error as Error).message
+          .split('\n')
+          .filter((l) => l.trim())
+          .slice(-3)
+          .join(' | ')}`,
+      };
+      console.log(`  ${id}: ${results[id]!.skipped}`);
+    }
+  };
+
+  try {
+    console.log('warming the page cache ...');
+    await measure(`tar -C ${src} -cf - . | cat > /dev/null`);
+
+    console.log('(a) seed pipeline: tar -czf to a file, then aws s3 cp');
+    await run('a', 'seed: tar -czf file + aws s3 cp', async (key) => {
+      const file = join(work, 'seed.tar.gz');
+      const pack = await measure(`tar -C ${src} -czf ${shellQuote(file)} ${excludeArgs} .`);
+      const upload = await measure(`${aws} cp --quiet ${shellQuote(file)} s3://${BUCKET}/${key}`, awsEnv);
+      rmSync(file, { force: true });
+      return { ms: pack.ms + upload.ms, peakBytes: Math.max(pack.peakBytes, upload.peakBytes) };
+    });
+
+    console.log('(b) tar -cf - | pigz | aws s3 cp -');
+    await run('b', 'tar | pigz | aws s3 cp -', (key) =>
+      measure(
+        `set -e; tar -C ${src} -cf - ${excludeArgs} . | pigz | ${aws} cp --quiet - s3://${BUCKET}/${key}`,
+        awsEnv,
+      ),
+    );
+
+    for (const compression of ['gzip', 'zstd'] as const) {
+      const id = compression === 'gzip' ? 'c0' : 'd0';
+      console.log(`(${id}) archive stream, ${compression}, lib-storage 16 MiB parts x4`);
+      await run(id, `stream ${compression} -> lib-storage`, (key) =>
+        measure(`${self} upload ${shellQuote(stack.s3Endpoint)} ${key} ${src} ${compression}`),
+      );
+    }
+
+    for (const compression of ['gzip', 'zstd'] as const) {
+      const id = compression === 'gzip' ? 'c' : 'd';
+      const label = `node dist/index.js, ${compression}`;
+      if (!existsSync(flags.action)) {
+        results[id] = { label, skipped: `skipped: ${flags.action} is absent (build the action first)` };
+        console.log(`(${id}) ${results[id]!.skipped}`);
+        continue;
+      }
+      console.log(`(${id}) ${label}`);
+      await run(id, label, async (key, n) => {
+        const runDir = join(work, `action-${id}-${n}`);
+        mkdirSync(runDir);
+        const event = join(runDir, 'event.json');
+        writeFileSync(event, JSON.stringify({ inputs: { tenant: 'tenant-a' } }));
+        // @actions/core appends to these files and requires them to exist, as on a runner.
+        writeFileSync(join(runDir, 'output'), '');
+        writeFileSync(join(runDir, 'summary'), '');
+        const env: Record<string, string> = {
+          INPUT_TENANT: 'tenant-a',
+          INPUT_BUCKET: BUCKET,
+          'INPUT_R2-ENDPOINT': stack.s3Endpoint,
+          'INPUT_R2-ACCESS-KEY-ID': LOCAL_S3_CREDENTIALS.accessKeyId,
+          'INPUT_R2-SECRET-ACCESS-KEY': LOCAL_S3_CREDENTIALS.secretAccessKey,
+          'INPUT_API-URL': stack.url,
+          'INPUT_API-TOKEN': token,
+          INPUT_PATH: corpus.dir,
+          INPUT_COMPRESSION: compression,
+          'INPUT_FAIL-ON-API-ERROR': 'false',
+          GITHUB_EVENT_NAME: 'workflow_dispatch',
+          GITHUB_EVENT_PATH: event,
+          GITHUB_REPOSITORY: 'bench-org/bench-repo',
+          GITHUB_REF: 'refs/heads/main',
+          GITHUB_REF_NAME: 'main',
+          GITHUB_SHA: 'a'.repeat(40),
+          GITHUB_ACTOR: 'bench',
+          GITHUB_RUN_ID: String(1000 + n),
+          GITHUB_SERVER_URL: 'https://github.com',
+          GITHUB_WORKSPACE: corpus.dir,
+          GITHUB_OUTPUT: join(runDir, 'output'),
+          GITHUB_STEP_SUMMARY: join(runDir, 'summary'),
+          RUNNER_TEMP: runDir,
+        };
+        const m = await measure([process.execPath, flags.action], env);
+        const outputs = readFileSync(join(runDir, 'output'), 'utf8');
+        const output = (name: string) => new RegExp(`${name}<<(\\S+)\\n(.*)\\n`).exec(outputs)?.[2];
+        lastKey[id] = output('backup-key') ?? '';
+        actionBucket[id] = output('bucket') ?? BUCKET;
+        return m;
+      });
+      if (results[id]?.ms !== undefined && lastKey[id]) {
+        // The size of what the action stored, when its outputs name an object we can see.
+        results[id]!.outputBytes = await objectSize(lastKey[id]!, actionBucket[id]).catch(() => undefined);
+      }
+    }
+
+    // Restore: download + decompress + extract.
+    const restoreDir = join(work, 'restore');
+    const restore = (script: (into: string) => string) => async () => {
+      rmSync(restoreDir, { recursive: true, force: true });
+      mkdirSync(restoreDir);
+      const m = await measure(script(shellQuote(restoreDir)), awsEnv);
+      rmSync(restoreDir, { recursive: true, force: true });
+      return m;
+    };
+    if (lastKey.b) {
+      console.log('(rb) aws s3 cp - | tar -xzf -  (pigz archive)');
+      await run(
+        'rb',
+        'restore: aws s3 cp - | tar -xzf - (b)',
+        restore((into) => `set -e; ${aws} cp --quiet s3://${BUCKET}/${lastKey.b} - | tar -C ${into} -xzf -`),
+      );
+    }
+    if (lastKey.c0) {
+      console.log('(rc0-aws) aws s3 cp - | tar -xzf -  (our gzip archive)');
+      await run(
+        'rc0aws',
+        'restore: aws s3 cp - | tar -xzf - (c0)',
+        restore((into) => `set -e; ${aws} cp --quiet s3://${BUCKET}/${lastKey.c0} - | tar -C ${into} -xzf -`),
+      );
+      console.log('(rc0) GetObject -> gunzip -> tar -x  (our gzip archive)');
+      await run(
+        'rc0',
+        'restore: GetObject -> gunzip -> tar -x (c0)',
+        restore((into) => `${self} restore ${shellQuote(stack.s3Endpoint)} ${lastKey.c0} ${into} gzip`),
+      );
+    }
+    if (lastKey.d0) {
+      console.log('(rd0) GetObject -> zstd -d -> tar -x  (our zstd archive)');
+      await run(
+        'rd0',
+        'restore: GetObject -> zstd -d -> tar -x (d0)',
+        restore((into) => `${self} restore ${shellQuote(stack.s3Endpoint)} ${lastKey.d0} ${into} zstd`),
+      );
+    }
+  } finally {
+    await stack.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  printTable(results, inputMB, corpus.stats.files);
+}
+
+function printTable(results: Record<string, CaseResult>, inputMB: number, files: number): void {
+  const a = results.a?.ms;
+  const b = results.b?.ms;
+  const rb = results.rb?.ms;
+  console.log(
+    `\nResults (median of runs; input ${inputMB.toFixed(0)} MB, ${files} files; ratios = baseline time / case time, > 1 is faster)`,
+  );
+  console.log('case     wall s   MB/s   output MB  peak MiB  vs (a)  vs (b)  description');
+  for (const [id, r] of Object.entries(results)) {
+    if (r.ms === undefined) {
+      console.log(`${id.padEnd(8)} ${r.skipped}  (${r.label})`);
+      continue;
+    }
+    const restoreCase = id.startsWith('r');
+    const ratio = (base?: number) => (base ? (base / r.ms!).toFixed(2) + 'x' : '-');
+    console.log(
+      [
+        id.padEnd(8),
+        (r.ms / 1000).toFixed(2).padStart(6),
+        (inputMB / (r.ms / 1000)).toFixed(0).padStart(6),
+        (r.outputBytes !== undefined ? (r.outputBytes / 1e6).toFixed(1) : '-').padStart(10),
+        ((r.peakBytes ?? 0) / MiB).toFixed(0).padStart(9),
+        (restoreCase ? '-' : ratio(a)).padStart(7),
+        (restoreCase ? ratio(rb) : ratio(b)).padStart(7),
+        ' ' + r.label,
+      ].join(' '),
+    );
+  }
+  console.log('(restore rows: "vs (b)" is against rb, aws s3 cp - | tar -xzf - of the pigz archive)');
+}
+
+await main();
