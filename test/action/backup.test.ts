@@ -59,8 +59,11 @@ async function expectGoodBackup(run: RunResult, tenant: string, bucket: string, 
   // The size in S3's own listing, by awscli.
   const head = JSON.parse(await aws(stack, 's3api', 'head-object', '--bucket', bucket, '--key', key)) as {
     ContentLength: number;
+    ETag: string;
   };
   expect(head.ContentLength).toBe(bytes.length);
+  // More than two parts of 5 MiB: a real multipart upload (R2's etag ends in -<parts>).
+  expect(head.ETag).toMatch(/-[3-9]"$/);
 
   // The record, through the Worker and as stored (awscli).
   const backupFile = run.outputs['backup-file']!;
@@ -124,4 +127,77 @@ test('push: the tree minus the seed excludes lands in R2 over S3, recorded by th
     '/api/github/backup/list?tenant=autonomous-coding-agent&bucket=autonomous-coding-agent',
   );
   expect((list.backups as { key: string }[]).map((b) => b.key)).toContain(backup.key);
+});
+
+const SEED_MAP = [
+  'meauxbility: meauxbilitygithubconnect',
+  'meauxbility.org: meauxbilitygithubconnect',
+  'inneranimalmedia-app-library: inneranimalmedia-assets',
+  'autonomous-coding-agent: autonomous-coding-agent',
+].join('\n');
+
+test('workflow_dispatch: the tenant input of the dispatch picks the bucket through bucket-map (zstd)', async () => {
+  const run = await runAction({
+    event: 'workflow_dispatch',
+    payload: { ref: 'refs/heads/main', inputs: { tenant: 'meauxbility.org', bucket: '' } },
+    inputs: {
+      path: tree,
+      ...s3Inputs(stack),
+      ...apiInputs(),
+      'part-size-mib': '5',
+      compression: 'zstd',
+      'bucket-map': SEED_MAP,
+    },
+  });
+  await expectGoodBackup(run, 'meauxbility.org', 'meauxbilitygithubconnect', '.tar.zst');
+  expect(run.stdout).toContain('from the workflow_dispatch input tenant');
+});
+
+test('repository_dispatch: client_payload.tenant, default bucket {tenant}-github-backup, no compression', async () => {
+  const run = await runAction({
+    event: 'repository_dispatch',
+    payload: { action: 'backup-request', client_payload: { tenant: 'tenant-a' } },
+    inputs: {
+      path: tree,
+      ...s3Inputs(stack),
+      ...apiInputs(),
+      'part-size-mib': '5',
+      compression: 'none',
+      'bucket-map': SEED_MAP,
+    },
+  });
+  await expectGoodBackup(run, 'tenant-a', 'tenant-a-github-backup', '.tar');
+  expect(run.stdout).toContain('from client_payload.tenant');
+});
+
+test('without S3 keys the archive goes through the Worker upload route, in equal parts', async () => {
+  const run = await runAction({
+    event: 'push',
+    repository: 'octo-org/tenant-b',
+    inputs: { path: tree, ...apiInputs(), 'part-size-mib': '5' },
+  });
+  await expectGoodBackup(run, 'tenant-b', 'tenant-b-github-backup', '.tar.gz');
+  expect(run.stdout).toContain('the Worker at');
+});
+
+test('two runs started in the same second both keep their backups', async () => {
+  const now = new Date().toISOString();
+  const inputs = {
+    path: tree,
+    ...s3Inputs(stack),
+    ...apiInputs(),
+    'part-size-mib': '5',
+    tenant: 'same-second',
+    bucket: 'my-bucket',
+  };
+  const runs = await Promise.all([0, 1].map(() => runAction({ inputs, env: { R2_BACKUP_TEST_NOW: now } })));
+  const backups = [];
+  for (const run of runs) backups.push(await expectGoodBackup(run, 'same-second', 'my-bucket', '.tar.gz'));
+  const files = backups.map((b) => b.backupFile).sort();
+  const stamp = files[0]!.slice(0, 15);
+  expect(files).toEqual([`${stamp}-2.tar.gz`, `${stamp}.tar.gz`]);
+  const keys = await listKeys(stack, 'my-bucket', 'backups/same-second/');
+  expect(keys.filter((k) => !k.includes('/metadata/') && !k.includes('/notifications/'))).toEqual(
+    files.map((f) => `backups/same-second/${f}`).sort(),
+  );
 });
