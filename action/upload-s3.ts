@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
-import { MIB, PARALLEL_PARTS, type ArchiveUploader, type PendingUpload } from './uploader.js';
+import { MIB, partsInFlight, type ArchiveUploader, type PendingUpload } from './uploader.js';
 
 const statusOf = (error: unknown): number | undefined =>
   (error as S3ServiceException)?.$metadata?.httpStatusCode;
@@ -84,7 +84,7 @@ class S3PendingUpload implements PendingUpload {
       client: this.client,
       params: { Bucket: this.bucket, Key: this.key, Body: body, ContentType: this.contentType },
       partSize,
-      queueSize: PARALLEL_PARTS,
+      queueSize: partsInFlight(partSize),
       // lib-storage aborts the multipart upload itself on any error.
       leavePartsOnError: false,
     });

@@ -1,10 +1,10 @@
 // Uploads the archive through the Worker's multipart route (docs/worker-api.md), for runs
 // that have an API token but no S3 keys. Parts are equal, a few in flight, each retried on
-// transient errors; memory stays at about (PARALLEL_PARTS + 1) parts whatever the size.
+// transient errors; memory stays at a few parts whatever the size.
 import type { Readable } from 'node:stream';
 import { equalParts } from './equal-parts.js';
 import { withRetries } from './retry.js';
-import { KeyExistsError, MIB, PARALLEL_PARTS, type ArchiveUploader, type PendingUpload } from './uploader.js';
+import { KeyExistsError, MIB, partsInFlight, type ArchiveUploader, type PendingUpload } from './uploader.js';
 import { WorkerApiError, isTransientWorkerError, type WorkerClient } from './worker-client.js';
 
 /** Under the Worker's 100 MB request limit. */
@@ -54,6 +54,7 @@ class WorkerPendingUpload implements PendingUpload {
     const inFlight = new Set<Promise<void>>();
     let failure: unknown;
     let partNumber = 0;
+    const parallel = partsInFlight(partSize);
     try {
       for await (const data of equalParts(body, partSize)) {
         const number = ++partNumber;
@@ -62,7 +63,7 @@ class WorkerPendingUpload implements PendingUpload {
           .catch((error: unknown) => void (failure ??= error))
           .finally(() => inFlight.delete(sending));
         inFlight.add(sending);
-        if (inFlight.size >= PARALLEL_PARTS) await Promise.race(inFlight);
+        if (inFlight.size >= parallel) await Promise.race(inFlight);
         if (failure) break;
       }
     } catch (error) {

@@ -6,29 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from '../../scripts/local-stack.js';
+import { actionEntries, markdownTables } from './action-yml.js';
 
 const exec = promisify(execFile);
-
-/** The names under `inputs:` or `outputs:` of action.yml, with their descriptions and defaults. */
-export function actionEntries(
-  yml: string,
-  section: 'inputs' | 'outputs',
-): { name: string; description: string; default?: string }[] {
-  const lines = yml.split('\n');
-  const start = lines.indexOf(`${section}:`);
-  const entries: { name: string; description: string; default?: string }[] = [];
-  for (const line of lines.slice(start + 1)) {
-    if (/^\S/.test(line)) break;
-    const name = /^ {2}([a-z0-9-]+):\s*$/.exec(line);
-    if (name) entries.push({ name: name[1]!, description: '' });
-    const field = /^ {4}(description|default): (.*)$/.exec(line);
-    if (field && entries.length > 0) {
-      const value = field[2]!.replace(/^'(.*)'$/, (_m, v: string) => v.replace(/''/g, "'"));
-      entries[entries.length - 1]![field[1] as 'description' | 'default'] = value;
-    }
-  }
-  return entries;
-}
 
 test('dist/ is what the build makes of the source', async () => {
   const out = mkdtempSync(join(tmpdir(), 'r2-backup-build-'));
@@ -110,3 +90,23 @@ test.each(readdirSync(join(ROOT, '.github/workflows')))(
     await expect(validate(join(ROOT, '.github/workflows', file))).resolves.toBeDefined();
   },
 );
+
+/** A Markdown table's rows as trimmed cells, whatever the column padding. */
+const rows = (table: string): string[][] =>
+  table
+    .split('\n')
+    .filter((line) => line.startsWith('|') && !/^\|[\s|:-]+\|$/.test(line))
+    .map((line) =>
+      line
+        .slice(1, -1)
+        .split(' | ')
+        .map((cell) => cell.trim()),
+    );
+
+test('docs/action.md has the input and output tables of action.yml', () => {
+  const doc = readFileSync(join(ROOT, 'docs/action.md'), 'utf8');
+  const tables = markdownTables(readFileSync(join(ROOT, 'action.yml'), 'utf8'));
+  const section = (title: string): string => doc.split(`## ${title}\n`)[1]!.split('\n## ')[0]!;
+  expect(rows(section('Inputs'))).toEqual(rows(tables.inputs));
+  expect(rows(section('Outputs'))).toEqual(rows(tables.outputs));
+});

@@ -7,7 +7,7 @@ import { equalParts } from '../../action/equal-parts.js';
 import { readGitHubContext } from '../../action/github-context.js';
 import { parseBucketMap, parseExcludes } from '../../action/inputs.js';
 import { resolveTarget } from '../../action/tenant.js';
-import { MAX_PARTS, MIB, choosePartSize } from '../../action/uploader.js';
+import { MAX_PARTS, MIB, choosePartSize, partsInFlight } from '../../action/uploader.js';
 
 const map = parseBucketMap(
   'meauxbility: meauxbilitygithubconnect\n# comment\n\nautonomous-coding-agent: autonomous-coding-agent',
@@ -133,4 +133,11 @@ test('readGitHubContext: branch, commit and run URL from the runner variables an
       GITHUB_REPOSITORY: 'o/r',
     }),
   ).toMatchObject({ branch: 'develop', commit: 'b'.repeat(40) });
+});
+
+test('partsInFlight: four small parts, fewer large ones, never none', () => {
+  expect(partsInFlight(16 * MIB)).toBe(4);
+  expect(partsInFlight(32 * MIB)).toBe(2);
+  expect(partsInFlight(60 * MIB)).toBe(1);
+  expect(partsInFlight(5 * 1024 * MIB)).toBe(1);
 });
