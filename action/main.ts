@@ -27,6 +27,9 @@ const PROGRESS_EVERY_MS = 10_000;
 /** The run's start time; R2_BACKUP_TEST_NOW lets tests start two runs in the very same second. */
 const startTime = (): Date => new Date(process.env.R2_BACKUP_TEST_NOW ?? Date.now());
 
+/** The upload in progress, aborted if the runner cancels the job. */
+let active: PendingUpload | undefined;
+
 interface Stored {
   key: string;
   backupFile: string;
@@ -79,12 +82,16 @@ async function storeArchive(
     const key = archiveKey(target.tenant, backupFile);
     const pending = await uploader.begin(key);
     if (!pending) continue;
+    active = pending;
     core.info(
       `Archiving ${inputs.path} to ${key} on ${uploader.description} (parts of ${formatBytes(partSize)})`,
     );
     try {
-      return { key, backupFile, ...(await archiveInto(inputs, pending, partSize)) };
+      const stored = { key, backupFile, ...(await archiveInto(inputs, pending, partSize)) };
+      active = undefined;
+      return stored;
     } catch (error) {
+      active = undefined;
       await pending.abort().catch((abortError: unknown) => {
         core.warning(`Could not clean up ${key}: ${(abortError as Error).message}`);
       });
@@ -172,6 +179,7 @@ async function notifyFailure(
   target: Target | undefined,
   context: GitHubContext | undefined,
   message: string,
+  status: 'failure' | 'cancelled' = 'failure',
 ): Promise<void> {
   if (!worker || !target || !context) return;
   try {
@@ -182,15 +190,15 @@ async function notifyFailure(
       repo: context.repository,
       branch: context.branch,
       commit: context.commit,
-      status: 'failure',
+      status,
       // The Worker takes no control characters other than newline.
       // eslint-disable-next-line no-control-regex
       message: message.slice(0, 2000).replace(/[\x00-\x09\x0b-\x1f\x7f]/g, ' '),
       run_url: context.runUrl,
     });
-    core.info('Recorded a failure notification with the Worker');
+    core.info(`Recorded a ${status} notification with the Worker`);
   } catch (error) {
-    core.warning(`Could not record a failure notification: ${(error as Error).message}`);
+    core.warning(`Could not record a ${status} notification: ${(error as Error).message}`);
   }
 }
 
@@ -217,6 +225,19 @@ export async function run(): Promise<void> {
   let target: Target | undefined;
   let context: GitHubContext | undefined;
   let worker: WorkerClient | undefined;
+  // The runner cancels a job with SIGINT, then SIGTERM, then a kill: abort the upload in that
+  // window, so that no parts and no placeholder remain.
+  let cancelling: Promise<void> | undefined;
+  const cancel = (signal: NodeJS.Signals): void => {
+    cancelling ??= (async () => {
+      const message = `Cancelled (${signal}) before the backup was stored; the upload was aborted.`;
+      await active?.abort().catch(() => undefined);
+      await notifyFailure(worker, target, context, message, 'cancelled');
+      core.setFailed(message);
+      process.exit(1);
+    })();
+  };
+  process.once('SIGINT', cancel).once('SIGTERM', cancel);
   try {
     inputs = readInputs();
     context = readGitHubContext();
@@ -276,6 +297,8 @@ export async function run(): Promise<void> {
     }
     await writeSummary(report);
   } catch (error) {
+    // The aborted upload's own error is not the news: the cancellation reports and exits.
+    if (cancelling) return cancelling;
     const message = describe(error, inputs, target);
     await notifyFailure(worker, target, context, message);
     core.setFailed(message);

@@ -7,6 +7,7 @@
 // endpoint ignores If-None-Match on CompleteMultipartUpload, so a conditional complete alone
 // would let two runs of the same second overwrite each other there.)
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   PutObjectCommand,
   type S3Client,
@@ -70,7 +71,9 @@ export class S3Uploader implements ArchiveUploader {
 }
 
 class S3PendingUpload implements PendingUpload {
-  private done = false;
+  private upload: Upload | undefined;
+  private stored = false;
+  private aborted = false;
 
   constructor(
     private readonly client: S3Client,
@@ -80,17 +83,17 @@ class S3PendingUpload implements PendingUpload {
   ) {}
 
   async send(body: Readable, partSize: number): Promise<void> {
-    const upload = new Upload({
+    this.upload = new Upload({
       client: this.client,
       params: { Bucket: this.bucket, Key: this.key, Body: body, ContentType: this.contentType },
       partSize,
       queueSize: partsInFlight(partSize),
-      // lib-storage aborts the multipart upload itself on any error.
+      // lib-storage aborts the multipart upload itself when a part or the body fails.
       leavePartsOnError: false,
     });
     try {
-      await upload.done();
-      this.done = true;
+      await this.upload.done();
+      this.stored = true;
     } catch (error) {
       body.destroy();
       throw error;
@@ -98,9 +101,23 @@ class S3PendingUpload implements PendingUpload {
   }
 
   async abort(): Promise<void> {
-    if (this.done) return;
-    this.done = true;
-    // Removes our placeholder; a stored archive (done) is never deleted.
+    // A stored archive is never deleted.
+    if (this.stored || this.aborted) return;
+    this.aborted = true;
+    if (this.upload) {
+      // Stops new parts; the explicit abort covers a cancelled run, which cannot wait for
+      // lib-storage's own abort after the parts in flight.
+      await this.upload.abort();
+      const uploadId = this.upload.uploadId;
+      if (uploadId) {
+        await this.client
+          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: uploadId }))
+          .catch((error: unknown) => {
+            if (statusOf(error) !== 404) throw error; // already aborted
+          });
+      }
+    }
+    // Removes our placeholder (or an object a single PutObject had just stored).
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key }));
   }
 }

@@ -65677,7 +65677,9 @@ class S3PendingUpload {
     bucket;
     key;
     contentType;
-    done = false;
+    upload;
+    stored = false;
+    aborted = false;
     constructor(client, bucket, key, contentType) {
         this.client = client;
         this.bucket = bucket;
@@ -65685,17 +65687,17 @@ class S3PendingUpload {
         this.contentType = contentType;
     }
     async send(body, partSize) {
-        const upload = new lib_storage_dist_cjs/* Upload */._({
+        this.upload = new lib_storage_dist_cjs/* Upload */._({
             client: this.client,
             params: { Bucket: this.bucket, Key: this.key, Body: body, ContentType: this.contentType },
             partSize,
             queueSize: partsInFlight(partSize),
-            // lib-storage aborts the multipart upload itself on any error.
+            // lib-storage aborts the multipart upload itself when a part or the body fails.
             leavePartsOnError: false,
         });
         try {
-            await upload.done();
-            this.done = true;
+            await this.upload.done();
+            this.stored = true;
         }
         catch (error) {
             body.destroy();
@@ -65703,10 +65705,25 @@ class S3PendingUpload {
         }
     }
     async abort() {
-        if (this.done)
+        // A stored archive is never deleted.
+        if (this.stored || this.aborted)
             return;
-        this.done = true;
-        // Removes our placeholder; a stored archive (done) is never deleted.
+        this.aborted = true;
+        if (this.upload) {
+            // Stops new parts; the explicit abort covers a cancelled run, which cannot wait for
+            // lib-storage's own abort after the parts in flight.
+            await this.upload.abort();
+            const uploadId = this.upload.uploadId;
+            if (uploadId) {
+                await this.client
+                    .send(new dist_cjs.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: uploadId }))
+                    .catch((error) => {
+                    if (statusOf(error) !== 404)
+                        throw error; // already aborted
+                });
+            }
+        }
+        // Removes our placeholder (or an object a single PutObject had just stored).
         await this.client.send(new dist_cjs.DeleteObjectCommand({ Bucket: this.bucket, Key: this.key }));
     }
 }
@@ -65993,6 +66010,8 @@ const MAX_RUN_NUMBER = 1000;
 const PROGRESS_EVERY_MS = 10_000;
 /** The run's start time; R2_BACKUP_TEST_NOW lets tests start two runs in the very same second. */
 const startTime = () => new Date(process.env.R2_BACKUP_TEST_NOW ?? Date.now());
+/** The upload in progress, aborted if the runner cancels the job. */
+let active;
 /** Streams the archive through the hash counter into the pending upload. */
 async function archiveInto(inputs, pending, partSize) {
     const started = Date.now();
@@ -66030,11 +66049,15 @@ async function storeArchive(inputs, target, uploader, stamp, partSize) {
         const pending = await uploader.begin(key);
         if (!pending)
             continue;
+        active = pending;
         info(`Archiving ${inputs.path} to ${key} on ${uploader.description} (parts of ${formatBytes(partSize)})`);
         try {
-            return { key, backupFile, ...(await archiveInto(inputs, pending, partSize)) };
+            const stored = { key, backupFile, ...(await archiveInto(inputs, pending, partSize)) };
+            active = undefined;
+            return stored;
         }
         catch (error) {
+            active = undefined;
             await pending.abort().catch((abortError) => {
                 warning(`Could not clean up ${key}: ${abortError.message}`);
             });
@@ -66105,7 +66128,7 @@ async function record(worker, metadata, failOnApiError) {
         return false;
     }
 }
-async function notifyFailure(worker, target, context, message) {
+async function notifyFailure(worker, target, context, message, status = 'failure') {
     if (!worker || !target || !context)
         return;
     try {
@@ -66116,16 +66139,16 @@ async function notifyFailure(worker, target, context, message) {
             repo: context.repository,
             branch: context.branch,
             commit: context.commit,
-            status: 'failure',
+            status,
             // The Worker takes no control characters other than newline.
             // eslint-disable-next-line no-control-regex
             message: message.slice(0, 2000).replace(/[\x00-\x09\x0b-\x1f\x7f]/g, ' '),
             run_url: context.runUrl,
         });
-        info('Recorded a failure notification with the Worker');
+        info(`Recorded a ${status} notification with the Worker`);
     }
     catch (error) {
-        warning(`Could not record a failure notification: ${error.message}`);
+        warning(`Could not record a ${status} notification: ${error.message}`);
     }
 }
 function describe(error, inputs, target) {
@@ -66150,6 +66173,19 @@ async function run() {
     let target;
     let context;
     let worker;
+    // The runner cancels a job with SIGINT, then SIGTERM, then a kill: abort the upload in that
+    // window, so that no parts and no placeholder remain.
+    let cancelling;
+    const cancel = (signal) => {
+        cancelling ??= (async () => {
+            const message = `Cancelled (${signal}) before the backup was stored; the upload was aborted.`;
+            await active?.abort().catch(() => undefined);
+            await notifyFailure(worker, target, context, message, 'cancelled');
+            setFailed(message);
+            process.exit(1);
+        })();
+    };
+    process.once('SIGINT', cancel).once('SIGTERM', cancel);
     try {
         inputs = readInputs();
         context = readGitHubContext();
@@ -66196,6 +66232,9 @@ async function run() {
         await writeSummary(report);
     }
     catch (error) {
+        // The aborted upload's own error is not the news: the cancellation reports and exits.
+        if (cancelling)
+            return cancelling;
         const message = describe(error, inputs, target);
         await notifyFailure(worker, target, context, message);
         setFailed(message);

@@ -132,3 +132,28 @@ describe('the Worker is down', () => {
     );
   });
 });
+
+test('a cancelled run aborts its upload: no parts, no placeholder, a cancelled notification', async () => {
+  const big = makeFixtureTree(40 * 1024 * 1024);
+  try {
+    const run = await runAction({
+      inputs: {
+        path: big,
+        ...s3Inputs(stack),
+        ...apiInputs(),
+        tenant: 'cancelled',
+        bucket: 'my-bucket',
+        'part-size-mib': '5',
+      },
+      cancel: { when: /Archiving .* to backups\/cancelled\//, signal: 'SIGTERM', afterMs: 300 },
+    });
+    expect(run.code).toBe(1);
+    expect(errorLine(run.stdout)).toMatch(/Cancelled \(SIGTERM\).*aborted/);
+    expect(archives(await listKeys(stack, 'my-bucket', 'backups/cancelled/'))).toEqual([]);
+    expect(await notifications('my-bucket', 'cancelled')).toContainEqual(
+      expect.objectContaining({ status: 'cancelled', tenant: 'cancelled' }),
+    );
+  } finally {
+    rmSync(big, { recursive: true, force: true });
+  }
+});

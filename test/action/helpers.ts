@@ -27,6 +27,8 @@ export interface RunOptions {
   /** Extra or overriding environment variables. */
   env?: Record<string, string>;
   repository?: string;
+  /** Sends `signal` once stdout matches `when` (as the runner does when a job is cancelled). */
+  cancel?: { when: RegExp; signal: NodeJS.Signals; afterMs?: number };
 }
 
 export interface RunResult {
@@ -92,7 +94,15 @@ export async function runAction(options: RunOptions): Promise<RunResult> {
   const child = spawn(process.execPath, [join(ROOT, 'dist/index.js')], { env, cwd: dir });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  let cancelled = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    const cancel = options.cancel;
+    if (cancel && !cancelled && cancel.when.test(stdout)) {
+      cancelled = true;
+      setTimeout(() => child.kill(cancel.signal), cancel.afterMs ?? 0);
+    }
+  });
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   return {
