@@ -58,6 +58,7 @@ export async function writeSummary(report: BackupReport): Promise<void> {
         'Throughput',
         `${formatRate(report.bytesIn, report.durationMs)} read, ${formatRate(report.size, report.durationMs)} uploaded`,
       ],
+      ['Stored on', report.destination],
       ['Metadata', report.recorded ? 'recorded by the Worker' : 'not recorded'],
     ])
     .write();

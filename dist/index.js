@@ -65487,6 +65487,7 @@ async function writeSummary(report) {
             'Throughput',
             `${formatRate(report.bytesIn, report.durationMs)} read, ${formatRate(report.size, report.durationMs)} uploaded`,
         ],
+        ['Stored on', report.destination],
         ['Metadata', report.recorded ? 'recorded by the Worker' : 'not recorded'],
     ])
         .write();
@@ -66070,6 +66071,19 @@ async function storeArchive(inputs, target, uploader, stamp, partSize) {
     }
     throw new Error(`No free archive name for stamp ${stamp} after ${MAX_RUN_NUMBER} tries`);
 }
+function createUploader(inputs, target, worker) {
+    if (inputs.destination.kind === 'worker')
+        return new WorkerUploader(worker, target.bucket);
+    return new S3Uploader(createS3Client(inputs.destination), target.bucket, inputs.destination.endpoint, CONTENT_TYPES[inputs.compression]);
+}
+/** The part-size-mib input, else a size from the tree's size that fits R2's part limit. */
+function partSizeFor(inputs, uploader) {
+    const partSize = inputs.partSize ?? choosePartSize(estimateTreeBytes(inputs.path, inputs.excludes), uploader.maxPartSize);
+    if (partSize > uploader.maxPartSize) {
+        throw new ValidationError('part-size-mib', `must be at most ${uploader.maxPartSize / 1024 / 1024} MiB for ${uploader.description}`);
+    }
+    return partSize;
+}
 /** Repo, branch and commit go into every record; checked before anything is uploaded. */
 function checkRecordFields(context) {
     checkRepo(context.repository, 'repository (GITHUB_REPOSITORY)');
@@ -66198,14 +66212,8 @@ async function run() {
         else {
             warning('api-url and api-token are not set: the archive is uploaded but no metadata is recorded');
         }
-        const uploader = inputs.destination.kind === 's3'
-            ? new S3Uploader(createS3Client(inputs.destination), target.bucket, inputs.destination.endpoint, CONTENT_TYPES[inputs.compression])
-            : new WorkerUploader(worker, target.bucket);
-        const partSize = inputs.partSize ??
-            choosePartSize(estimateTreeBytes(inputs.path, inputs.excludes), uploader.maxPartSize);
-        if (partSize > uploader.maxPartSize) {
-            throw new ValidationError('part-size-mib', `must be at most ${uploader.maxPartSize / 1024 / 1024} MiB for ${uploader.description}`);
-        }
+        const uploader = createUploader(inputs, target, worker);
+        const partSize = partSizeFor(inputs, uploader);
         const stored = await storeArchive(inputs, target, uploader, stampOf(created), partSize);
         const durationMs = Date.now() - started;
         info(`Stored ${stored.key}: ${stored.archive.fileCount} files, ${formatBytes(stored.archive.bytesIn)} read, ` +

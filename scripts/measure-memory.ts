@@ -127,6 +127,10 @@ try {
   console.log(
     `  baseline (GNU tar)   ${(baseline.ms / 1000).toFixed(1)} s, ${mb((treeBytes / baseline.ms) * 1000)} MB/s`,
   );
+  const progress = action.stdout.split('\n').filter((line) => /^ +\d+ files, .* read, /.test(line));
+  console.log(
+    `  progress lines       ${progress.length}${progress.length ? `, last: ${progress.at(-1)!.trim()}` : ''}`,
+  );
   console.log(
     `  time ratio           ${(action.ms / baseline.ms).toFixed(2)}x the baseline (which uploads nothing)`,
   );
