@@ -39,10 +39,8 @@ export function createArchiveStream(options: ArchiveOptions): {
       filter: (path: string, entry: Stats | object) => {
         const stat = entry as Stats;
         if (excluded(path)) return false;
-        if (stat.isFile()) {
-          progress.files++;
-          progress.bytesIn += stat.size;
-        }
+        if (!stat.isDirectory()) progress.files++;
+        if (stat.isFile()) progress.bytesIn += stat.size;
         if (options.onProgress && Date.now() - last > 1000) {
           last = Date.now();
           options.onProgress({ ...progress });

@@ -1,9 +1,14 @@
-// Cuts a byte stream into parts of exactly `size` bytes (the last may be shorter), holding
-// one part in memory at a time; R2 requires equal parts.
+// Cuts a byte stream into parts of exactly `size` bytes (the last may be shorter); R2 requires
+// equal parts. Part buffers come from `allocate`, so a caller can reuse the buffers of parts
+// it has sent and keep memory flat.
 import type { Readable } from 'node:stream';
 
-export async function* equalParts(source: Readable, size: number): AsyncGenerator<Buffer> {
-  let part = Buffer.allocUnsafe(size);
+export async function* equalParts(
+  source: Readable,
+  size: number,
+  allocate: () => Buffer = () => Buffer.allocUnsafe(size),
+): AsyncGenerator<Buffer> {
+  let part = allocate();
   let filled = 0;
   for await (const chunk of source as AsyncIterable<Buffer>) {
     let offset = 0;
@@ -14,7 +19,7 @@ export async function* equalParts(source: Readable, size: number): AsyncGenerato
       offset += n;
       if (filled === size) {
         yield part;
-        part = Buffer.allocUnsafe(size);
+        part = allocate();
         filled = 0;
       }
     }

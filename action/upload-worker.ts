@@ -55,11 +55,17 @@ class WorkerPendingUpload implements PendingUpload {
     let failure: unknown;
     let partNumber = 0;
     const parallel = partsInFlight(partSize);
+    // Buffers of sent parts, filled again: at most parallel + 1 exist.
+    const free: Buffer[] = [];
+    const allocate = (): Buffer => free.pop() ?? Buffer.allocUnsafe(partSize);
     try {
-      for await (const data of equalParts(body, partSize)) {
+      for await (const data of equalParts(body, partSize, allocate)) {
         const number = ++partNumber;
         const sending = this.sendPart(number, data)
-          .then((etag) => void parts.push({ partNumber: number, etag }))
+          .then((etag) => {
+            parts.push({ partNumber: number, etag });
+            free.push(data);
+          })
           .catch((error: unknown) => void (failure ??= error))
           .finally(() => inFlight.delete(sending));
         inFlight.add(sending);

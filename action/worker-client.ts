@@ -1,5 +1,7 @@
 // Talks to the backup Worker (docs/worker-api.md): records, notifications, listing and the
 // upload route. Every call has a timeout; the token only ever goes in the Authorization header.
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type {
   BackupMetadata,
   BackupMetadataInput,
@@ -32,6 +34,41 @@ export const isTransientWorkerError = (error: unknown): boolean =>
   error instanceof WorkerUnreachableError ||
   (error instanceof WorkerApiError && (error.status >= 500 || error.status === 429));
 
+/**
+ * Sends bytes with node:http. fetch copies every body it is given (a 16 MiB part, each
+ * attempt), which doubles the memory of the parts in flight; a socket write does not.
+ */
+function sendBytes(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: Uint8Array,
+  timeoutMs: number,
+): Promise<{ status: number; statusText: string; text: string }> {
+  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const request = send(
+      url,
+      {
+        method,
+        headers: { ...headers, 'content-length': String(body.length) },
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, statusText: response.statusMessage ?? '', text }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
 export interface RequestOptions {
   query?: Record<string, string | undefined>;
   json?: unknown;
@@ -59,33 +96,34 @@ export class WorkerClient {
       authorization: `Bearer ${this.token}`,
       accept: 'application/json',
     };
-    let body: string | Uint8Array | undefined;
-    if (options.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(options.json);
-    } else if (options.body) {
-      headers['content-type'] = 'application/octet-stream';
-      body = options.body;
-    }
-    let response: Response;
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    let response: { status: number; statusText: string; text: string };
     try {
-      response = await fetch(url, {
-        method,
-        headers,
-        body,
-        signal: AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs),
-      });
+      if (options.body) {
+        headers['content-type'] = 'application/octet-stream';
+        response = await sendBytes(url, method, headers, options.body, timeoutMs);
+      } else {
+        if (options.json !== undefined) headers['content-type'] = 'application/json';
+        const answer = await fetch(url, {
+          method,
+          headers,
+          body: options.json === undefined ? undefined : JSON.stringify(options.json),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        response = { status: answer.status, statusText: answer.statusText, text: await answer.text() };
+      }
     } catch (error) {
       throw new WorkerUnreachableError(this.baseUrl, (error as Error).cause ?? error);
     }
-    const text = await response.text();
+    const { text } = response;
     let parsed: Record<string, unknown> = {};
     try {
       parsed = JSON.parse(text) as Record<string, unknown>;
     } catch {
       // not JSON: reported below with the status
     }
-    if (!response.ok || parsed.success !== true) {
+    const ok = response.status >= 200 && response.status < 300;
+    if (!ok || parsed.success !== true) {
       const message =
         typeof parsed.error === 'string' ? parsed.error : text.slice(0, 200) || response.statusText;
       const field = typeof parsed.field === 'string' ? parsed.field : undefined;

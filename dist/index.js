@@ -65192,10 +65192,10 @@ function createArchiveStream(options) {
             const stat = entry;
             if (excluded(path))
                 return false;
-            if (stat.isFile()) {
+            if (!stat.isDirectory())
                 progress.files++;
+            if (stat.isFile())
                 progress.bytesIn += stat.size;
-            }
             if (options.onProgress && Date.now() - last > 1000) {
                 last = Date.now();
                 options.onProgress({ ...progress });
@@ -65730,8 +65730,8 @@ class S3PendingUpload {
 }
 
 ;// CONCATENATED MODULE: ./action/equal-parts.ts
-async function* equalParts(source, size) {
-    let part = Buffer.allocUnsafe(size);
+async function* equalParts(source, size, allocate = () => Buffer.allocUnsafe(size)) {
+    let part = allocate();
     let filled = 0;
     for await (const chunk of source) {
         let offset = 0;
@@ -65742,7 +65742,7 @@ async function* equalParts(source, size) {
             offset += n;
             if (filled === size) {
                 yield part;
-                part = Buffer.allocUnsafe(size);
+                part = allocate();
                 filled = 0;
             }
         }
@@ -65768,7 +65768,15 @@ async function withRetries(operation, options) {
     }
 }
 
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+// EXTERNAL MODULE: external "node:https"
+var external_node_https_ = __nccwpck_require__(4708);
 ;// CONCATENATED MODULE: ./action/worker-client.ts
+// Talks to the backup Worker (docs/worker-api.md): records, notifications, listing and the
+// upload route. Every call has a timeout; the token only ever goes in the Authorization header.
+
+
 /** The Worker answered with an error status. */
 class WorkerApiError extends Error {
     status;
@@ -65790,6 +65798,28 @@ class WorkerUnreachableError extends Error {
 /** Worth another attempt: no answer, or a 5xx / 429. */
 const isTransientWorkerError = (error) => error instanceof WorkerUnreachableError ||
     (error instanceof WorkerApiError && (error.status >= 500 || error.status === 429));
+/**
+ * Sends bytes with node:http. fetch copies every body it is given (a 16 MiB part, each
+ * attempt), which doubles the memory of the parts in flight; a socket write does not.
+ */
+function sendBytes(url, method, headers, body, timeoutMs) {
+    const send = url.startsWith('https:') ? external_node_https_.request : external_node_http_.request;
+    return new Promise((resolve, reject) => {
+        const request = send(url, {
+            method,
+            headers: { ...headers, 'content-length': String(body.length) },
+            signal: AbortSignal.timeout(timeoutMs),
+        }, (response) => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk) => (text += chunk));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, statusText: response.statusMessage ?? '', text }));
+            response.on('error', reject);
+        });
+        request.on('error', reject);
+        request.end(body);
+    });
+}
 class WorkerClient {
     baseUrl;
     token;
@@ -65812,28 +65842,29 @@ class WorkerClient {
             authorization: `Bearer ${this.token}`,
             accept: 'application/json',
         };
-        let body;
-        if (options.json !== undefined) {
-            headers['content-type'] = 'application/json';
-            body = JSON.stringify(options.json);
-        }
-        else if (options.body) {
-            headers['content-type'] = 'application/octet-stream';
-            body = options.body;
-        }
+        const timeoutMs = options.timeoutMs ?? this.timeoutMs;
         let response;
         try {
-            response = await fetch(url, {
-                method,
-                headers,
-                body,
-                signal: AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs),
-            });
+            if (options.body) {
+                headers['content-type'] = 'application/octet-stream';
+                response = await sendBytes(url, method, headers, options.body, timeoutMs);
+            }
+            else {
+                if (options.json !== undefined)
+                    headers['content-type'] = 'application/json';
+                const answer = await fetch(url, {
+                    method,
+                    headers,
+                    body: options.json === undefined ? undefined : JSON.stringify(options.json),
+                    signal: AbortSignal.timeout(timeoutMs),
+                });
+                response = { status: answer.status, statusText: answer.statusText, text: await answer.text() };
+            }
         }
         catch (error) {
             throw new WorkerUnreachableError(this.baseUrl, error.cause ?? error);
         }
-        const text = await response.text();
+        const { text } = response;
         let parsed = {};
         try {
             parsed = JSON.parse(text);
@@ -65841,7 +65872,8 @@ class WorkerClient {
         catch {
             // not JSON: reported below with the status
         }
-        if (!response.ok || parsed.success !== true) {
+        const ok = response.status >= 200 && response.status < 300;
+        if (!ok || parsed.success !== true) {
             const message = typeof parsed.error === 'string' ? parsed.error : text.slice(0, 200) || response.statusText;
             const field = typeof parsed.field === 'string' ? parsed.field : undefined;
             throw new WorkerApiError(response.status, `${method} ${path}: ${response.status} ${message}`, field);
@@ -65923,11 +65955,17 @@ class WorkerPendingUpload {
         let failure;
         let partNumber = 0;
         const parallel = partsInFlight(partSize);
+        // Buffers of sent parts, filled again: at most parallel + 1 exist.
+        const free = [];
+        const allocate = () => free.pop() ?? Buffer.allocUnsafe(partSize);
         try {
-            for await (const data of equalParts(body, partSize)) {
+            for await (const data of equalParts(body, partSize, allocate)) {
                 const number = ++partNumber;
                 const sending = this.sendPart(number, data)
-                    .then((etag) => void parts.push({ partNumber: number, etag }))
+                    .then((etag) => {
+                    parts.push({ partNumber: number, etag });
+                    free.push(data);
+                })
                     .catch((error) => void (failure ??= error))
                     .finally(() => inFlight.delete(sending));
                 inFlight.add(sending);
