@@ -11,7 +11,13 @@ import {
   type Compression,
 } from '../common/validate.js';
 
-export const SECRET_INPUTS = ['r2-access-key-id', 'r2-secret-access-key', 'api-token'] as const;
+// The account id is no credential, but the seed keeps it as a secret: masked as well.
+export const SECRET_INPUTS = [
+  'r2-account-id',
+  'r2-access-key-id',
+  'r2-secret-access-key',
+  'api-token',
+] as const;
 
 /** Where the archive goes: straight to R2 over S3, or through the Worker's upload route. */
 export type Destination =

@@ -65289,7 +65289,13 @@ function createHashCounter() {
 
 
 
-const SECRET_INPUTS = ['r2-access-key-id', 'r2-secret-access-key', 'api-token'];
+// The account id is no credential, but the seed keeps it as a secret: masked as well.
+const SECRET_INPUTS = [
+    'r2-account-id',
+    'r2-access-key-id',
+    'r2-secret-access-key',
+    'api-token',
+];
 const MIB = 1024 * 1024;
 const optional = (name) => getInput(name) || undefined;
 function parseBoolean(name) {
