@@ -17,7 +17,13 @@ import { estimateTreeBytes } from './tree-size.js';
 import { S3Uploader, explainS3Error } from './upload-s3.js';
 import { WorkerUploader } from './upload-worker.js';
 import { KeyExistsError, choosePartSize, type ArchiveUploader, type PendingUpload } from './uploader.js';
-import { WorkerApiError, WorkerClient, WorkerUnreachableError } from './worker-client.js';
+import { withRetries } from './retry.js';
+import {
+  WorkerApiError,
+  WorkerClient,
+  WorkerUnreachableError,
+  isTransientWorkerError,
+} from './worker-client.js';
 
 const CONTENT_TYPES = { gzip: 'application/gzip', zstd: 'application/zstd', none: 'application/x-tar' };
 /** Runs of the same second beyond this many are surely a loop gone wrong. */
@@ -178,18 +184,30 @@ async function record(
   failOnApiError: boolean,
 ): Promise<boolean> {
   try {
-    await worker.storeMetadata(metadata);
-    await worker.notify({
-      tenant: metadata.tenant,
-      bucket: metadata.bucket,
-      repo: metadata.repo,
-      branch: metadata.branch,
-      commit: metadata.commit,
-      status: 'success',
-      backup_file: metadata.backup_file,
-      message: `Backup ${metadata.key}: ${metadata.size} bytes, ${metadata.file_count} files, sha256 ${metadata.sha256}`,
-      run_url: metadata.run_url,
-    });
+    await withRetries(
+      (attempt) =>
+        worker.storeMetadata(metadata).catch((error: unknown) => {
+          // A retry after an answer that got lost: the first attempt stored it.
+          if (attempt > 1 && error instanceof WorkerApiError && error.status === 409) return;
+          throw error;
+        }),
+      { attempts: 3, isTransient: isTransientWorkerError },
+    );
+    await withRetries(
+      () =>
+        worker.notify({
+          tenant: metadata.tenant,
+          bucket: metadata.bucket,
+          repo: metadata.repo,
+          branch: metadata.branch,
+          commit: metadata.commit,
+          status: 'success',
+          backup_file: metadata.backup_file,
+          message: `Backup ${metadata.key}: ${metadata.size} bytes, ${metadata.file_count} files, sha256 ${metadata.sha256}`,
+          run_url: metadata.run_url,
+        }),
+      { attempts: 3, isTransient: isTransientWorkerError },
+    );
     core.info(`Recorded ${metadata.backup_file} with the Worker`);
     return true;
   } catch (error) {

@@ -66049,6 +66049,7 @@ class WorkerPendingUpload {
 
 
 
+
 const CONTENT_TYPES = { gzip: 'application/gzip', zstd: 'application/zstd', none: 'application/x-tar' };
 /** Runs of the same second beyond this many are surely a loop gone wrong. */
 const MAX_RUN_NUMBER = 1000;
@@ -66161,8 +66162,13 @@ function metadataOf(target, context, inputs, stored, created, durationMs) {
 /** Records the backup; an unreachable or refusing Worker never removes the archive. */
 async function record(worker, metadata, failOnApiError) {
     try {
-        await worker.storeMetadata(metadata);
-        await worker.notify({
+        await withRetries((attempt) => worker.storeMetadata(metadata).catch((error) => {
+            // A retry after an answer that got lost: the first attempt stored it.
+            if (attempt > 1 && error instanceof WorkerApiError && error.status === 409)
+                return;
+            throw error;
+        }), { attempts: 3, isTransient: isTransientWorkerError });
+        await withRetries(() => worker.notify({
             tenant: metadata.tenant,
             bucket: metadata.bucket,
             repo: metadata.repo,
@@ -66172,7 +66178,7 @@ async function record(worker, metadata, failOnApiError) {
             backup_file: metadata.backup_file,
             message: `Backup ${metadata.key}: ${metadata.size} bytes, ${metadata.file_count} files, sha256 ${metadata.sha256}`,
             run_url: metadata.run_url,
-        });
+        }), { attempts: 3, isTransient: isTransientWorkerError });
         info(`Recorded ${metadata.backup_file} with the Worker`);
         return true;
     }

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { equalParts } from '../../action/equal-parts.js';
 import { readGitHubContext } from '../../action/github-context.js';
 import { parseBucketMap, parseExcludes } from '../../action/inputs.js';
+import { withRetries } from '../../action/retry.js';
 import { resolveTarget } from '../../action/tenant.js';
 import { MAX_PARTS, MIB, choosePartSize, partsInFlight } from '../../action/uploader.js';
 
@@ -140,4 +141,23 @@ test('partsInFlight: four small parts, fewer large ones, never none', () => {
   expect(partsInFlight(32 * MIB)).toBe(2);
   expect(partsInFlight(60 * MIB)).toBe(1);
   expect(partsInFlight(5 * 1024 * MIB)).toBe(1);
+});
+
+test('withRetries: transient errors again up to the limit, others at once', async () => {
+  const attempts: number[] = [];
+  const flaky = (failures: number, transient: boolean) => async (attempt: number) => {
+    attempts.push(attempt);
+    if (attempt <= failures) throw Object.assign(new Error(`fail ${attempt}`), { transient });
+    return attempt;
+  };
+  const isTransient = (error: unknown) => (error as { transient: boolean }).transient;
+  await expect(withRetries(flaky(2, true), { attempts: 3, baseDelayMs: 1, isTransient })).resolves.toBe(3);
+  await expect(withRetries(flaky(3, true), { attempts: 3, baseDelayMs: 1, isTransient })).rejects.toThrow(
+    'fail 3',
+  );
+  attempts.length = 0;
+  await expect(withRetries(flaky(1, false), { attempts: 3, baseDelayMs: 1, isTransient })).rejects.toThrow(
+    'fail 1',
+  );
+  expect(attempts).toEqual([1]);
 });
