@@ -1,0 +1,334 @@
+// The backup step: resolve where the backup goes, stream the tree into R2 under a name no
+// other archive has, record it with the Worker, report it. Each stage lives in its own module.
+import * as core from '@actions/core';
+import type { Readable } from 'node:stream';
+import type { BackupMetadataInput } from '../common/metadata.js';
+import { archiveKey, backupFileName, stampOf } from '../common/naming.js';
+import { ValidationError, checkBranch, checkCommit, checkRepo } from '../common/validate.js';
+import packageJson from '../package.json' with { type: 'json' };
+import { createArchiveStream, type ArchiveResult } from './archive.js';
+import { readGitHubContext, type GitHubContext } from './github-context.js';
+import { createHashCounter } from './hash-stream.js';
+import { readInputs, type ActionInputs } from './inputs.js';
+import { createS3Client } from './s3-client.js';
+import { formatBytes, formatRate, setOutputs, writeSummary, type BackupReport } from './summary.js';
+import { resolveTarget, type Target } from './tenant.js';
+import { estimateTreeBytes } from './tree-size.js';
+import { S3Uploader, explainS3Error } from './upload-s3.js';
+import { WorkerUploader } from './upload-worker.js';
+import { KeyExistsError, choosePartSize, type ArchiveUploader, type PendingUpload } from './uploader.js';
+import { withRetries } from './retry.js';
+import {
+  WorkerApiError,
+  WorkerClient,
+  WorkerUnreachableError,
+  isTransientWorkerError,
+} from './worker-client.js';
+
+const CONTENT_TYPES = { gzip: 'application/gzip', zstd: 'application/zstd', none: 'application/x-tar' };
+/** Runs of the same second beyond this many are surely a loop gone wrong. */
+const MAX_RUN_NUMBER = 1000;
+const PROGRESS_EVERY_MS = 10_000;
+
+/** The run's start time; R2_BACKUP_TEST_NOW lets tests start two runs in the very same second. */
+const startTime = (): Date => new Date(process.env.R2_BACKUP_TEST_NOW ?? Date.now());
+
+/** The upload in progress, aborted if the runner cancels the job. */
+let active: PendingUpload | undefined;
+
+interface Stored {
+  key: string;
+  backupFile: string;
+  size: number;
+  sha256: string;
+  archive: ArchiveResult;
+}
+
+/** Streams the archive through the hash counter into the pending upload. */
+async function archiveInto(inputs: ActionInputs, pending: PendingUpload, partSize: number) {
+  const started = Date.now();
+  let lastLog = started;
+  const archive = createArchiveStream({
+    root: inputs.path,
+    excludes: inputs.excludes,
+    compression: inputs.compression,
+    onProgress: ({ files, bytesIn }) => {
+      if (Date.now() - lastLog < PROGRESS_EVERY_MS) return;
+      lastLog = Date.now();
+      core.info(`  ${files} files, ${formatBytes(bytesIn)} read, ${formatRate(bytesIn, lastLog - started)}`);
+    },
+  });
+  const hash = createHashCounter();
+  archive.stream.on('error', (error) => hash.transform.destroy(error));
+  const body: Readable = archive.stream.pipe(hash.transform);
+  try {
+    await pending.send(body, partSize);
+  } catch (error) {
+    archive.stream.destroy();
+    // The archive's own error (an unreadable file, say) is the cause worth reporting.
+    throw await archive.result.then(
+      () => error,
+      (archiveError: unknown) => archiveError,
+    );
+  }
+  const result = await archive.result;
+  return { ...hash.digest(), archive: result };
+}
+
+/** `{stamp}.ext`, else `{stamp}-2.ext`, ...: the first name this run can claim. */
+async function storeArchive(
+  inputs: ActionInputs,
+  target: Target,
+  uploader: ArchiveUploader,
+  stamp: string,
+  partSize: number,
+): Promise<Stored> {
+  for (let n = 1; n <= MAX_RUN_NUMBER; n++) {
+    const backupFile = backupFileName(stamp, inputs.compression, n);
+    const key = archiveKey(target.tenant, backupFile);
+    const pending = await uploader.begin(key);
+    if (!pending) continue;
+    active = pending;
+    core.info(
+      `Archiving ${inputs.path} to ${key} on ${uploader.description} (parts of ${formatBytes(partSize)})`,
+    );
+    try {
+      const stored = { key, backupFile, ...(await archiveInto(inputs, pending, partSize)) };
+      active = undefined;
+      return stored;
+    } catch (error) {
+      active = undefined;
+      await pending.abort().catch((abortError: unknown) => {
+        core.warning(`Could not clean up ${key}: ${(abortError as Error).message}`);
+      });
+      if (error instanceof KeyExistsError) {
+        core.info(`${key} was taken by another run meanwhile; starting again under the next name`);
+        continue;
+      }
+      throw error;
+    }
+  }
+  throw new Error(`No free archive name for stamp ${stamp} after ${MAX_RUN_NUMBER} tries`);
+}
+
+function createUploader(
+  inputs: ActionInputs,
+  target: Target,
+  worker: WorkerClient | undefined,
+): ArchiveUploader {
+  if (inputs.destination.kind === 'worker') return new WorkerUploader(worker!, target.bucket);
+  return new S3Uploader(
+    createS3Client(inputs.destination),
+    target.bucket,
+    inputs.destination.endpoint,
+    CONTENT_TYPES[inputs.compression],
+  );
+}
+
+/** The part-size-mib input, else a size from the tree's size that fits R2's part limit. */
+function partSizeFor(inputs: ActionInputs, uploader: ArchiveUploader): number {
+  const partSize =
+    inputs.partSize ?? choosePartSize(estimateTreeBytes(inputs.path, inputs.excludes), uploader.maxPartSize);
+  if (partSize > uploader.maxPartSize) {
+    throw new ValidationError(
+      'part-size-mib',
+      `must be at most ${uploader.maxPartSize / 1024 / 1024} MiB for ${uploader.description}`,
+    );
+  }
+  return partSize;
+}
+
+/** Repo, branch and commit go into every record; checked before anything is uploaded. */
+function checkRecordFields(context: GitHubContext): void {
+  checkRepo(context.repository, 'repository (GITHUB_REPOSITORY)');
+  checkBranch(context.branch, 'branch (GITHUB_REF)');
+  checkCommit(context.commit, 'commit (GITHUB_SHA)');
+}
+
+function metadataOf(
+  target: Target,
+  context: GitHubContext,
+  inputs: ActionInputs,
+  stored: Stored,
+  created: Date,
+  durationMs: number,
+): BackupMetadataInput {
+  return {
+    tenant: target.tenant,
+    bucket: target.bucket,
+    repo: context.repository,
+    branch: context.branch,
+    commit: context.commit,
+    backup_file: stored.backupFile,
+    action: 'upload',
+    key: stored.key,
+    size: stored.size,
+    sha256: stored.sha256,
+    compression: inputs.compression,
+    file_count: stored.archive.fileCount,
+    excludes: inputs.excludes,
+    created_at: created.toISOString(),
+    event: context.eventName,
+    actor: context.actor,
+    run_id: context.runId,
+    run_url: context.runUrl,
+    duration_ms: durationMs,
+    action_version: packageJson.version,
+  };
+}
+
+/** Records the backup; an unreachable or refusing Worker never removes the archive. */
+async function record(
+  worker: WorkerClient,
+  metadata: BackupMetadataInput,
+  failOnApiError: boolean,
+): Promise<boolean> {
+  try {
+    await withRetries(
+      (attempt) =>
+        worker.storeMetadata(metadata).catch((error: unknown) => {
+          // A retry after an answer that got lost: the first attempt stored it.
+          if (attempt > 1 && error instanceof WorkerApiError && error.status === 409) return;
+          throw error;
+        }),
+      { attempts: 3, isTransient: isTransientWorkerError },
+    );
+    await withRetries(
+      () =>
+        worker.notify({
+          tenant: metadata.tenant,
+          bucket: metadata.bucket,
+          repo: metadata.repo,
+          branch: metadata.branch,
+          commit: metadata.commit,
+          status: 'success',
+          backup_file: metadata.backup_file,
+          message: `Backup ${metadata.key}: ${metadata.size} bytes, ${metadata.file_count} files, sha256 ${metadata.sha256}`,
+          run_url: metadata.run_url,
+        }),
+      { attempts: 3, isTransient: isTransientWorkerError },
+    );
+    core.info(`Recorded ${metadata.backup_file} with the Worker`);
+    return true;
+  } catch (error) {
+    if (!(error instanceof WorkerApiError || error instanceof WorkerUnreachableError)) throw error;
+    const message = `The archive is stored at ${metadata.key} in ${metadata.bucket}, but the Worker did not record it: ${error.message}. Check api-url and api-token.`;
+    if (failOnApiError) throw new Error(`${message} (fail-on-api-error is true)`);
+    core.warning(message);
+    return false;
+  }
+}
+
+async function notifyFailure(
+  worker: WorkerClient | undefined,
+  target: Target | undefined,
+  context: GitHubContext | undefined,
+  message: string,
+  status: 'failure' | 'cancelled' = 'failure',
+): Promise<void> {
+  if (!worker || !target || !context) return;
+  try {
+    checkRecordFields(context);
+    await worker.notify({
+      tenant: target.tenant,
+      bucket: target.bucket,
+      repo: context.repository,
+      branch: context.branch,
+      commit: context.commit,
+      status,
+      // The Worker takes no control characters other than newline.
+      // eslint-disable-next-line no-control-regex
+      message: message.slice(0, 2000).replace(/[\x00-\x09\x0b-\x1f\x7f]/g, ' '),
+      run_url: context.runUrl,
+    });
+    core.info(`Recorded a ${status} notification with the Worker`);
+  } catch (error) {
+    core.warning(`Could not record a ${status} notification: ${(error as Error).message}`);
+  }
+}
+
+function describe(error: unknown, inputs: ActionInputs | undefined, target: Target | undefined): string {
+  if (error instanceof ValidationError) {
+    return `${error.message}. Nothing was uploaded.`;
+  }
+  if (inputs?.destination.kind === 's3' && target && (error as { $metadata?: unknown })?.$metadata) {
+    return explainS3Error(error, target.bucket, inputs.destination.endpoint);
+  }
+  if (error instanceof WorkerApiError && error.status === 401) {
+    return `${error.message}: the Worker refused api-token.`;
+  }
+  if (error instanceof WorkerApiError && error.status === 404) {
+    return `${error.message}: is bucket ${target?.bucket} bound in the Worker's wrangler config?`;
+  }
+  return (error as Error)?.message ?? String(error);
+}
+
+export async function run(): Promise<void> {
+  const started = Date.now();
+  const created = startTime();
+  let inputs: ActionInputs | undefined;
+  let target: Target | undefined;
+  let context: GitHubContext | undefined;
+  let worker: WorkerClient | undefined;
+  // The runner cancels a job with SIGINT, then SIGTERM, then a kill: abort the upload in that
+  // window, so that no parts and no placeholder remain.
+  let cancelling: Promise<void> | undefined;
+  const cancel = (signal: NodeJS.Signals): void => {
+    cancelling ??= (async () => {
+      const message = `Cancelled (${signal}) before the backup was stored; the upload was aborted.`;
+      await active?.abort().catch(() => undefined);
+      await notifyFailure(worker, target, context, message, 'cancelled');
+      core.setFailed(message);
+      process.exit(1);
+    })();
+  };
+  process.once('SIGINT', cancel).once('SIGTERM', cancel);
+  try {
+    inputs = readInputs();
+    context = readGitHubContext();
+    target = resolveTarget(inputs, context);
+    core.info(
+      `Tenant ${target.tenant} (from ${target.tenantSource}), bucket ${target.bucket} (from ${target.bucketSource})`,
+    );
+    if (inputs.api) {
+      worker = new WorkerClient(inputs.api.url, inputs.api.token);
+      checkRecordFields(context);
+    } else {
+      core.warning('api-url and api-token are not set: the archive is uploaded but no metadata is recorded');
+    }
+    const uploader = createUploader(inputs, target, worker);
+    const partSize = partSizeFor(inputs, uploader);
+    const stored = await storeArchive(inputs, target, uploader, stampOf(created), partSize);
+    const durationMs = Date.now() - started;
+    core.info(
+      `Stored ${stored.key}: ${stored.archive.fileCount} files, ${formatBytes(stored.archive.bytesIn)} read, ` +
+        `${formatBytes(stored.size)} stored in ${(durationMs / 1000).toFixed(1)} s (${formatRate(stored.archive.bytesIn, durationMs)}); sha256 ${stored.sha256}`,
+    );
+    const report: BackupReport = {
+      tenant: target.tenant,
+      bucket: target.bucket,
+      key: stored.key,
+      backupFile: stored.backupFile,
+      size: stored.size,
+      sha256: stored.sha256,
+      fileCount: stored.archive.fileCount,
+      bytesIn: stored.archive.bytesIn,
+      durationMs,
+      compression: inputs.compression,
+      destination: uploader.description,
+      recorded: false,
+    };
+    setOutputs(report);
+    if (worker) {
+      const metadata = metadataOf(target, context, inputs, stored, created, durationMs);
+      report.recorded = await record(worker, metadata, inputs.failOnApiError);
+    }
+    await writeSummary(report);
+  } catch (error) {
+    // The aborted upload's own error is not the news: the cancellation reports and exits.
+    if (cancelling) return cancelling;
+    const message = describe(error, inputs, target);
+    await notifyFailure(worker, target, context, message);
+    core.setFailed(message);
+  }
+}

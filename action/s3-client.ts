@@ -1,0 +1,28 @@
+// The S3 client for R2. Only object calls are ever made with it (Head/Put/multipart), so an
+// R2 token scoped to one bucket, or to object operations, is enough.
+import { S3Client } from '@aws-sdk/client-s3';
+
+export interface S3Settings {
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Attempts per request, retried with the SDK's exponential backoff (5xx, throttling, network). */
+  maxAttempts?: number;
+}
+
+export function createS3Client(settings: S3Settings): S3Client {
+  return new S3Client({
+    endpoint: settings.endpoint,
+    region: 'auto',
+    forcePathStyle: true,
+    credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
+    maxAttempts: settings.maxAttempts ?? 5,
+    retryMode: 'standard',
+    // R2 (and workerd) never answer `Expect: 100-continue`: uploads would stall.
+    expectContinueHeader: false,
+    // R2's endpoint does not take aws-chunked bodies with trailing checksums; integrity comes
+    // from our own SHA-256 of the stream, recorded in the metadata.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}

@@ -1,0 +1,65 @@
+// What a finished backup reports: step outputs and the job summary.
+import * as core from '@actions/core';
+
+export interface BackupReport {
+  tenant: string;
+  bucket: string;
+  key: string;
+  backupFile: string;
+  size: number;
+  sha256: string;
+  fileCount: number;
+  bytesIn: number;
+  durationMs: number;
+  compression: string;
+  destination: string;
+  /** Whether the Worker stored the metadata record. */
+  recorded: boolean;
+}
+
+const MIB = 1024 * 1024;
+export const formatBytes = (bytes: number): string =>
+  bytes >= MIB
+    ? `${(bytes / MIB).toFixed(1)} MiB`
+    : bytes >= 1024
+      ? `${(bytes / 1024).toFixed(1)} KiB`
+      : `${bytes} B`;
+export const formatRate = (bytes: number, ms: number): string =>
+  `${formatBytes((bytes / Math.max(ms, 1)) * 1000)}/s`;
+
+export function setOutputs(report: BackupReport): void {
+  core.setOutput('tenant', report.tenant);
+  core.setOutput('bucket', report.bucket);
+  core.setOutput('backup-key', report.key);
+  core.setOutput('backup-file', report.backupFile);
+  core.setOutput('size', String(report.size));
+  core.setOutput('sha256', report.sha256);
+  core.setOutput('file-count', String(report.fileCount));
+  core.setOutput('duration-ms', String(report.durationMs));
+}
+
+export async function writeSummary(report: BackupReport): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  await core.summary
+    .addHeading('R2 backup', 2)
+    .addTable([
+      [
+        { data: 'Item', header: true },
+        { data: 'Value', header: true },
+      ],
+      ['Tenant', report.tenant],
+      ['Bucket', report.bucket],
+      ['Key', `<code>${report.key}</code>`],
+      ['Size', `${formatBytes(report.size)} (${report.size} bytes, ${report.compression})`],
+      ['Files', String(report.fileCount)],
+      ['SHA-256', `<code>${report.sha256}</code>`],
+      ['Duration', `${(report.durationMs / 1000).toFixed(1)} s`],
+      [
+        'Throughput',
+        `${formatRate(report.bytesIn, report.durationMs)} read, ${formatRate(report.size, report.durationMs)} uploaded`,
+      ],
+      ['Stored on', report.destination],
+      ['Metadata', report.recorded ? 'recorded by the Worker' : 'not recorded'],
+    ])
+    .write();
+}

@@ -1,0 +1,123 @@
+// Uploads the archive stream to R2 over the S3 API with lib-storage: equal parts, a few in
+// flight, and an abort on any failure so that no orphan parts or partial object remain.
+//
+// Never overwriting: a run first claims its key with a conditional PutObject of an empty
+// placeholder (If-None-Match: *, 412 when the key exists), which R2 and the local endpoint both
+// honour. Only the claim's holder then writes the archive over its own placeholder. (The local
+// endpoint ignores If-None-Match on CompleteMultipartUpload, so a conditional complete alone
+// would let two runs of the same second overwrite each other there.)
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+  type S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Readable } from 'node:stream';
+import { MIB, partsInFlight, type ArchiveUploader, type PendingUpload } from './uploader.js';
+
+const statusOf = (error: unknown): number | undefined =>
+  (error as S3ServiceException)?.$metadata?.httpStatusCode;
+
+/** An S3 error as a message that says what to fix. */
+export function explainS3Error(error: unknown, bucket: string, endpoint: string): string {
+  const name = (error as Error)?.name ?? '';
+  const status = statusOf(error);
+  const detail = `${name}${status ? ` (HTTP ${status})` : ''}: ${(error as Error)?.message ?? String(error)}`;
+  if (
+    /SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied|Unauthorized|Forbidden/i.test(name) ||
+    status === 401 ||
+    status === 403
+  ) {
+    return `R2 refused the credentials for bucket ${bucket} at ${endpoint}: check r2-access-key-id and r2-secret-access-key, and that the token may write objects to this bucket. ${detail}`;
+  }
+  if (/NoSuchBucket/i.test(name)) {
+    return `Bucket ${bucket} does not exist at ${endpoint}: create it in R2, or fix the bucket / bucket-map inputs. ${detail}`;
+  }
+  return `Upload to bucket ${bucket} at ${endpoint} failed: ${detail}`;
+}
+
+export class S3Uploader implements ArchiveUploader {
+  readonly description: string;
+  readonly maxPartSize = 5 * 1024 * MIB;
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    endpoint: string,
+    private readonly contentType: string,
+  ) {
+    this.description = `${endpoint} (bucket ${bucket})`;
+  }
+
+  async begin(key: string): Promise<PendingUpload | undefined> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: new Uint8Array(0),
+          IfNoneMatch: '*',
+          Metadata: { 'r2-backup-state': 'uploading' },
+        }),
+      );
+    } catch (error) {
+      if (statusOf(error) === 412) return undefined;
+      throw error;
+    }
+    return new S3PendingUpload(this.client, this.bucket, key, this.contentType);
+  }
+}
+
+class S3PendingUpload implements PendingUpload {
+  private upload: Upload | undefined;
+  private stored = false;
+  private aborted = false;
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    private readonly key: string,
+    private readonly contentType: string,
+  ) {}
+
+  async send(body: Readable, partSize: number): Promise<void> {
+    this.upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: this.key, Body: body, ContentType: this.contentType },
+      partSize,
+      queueSize: partsInFlight(partSize),
+      // lib-storage aborts the multipart upload itself when a part or the body fails.
+      leavePartsOnError: false,
+    });
+    try {
+      await this.upload.done();
+      this.stored = true;
+    } catch (error) {
+      body.destroy();
+      throw error;
+    }
+  }
+
+  async abort(): Promise<void> {
+    // A stored archive is never deleted.
+    if (this.stored || this.aborted) return;
+    this.aborted = true;
+    if (this.upload) {
+      // Stops new parts; the explicit abort covers a cancelled run, which cannot wait for
+      // lib-storage's own abort after the parts in flight.
+      await this.upload.abort();
+      const uploadId = this.upload.uploadId;
+      if (uploadId) {
+        await this.client
+          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: uploadId }))
+          .catch((error: unknown) => {
+            if (statusOf(error) !== 404) throw error; // already aborted
+          });
+      }
+    }
+    // Removes our placeholder (or an object a single PutObject had just stored).
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key }));
+  }
+}

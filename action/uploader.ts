@@ -1,0 +1,60 @@
+// What both upload paths (S3 and the Worker's route) offer the orchestration, and how big
+// their parts are.
+import type { Readable } from 'node:stream';
+
+export const MIB = 1024 * 1024;
+export const MAX_PARTS = 10_000;
+/** Parts in flight at once for the smallest parts. */
+export const PARALLEL_PARTS = 4;
+/** What the parts in flight plus the one being filled may hold. */
+const PART_MEMORY = 96 * 1024 * 1024;
+export const MIN_PART_SIZE = 16 * MIB;
+
+/** The key was taken after it was claimed (a writer outside this protocol). Retry under the next name. */
+export class KeyExistsError extends Error {
+  constructor(readonly key: string) {
+    super(`An archive already exists at ${key}`);
+    this.name = 'KeyExistsError';
+  }
+}
+
+/** An upload to a key this run holds. */
+export interface PendingUpload {
+  /** Streams `body` into the key in equal parts; throws KeyExistsError when the key was taken. */
+  send(body: Readable, partSize: number): Promise<void>;
+  /** Leaves nothing behind: no parts, no placeholder, no partial object. Idempotent. */
+  abort(): Promise<void>;
+}
+
+export interface ArchiveUploader {
+  /** Where archives go, for messages. */
+  readonly description: string;
+  /** Largest part this path can send. */
+  readonly maxPartSize: number;
+  /** Takes `key` for this run, or answers undefined when an object (or another run) has it. */
+  begin(key: string): Promise<PendingUpload | undefined>;
+}
+
+/**
+ * Equal parts large enough that an archive of `estimatedBytes` fits in 9,000 parts (a margin
+ * under R2's 10,000), never below 16 MiB and rounded up to whole MiB. The estimate is the
+ * tree's uncompressed size, an upper bound of the archive's.
+ */
+export function choosePartSize(estimatedBytes: number, maxPartSize = 5 * 1024 * MIB): number {
+  const needed = Math.ceil(estimatedBytes / 9_000 / MIB) * MIB;
+  const size = Math.max(MIN_PART_SIZE, needed);
+  if (size > maxPartSize) {
+    throw new Error(
+      `The tree (${estimatedBytes} bytes) needs parts of ${size / MIB} MiB, more than this upload path allows (${Math.floor(maxPartSize / MIB)} MiB)`,
+    );
+  }
+  return size;
+}
+
+/**
+ * Parts in flight: four for 16 MiB parts, fewer for the larger parts of huge trees, so that
+ * memory stays near (parts in flight + 1) x part size <= 96 MiB (measured: the process's peak
+ * is about 120 MiB plus 1.6 times that).
+ */
+export const partsInFlight = (partSize: number): number =>
+  Math.max(1, Math.min(PARALLEL_PARTS, Math.floor(PART_MEMORY / partSize) - 1));

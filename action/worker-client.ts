@@ -1,0 +1,158 @@
+// Talks to the backup Worker (docs/worker-api.md): records, notifications, listing and the
+// upload route. Every call has a timeout; the token only ever goes in the Authorization header.
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type {
+  BackupMetadata,
+  BackupMetadataInput,
+  BackupNotificationInput,
+  ListResponse,
+} from '../common/metadata.js';
+
+/** The Worker answered with an error status. */
+export class WorkerApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'WorkerApiError';
+  }
+}
+
+/** No answer at all: refused connection, DNS, timeout. */
+export class WorkerUnreachableError extends Error {
+  constructor(url: string, cause: unknown) {
+    super(`The Worker at ${url} cannot be reached: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'WorkerUnreachableError';
+  }
+}
+
+/** Worth another attempt: no answer, or a 5xx / 429. */
+export const isTransientWorkerError = (error: unknown): boolean =>
+  error instanceof WorkerUnreachableError ||
+  (error instanceof WorkerApiError && (error.status >= 500 || error.status === 429));
+
+/**
+ * Sends bytes with node:http. fetch copies every body it is given (a 16 MiB part, each
+ * attempt), which doubles the memory of the parts in flight; a socket write does not.
+ */
+function sendBytes(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: Uint8Array,
+  timeoutMs: number,
+): Promise<{ status: number; statusText: string; text: string }> {
+  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const request = send(
+      url,
+      {
+        method,
+        headers: { ...headers, 'content-length': String(body.length) },
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, statusText: response.statusMessage ?? '', text }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | undefined>;
+  json?: unknown;
+  body?: Uint8Array;
+  timeoutMs?: number;
+}
+
+export class WorkerClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+    private readonly timeoutMs = 30_000,
+  ) {}
+
+  url(path: string, query: Record<string, string | undefined> = {}): string {
+    const url = new URL(path, `${this.baseUrl}/`);
+    for (const [name, value] of Object.entries(query))
+      if (value !== undefined) url.searchParams.set(name, value);
+    return url.toString();
+  }
+
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const url = this.url(path, options.query);
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.token}`,
+      accept: 'application/json',
+    };
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    let response: { status: number; statusText: string; text: string };
+    try {
+      if (options.body) {
+        headers['content-type'] = 'application/octet-stream';
+        response = await sendBytes(url, method, headers, options.body, timeoutMs);
+      } else {
+        if (options.json !== undefined) headers['content-type'] = 'application/json';
+        const answer = await fetch(url, {
+          method,
+          headers,
+          body: options.json === undefined ? undefined : JSON.stringify(options.json),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        response = { status: answer.status, statusText: answer.statusText, text: await answer.text() };
+      }
+    } catch (error) {
+      throw new WorkerUnreachableError(this.baseUrl, (error as Error).cause ?? error);
+    }
+    const { text } = response;
+    let parsed: Record<string, unknown> = {};
+    try {
+      parsed = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      // not JSON: reported below with the status
+    }
+    const ok = response.status >= 200 && response.status < 300;
+    if (!ok || parsed.success !== true) {
+      const message =
+        typeof parsed.error === 'string' ? parsed.error : text.slice(0, 200) || response.statusText;
+      const field = typeof parsed.field === 'string' ? parsed.field : undefined;
+      throw new WorkerApiError(response.status, `${method} ${path}: ${response.status} ${message}`, field);
+    }
+    return parsed as T;
+  }
+
+  async storeMetadata(input: BackupMetadataInput): Promise<BackupMetadata> {
+    const answer = await this.request<{ metadata: BackupMetadata }>('POST', '/api/github/backup', {
+      json: input,
+    });
+    return answer.metadata;
+  }
+
+  async notify(input: BackupNotificationInput): Promise<string> {
+    const answer = await this.request<{ key: string }>('POST', '/api/github/backup/notify', { json: input });
+    return answer.key;
+  }
+
+  async getBackup(tenant: string, backupFile: string, bucket: string): Promise<BackupMetadata> {
+    const path = `/api/github/backup/${encodeURIComponent(tenant)}/${encodeURIComponent(backupFile)}`;
+    const answer = await this.request<{ metadata: BackupMetadata }>('GET', path, { query: { bucket } });
+    return answer.metadata;
+  }
+
+  list(tenant: string, bucket: string, limit = 100): Promise<ListResponse> {
+    return this.request<ListResponse>('GET', '/api/github/backup/list', {
+      query: { tenant, bucket, limit: String(limit) },
+    });
+  }
+}

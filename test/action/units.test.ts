@@ -1,0 +1,163 @@
+// Pure logic of the action: tenant and bucket resolution, input parsing, part sizes, parts.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { equalParts } from '../../action/equal-parts.js';
+import { readGitHubContext } from '../../action/github-context.js';
+import { parseBucketMap, parseExcludes } from '../../action/inputs.js';
+import { withRetries } from '../../action/retry.js';
+import { resolveTarget } from '../../action/tenant.js';
+import { MAX_PARTS, MIB, choosePartSize, partsInFlight } from '../../action/uploader.js';
+
+const map = parseBucketMap(
+  'meauxbility: meauxbilitygithubconnect\n# comment\n\nautonomous-coding-agent: autonomous-coding-agent',
+);
+const ctx = (eventName: string, payload: Record<string, unknown> = {}) => ({
+  eventName,
+  payload,
+  repositoryName: 'autonomous-coding-agent',
+});
+
+describe('resolveTarget', () => {
+  test('the input wins over everything', () => {
+    const target = resolveTarget(
+      { tenant: 'meauxbility', bucketMap: map },
+      ctx('repository_dispatch', { client_payload: { tenant: 'other' } }),
+    );
+    expect(target).toMatchObject({
+      tenant: 'meauxbility',
+      bucket: 'meauxbilitygithubconnect',
+      bucketSource: 'bucket-map',
+    });
+  });
+  test('workflow_dispatch input, then repository_dispatch client_payload, then the repository name', () => {
+    expect(
+      resolveTarget({ bucketMap: map }, ctx('workflow_dispatch', { inputs: { tenant: 'tenant-a' } })).tenant,
+    ).toBe('tenant-a');
+    expect(
+      resolveTarget({ bucketMap: map }, ctx('workflow_dispatch', { inputs: { tenant: '' } })).tenant,
+    ).toBe('autonomous-coding-agent');
+    expect(
+      resolveTarget(
+        { bucketMap: map },
+        ctx('repository_dispatch', { client_payload: { tenant: 'tenant-b' } }),
+      ),
+    ).toMatchObject({
+      tenant: 'tenant-b',
+      bucket: 'tenant-b-github-backup',
+      tenantSource: 'client_payload.tenant',
+    });
+    // A push payload's fields never pick the tenant.
+    expect(resolveTarget({ bucketMap: map }, ctx('push', { inputs: { tenant: 'x' } })).tenant).toBe(
+      'autonomous-coding-agent',
+    );
+  });
+  test('bucket: input, else map, else {tenant}-github-backup in lowercase', () => {
+    expect(
+      resolveTarget({ tenant: 'meauxbility', bucket: 'my-bucket', bucketMap: map }, ctx('push')).bucket,
+    ).toBe('my-bucket');
+    expect(resolveTarget({ tenant: 'My-Repo', bucketMap: map }, ctx('push')).bucket).toBe(
+      'my-repo-github-backup',
+    );
+  });
+  test('invalid values name their source', () => {
+    expect(() =>
+      resolveTarget({ bucketMap: map }, ctx('repository_dispatch', { client_payload: { tenant: '../x' } })),
+    ).toThrow('Invalid tenant (from client_payload.tenant)');
+    expect(() => resolveTarget({ tenant: 'Under_Score', bucketMap: map }, ctx('push'))).toThrow(
+      'Invalid bucket (from the default {tenant}-github-backup)',
+    );
+  });
+});
+
+test('parseBucketMap refuses malformed lines, naming the line', () => {
+  expect([...map]).toEqual([
+    ['meauxbility', 'meauxbilitygithubconnect'],
+    ['autonomous-coding-agent', 'autonomous-coding-agent'],
+  ]);
+  expect(() => parseBucketMap('a: ok-bucket\nno colon here')).toThrow('Invalid bucket-map (line 2)');
+  expect(() => parseBucketMap('a: UPPER')).toThrow(/bucket-map \(line 1\): must be an R2 bucket name/);
+});
+
+test('parseExcludes: empty means the seed six; lines or commas', () => {
+  expect(parseExcludes('')).toEqual(['.git', 'node_modules', '.next', 'dist', 'build', '.cache']);
+  expect(parseExcludes('.git\nnode_modules, *.log\n\n')).toEqual(['.git', 'node_modules', '*.log']);
+  expect(() => parseExcludes(Array.from({ length: 101 }, (_, i) => `p${i}`).join('\n'))).toThrow(
+    'Invalid exclude',
+  );
+});
+
+test('choosePartSize: 16 MiB minimum, hundreds of GiB within 10,000 parts', () => {
+  expect(choosePartSize(0)).toBe(16 * MIB);
+  expect(choosePartSize(100 * MIB)).toBe(16 * MIB);
+  for (const gib of [200, 500, 900]) {
+    const bytes = gib * 1024 * MIB;
+    const size = choosePartSize(bytes);
+    expect(size % MIB).toBe(0);
+    expect(Math.ceil(bytes / size)).toBeLessThanOrEqual(MAX_PARTS);
+  }
+  expect(() => choosePartSize(2000 * 1024 * MIB, 95 * MIB)).toThrow(/more than this upload path allows/);
+});
+
+test('equalParts: exact sizes whatever the chunking, the last part shorter', async () => {
+  const data = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
+  const chunks = [data.subarray(0, 7), data.subarray(7, 300), data.subarray(300, 301), data.subarray(301)];
+  const parts: Buffer[] = [];
+  for await (const part of equalParts(Readable.from(chunks), 128)) parts.push(Buffer.from(part));
+  expect(parts.map((p) => p.length)).toEqual([128, 128, 128, 128, 128, 128, 128, 104]);
+  expect(Buffer.concat(parts)).toEqual(data);
+});
+
+test('readGitHubContext: branch, commit and run URL from the runner variables and payload', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ctx-'));
+  const eventPath = join(dir, 'event.json');
+  writeFileSync(eventPath, JSON.stringify({ ref: 'refs/heads/feature/x', after: 'a'.repeat(40) }));
+  expect(
+    readGitHubContext({
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_EVENT_PATH: eventPath,
+      GITHUB_REPOSITORY: 'org/repo',
+      GITHUB_RUN_ID: '7',
+      GITHUB_RUN_ATTEMPT: '2',
+    }),
+  ).toMatchObject({
+    branch: 'feature/x',
+    commit: 'a'.repeat(40),
+    repositoryName: 'repo',
+    runUrl: 'https://github.com/org/repo/actions/runs/7/attempts/2',
+  });
+  expect(
+    readGitHubContext({
+      GITHUB_REF: 'refs/heads/develop',
+      GITHUB_SHA: 'b'.repeat(40),
+      GITHUB_REPOSITORY: 'o/r',
+    }),
+  ).toMatchObject({ branch: 'develop', commit: 'b'.repeat(40) });
+});
+
+test('partsInFlight: four small parts, fewer large ones, never none', () => {
+  expect(partsInFlight(16 * MIB)).toBe(4);
+  expect(partsInFlight(32 * MIB)).toBe(2);
+  expect(partsInFlight(60 * MIB)).toBe(1);
+  expect(partsInFlight(5 * 1024 * MIB)).toBe(1);
+});
+
+test('withRetries: transient errors again up to the limit, others at once', async () => {
+  const attempts: number[] = [];
+  const flaky = (failures: number, transient: boolean) => async (attempt: number) => {
+    attempts.push(attempt);
+    if (attempt <= failures) throw Object.assign(new Error(`fail ${attempt}`), { transient });
+    return attempt;
+  };
+  const isTransient = (error: unknown) => (error as { transient: boolean }).transient;
+  await expect(withRetries(flaky(2, true), { attempts: 3, baseDelayMs: 1, isTransient })).resolves.toBe(3);
+  await expect(withRetries(flaky(3, true), { attempts: 3, baseDelayMs: 1, isTransient })).rejects.toThrow(
+    'fail 3',
+  );
+  attempts.length = 0;
+  await expect(withRetries(flaky(1, false), { attempts: 3, baseDelayMs: 1, isTransient })).rejects.toThrow(
+    'fail 1',
+  );
+  expect(attempts).toEqual([1]);
+});
