@@ -3,7 +3,7 @@
 import { timeOfStamp } from '../../common/naming.js';
 import { legacyStampOf, namesBackup, notificationName } from '../../worker/src/notification-names.js';
 import { policyFromFields } from '../../worker/src/retention-policy.js';
-import { parseRetentionPolicies } from '../../worker/src/scheduled.js';
+import { parseRetentionPolicies } from '../../worker/src/retention-config.js';
 
 test('policy fields are snake_case numbers, at least one of them', () => {
   expect(policyFromFields({ keep_last: 3, keep_monthly: 12, dry_run: true })).toEqual({
