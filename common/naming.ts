@@ -19,3 +19,9 @@ export const metadataKey = (tenant: string, backupFile: string): string =>
 export const notificationKey = (tenant: string, name: string): string =>
   `backups/${tenant}/notifications/${name}.json`;
 export const mirrorPrefix = (tenant: string, branch: string): string => `repos/${tenant}/${branch}/`;
+
+/** The UTC time a `YYYYMMDD-HHMMSS[-n]` stamp names (the run number is ignored). */
+export function timeOfStamp(stamp: string): Date {
+  const [, y, mo, d, h, mi, s] = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(stamp) ?? [];
+  return new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
+}

@@ -22,6 +22,8 @@ export interface LocalStackOptions {
   port?: number;
   /** Where the local R2 data lives; a fresh temporary directory when omitted. */
   persistTo?: string;
+  /** Serve `/__scheduled?cron=...`, which runs the Worker's cron handler (`--test-scheduled`). */
+  testScheduled?: boolean;
 }
 
 export interface LocalStack {
@@ -67,6 +69,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     '--show-interactive-dev-session=false',
   ];
   if (options.env) args.push('--env', options.env);
+  if (options.testScheduled) args.push('--test-scheduled');
   for (const [name, value] of Object.entries(options.vars ?? {})) args.push('--var', `${name}:${value}`);
 
   const child: ChildProcess = spawn(process.execPath, args, {

@@ -204,7 +204,7 @@ describe('POST /api/github/backup/notify', () => {
     expect(keys[0]).not.toBe(keys[1]);
   });
 
-  test("is named by the backup's stamp when backup_file is given", async () => {
+  test("is named by the backup's file name when backup_file is given", async () => {
     const response = await api.post(
       '/api/github/backup/notify',
       seedNotification({
@@ -215,7 +215,7 @@ describe('POST /api/github/backup/notify', () => {
     );
     expect(response.status).toBe(201);
     expect((await readJson(response)).key).toMatch(
-      /^backups\/my-repo\/notifications\/20250101-120000-2-[0-9a-f]{8}\.json$/,
+      /^backups\/my-repo\/notifications\/my-repo-20250101-120000-2\.tar\.gz\.[0-9a-f]{8}\.json$/,
     );
   });
 

@@ -23,5 +23,8 @@ export interface Env {
   WEBHOOK_URL?: string;
   /** How long to wait for the webhook, in milliseconds (default 3000). */
   WEBHOOK_TIMEOUT_MS?: string;
+  /** JSON `{"<bucket>": {"<tenant>": {"keep_last": 30, "keep_days": 90, ...}}}`: what the
+   *  cron trigger prunes (scheduled.ts). Unset: the cron does nothing. */
+  RETENTION_POLICIES?: string;
   [binding: string]: unknown;
 }

@@ -4,8 +4,11 @@ import { AutoRouter, type IRequest } from 'itty-router';
 import { withPrincipal, type AuthedRequest } from './auth.js';
 import type { Env } from './env.js';
 import { handleError, methodNotAllowed, notFound } from './http.js';
+import { getInventory } from './inventory.js';
 import { getBackup, getLatestBackup, listBackups } from './listing.js';
+import { pruneBackups } from './prune-route.js';
 import { createBackupRecord, createNotification } from './records.js';
+import { scheduled } from './scheduled.js';
 import { download, upload } from './uploads.js';
 
 type Handler = (request: AuthedRequest, env: Env) => Promise<Response>;
@@ -22,7 +25,10 @@ router
   .post('/api/github/backup', authed(createBackupRecord))
   .post('/api/github/backup/notify', authed(createNotification))
   .get('/api/github/backup/list', authed(listBackups))
+  .post('/api/github/backup/prune', authed(pruneBackups))
   .get('/api/github/backup/:tenant/latest', authed(getLatestBackup))
+  // Before /:tenant/:backup_file, which would take "inventory" for a file name.
+  .get('/api/github/backup/:tenant/inventory', authed(getInventory))
   .get('/api/github/backup/:tenant/:backup_file', authed(getBackup))
 
   .put('/api/r2/buckets/:bucket/upload', authed(upload))
@@ -33,8 +39,10 @@ router
   .all('/api/github/backup', methodNotAllowed('POST'))
   .all('/api/github/backup/notify', methodNotAllowed('POST'))
   .all('/api/github/backup/list', methodNotAllowed('GET'))
+  .all('/api/github/backup/prune', methodNotAllowed('POST'))
   .all('/api/github/backup/:tenant/:backup_file', methodNotAllowed('GET'))
   .all('/api/r2/buckets/:bucket/upload', methodNotAllowed('PUT', 'POST', 'DELETE'))
   .all('/api/r2/buckets/:bucket/download', methodNotAllowed('GET'));
 
-export default router;
+// HTTP requests go to the router; the cron trigger (wrangler.toml) applies retention.
+export default { fetch: router.fetch, scheduled };

@@ -22,7 +22,7 @@ export const MAX_LIMIT = 1000;
 // Parallel listings when every tenant is listed (Workers allow six open subrequests).
 const TENANT_CONCURRENCY = 6;
 
-interface Listed {
+export interface Listed {
   /** Sorts like time: stamp, then the run within that second, then a tie-break. */
   position: string;
   tenant: string;
@@ -30,7 +30,7 @@ interface Listed {
   record: BackupMetadata | null;
 }
 
-function positionOf(tenant: string, backupFile: string): string | null {
+export function positionOf(tenant: string, backupFile: string): string | null {
   let stamp: string;
   try {
     stamp = checkBackupFile(backupFile, tenant).stamp;
@@ -41,6 +41,23 @@ function positionOf(tenant: string, backupFile: string): string | null {
   return `${stamp.slice(0, 15)}.${String(run).padStart(5, '0')}.${tenant}/${backupFile}`;
 }
 
+/** A listed metadata object (key under `prefix`, the tenant's metadata folder) as a record
+ *  with its position; null for anything this Worker never writes there. */
+export function listedRecord(
+  object: R2Object,
+  bucket: string,
+  tenant: string,
+  prefix: string,
+): Listed | null {
+  const name = object.key.slice(prefix.length);
+  if (!name.endsWith('.json')) return null;
+  const backupFile = name.slice(0, -'.json'.length);
+  const position = positionOf(tenant, backupFile);
+  if (position === null) return null;
+  const record = recordFromSummary(object.customMetadata, { tenant, bucket, backupFile });
+  return { position, tenant, backupFile, record };
+}
+
 async function listTenantRecords(binding: R2Bucket, bucket: string, tenant: string): Promise<Listed[]> {
   const prefix = `${tenantPrefix(tenant)}metadata/`;
   const found: Listed[] = [];
@@ -49,13 +66,8 @@ async function listTenantRecords(binding: R2Bucket, bucket: string, tenant: stri
     // With `include`, R2 may return fewer than `limit` objects while more remain.
     const page = await binding.list({ prefix, cursor, limit: 1000, include: ['customMetadata'] });
     for (const object of page.objects) {
-      const name = object.key.slice(prefix.length);
-      if (!name.endsWith('.json')) continue;
-      const backupFile = name.slice(0, -'.json'.length);
-      const position = positionOf(tenant, backupFile);
-      if (position === null) continue;
-      const record = recordFromSummary(object.customMetadata, { tenant, bucket, backupFile });
-      found.push({ position, tenant, backupFile, record });
+      const listed = listedRecord(object, bucket, tenant, prefix);
+      if (listed) found.push(listed);
     }
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor);
@@ -91,11 +103,11 @@ async function listScope(binding: R2Bucket, scope: CursorScope): Promise<Listed[
   return results.flat();
 }
 
-const newestFirst = (a: Listed, b: Listed): number =>
+export const newestFirst = (a: { position: string }, b: { position: string }): number =>
   a.position < b.position ? 1 : a.position > b.position ? -1 : 0;
 
 /** A record whose summary did not fit in customMetadata: read the object itself. */
-async function readRecord(
+export async function readRecord(
   binding: R2Bucket,
   tenant: string,
   backupFile: string,
@@ -155,7 +167,7 @@ export async function listBackups(request: AuthedRequest, env: Env): Promise<Res
   });
 }
 
-function recordScope(
+export function recordScope(
   request: AuthedRequest,
   env: Env,
 ): { tenant: string; bucket: string; binding: R2Bucket } {

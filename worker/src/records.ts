@@ -1,15 +1,15 @@
 // Writing the two kinds of record: backup metadata and status notifications. Neither is
 // ever overwritten: R2's conditional put (If-None-Match: *) makes "create only" atomic.
 import type { BackupNotification } from '../../common/metadata.js';
-import { archiveKey, metadataKey, notificationKey, stampOf } from '../../common/naming.js';
+import { archiveKey, metadataKey, notificationKey } from '../../common/naming.js';
 import { parseBackupMetadataInput, parseNotificationInput } from '../../common/record-input.js';
-import { checkBackupFile } from '../../common/validate.js';
 import { authorize } from './access.js';
 import type { AuthedRequest } from './auth.js';
 import { bucketBinding, bucketName } from './buckets.js';
 import type { Env } from './env.js';
 import { HttpError, jsonResponse } from './http.js';
 import { readJsonObject } from './json-body.js';
+import { notificationName } from './notification-names.js';
 import { inRecordOrder, summaryOf } from './record-summary.js';
 import { forwardNotification } from './webhook.js';
 
@@ -54,11 +54,6 @@ export async function createBackupRecord(request: AuthedRequest, env: Env): Prom
   );
 }
 
-function randomSuffix(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(4));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 export async function createNotification(request: AuthedRequest, env: Env): Promise<Response> {
   const input = parseNotificationInput(await readJsonObject(request));
   const bucket = bucketName(env, input.bucket);
@@ -71,14 +66,13 @@ export async function createNotification(request: AuthedRequest, env: Env): Prom
     stored_at: new Date().toISOString(),
     principal: request.principal.name,
   };
-  // Named by the backup's stamp (or now), plus a random suffix: two notifications for the
-  // same backup (a retry, a failure then a success) both survive.
-  const stamp = input.backup_file
-    ? checkBackupFile(input.backup_file, input.tenant).stamp
-    : stampOf(new Date());
+  // Named by the backup's file name (or the current stamp), plus a random suffix: two
+  // notifications for the same backup (a retry, a failure then a success) both survive, and
+  // prune finds exactly a backup's own (notification-names.ts).
+  const now = new Date();
   let key: string | null = null;
   for (let attempt = 0; attempt < 5 && key === null; attempt++) {
-    const candidate = notificationKey(input.tenant, `${stamp}-${randomSuffix()}`);
+    const candidate = notificationKey(input.tenant, notificationName(input.backup_file, now));
     const stored = await binding.put(candidate, JSON.stringify(notification, null, 2), {
       onlyIf: createOnly(),
       httpMetadata: jsonMetadata,

@@ -1,0 +1,51 @@
+// GET /api/github/backup/:tenant/inventory: what the CLI's `verify` checks without
+// downloading. Archives and records come from one listing of the tenant's folder (sizes from
+// the listing, recorded sizes and hashes from each record's summary in customMetadata), and
+// the answer pairs them: records without an archive, archives without a record (orphans),
+// and archives whose size is not the recorded one. Newest first.
+import type { AuthedRequest } from './auth.js';
+import type { Env } from './env.js';
+import { jsonResponse } from './http.js';
+import { newestFirst, readRecord, recordScope } from './listing.js';
+import { scanTenant } from './tenant-objects.js';
+
+export async function getInventory(request: AuthedRequest, env: Env): Promise<Response> {
+  const { tenant, bucket, binding } = recordScope(request, env);
+  const objects = await scanTenant(binding, bucket, tenant);
+  const archives = objects.archives.sort(newestFirst).map(({ backupFile, object }) => ({
+    backup_file: backupFile,
+    key: object.key,
+    size: object.size,
+    etag: object.etag,
+    uploaded: object.uploaded.toISOString(),
+  }));
+  const listed = objects.records.sort(newestFirst);
+  // A record too long for its summary is read (rare: see record-summary.ts).
+  const full = await Promise.all(listed.map((l) => l.record ?? readRecord(binding, tenant, l.backupFile)));
+  const records = listed.map(({ backupFile }, i) => {
+    const record = full[i];
+    return {
+      backup_file: backupFile,
+      ...(record?.size !== undefined ? { size: record.size } : {}),
+      ...(record?.sha256 !== undefined ? { sha256: record.sha256 } : {}),
+      ...(record?.compression !== undefined ? { compression: record.compression } : {}),
+    };
+  });
+
+  const stored = new Map(archives.map((a) => [a.backup_file, a.size]));
+  const recorded = new Set(records.map((r) => r.backup_file));
+  return jsonResponse({
+    success: true,
+    tenant,
+    bucket,
+    archives,
+    records,
+    missing_archives: records.filter((r) => !stored.has(r.backup_file)).map((r) => r.backup_file),
+    orphan_archives: archives.filter((a) => !recorded.has(a.backup_file)).map((a) => a.backup_file),
+    size_mismatches: records
+      .filter(
+        (r) => r.size !== undefined && stored.has(r.backup_file) && stored.get(r.backup_file) !== r.size,
+      )
+      .map((r) => ({ backup_file: r.backup_file, recorded: r.size, stored: stored.get(r.backup_file) })),
+  });
+}

@@ -1,0 +1,34 @@
+// The cron trigger (worker/wrangler.toml): applies the per-tenant retention policies of the
+// RETENTION_POLICIES var, JSON `{"<bucket>": {"<tenant>": {"keep_last": 30, "keep_days": 90}}}`,
+// and logs one line per tenant. A broken config prunes nothing; a tenant that fails does not
+// stop the others, but fails the run.
+import { bucketBinding } from './buckets.js';
+import { misconfigured } from './config-json.js';
+import type { Env } from './env.js';
+import { pruneTenant } from './prune.js';
+import { parseRetentionPolicies } from './retention-config.js';
+
+export async function scheduled(_controller: ScheduledController, env: Env): Promise<void> {
+  const policies = parseRetentionPolicies(env.RETENTION_POLICIES);
+  // Every bucket must be bound before anything is deleted.
+  const bindings = policies.map(({ bucket }) => {
+    try {
+      return bucketBinding(env, bucket);
+    } catch {
+      throw misconfigured('RETENTION_POLICIES', `names bucket ${bucket}, which this Worker does not bind`);
+    }
+  });
+  let failed = 0;
+  for (const [i, { bucket, tenant, policy }] of policies.entries()) {
+    try {
+      const { kept, deleted } = await pruneTenant(bindings[i]!, bucket, tenant, policy, false);
+      console.log(`retention ${bucket}/${tenant}: kept ${kept.length}, deleted ${deleted.length}`);
+    } catch (error) {
+      failed++;
+      console.error(
+        `retention ${bucket}/${tenant}: failed: ${error instanceof Error ? error.message : 'unknown error'}`,
+      );
+    }
+  }
+  if (failed > 0) throw new Error(`retention failed for ${failed} of ${policies.length} tenants`);
+}

@@ -1,0 +1,51 @@
+// Everything stored under `backups/{tenant}/`, from one paginated listing (no per-object
+// reads): archives, their sibling objects, metadata records and notifications. The prune and
+// inventory routes and the retention cron work from this.
+import { tenantPrefix } from '../../common/naming.js';
+import { listedRecord, positionOf, type Listed } from './listing.js';
+
+export interface StoredArchive {
+  backupFile: string;
+  position: string;
+  object: R2Object;
+}
+
+export interface TenantObjects {
+  /** Objects named like a backup file directly under the tenant's folder. */
+  archives: StoredArchive[];
+  /** Metadata records, with the record when its summary is in customMetadata. */
+  records: Listed[];
+  /** Other objects directly under the tenant's folder (e.g. a `{stamp}.bundle` beside an archive). */
+  others: string[];
+  /** Names of notifications, without folder and `.json`. */
+  notifications: string[];
+}
+
+export async function scanTenant(binding: R2Bucket, bucket: string, tenant: string): Promise<TenantObjects> {
+  const prefix = tenantPrefix(tenant);
+  const metadataPrefix = `${prefix}metadata/`;
+  const notificationPrefix = `${prefix}notifications/`;
+  const found: TenantObjects = { archives: [], records: [], others: [], notifications: [] };
+  let cursor: string | undefined;
+  do {
+    // With `include`, R2 may return fewer than `limit` objects while more remain.
+    const page = await binding.list({ prefix, cursor, limit: 1000, include: ['customMetadata'] });
+    for (const object of page.objects) {
+      if (object.key.startsWith(metadataPrefix)) {
+        const listed = listedRecord(object, bucket, tenant, metadataPrefix);
+        if (listed) found.records.push(listed);
+      } else if (object.key.startsWith(notificationPrefix)) {
+        const name = object.key.slice(notificationPrefix.length);
+        if (name.endsWith('.json') && !name.includes('/')) found.notifications.push(name.slice(0, -5));
+      } else {
+        const name = object.key.slice(prefix.length);
+        if (name.includes('/')) continue; // a folder this Worker never writes
+        const position = positionOf(tenant, name); // null: not named like an archive
+        if (position === null) found.others.push(name);
+        else found.archives.push({ backupFile: name, position, object });
+      }
+    }
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return found;
+}
