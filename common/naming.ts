@@ -19,3 +19,7 @@ export const metadataKey = (tenant: string, backupFile: string): string =>
 export const notificationKey = (tenant: string, name: string): string =>
   `backups/${tenant}/notifications/${name}.json`;
 export const mirrorPrefix = (tenant: string, branch: string): string => `repos/${tenant}/${branch}/`;
+/** The mirror's manifest: beside the branches' prefixes, never inside one (no branch name has a
+ *  component starting with "."), so `repos/{tenant}/{branch}/` holds exactly the tree. */
+export const mirrorManifestKey = (tenant: string, branch: string): string =>
+  `repos/${tenant}/.mirror-manifests/${branch}.json`;
