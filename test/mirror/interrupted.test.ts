@@ -20,6 +20,7 @@ beforeAll(async () => {
   s3 = s3Client(stack);
 });
 afterAll(async () => {
+  s3?.destroy();
   await stack?.stop();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });

@@ -29,6 +29,7 @@ beforeAll(async () => {
   s3 = s3Client(stack);
 });
 afterAll(async () => {
+  s3?.destroy();
   await stack?.stop();
   for (const root of roots) rmSync(root, { recursive: true, force: true });
 });
