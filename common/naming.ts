@@ -25,3 +25,8 @@ export function timeOfStamp(stamp: string): Date {
   const [, y, mo, d, h, mi, s] = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(stamp) ?? [];
   return new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
 }
+
+/** The mirror's manifest: beside the branches' prefixes, never inside one (no branch name has a
+ *  component starting with "."), so `repos/{tenant}/{branch}/` holds exactly the tree. */
+export const mirrorManifestKey = (tenant: string, branch: string): string =>
+  `repos/${tenant}/.mirror-manifests/${branch}.json`;

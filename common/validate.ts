@@ -1,13 +1,15 @@
 // Validation rules shared by the action, the CLI and the Worker. Every object key is built
 // only from values that passed these checks, so a rule here is a security boundary.
 
+// Fields declared, not parameter properties: Node runs this file directly (type stripping).
 export class ValidationError extends Error {
-  constructor(
-    readonly field: string,
-    readonly rule: string,
-  ) {
+  readonly field: string;
+  readonly rule: string;
+  constructor(field: string, rule: string) {
     super(`Invalid ${field}: ${rule}`);
     this.name = 'ValidationError';
+    this.field = field;
+    this.rule = rule;
   }
 }
 

@@ -1,0 +1,48 @@
+// Runs one syncMirror in its own process, so a test can kill it mid-sync (SIGKILL).
+// Node runs this file directly (type stripping): node test/helpers/mirror-child.ts '<json>'
+// with {endpoint, bucket, tenant, branch, root, concurrency, putDelayMs}. putDelayMs slows
+// each PutObject down so that the kill lands while uploads are in flight.
+import { existsSync } from 'node:fs';
+import { registerHooks } from 'node:module';
+
+// The sources import each other with `.js` specifiers (for tsc, jest and ncc): map to `.ts`.
+registerHooks({
+  resolve(specifier, context, next) {
+    if (specifier.startsWith('.') && specifier.endsWith('.js') && context.parentURL?.startsWith('file:')) {
+      const asTs = new URL(specifier.slice(0, -3) + '.ts', context.parentURL);
+      if (!existsSync(new URL(specifier, context.parentURL)) && existsSync(asTs))
+        return next(asTs.href, context);
+    }
+    return next(specifier, context);
+  },
+});
+
+const args = JSON.parse(process.argv[2]!) as {
+  endpoint: string;
+  bucket: string;
+  tenant: string;
+  branch: string;
+  root: string;
+  concurrency: number;
+  putDelayMs: number;
+};
+const { S3Client } = await import('@aws-sdk/client-s3');
+const { syncMirror } = await import('../../action/mirror/sync.ts');
+const s3 = new S3Client({
+  endpoint: args.endpoint,
+  forcePathStyle: true,
+  region: 'auto',
+  credentials: { accessKeyId: 'local-dev-key', secretAccessKey: 'local-dev-secret' },
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+  expectContinueHeader: false,
+});
+s3.middlewareStack.add(
+  (next, context) => async (input) => {
+    if (context.commandName === 'PutObjectCommand') await new Promise((r) => setTimeout(r, args.putDelayMs));
+    return next(input);
+  },
+  { step: 'initialize', name: 'slowPuts' },
+);
+const result = await syncMirror({ s3, excludes: [], ...args });
+console.log(JSON.stringify(result));
