@@ -29,7 +29,7 @@ export function actionEntries(yml: string, section: 'inputs' | 'outputs'): Actio
   return entries;
 }
 
-/** The Markdown tables of docs/action.md (and the README), made from action.yml. */
+/** The Markdown tables of the README, made from action.yml. */
 export function markdownTables(yml: string): { inputs: string; outputs: string } {
   const code = (text: string): string => `\`${text}\``;
   const inputs = actionEntries(yml, 'inputs').map(

@@ -103,8 +103,8 @@ const rows = (table: string): string[][] =>
         .map((cell) => cell.trim()),
     );
 
-test('docs/action.md has the input and output tables of action.yml', () => {
-  const doc = readFileSync(join(ROOT, 'docs/action.md'), 'utf8');
+test('README.md has the input and output tables of action.yml', () => {
+  const doc = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const tables = markdownTables(readFileSync(join(ROOT, 'action.yml'), 'utf8'));
   const section = (title: string): string => doc.split(`## ${title}\n`)[1]!.split('\n## ')[0]!;
   expect(rows(section('Inputs'))).toEqual(rows(tables.inputs));
