@@ -65003,14 +65003,15 @@ function getIDToken(aud) {
 ;// CONCATENATED MODULE: ./common/validate.ts
 // Validation rules shared by the action, the CLI and the Worker. Every object key is built
 // only from values that passed these checks, so a rule here is a security boundary.
+// Fields declared, not parameter properties: Node runs this file directly (type stripping).
 class ValidationError extends Error {
     field;
     rule;
     constructor(field, rule) {
         super(`Invalid ${field}: ${rule}`);
+        this.name = 'ValidationError';
         this.field = field;
         this.rule = rule;
-        this.name = 'ValidationError';
     }
 }
 const COMPRESSIONS = ['gzip', 'zstd', 'none'];
@@ -65138,6 +65139,14 @@ const archiveKey = (tenant, backupFile) => `backups/${tenant}/${backupFile}`;
 const metadataKey = (tenant, backupFile) => `backups/${tenant}/metadata/${backupFile}.json`;
 const notificationKey = (tenant, name) => `backups/${tenant}/notifications/${name}.json`;
 const mirrorPrefix = (tenant, branch) => `repos/${tenant}/${branch}/`;
+/** The UTC time a `YYYYMMDD-HHMMSS[-n]` stamp names (the run number is ignored). */
+function timeOfStamp(stamp) {
+    const [, y, mo, d, h, mi, s] = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(stamp) ?? [];
+    return new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
+}
+/** The mirror's manifest: beside the branches' prefixes, never inside one (no branch name has a
+ *  component starting with "."), so `repos/{tenant}/{branch}/` holds exactly the tree. */
+const mirrorManifestKey = (tenant, branch) => `repos/${tenant}/.mirror-manifests/${branch}.json`;
 
 ;// CONCATENATED MODULE: ./package.json
 const package_namespaceObject = {"rE":"1.0.0"};
