@@ -1,0 +1,83 @@
+// Restore: stream an archive, check its SHA-256 and size while extracting into a staging
+// directory beside the target, and move it into place only when both match. A corrupt or
+// hostile archive therefore leaves the target exactly as it was.
+import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Compression } from '../common/validate.js';
+import { createHashCounter } from './hash-stream.js';
+import { safeExtract } from './safe-extract.js';
+
+export class IntegrityError extends Error {
+  override name = 'IntegrityError';
+}
+
+export interface RestoreOptions {
+  /** Opens the archive's bytes (an S3 GetObject body or the Worker's download route). */
+  open: () => Promise<Readable>;
+  compression: Compression;
+  /** From the backup's metadata record. */
+  expected: { sha256: string; size: number };
+  target: string;
+  /** Replace a non-empty target. */
+  force?: boolean;
+}
+
+export interface RestoreResult {
+  target: string;
+  entries: number;
+  sha256: string;
+  size: number;
+}
+
+async function isEmptyOrMissing(directory: string): Promise<boolean> {
+  try {
+    return (await readdir(directory)).length === 0;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw error;
+  }
+}
+
+export async function restoreArchive(options: RestoreOptions): Promise<RestoreResult> {
+  const target = resolve(options.target);
+  if (!options.force && !(await isEmptyOrMissing(target))) {
+    throw new Error(
+      `Target directory ${target} is not empty: choose an empty directory, or pass --force to replace it`,
+    );
+  }
+  await mkdir(dirname(target), { recursive: true });
+  const staging = await mkdtemp(join(dirname(target), `.${basename(target)}.restore-`));
+  try {
+    const counter = createHashCounter();
+    const source = await options.open();
+    const tapped = source.pipe(counter.transform);
+    source.once('error', (error) => tapped.destroy(error)); // pipe() does not forward errors
+    const { entries } = await safeExtract(tapped, options.compression, staging);
+    const { sha256, size } = counter.digest();
+    if (size !== options.expected.size || sha256 !== options.expected.sha256) {
+      throw new IntegrityError(
+        `Archive does not match its metadata: expected ${options.expected.size} bytes with SHA-256 ${options.expected.sha256}, ` +
+          `read ${size} bytes with SHA-256 ${sha256}. The object is corrupt or was replaced; ${target} was left as it was.`,
+      );
+    }
+    await moveIntoPlace(staging, target);
+    return { target, entries, sha256, size };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Swap the staging directory in; the old target is removed only after the swap. */
+async function moveIntoPlace(staging: string, target: string): Promise<void> {
+  const old = `${staging}.old`;
+  let hadTarget = true;
+  try {
+    await rename(target, old);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    hadTarget = false;
+  }
+  await rename(staging, target);
+  if (hadTarget) await rm(old, { recursive: true, force: true });
+}
