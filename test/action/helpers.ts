@@ -15,6 +15,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { LOCAL_S3_CREDENTIALS, ROOT, type LocalStack } from '../../scripts/local-stack.js';
+import { aws } from '../worker/helpers.js';
+
+export { aws };
 
 export const COMMIT = 'fedcba9876543210fedcba9876543210fedcba98';
 export const SEED_EXCLUDES = ['.git', 'node_modules', '.next', 'dist', 'build', '.cache'];
@@ -122,20 +125,6 @@ export const s3Inputs = (stack: LocalStack): Record<string, string> => ({
 });
 
 const exec = promisify(execFile);
-
-/** awscli against the local endpoint: an S3 client that is not ours. */
-export async function aws(stack: LocalStack, ...args: string[]): Promise<string> {
-  const { stdout } = await exec('aws', ['--endpoint-url', stack.s3Endpoint, ...args], {
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
-      AWS_DEFAULT_REGION: 'auto',
-    },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return stdout;
-}
 
 /** Every key under `prefix`, listed by awscli. */
 export async function listKeys(stack: LocalStack, bucket: string, prefix: string): Promise<string[]> {
