@@ -36,6 +36,10 @@ export interface ActionInputs {
   failOnApiError: boolean;
   /** Part size in bytes when set by `part-size-mib`; chosen from the tree's size otherwise. */
   partSize?: number;
+  /** Mirror the tree's files to repos/{tenant}/{branch}/ after the archive (`sync-files`). */
+  syncFiles: boolean;
+  /** Keep mirrored files that are gone from the tree (`sync-keep-deleted`). */
+  syncKeepDeleted: boolean;
 }
 
 const MIB = 1024 * 1024;
@@ -159,6 +163,15 @@ export function readInputs(): ActionInputs {
   }
   if (!isDirectory) throw new ValidationError('path', `must be an existing directory (got "${path}")`);
 
+  const syncFiles = parseBoolean('sync-files');
+  // The mirror writes files to R2's S3 API itself: the Worker's upload route takes archives only.
+  if (syncFiles && destination.kind !== 's3') {
+    throw new ValidationError(
+      'sync-files',
+      'needs S3 keys: give r2-access-key-id and r2-secret-access-key (with r2-account-id or r2-endpoint)',
+    );
+  }
+
   return {
     tenant: tenant === undefined ? undefined : checkTenant(tenant),
     bucket: bucket === undefined ? undefined : checkBucket(bucket),
@@ -170,5 +183,7 @@ export function readInputs(): ActionInputs {
     compression: checkCompression(core.getInput('compression') || 'gzip'),
     failOnApiError: parseBoolean('fail-on-api-error'),
     partSize: parsePartSize(),
+    syncFiles,
+    syncKeepDeleted: parseBoolean('sync-keep-deleted'),
   };
 }

@@ -11,7 +11,15 @@ import { readGitHubContext, type GitHubContext } from './github-context.js';
 import { createHashCounter } from './hash-stream.js';
 import { readInputs, type ActionInputs } from './inputs.js';
 import { createS3Client } from './s3-client.js';
-import { formatBytes, formatRate, setOutputs, writeSummary, type BackupReport } from './summary.js';
+import { mirrorFiles } from './mirror-step.js';
+import {
+  formatBytes,
+  formatRate,
+  setMirrorOutputs,
+  setOutputs,
+  writeSummary,
+  type BackupReport,
+} from './summary.js';
 import { resolveTarget, type Target } from './tenant.js';
 import { estimateTreeBytes } from './tree-size.js';
 import { S3Uploader, explainS3Error } from './upload-s3.js';
@@ -296,6 +304,8 @@ export async function run(): Promise<void> {
     } else {
       core.warning('api-url and api-token are not set: the archive is uploaded but no metadata is recorded');
     }
+    // The mirror's prefix is named after the branch: a bad one must stop the run before upload.
+    if (inputs.syncFiles) checkBranch(context.branch, 'branch');
     const uploader = createUploader(inputs, target, worker);
     const partSize = partSizeFor(inputs, uploader);
     const stored = await storeArchive(inputs, target, uploader, stampOf(created), partSize);
@@ -323,7 +333,22 @@ export async function run(): Promise<void> {
       const metadata = metadataOf(target, context, inputs, stored, created, durationMs);
       report.recorded = await record(worker, metadata, inputs.failOnApiError);
     }
+    // Only a stored archive is mirrored, and a failed mirror leaves that archive and its outputs.
+    let mirrorError: unknown;
+    if (inputs.syncFiles) {
+      try {
+        report.mirror = await mirrorFiles(inputs, target, context.branch);
+        setMirrorOutputs(report.mirror);
+      } catch (error) {
+        mirrorError = error;
+      }
+    }
     await writeSummary(report);
+    if (mirrorError) {
+      throw new Error(
+        `The archive ${stored.key} is stored, but the file mirror failed: ${describe(mirrorError, inputs, target)}`,
+      );
+    }
   } catch (error) {
     // The aborted upload's own error is not the news: the cancellation reports and exits.
     if (cancelling) return cancelling;

@@ -1,5 +1,6 @@
 // What a finished backup reports: step outputs and the job summary.
 import * as core from '@actions/core';
+import type { MirrorReport } from './mirror-step.js';
 
 export interface BackupReport {
   tenant: string;
@@ -15,6 +16,8 @@ export interface BackupReport {
   destination: string;
   /** Whether the Worker stored the metadata record. */
   recorded: boolean;
+  /** The file mirror's outcome, with `sync-files`. */
+  mirror?: MirrorReport;
 }
 
 const MIB = 1024 * 1024;
@@ -38,6 +41,17 @@ export function setOutputs(report: BackupReport): void {
   core.setOutput('duration-ms', String(report.durationMs));
 }
 
+export function setMirrorOutputs(mirror: MirrorReport): void {
+  core.setOutput('files-uploaded', String(mirror.uploaded));
+  core.setOutput('files-deleted', String(mirror.deleted));
+  core.setOutput('files-unchanged', String(mirror.unchanged));
+  core.setOutput('sync-requests', String(mirror.requests));
+}
+
+const mirrorLine = (m: MirrorReport): string =>
+  `<code>${m.prefix}</code>: ${m.uploaded} uploaded, ${m.deleted} deleted, ${m.unchanged} unchanged` +
+  `${m.kept ? `, ${m.kept} kept` : ''}; ${m.requests} requests in ${(m.durationMs / 1000).toFixed(1)} s`;
+
 export async function writeSummary(report: BackupReport): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   await core.summary
@@ -60,6 +74,7 @@ export async function writeSummary(report: BackupReport): Promise<void> {
       ],
       ['Stored on', report.destination],
       ['Metadata', report.recorded ? 'recorded by the Worker' : 'not recorded'],
+      ...(report.mirror ? [['File mirror', mirrorLine(report.mirror)]] : []),
     ])
     .write();
 }

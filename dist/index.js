@@ -62036,7 +62036,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4519);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8098);
 // The action's entry point (dist/index.js after the ncc build).
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -62046,7 +62046,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4519:
+/***/ 8098:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -65949,6 +65949,11 @@ function readInputs() {
     }
     if (!isDirectory)
         throw new ValidationError('path', `must be an existing directory (got "${path}")`);
+    const syncFiles = parseBoolean('sync-files');
+    // The mirror writes files to R2's S3 API itself: the Worker's upload route takes archives only.
+    if (syncFiles && destination.kind !== 's3') {
+        throw new ValidationError('sync-files', 'needs S3 keys: give r2-access-key-id and r2-secret-access-key (with r2-account-id or r2-endpoint)');
+    }
     return {
         tenant: tenant === undefined ? undefined : checkTenant(tenant),
         bucket: bucket === undefined ? undefined : checkBucket(bucket),
@@ -65960,6 +65965,8 @@ function readInputs() {
         compression: checkCompression(getInput('compression') || 'gzip'),
         failOnApiError: parseBoolean('fail-on-api-error'),
         partSize: parsePartSize(),
+        syncFiles,
+        syncKeepDeleted: parseBoolean('sync-keep-deleted'),
     };
 }
 
@@ -65986,6 +65993,577 @@ function createS3Client(settings) {
     });
 }
 
+;// CONCATENATED MODULE: ./action/mirror/delete.ts
+// Deletes objects in DeleteObjects batches of 1,000 (the API's limit); any key it reports as
+// not deleted is an error. Deleting a key that does not exist succeeds.
+
+const DELETE_BATCH = 1000;
+async function deleteKeys(s3, bucket, keys) {
+    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+        const batch = keys.slice(i, i + DELETE_BATCH);
+        const response = await s3.send(new dist_cjs.DeleteObjectsCommand({
+            Bucket: bucket,
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+        }));
+        const failed = response.Errors ?? [];
+        if (failed.length > 0) {
+            const first = failed[0];
+            throw new Error(`Could not delete ${failed.length} of ${batch.length} objects, first ${first.Key}: ${first.Code} ${first.Message}`);
+        }
+    }
+}
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./action/mirror/pool.ts
+// Runs an async job per item with at most `limit` in flight. On the first failure no new job
+// starts; the ones in flight finish, then the first error is thrown (with a count of others).
+async function forEachLimited(items, limit, job) {
+    let next = 0;
+    const errors = [];
+    const worker = async () => {
+        while (errors.length === 0 && next < items.length) {
+            const index = next++;
+            try {
+                await job(items[index], index);
+            }
+            catch (error) {
+                errors.push(error);
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    if (errors.length > 0) {
+        const first = errors[0];
+        if (errors.length > 1 && first instanceof Error)
+            first.message += ` (and ${errors.length - 1} more failures)`;
+        throw first;
+    }
+}
+
+;// CONCATENATED MODULE: ./action/mirror/local-tree.ts
+// The working tree as the mirror sees it: regular files only, minus the excludes, each with
+// its size and SHA-256. Symbolic links are not followed and not stored (a link can point
+// outside the checkout); they, sockets and other special files are reported as skipped.
+
+
+
+
+
+
+/** Files at or above this size are hashed as a stream rather than read whole. */
+const STREAM_HASH_FROM = 8 * 1024 * 1024;
+const HASH_CONCURRENCY = 32;
+/** SHA-256 and size of what was read (the file may have changed since it was stat'ed). */
+async function hashFile(absolute, sizeHint) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let size = 0;
+    if (sizeHint < STREAM_HASH_FROM) {
+        const data = await (0,promises_.readFile)(absolute);
+        hash.update(data);
+        size = data.length;
+    }
+    else {
+        const counted = (0,external_node_fs_.createReadStream)(absolute).on('data', (chunk) => (size += chunk.length));
+        await (0,promises_namespaceObject.pipeline)(counted, hash);
+    }
+    return { sha256: hash.digest('hex'), size };
+}
+async function scanLocalTree(root, isExcluded) {
+    const found = [];
+    const skipped = [];
+    const walk = async (relative) => {
+        const entries = await (0,promises_.readdir)(relative ? (0,external_node_path_.join)(root, relative) : root, { withFileTypes: true });
+        await Promise.all(entries.map(async (entry) => {
+            const path = relative ? `${relative}/${entry.name}` : entry.name;
+            if (isExcluded(path))
+                return;
+            if (entry.isDirectory())
+                await walk(path);
+            else if (entry.isFile())
+                found.push({ path, absolute: (0,external_node_path_.join)(root, path) });
+            else
+                skipped.push(path);
+        }));
+    };
+    await walk('');
+    const files = new Array(found.length);
+    await forEachLimited(found, HASH_CONCURRENCY, async ({ path, absolute }, index) => {
+        files[index] = { path, absolute, ...(await hashFile(absolute, (await (0,promises_.stat)(absolute)).size)) };
+    });
+    files.sort((a, b) => compareKeys(a.path, b.path));
+    return { files, skipped: skipped.sort(compareKeys) };
+}
+/** The order in which S3 and R2 list keys: by their UTF-8 bytes. */
+function compareKeys(a, b) {
+    return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+;// CONCATENATED MODULE: ./action/mirror/manifest.ts
+// The mirror's manifest: what the last sync left under the prefix (size, ETag and SHA-256 of
+// every object), so the next sync knows what changed without a request per file.
+//
+// It is written by the mirror only, with the SHA-256 of its own body as object metadata: a
+// manifest replaced or edited by anything else (whose metadata then no longer matches) is not
+// trusted. `state: "syncing"` is written before a sync changes any object and lists the paths
+// it may touch (`pending`); `state: "complete"` is written last. A sync that was interrupted
+// thus leaves a manifest that says exactly which paths are in doubt.
+
+
+const MANIFEST_VERSION = 1;
+const CHECKSUM_METADATA = 'manifest-sha256';
+const sha256Hex = (data) => (0,external_node_crypto_.createHash)('sha256').update(data).digest('hex');
+async function readManifest(s3, bucket, key, prefix) {
+    let body;
+    let checksum;
+    try {
+        const response = await s3.send(new dist_cjs.GetObjectCommand({ Bucket: bucket, Key: key }));
+        body = await response.Body.transformToByteArray();
+        checksum = response.Metadata?.[CHECKSUM_METADATA];
+    }
+    catch (error) {
+        if (error.name === 'NoSuchKey')
+            return { status: 'missing', reason: 'no manifest' };
+        throw error;
+    }
+    if (checksum !== sha256Hex(body)) {
+        return { status: 'invalid', reason: 'manifest checksum does not match (changed outside the mirror)' };
+    }
+    try {
+        return { status: 'ok', manifest: checkManifest(JSON.parse(Buffer.from(body).toString('utf8')), prefix) };
+    }
+    catch (error) {
+        return { status: 'invalid', reason: `manifest unreadable: ${error.message}` };
+    }
+}
+function checkManifest(value, prefix) {
+    const m = value;
+    if (typeof m !== 'object' || m === null)
+        throw new Error('not an object');
+    if (m.version !== MANIFEST_VERSION)
+        throw new Error(`version ${String(m.version)}`);
+    if (m.prefix !== prefix)
+        throw new Error(`prefix ${String(m.prefix)} is not ${prefix}`);
+    if (m.state !== 'complete' && m.state !== 'syncing')
+        throw new Error(`state ${String(m.state)}`);
+    if (!Array.isArray(m.pending) || m.pending.some((p) => typeof p !== 'string'))
+        throw new Error('pending');
+    if (typeof m.files !== 'object' || m.files === null)
+        throw new Error('files');
+    for (const [path, entry] of Object.entries(m.files)) {
+        const ok = path !== '' &&
+            typeof entry === 'object' &&
+            entry !== null &&
+            Number.isSafeInteger(entry.size) &&
+            entry.size >= 0 &&
+            typeof entry.etag === 'string' &&
+            (entry.sha256 === undefined || /^[0-9a-f]{64}$/.test(entry.sha256));
+        if (!ok)
+            throw new Error(`entry ${JSON.stringify(path)}`);
+    }
+    return m;
+}
+async function writeManifest(s3, bucket, key, manifest) {
+    const body = Buffer.from(JSON.stringify(manifest));
+    await s3.send(new dist_cjs.PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentType: 'application/json',
+        Metadata: { [CHECKSUM_METADATA]: sha256Hex(body) },
+    }));
+}
+
+;// CONCATENATED MODULE: ./action/mirror/plan.ts
+function planMirror(files, stored, deleteRemoved) {
+    const plan = { uploads: [], unchanged: [], deletes: [], kept: [] };
+    const local = new Set();
+    for (const file of files) {
+        local.add(file.path);
+        const entry = stored.known.get(file.path);
+        const same = !stored.unknown.has(file.path) && entry?.size === file.size && entry.sha256 === file.sha256;
+        (same ? plan.unchanged : plan.uploads).push(file);
+    }
+    for (const path of [...stored.known.keys(), ...stored.unknown]) {
+        if (local.has(path))
+            continue;
+        if (deleteRemoved)
+            plan.deletes.push(path);
+        else if (stored.known.has(path))
+            plan.kept.push(path);
+    }
+    plan.deletes = [...new Set(plan.deletes)];
+    return plan;
+}
+
+;// CONCATENATED MODULE: ./action/mirror/remote-listing.ts
+// What is stored under the mirror prefix, by ListObjectsV2: all of it (paginated), or one page
+// from a given path on, which the spot check compares with the manifest.
+
+const unquote = (etag) => (etag ?? '').replace(/^"|"$/g, '');
+async function listPage(s3, bucket, prefix, into, from) {
+    const response = await s3.send(new dist_cjs.ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        MaxKeys: 1000,
+        StartAfter: from.startAfter === undefined ? undefined : prefix + from.startAfter,
+        ContinuationToken: from.token,
+    }));
+    for (const object of response.Contents ?? []) {
+        into.set(object.Key.slice(prefix.length), { size: object.Size ?? 0, etag: unquote(object.ETag) });
+    }
+    return { truncated: response.IsTruncated === true, token: response.NextContinuationToken };
+}
+/** One page (up to 1,000 objects) of the paths after `startAfter`, or from the first. */
+async function listWindow(s3, bucket, prefix, startAfter) {
+    const objects = new Map();
+    const { truncated } = await listPage(s3, bucket, prefix, objects, { startAfter });
+    return { objects, truncated };
+}
+async function listAll(s3, bucket, prefix) {
+    const objects = new Map();
+    let page = await listPage(s3, bucket, prefix, objects, {});
+    while (page.truncated) {
+        if (!page.token)
+            throw new Error(`ListObjectsV2 of ${prefix} was truncated without a continuation token`);
+        page = await listPage(s3, bucket, prefix, objects, { token: page.token });
+    }
+    return objects;
+}
+
+;// CONCATENATED MODULE: ./action/mirror/request-counter.ts
+const CLASS_B = new Set(['GetObject', 'HeadObject', 'HeadBucket']);
+let attached = 0;
+function countRequests(client) {
+    const counts = { classA: 0, classB: 0, byOperation: {} };
+    const name = `mirrorRequestCounter${++attached}`;
+    client.middlewareStack.add((next, context) => async (args) => {
+        const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
+        counts.byOperation[operation] = (counts.byOperation[operation] ?? 0) + 1;
+        if (CLASS_B.has(operation))
+            counts.classB++;
+        else
+            counts.classA++;
+        return next(args);
+    }, { step: 'deserialize', name });
+    return { counts, detach: () => void client.middlewareStack.remove(name) };
+}
+
+;// CONCATENATED MODULE: ./action/mirror/spot-check.ts
+// The manifest's cheap consistency check: one listing page (up to 1,000 objects) from a random
+// place in the manifest must match it exactly (same paths, sizes and ETags). A mirror of up to
+// 1,000 files is thus checked whole on every sync; a larger one, a different window each time,
+// so an object changed or removed by hand is found within a few syncs (or at once with a full
+// listing). Paths a sync may have left in doubt (`ignore`) are not compared.
+
+const WINDOW = 1000;
+/** The path to list after (undefined: from the first). Every path is equally likely to be in
+ *  the window: the start is drawn from -(WINDOW-1) .. n-1 and clamped to the first. */
+function chooseWindowStart(sortedPaths, random = Math.random) {
+    const n = sortedPaths.length;
+    if (n <= WINDOW)
+        return undefined;
+    const start = Math.floor(random() * (n + WINDOW - 1)) - (WINDOW - 1);
+    return start <= 0 ? undefined : sortedPaths[start - 1];
+}
+/** Why the page and the manifest disagree within the page's range, or null if they agree. */
+function windowMismatch(files, startAfter, page, ignore) {
+    let last;
+    for (const path of page.objects.keys())
+        if (last === undefined || compareKeys(path, last) > 0)
+            last = path;
+    const inRange = (path) => (startAfter === undefined || compareKeys(path, startAfter) > 0) &&
+        (!page.truncated || (last !== undefined && compareKeys(path, last) <= 0));
+    for (const [path, stored] of page.objects) {
+        if (ignore.has(path))
+            continue;
+        const entry = files[path];
+        if (!entry)
+            return `${path} is stored but not in the manifest`;
+        if (entry.size !== stored.size || entry.etag !== stored.etag)
+            return `${path} differs from the manifest`;
+    }
+    for (const path of Object.keys(files)) {
+        if (!ignore.has(path) && inRange(path) && !page.objects.has(path)) {
+            return `${path} is in the manifest but not stored`;
+        }
+    }
+    return null;
+}
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/lib-storage/dist-cjs/index.js
+var lib_storage_dist_cjs = __nccwpck_require__(2358);
+;// CONCATENATED MODULE: ./action/mirror/content-type.ts
+// Content-Type of a mirrored file, by extension. Source, markup and scripts (HTML, SVG and
+// JavaScript included) are stored as text/plain, so a bucket served publicly shows a
+// repository's files and never runs them as a page in a browser.
+const TEXT = 'text/plain; charset=utf-8';
+const BY_EXTENSION = {
+    json: 'application/json',
+    md: 'text/markdown; charset=utf-8',
+    markdown: 'text/markdown; charset=utf-8',
+    csv: 'text/csv; charset=utf-8',
+    png: 'image/png',
+    jpg: 'image/jpeg',
+    jpeg: 'image/jpeg',
+    gif: 'image/gif',
+    webp: 'image/webp',
+    avif: 'image/avif',
+    ico: 'image/x-icon',
+    bmp: 'image/bmp',
+    pdf: 'application/pdf',
+    zip: 'application/zip',
+    gz: 'application/gzip',
+    tgz: 'application/gzip',
+    zst: 'application/zstd',
+    tar: 'application/x-tar',
+    wasm: 'application/wasm',
+    woff: 'font/woff',
+    woff2: 'font/woff2',
+    ttf: 'font/ttf',
+    otf: 'font/otf',
+    mp3: 'audio/mpeg',
+    mp4: 'video/mp4',
+    webm: 'video/webm',
+};
+const SOURCE_EXTENSIONS = new Set(('txt text log ts tsx mts cts js jsx mjs cjs map css scss sass less html htm xml svg vue svelte ' +
+    'py rb go rs java kt kts scala c h cc cpp cxx hpp hh cs fs swift m mm php pl pm r lua dart ex exs ' +
+    'erl hrl clj hs elm ml mli sh bash zsh fish ps1 bat cmd sql graphql gql proto thrift ' +
+    'yml yaml toml ini cfg conf properties env lock gradle cmake mk make tf hcl nix rst adoc tex ' +
+    'gitignore gitattributes npmignore dockerignore editorconfig prettierrc eslintrc babelrc nvmrc').split(' '));
+const SOURCE_NAMES = new Set('makefile dockerfile license licence readme changelog authors contributing notice copying gemfile rakefile procfile'.split(' '));
+function contentTypeOf(path) {
+    const name = path.slice(path.lastIndexOf('/') + 1).toLowerCase();
+    const dot = name.lastIndexOf('.');
+    const extension = dot === -1 ? '' : name.slice(dot + 1);
+    if (extension === '')
+        return SOURCE_NAMES.has(name) ? TEXT : 'application/octet-stream';
+    if (SOURCE_EXTENSIONS.has(extension))
+        return TEXT;
+    return BY_EXTENSION[extension] ?? 'application/octet-stream';
+}
+
+;// CONCATENATED MODULE: ./action/mirror/upload.ts
+// One file to one object. Small files go in a single PutObject from memory (so the SDK can
+// retry it); large ones through @aws-sdk/lib-storage in equal parts, hashed as they stream.
+// The SHA-256 and size recorded are those of the bytes sent, even if the file changed since
+// it was scanned.
+
+
+
+
+
+
+
+
+const MULTIPART_FROM = 16 * 1024 * 1024;
+const MiB = 1024 * 1024;
+async function uploadFile(s3, bucket, key, file) {
+    const ContentType = contentTypeOf(file.path);
+    if (file.size < MULTIPART_FROM) {
+        const body = await (0,promises_.readFile)(file.absolute);
+        const response = await s3.send(new dist_cjs.PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType, ContentLength: body.length }));
+        return {
+            size: body.length,
+            etag: unquote(response.ETag),
+            sha256: (0,external_node_crypto_.createHash)('sha256').update(body).digest('hex'),
+        };
+    }
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let size = 0;
+    const hashing = new external_node_stream_.Transform({
+        transform(chunk, _encoding, done) {
+            hash.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+        },
+    });
+    // R2 wants equal parts and at most 10,000 of them; 8 MiB parts cover 78 GiB.
+    const partSize = Math.max(8 * MiB, Math.ceil(file.size / 9000 / MiB) * MiB);
+    const upload = new lib_storage_dist_cjs/* Upload */._({
+        client: s3,
+        params: { Bucket: bucket, Key: key, Body: (0,external_node_fs_.createReadStream)(file.absolute).pipe(hashing), ContentType },
+        partSize,
+        queueSize: 4,
+        leavePartsOnError: false,
+    });
+    const response = await upload.done();
+    return { size, etag: unquote(response.ETag), sha256: hash.digest('hex') };
+}
+
+;// CONCATENATED MODULE: ./action/mirror/sync.ts
+// Keeps repos/{tenant}/{branch}/ equal to a working tree, uploading only what changed.
+// How it knows what is stored without a request per file, and how an interrupted sync is
+// repaired by the next one: docs/mirror.md.
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+async function syncMirror(options) {
+    const tenant = checkTenant(options.tenant);
+    const branch = checkBranch(options.branch);
+    const bucket = checkBucket(options.bucket);
+    const concurrency = options.concurrency ?? 16;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
+        throw new ValidationError('concurrency', 'must be an integer from 1 to 256');
+    }
+    const deleteRemoved = options.deleteRemoved ?? true;
+    const { s3 } = options;
+    const prefix = mirrorPrefix(tenant, branch);
+    const manifestKey = mirrorManifestKey(tenant, branch);
+    const progress = { phase: 'scan', uploaded: 0, toUpload: 0, deleted: 0, toDelete: 0 };
+    const report = throttled(options.onProgress, progress);
+    const counter = countRequests(s3);
+    try {
+        report(true);
+        const [local, found] = await Promise.all([
+            scanLocalTree(options.root, createExcludeMatcher(options.excludes)),
+            learnStoredState(s3, bucket, prefix, manifestKey, options.fullListing === true),
+        ]);
+        let stored = found;
+        // Without deletes, a path in doubt that is not in the tree would stay unaccounted for.
+        const localPaths = new Set(local.files.map((file) => file.path));
+        if (!deleteRemoved && [...stored.unknown].some((path) => !localPaths.has(path))) {
+            stored = await listingState(s3, bucket, prefix, null, 'interrupted sync and deleteRemoved off');
+        }
+        if (stored.checkedBy === 'listing')
+            await matchByMd5(local.files, stored.known);
+        const plan = planMirror(local.files, stored, deleteRemoved);
+        const changes = plan.uploads.length + plan.deletes.length > 0;
+        const finalFiles = {};
+        for (const file of plan.unchanged) {
+            finalFiles[file.path] = {
+                size: file.size,
+                etag: stored.known.get(file.path).etag,
+                sha256: file.sha256,
+            };
+        }
+        for (const path of plan.kept)
+            finalFiles[path] = stored.known.get(path);
+        let bytesUploaded = 0;
+        if (changes) {
+            // Before any object changes: say which paths are in doubt until the sync completes.
+            const pending = [...plan.uploads.map((f) => f.path), ...plan.deletes];
+            const trusted = {};
+            for (const [path, entry] of stored.known)
+                trusted[path] = entry;
+            for (const path of pending)
+                delete trusted[path];
+            await writeManifest(s3, bucket, manifestKey, manifestOf(prefix, 'syncing', trusted, pending));
+            progress.phase = 'upload';
+            progress.toUpload = plan.uploads.length;
+            progress.toDelete = plan.deletes.length;
+            report(true);
+            await forEachLimited(plan.uploads, concurrency, async (file) => {
+                const entry = await uploadFile(s3, bucket, prefix + file.path, file);
+                finalFiles[file.path] = entry;
+                bytesUploaded += entry.size;
+                progress.uploaded++;
+                report(false);
+            });
+            progress.phase = 'delete';
+            report(true);
+            await deleteKeys(s3, bucket, plan.deletes.map((path) => prefix + path));
+            progress.deleted = plan.deletes.length;
+        }
+        if (changes || stored.checkedBy !== 'manifest') {
+            const sorted = Object.fromEntries(Object.entries(finalFiles).sort(([a], [b]) => compareKeys(a, b)));
+            await writeManifest(s3, bucket, manifestKey, manifestOf(prefix, 'complete', sorted, []));
+        }
+        progress.phase = 'done';
+        report(true);
+        return {
+            prefix,
+            manifestKey,
+            uploaded: plan.uploads.length,
+            deleted: plan.deletes.length,
+            unchanged: plan.unchanged.length,
+            kept: plan.kept.length,
+            skipped: local.skipped,
+            bytesUploaded,
+            checkedBy: stored.checkedBy,
+            fallbackReason: stored.fallbackReason,
+            requests: structuredClone(counter.counts),
+        };
+    }
+    finally {
+        counter.detach();
+    }
+}
+/** The manifest if it is ours and passes the spot check; otherwise a full listing. */
+async function learnStoredState(s3, bucket, prefix, manifestKey, fullListing) {
+    const stored = await readManifest(s3, bucket, manifestKey, prefix);
+    if (stored.status !== 'ok')
+        return listingState(s3, bucket, prefix, null, stored.reason);
+    const { manifest } = stored;
+    if (fullListing)
+        return listingState(s3, bucket, prefix, manifest, 'full listing asked for');
+    const pending = new Set(manifest.pending);
+    const startAfter = chooseWindowStart(Object.keys(manifest.files).sort(compareKeys));
+    const page = await listWindow(s3, bucket, prefix, startAfter);
+    const mismatch = windowMismatch(manifest.files, startAfter, page, pending);
+    if (mismatch)
+        return listingState(s3, bucket, prefix, manifest, `spot check: ${mismatch}`);
+    const known = new Map(Object.entries(manifest.files).filter(([path]) => !pending.has(path)));
+    return {
+        known,
+        unknown: pending,
+        checkedBy: manifest.state === 'complete' && pending.size === 0 ? 'manifest' : 'interrupted-manifest',
+    };
+}
+/** Everything stored under the prefix. A manifest of ours still tells the SHA-256 of each
+ *  object whose ETag and size it recorded (an ETag names one content). */
+async function listingState(s3, bucket, prefix, manifest, reason) {
+    const known = await listAll(s3, bucket, prefix);
+    for (const [path, entry] of known) {
+        const recorded = manifest?.files[path];
+        if (recorded?.sha256 && recorded.size === entry.size && recorded.etag === entry.etag) {
+            entry.sha256 = recorded.sha256;
+        }
+    }
+    return { known, unknown: new Set(), checkedBy: 'listing', fallbackReason: reason };
+}
+/** For listed objects of unknown content: a single-part ETag is the MD5 of the content, so a
+ *  local file of the same size and MD5 is the same file (saves uploading it again). */
+async function matchByMd5(files, known) {
+    const candidates = files.filter((file) => {
+        const entry = known.get(file.path);
+        return entry && !entry.sha256 && entry.size === file.size && /^[0-9a-f]{32}$/.test(entry.etag);
+    });
+    await forEachLimited(candidates, 32, async (file) => {
+        const hash = (0,external_node_crypto_.createHash)('md5');
+        await (0,promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file.absolute), hash);
+        const md5 = hash.digest('hex');
+        const entry = known.get(file.path);
+        if (md5 === entry.etag)
+            entry.sha256 = file.sha256;
+    });
+}
+function manifestOf(prefix, state, files, pending) {
+    return { version: MANIFEST_VERSION, prefix, state, updatedAt: new Date().toISOString(), pending, files };
+}
+/** Calls onProgress at most about once a second, and always when forced. */
+function throttled(onProgress, progress) {
+    let last = 0;
+    return (force) => {
+        if (!onProgress || (!force && Date.now() - last < 1000))
+            return;
+        last = Date.now();
+        onProgress({ ...progress });
+    };
+}
+
 ;// CONCATENATED MODULE: ./action/summary.ts
 // What a finished backup reports: step outputs and the job summary.
 
@@ -66006,6 +66584,14 @@ function setOutputs(report) {
     setOutput('file-count', String(report.fileCount));
     setOutput('duration-ms', String(report.durationMs));
 }
+function setMirrorOutputs(mirror) {
+    setOutput('files-uploaded', String(mirror.uploaded));
+    setOutput('files-deleted', String(mirror.deleted));
+    setOutput('files-unchanged', String(mirror.unchanged));
+    setOutput('sync-requests', String(mirror.requests));
+}
+const mirrorLine = (m) => `<code>${m.prefix}</code>: ${m.uploaded} uploaded, ${m.deleted} deleted, ${m.unchanged} unchanged` +
+    `${m.kept ? `, ${m.kept} kept` : ''}; ${m.requests} requests in ${(m.durationMs / 1000).toFixed(1)} s`;
 async function writeSummary(report) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
@@ -66029,8 +66615,57 @@ async function writeSummary(report) {
         ],
         ['Stored on', report.destination],
         ['Metadata', report.recorded ? 'recorded by the Worker' : 'not recorded'],
+        ...(report.mirror ? [['File mirror', mirrorLine(report.mirror)]] : []),
     ])
         .write();
+}
+
+;// CONCATENATED MODULE: ./action/mirror-step.ts
+// The file mirror as a step of the backup: once the archive is stored, keep
+// repos/{tenant}/{branch}/ equal to the tree, uploading only what changed (docs/mirror.md).
+
+
+
+
+const PROGRESS_EVERY_MS = 10_000;
+async function mirrorFiles(inputs, target, branch) {
+    if (inputs.destination.kind !== 's3')
+        throw new Error('sync-files needs S3 keys'); // checked by readInputs
+    const started = Date.now();
+    let lastLog = started;
+    const result = await syncMirror({
+        s3: createS3Client(inputs.destination),
+        bucket: target.bucket,
+        tenant: target.tenant,
+        branch,
+        root: inputs.path,
+        excludes: inputs.excludes,
+        deleteRemoved: !inputs.syncKeepDeleted,
+        onProgress: (p) => {
+            if (Date.now() - lastLog < PROGRESS_EVERY_MS)
+                return;
+            lastLog = Date.now();
+            info(`Mirror: ${p.uploaded}/${p.toUpload} uploaded, ${p.deleted}/${p.toDelete} deleted`);
+        },
+    });
+    const report = {
+        prefix: result.prefix,
+        uploaded: result.uploaded,
+        deleted: result.deleted,
+        unchanged: result.unchanged,
+        kept: result.kept,
+        requests: result.requests.classA + result.requests.classB,
+        durationMs: Date.now() - started,
+    };
+    if (result.fallbackReason)
+        info(`Mirror: compared with a full listing (${result.fallbackReason})`);
+    if (result.skipped.length > 0) {
+        info(`Mirror: ${result.skipped.length} symbolic links or special files not mirrored`);
+    }
+    info(`Mirrored to ${report.prefix} in ${target.bucket}: ${report.uploaded} uploaded (${formatBytes(result.bytesUploaded)}), ` +
+        `${report.deleted} deleted, ${report.unchanged} unchanged${report.kept ? `, ${report.kept} kept` : ''}; ` +
+        `${report.requests} requests (${result.requests.classA} class A, ${result.requests.classB} class B)`);
+    return report;
 }
 
 ;// CONCATENATED MODULE: ./action/tenant.ts
@@ -66116,8 +66751,6 @@ function estimateTreeBytes(root, excludes) {
     return total;
 }
 
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/lib-storage/dist-cjs/index.js
-var lib_storage_dist_cjs = __nccwpck_require__(2358);
 ;// CONCATENATED MODULE: ./action/uploader.ts
 const uploader_MIB = 1024 * 1024;
 const MAX_PARTS = 10_000;
@@ -66584,10 +67217,11 @@ class WorkerPendingUpload {
 
 
 
+
 const CONTENT_TYPES = { gzip: 'application/gzip', zstd: 'application/zstd', none: 'application/x-tar' };
 /** Runs of the same second beyond this many are surely a loop gone wrong. */
 const MAX_RUN_NUMBER = 1000;
-const PROGRESS_EVERY_MS = 10_000;
+const main_PROGRESS_EVERY_MS = 10_000;
 /** The run's start time; R2_BACKUP_TEST_NOW lets tests start two runs in the very same second. */
 const startTime = () => new Date(process.env.R2_BACKUP_TEST_NOW ?? Date.now());
 /** The upload in progress, aborted if the runner cancels the job. */
@@ -66601,7 +67235,7 @@ async function archiveInto(inputs, pending, partSize) {
         excludes: inputs.excludes,
         compression: inputs.compression,
         onProgress: ({ files, bytesIn }) => {
-            if (Date.now() - lastLog < PROGRESS_EVERY_MS)
+            if (Date.now() - lastLog < main_PROGRESS_EVERY_MS)
                 return;
             lastLog = Date.now();
             info(`  ${files} files, ${formatBytes(bytesIn)} read, ${formatRate(bytesIn, lastLog - started)}`);
@@ -66796,6 +67430,9 @@ async function run() {
         else {
             warning('api-url and api-token are not set: the archive is uploaded but no metadata is recorded');
         }
+        // The mirror's prefix is named after the branch: a bad one must stop the run before upload.
+        if (inputs.syncFiles)
+            checkBranch(context.branch, 'branch');
         const uploader = createUploader(inputs, target, worker);
         const partSize = partSizeFor(inputs, uploader);
         const stored = await storeArchive(inputs, target, uploader, stampOf(created), partSize);
@@ -66821,7 +67458,21 @@ async function run() {
             const metadata = metadataOf(target, context, inputs, stored, created, durationMs);
             report.recorded = await record(worker, metadata, inputs.failOnApiError);
         }
+        // Only a stored archive is mirrored, and a failed mirror leaves that archive and its outputs.
+        let mirrorError;
+        if (inputs.syncFiles) {
+            try {
+                report.mirror = await mirrorFiles(inputs, target, context.branch);
+                setMirrorOutputs(report.mirror);
+            }
+            catch (error) {
+                mirrorError = error;
+            }
+        }
         await writeSummary(report);
+        if (mirrorError) {
+            throw new Error(`The archive ${stored.key} is stored, but the file mirror failed: ${describe(mirrorError, inputs, target)}`);
+        }
     }
     catch (error) {
         // The aborted upload's own error is not the news: the cancellation reports and exits.
