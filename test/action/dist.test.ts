@@ -47,11 +47,15 @@ test('action.yml has the inputs and outputs of the issue, each described, on nod
     'compression',
     'fail-on-api-error',
     'part-size-mib',
+    'sync-files',
+    'sync-keep-deleted',
   ]);
   expect(Object.fromEntries(inputs.filter((i) => i.default).map((i) => [i.name, i.default]))).toEqual({
     path: '${{ github.workspace }}',
     compression: 'gzip',
     'fail-on-api-error': 'false',
+    'sync-files': 'false',
+    'sync-keep-deleted': 'false',
   });
   const outputs = actionEntries(yml, 'outputs');
   expect(outputs.map((o) => o.name)).toEqual([
@@ -63,6 +67,10 @@ test('action.yml has the inputs and outputs of the issue, each described, on nod
     'sha256',
     'file-count',
     'duration-ms',
+    'files-uploaded',
+    'files-deleted',
+    'files-unchanged',
+    'sync-requests',
   ]);
   for (const entry of [...inputs, ...outputs]) expect(entry.description.length).toBeGreaterThan(10);
   expect(yml).toMatch(/^runs:\n {2}using: node24\n {2}main: dist\/index\.js$/m);
