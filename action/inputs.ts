@@ -23,13 +23,16 @@ export const SECRET_INPUTS = [
 export type Destination =
   { kind: 's3'; endpoint: string; accessKeyId: string; secretAccessKey: string } | { kind: 'worker' };
 
+/** How the action proves itself to the Worker: `api-token`, or the runner's OIDC ID token. */
+export type ApiAuth = { kind: 'token'; token: string } | { kind: 'oidc'; audience: string };
+
 export interface ActionInputs {
   tenant?: string;
   bucket?: string;
   /** tenant -> bucket, from `bucket-map`. */
   bucketMap: Map<string, string>;
   destination: Destination;
-  api?: { url: string; token: string };
+  api?: { url: string; auth: ApiAuth };
   path: string;
   excludes: string[];
   compression: Compression;
@@ -93,6 +96,27 @@ export function parseExcludes(text: string): string[] {
   return patterns;
 }
 
+function parseApi(): ActionInputs['api'] {
+  const apiUrl = optional('api-url');
+  const apiToken = optional('api-token');
+  const auth = core.getInput('auth') || 'token';
+  if (auth === 'oidc') {
+    // Two credentials would leave it unclear which one the Worker's records name.
+    if (apiToken)
+      throw new ValidationError('api-token', 'must be empty with auth: oidc (the ID token replaces it)');
+    if (!apiUrl) throw new ValidationError('api-url', 'is required with auth: oidc');
+    const url = parseUrl('api-url', apiUrl);
+    return { url, auth: { kind: 'oidc', audience: optional('oidc-audience') ?? url } };
+  }
+  if (auth !== 'token') throw new ValidationError('auth', 'must be "token" or "oidc"');
+  if (apiUrl && !apiToken)
+    throw new ValidationError('api-token', 'is required with api-url (or use auth: oidc)');
+  if (apiToken && !apiUrl) throw new ValidationError('api-url', 'is required with api-token');
+  return apiUrl && apiToken
+    ? { url: parseUrl('api-url', apiUrl), auth: { kind: 'token', token: apiToken } }
+    : undefined;
+}
+
 function parseDestination(): Destination {
   const accessKeyId = optional('r2-access-key-id');
   const secretAccessKey = optional('r2-secret-access-key');
@@ -140,17 +164,13 @@ export function readInputs(): ActionInputs {
   }
   const tenant = optional('tenant');
   const bucket = optional('bucket');
-  const apiUrl = optional('api-url');
-  const apiToken = optional('api-token');
-  if (apiUrl && !apiToken) throw new ValidationError('api-token', 'is required with api-url');
-  if (apiToken && !apiUrl) throw new ValidationError('api-url', 'is required with api-token');
-  const api = apiUrl && apiToken ? { url: parseUrl('api-url', apiUrl), token: apiToken } : undefined;
+  const api = parseApi();
 
   const destination = parseDestination();
   if (destination.kind === 'worker' && !api) {
     throw new ValidationError(
       'r2-access-key-id',
-      'no upload destination: give r2-access-key-id and r2-secret-access-key (with r2-account-id or r2-endpoint), or api-url and api-token to upload through the Worker',
+      'no upload destination: give r2-access-key-id and r2-secret-access-key (with r2-account-id or r2-endpoint), or api-url and api-token (or auth: oidc) to upload through the Worker',
     );
   }
 

@@ -12,6 +12,7 @@ import { createHashCounter } from './hash-stream.js';
 import { readInputs, type ActionInputs } from './inputs.js';
 import { createS3Client } from './s3-client.js';
 import { mirrorFiles } from './mirror-step.js';
+import { oidcTokenProvider } from './oidc-token.js';
 import {
   formatBytes,
   formatRate,
@@ -263,7 +264,9 @@ function describe(error: unknown, inputs: ActionInputs | undefined, target: Targ
     return explainS3Error(error, target.bucket, inputs.destination.endpoint);
   }
   if (error instanceof WorkerApiError && error.status === 401) {
-    return `${error.message}: the Worker refused api-token.`;
+    const credential =
+      inputs?.api?.auth.kind === 'oidc' ? 'the ID token (check OIDC_AUDIENCE and OIDC_POLICY)' : 'api-token';
+    return `${error.message}: the Worker refused ${credential}.`;
   }
   if (error instanceof WorkerApiError && error.status === 404) {
     return `${error.message}: is bucket ${target?.bucket} bound in the Worker's wrangler config?`;
@@ -299,7 +302,11 @@ export async function run(): Promise<void> {
       `Tenant ${target.tenant} (from ${target.tenantSource}), bucket ${target.bucket} (from ${target.bucketSource})`,
     );
     if (inputs.api) {
-      worker = new WorkerClient(inputs.api.url, inputs.api.token);
+      const { auth } = inputs.api;
+      const token = auth.kind === 'token' ? auth.token : oidcTokenProvider(auth.audience);
+      // The first ID token now: a job without id-token permission stops before any upload.
+      if (typeof token !== 'string') await token();
+      worker = new WorkerClient(inputs.api.url, token);
       checkRecordFields(context);
     } else {
       core.warning('api-url and api-token are not set: the archive is uploaded but no metadata is recorded');

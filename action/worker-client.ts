@@ -76,10 +76,13 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+/** A fixed token, or a source of fresh ones (GitHub OIDC ID tokens expire). */
+export type BearerToken = string | (() => Promise<string>);
+
 export class WorkerClient {
   constructor(
     readonly baseUrl: string,
-    private readonly token: string,
+    private readonly token: BearerToken,
     private readonly timeoutMs = 30_000,
   ) {}
 
@@ -92,8 +95,9 @@ export class WorkerClient {
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const url = this.url(path, options.query);
+    const token = typeof this.token === 'string' ? this.token : await this.token();
     const headers: Record<string, string> = {
-      authorization: `Bearer ${this.token}`,
+      authorization: `Bearer ${token}`,
       accept: 'application/json',
     };
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;

@@ -33666,7 +33666,7 @@ function(e,t){for(var r=0;r<t.length;r++){var i=t[r];i.enumerable=i.enumerable||
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
@@ -33686,10 +33686,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-__webpack_unused_export__ = httpOverHttp;
-__webpack_unused_export__ = httpsOverHttp;
-__webpack_unused_export__ = httpOverHttps;
-__webpack_unused_export__ = httpsOverHttps;
+exports.httpOverHttp = httpOverHttp;
+exports.httpsOverHttp = httpsOverHttp;
+exports.httpOverHttps = httpOverHttps;
+exports.httpsOverHttps = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -33979,7 +33979,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-__webpack_unused_export__ = ProxyAgent
+module.exports.kT = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -62036,7 +62036,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8098);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3956);
 // The action's entry point (dist/index.js after the ncc build).
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -62046,7 +62046,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8098:
+/***/ 3956:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -62228,8 +62228,10 @@ function file_command_prepareKeyValueMessage(key, value) {
 const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -62322,7 +62324,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
+var tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -62400,7 +62402,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -62446,7 +62448,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class lib_HttpClient {
+class HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -62749,7 +62751,7 @@ class lib_HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -62760,7 +62762,7 @@ class lib_HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -62859,7 +62861,7 @@ class lib_HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -62874,7 +62876,7 @@ class lib_HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -62899,7 +62901,7 @@ class lib_HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -62922,7 +62924,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -63053,7 +63055,7 @@ class BasicCredentialHandler {
         });
     }
 }
-class auth_BearerCredentialHandler {
+class BearerCredentialHandler {
     constructor(token) {
         this.token = token;
     }
@@ -63111,13 +63113,13 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-class oidc_utils_OidcClient {
+class OidcClient {
     static createHttpClient(allowRetry = true, maxRetry = 10) {
         const requestOptions = {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -63136,7 +63138,7 @@ class oidc_utils_OidcClient {
     static getCall(id_token_url) {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const httpclient = OidcClient.createHttpClient();
             const res = yield httpclient
                 .getJson(id_token_url)
                 .catch(error => {
@@ -63155,13 +63157,13 @@ class oidc_utils_OidcClient {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                let id_token_url = OidcClient.getIDTokenUrl();
                 if (audience) {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
                 debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                const id_token = yield OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
             }
@@ -64759,7 +64761,7 @@ function exportVariable(name, val) {
  * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
  * ```
  */
-function core_setSecret(secret) {
+function setSecret(secret) {
     command_issueCommand('add-mask', {}, secret);
 }
 /**
@@ -64881,8 +64883,8 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function core_debug(message) {
-    issueCommand('debug', {}, message);
+function debug(message) {
+    command_issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -65882,6 +65884,29 @@ function parseExcludes(text) {
     }
     return patterns;
 }
+function parseApi() {
+    const apiUrl = optional('api-url');
+    const apiToken = optional('api-token');
+    const auth = getInput('auth') || 'token';
+    if (auth === 'oidc') {
+        // Two credentials would leave it unclear which one the Worker's records name.
+        if (apiToken)
+            throw new ValidationError('api-token', 'must be empty with auth: oidc (the ID token replaces it)');
+        if (!apiUrl)
+            throw new ValidationError('api-url', 'is required with auth: oidc');
+        const url = parseUrl('api-url', apiUrl);
+        return { url, auth: { kind: 'oidc', audience: optional('oidc-audience') ?? url } };
+    }
+    if (auth !== 'token')
+        throw new ValidationError('auth', 'must be "token" or "oidc"');
+    if (apiUrl && !apiToken)
+        throw new ValidationError('api-token', 'is required with api-url (or use auth: oidc)');
+    if (apiToken && !apiUrl)
+        throw new ValidationError('api-url', 'is required with api-token');
+    return apiUrl && apiToken
+        ? { url: parseUrl('api-url', apiUrl), auth: { kind: 'token', token: apiToken } }
+        : undefined;
+}
 function parseDestination() {
     const accessKeyId = optional('r2-access-key-id');
     const secretAccessKey = optional('r2-secret-access-key');
@@ -65924,20 +65949,14 @@ function readInputs() {
     for (const name of SECRET_INPUTS) {
         const value = getInput(name);
         if (value)
-            core_setSecret(value);
+            setSecret(value);
     }
     const tenant = optional('tenant');
     const bucket = optional('bucket');
-    const apiUrl = optional('api-url');
-    const apiToken = optional('api-token');
-    if (apiUrl && !apiToken)
-        throw new ValidationError('api-token', 'is required with api-url');
-    if (apiToken && !apiUrl)
-        throw new ValidationError('api-url', 'is required with api-token');
-    const api = apiUrl && apiToken ? { url: parseUrl('api-url', apiUrl), token: apiToken } : undefined;
+    const api = parseApi();
     const destination = parseDestination();
     if (destination.kind === 'worker' && !api) {
-        throw new ValidationError('r2-access-key-id', 'no upload destination: give r2-access-key-id and r2-secret-access-key (with r2-account-id or r2-endpoint), or api-url and api-token to upload through the Worker');
+        throw new ValidationError('r2-access-key-id', 'no upload destination: give r2-access-key-id and r2-secret-access-key (with r2-account-id or r2-endpoint), or api-url and api-token (or auth: oidc) to upload through the Worker');
     }
     const path = getInput('path') || process.env.GITHUB_WORKSPACE || process.cwd();
     let isDirectory = false;
@@ -66668,6 +66687,34 @@ async function mirrorFiles(inputs, target, branch) {
     return report;
 }
 
+;// CONCATENATED MODULE: ./action/oidc-token.ts
+// `auth: oidc`: the runner's GitHub ID token is the Worker's bearer token, so the repository
+// holds no Worker secret. ID tokens are short-lived, so a fresh one is asked for when the one in
+// hand is a few minutes old: a long backup still records its metadata with a valid token.
+
+
+const REFRESH_AFTER_MS = 4 * 60_000;
+function oidcTokenProvider(audience) {
+    let cached;
+    return async () => {
+        if (cached && Date.now() - cached.fetchedAt < REFRESH_AFTER_MS)
+            return cached.token;
+        if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL || !process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
+            throw new ValidationError('auth', 'is oidc, but the runner offers no ID token: add `permissions: id-token: write` to the job');
+        }
+        let token;
+        try {
+            token = await getIDToken(audience);
+        }
+        catch (error) {
+            throw new Error(`auth: oidc: the runner gave no ID token for audience ${audience}: ${error.message}`);
+        }
+        setSecret(token);
+        cached = { token, fetchedAt: Date.now() };
+        return token;
+    };
+}
+
 ;// CONCATENATED MODULE: ./action/tenant.ts
 // Which tenant this backup belongs to and which bucket holds it, by the seed's rules.
 
@@ -67011,8 +67058,9 @@ class WorkerClient {
     }
     async request(method, path, options = {}) {
         const url = this.url(path, options.query);
+        const token = typeof this.token === 'string' ? this.token : await this.token();
         const headers = {
-            authorization: `Bearer ${this.token}`,
+            authorization: `Bearer ${token}`,
             accept: 'application/json',
         };
         const timeoutMs = options.timeoutMs ?? this.timeoutMs;
@@ -67218,6 +67266,7 @@ class WorkerPendingUpload {
 
 
 
+
 const CONTENT_TYPES = { gzip: 'application/gzip', zstd: 'application/zstd', none: 'application/x-tar' };
 /** Runs of the same second beyond this many are surely a loop gone wrong. */
 const MAX_RUN_NUMBER = 1000;
@@ -67391,7 +67440,8 @@ function describe(error, inputs, target) {
         return explainS3Error(error, target.bucket, inputs.destination.endpoint);
     }
     if (error instanceof WorkerApiError && error.status === 401) {
-        return `${error.message}: the Worker refused api-token.`;
+        const credential = inputs?.api?.auth.kind === 'oidc' ? 'the ID token (check OIDC_AUDIENCE and OIDC_POLICY)' : 'api-token';
+        return `${error.message}: the Worker refused ${credential}.`;
     }
     if (error instanceof WorkerApiError && error.status === 404) {
         return `${error.message}: is bucket ${target?.bucket} bound in the Worker's wrangler config?`;
@@ -67424,7 +67474,12 @@ async function run() {
         target = resolveTarget(inputs, context);
         info(`Tenant ${target.tenant} (from ${target.tenantSource}), bucket ${target.bucket} (from ${target.bucketSource})`);
         if (inputs.api) {
-            worker = new WorkerClient(inputs.api.url, inputs.api.token);
+            const { auth } = inputs.api;
+            const token = auth.kind === 'token' ? auth.token : oidcTokenProvider(auth.audience);
+            // The first ID token now: a job without id-token permission stops before any upload.
+            if (typeof token !== 'string')
+                await token();
+            worker = new WorkerClient(inputs.api.url, token);
             checkRecordFields(context);
         }
         else {

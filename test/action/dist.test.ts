@@ -42,6 +42,8 @@ test('action.yml has the inputs and outputs of the issue, each described, on nod
     'r2-secret-access-key',
     'api-url',
     'api-token',
+    'auth',
+    'oidc-audience',
     'path',
     'exclude',
     'compression',
@@ -51,6 +53,7 @@ test('action.yml has the inputs and outputs of the issue, each described, on nod
     'sync-keep-deleted',
   ]);
   expect(Object.fromEntries(inputs.filter((i) => i.default).map((i) => [i.name, i.default]))).toEqual({
+    auth: 'token',
     path: '${{ github.workspace }}',
     compression: 'gzip',
     'fail-on-api-error': 'false',
