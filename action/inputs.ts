@@ -43,6 +43,8 @@ export interface ActionInputs {
   syncFiles: boolean;
   /** Keep mirrored files that are gone from the tree (`sync-keep-deleted`). */
   syncKeepDeleted: boolean;
+  /** The Worker's prune fields (`keep_last`, ...) from the `keep-*` inputs; absent when none is set. */
+  retention?: Record<string, number>;
 }
 
 const MIB = 1024 * 1024;
@@ -156,6 +158,23 @@ function parsePartSize(): number | undefined {
   return Number(value) * MIB;
 }
 
+const RETENTION_INPUTS = ['keep-last', 'keep-days', 'keep-daily', 'keep-weekly', 'keep-monthly'];
+
+/** The keep-* inputs as the Worker's prune route names them; the Worker applies them. */
+function parseRetention(api: ActionInputs['api']): Record<string, number> | undefined {
+  const policy: Record<string, number> = {};
+  for (const name of RETENTION_INPUTS) {
+    const value = optional(name);
+    if (value === undefined) continue;
+    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100_000) {
+      throw new ValidationError(name, 'must be a whole number from 1 to 100000');
+    }
+    if (!api) throw new ValidationError(name, 'needs api-url: the Worker applies retention');
+    policy[name.replace('-', '_')] = Number(value);
+  }
+  return Object.keys(policy).length > 0 ? policy : undefined;
+}
+
 export function readInputs(): ActionInputs {
   // Masked first, so that no later message can print them.
   for (const name of SECRET_INPUTS) {
@@ -205,5 +224,6 @@ export function readInputs(): ActionInputs {
     partSize: parsePartSize(),
     syncFiles,
     syncKeepDeleted: parseBoolean('sync-keep-deleted'),
+    retention: parseRetention(api),
   };
 }

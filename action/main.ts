@@ -13,6 +13,7 @@ import { readInputs, type ActionInputs } from './inputs.js';
 import { createS3Client } from './s3-client.js';
 import { mirrorFiles } from './mirror-step.js';
 import { oidcTokenProvider } from './oidc-token.js';
+import { applyRetention } from './retention-step.js';
 import {
   formatBytes,
   formatRate,
@@ -339,6 +340,11 @@ export async function run(): Promise<void> {
     if (worker) {
       const metadata = metadataOf(target, context, inputs, stored, created, durationMs);
       report.recorded = await record(worker, metadata, inputs.failOnApiError);
+      // Only with the new backup on record: the Worker keeps the newest record, which must be it.
+      if (report.recorded && inputs.retention) {
+        report.pruned = await applyRetention(worker, target, inputs.retention, inputs.failOnApiError);
+        if (report.pruned !== undefined) core.setOutput('pruned', String(report.pruned));
+      }
     }
     // Only a stored archive is mirrored, and a failed mirror leaves that archive and its outputs.
     let mirrorError: unknown;

@@ -16,6 +16,8 @@ export interface BackupReport {
   destination: string;
   /** Whether the Worker stored the metadata record. */
   recorded: boolean;
+  /** Backups deleted by the keep-* policy (undefined: no policy, or the prune failed). */
+  pruned?: number;
   /** The file mirror's outcome, with `sync-files`. */
   mirror?: MirrorReport;
 }
@@ -74,6 +76,7 @@ export async function writeSummary(report: BackupReport): Promise<void> {
       ],
       ['Stored on', report.destination],
       ['Metadata', report.recorded ? 'recorded by the Worker' : 'not recorded'],
+      ...(report.pruned !== undefined ? [['Retention', `${report.pruned} older backups deleted`]] : []),
       ...(report.mirror ? [['File mirror', mirrorLine(report.mirror)]] : []),
     ])
     .write();

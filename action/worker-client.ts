@@ -7,6 +7,7 @@ import type {
   BackupMetadataInput,
   BackupNotificationInput,
   ListResponse,
+  PruneResponse,
 } from '../common/metadata.js';
 
 /** The Worker answered with an error status. */
@@ -152,6 +153,18 @@ export class WorkerClient {
     const path = `/api/github/backup/${encodeURIComponent(tenant)}/${encodeURIComponent(backupFile)}`;
     const answer = await this.request<{ metadata: BackupMetadata }>('GET', path, { query: { bucket } });
     return answer.metadata;
+  }
+
+  /** Applies a retention policy (`keep_last`, ...) to a tenant; the Worker does the deleting. */
+  prune(
+    tenant: string,
+    bucket: string,
+    policy: Record<string, number>,
+    dryRun = false,
+  ): Promise<PruneResponse> {
+    return this.request<PruneResponse>('POST', '/api/github/backup/prune', {
+      json: { tenant, bucket, ...policy, dry_run: dryRun },
+    });
   }
 
   list(tenant: string, bucket: string, limit = 100): Promise<ListResponse> {

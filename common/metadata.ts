@@ -60,6 +60,18 @@ export interface ListResponse {
   cursor?: string;
 }
 
+/** The prune route's answer: what a retention policy keeps and deletes, newest first. */
+export interface PruneResponse {
+  success: true;
+  tenant: string;
+  bucket: string;
+  dry_run: boolean;
+  kept: { backup_file: string; reasons: string[] }[];
+  deleted: { backup_file: string; keys: string[] }[];
+  count_kept: number;
+  count_deleted: number;
+}
+
 /** What the Worker stores for a notification: the input plus who sent it and when. */
 export interface BackupNotification extends BackupNotificationInput {
   stored_at: string;

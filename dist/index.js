@@ -62036,7 +62036,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3956);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(68);
 // The action's entry point (dist/index.js after the ncc build).
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -62046,7 +62046,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3956:
+/***/ 68:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -65944,6 +65944,23 @@ function parsePartSize() {
     }
     return Number(value) * MIB;
 }
+const RETENTION_INPUTS = ['keep-last', 'keep-days', 'keep-daily', 'keep-weekly', 'keep-monthly'];
+/** The keep-* inputs as the Worker's prune route names them; the Worker applies them. */
+function parseRetention(api) {
+    const policy = {};
+    for (const name of RETENTION_INPUTS) {
+        const value = optional(name);
+        if (value === undefined)
+            continue;
+        if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100_000) {
+            throw new ValidationError(name, 'must be a whole number from 1 to 100000');
+        }
+        if (!api)
+            throw new ValidationError(name, 'needs api-url: the Worker applies retention');
+        policy[name.replace('-', '_')] = Number(value);
+    }
+    return Object.keys(policy).length > 0 ? policy : undefined;
+}
 function readInputs() {
     // Masked first, so that no later message can print them.
     for (const name of SECRET_INPUTS) {
@@ -65986,6 +66003,7 @@ function readInputs() {
         partSize: parsePartSize(),
         syncFiles,
         syncKeepDeleted: parseBoolean('sync-keep-deleted'),
+        retention: parseRetention(api),
     };
 }
 
@@ -66634,6 +66652,7 @@ async function writeSummary(report) {
         ],
         ['Stored on', report.destination],
         ['Metadata', report.recorded ? 'recorded by the Worker' : 'not recorded'],
+        ...(report.pruned !== undefined ? [['Retention', `${report.pruned} older backups deleted`]] : []),
         ...(report.mirror ? [['File mirror', mirrorLine(report.mirror)]] : []),
     ])
         .write();
@@ -66713,6 +66732,32 @@ function oidcTokenProvider(audience) {
         cached = { token, fetchedAt: Date.now() };
         return token;
     };
+}
+
+;// CONCATENATED MODULE: ./action/retention-step.ts
+// The keep-* inputs: after a recorded backup, ask the Worker to apply the retention policy to
+// the tenant. The Worker owns deletion (and never deletes the newest backup); a failed prune
+// never touches the backup just stored.
+
+/** The number of backups deleted, or undefined when the Worker could not prune. */
+async function applyRetention(worker, target, policy, failOnApiError) {
+    const rules = Object.entries(policy)
+        .map(([name, value]) => `${name.replace('_', '-')} ${value}`)
+        .join(', ');
+    try {
+        const answer = await worker.prune(target.tenant, target.bucket, policy);
+        for (const { backup_file } of answer.deleted)
+            info(`Retention: deleted ${backup_file}`);
+        info(`Retention (${rules}): kept ${answer.count_kept}, deleted ${answer.count_deleted}`);
+        return answer.count_deleted;
+    }
+    catch (error) {
+        const message = `Retention (${rules}) was not applied: ${error.message}. The new backup is stored.`;
+        if (failOnApiError)
+            throw new Error(message);
+        warning(message);
+        return undefined;
+    }
 }
 
 ;// CONCATENATED MODULE: ./action/tenant.ts
@@ -67116,6 +67161,12 @@ class WorkerClient {
         const answer = await this.request('GET', path, { query: { bucket } });
         return answer.metadata;
     }
+    /** Applies a retention policy (`keep_last`, ...) to a tenant; the Worker does the deleting. */
+    prune(tenant, bucket, policy, dryRun = false) {
+        return this.request('POST', '/api/github/backup/prune', {
+            json: { tenant, bucket, ...policy, dry_run: dryRun },
+        });
+    }
     list(tenant, bucket, limit = 100) {
         return this.request('GET', '/api/github/backup/list', {
             query: { tenant, bucket, limit: String(limit) },
@@ -67248,6 +67299,7 @@ class WorkerPendingUpload {
 ;// CONCATENATED MODULE: ./action/main.ts
 // The backup step: resolve where the backup goes, stream the tree into R2 under a name no
 // other archive has, record it with the Worker, report it. Each stage lives in its own module.
+
 
 
 
@@ -67512,6 +67564,12 @@ async function run() {
         if (worker) {
             const metadata = metadataOf(target, context, inputs, stored, created, durationMs);
             report.recorded = await record(worker, metadata, inputs.failOnApiError);
+            // Only with the new backup on record: the Worker keeps the newest record, which must be it.
+            if (report.recorded && inputs.retention) {
+                report.pruned = await applyRetention(worker, target, inputs.retention, inputs.failOnApiError);
+                if (report.pruned !== undefined)
+                    setOutput('pruned', String(report.pruned));
+            }
         }
         // Only a stored archive is mirrored, and a failed mirror leaves that archive and its outputs.
         let mirrorError;
