@@ -50,14 +50,14 @@ export interface ActionInputs {
 const MIB = 1024 * 1024;
 const optional = (name: string): string | undefined => core.getInput(name) || undefined;
 
-function parseBoolean(name: string): boolean {
+export function parseBoolean(name: string): boolean {
   const value = core.getInput(name).toLowerCase();
   if (value === '' || value === 'false') return false;
   if (value === 'true') return true;
   throw new ValidationError(name, 'must be "true" or "false"');
 }
 
-function parseUrl(name: string, value: string): string {
+export function parseUrl(name: string, value: string): string {
   let url: URL;
   try {
     url = new URL(value);
@@ -119,7 +119,7 @@ function parseApi(): ActionInputs['api'] {
     : undefined;
 }
 
-function parseDestination(): Destination {
+export function parseDestination(): Destination {
   const accessKeyId = optional('r2-access-key-id');
   const secretAccessKey = optional('r2-secret-access-key');
   const accountId = optional('r2-account-id');

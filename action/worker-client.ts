@@ -1,11 +1,12 @@
 // Talks to the backup Worker (docs/worker-api.md): records, notifications, listing and the
 // upload route. Every call has a timeout; the token only ever goes in the Authorization header.
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type {
   BackupMetadata,
   BackupMetadataInput,
   BackupNotificationInput,
+  InventoryResponse,
   ListResponse,
   PruneResponse,
 } from '../common/metadata.js';
@@ -167,9 +168,61 @@ export class WorkerClient {
     });
   }
 
-  list(tenant: string, bucket: string, limit = 100): Promise<ListResponse> {
+  list(tenant: string, bucket: string, limit = 100, cursor?: string): Promise<ListResponse> {
     return this.request<ListResponse>('GET', '/api/github/backup/list', {
-      query: { tenant, bucket, limit: String(limit) },
+      query: { tenant, bucket, limit: String(limit), cursor },
     });
+  }
+
+  /** Every record of a tenant, newest first, page by page. */
+  async listAll(tenant: string, bucket: string): Promise<BackupMetadata[]> {
+    const records: BackupMetadata[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.list(tenant, bucket, 1000, cursor);
+      records.push(...page.backups);
+      cursor = page.cursor;
+    } while (cursor);
+    return records;
+  }
+
+  inventory(tenant: string, bucket: string): Promise<InventoryResponse> {
+    return this.request<InventoryResponse>(
+      'GET',
+      `/api/github/backup/${encodeURIComponent(tenant)}/inventory`,
+      {
+        query: { bucket },
+      },
+    );
+  }
+
+  /** An object's bytes through the download route, as a stream (no copy in memory). */
+  async download(bucket: string, key: string): Promise<IncomingMessage> {
+    const url = this.url(`/api/r2/buckets/${encodeURIComponent(bucket)}/download`, { key });
+    const token = typeof this.token === 'string' ? this.token : await this.token();
+    const get = url.startsWith('https:') ? httpsRequest : httpRequest;
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const request = get(url, { headers: { authorization: `Bearer ${token}` } }, resolve);
+      request.setTimeout(this.timeoutMs, () =>
+        request.destroy(new Error(`no answer in ${this.timeoutMs} ms`)),
+      );
+      request.on('error', (error) => reject(new WorkerUnreachableError(this.baseUrl, error)));
+      request.end();
+    });
+    if (response.statusCode !== 200) {
+      let text = '';
+      for await (const chunk of response) text += String(chunk);
+      let message = text.slice(0, 200);
+      try {
+        message = (JSON.parse(text) as { error?: string }).error ?? message;
+      } catch {
+        // not JSON: the text itself
+      }
+      throw new WorkerApiError(
+        response.statusCode ?? 0,
+        `GET download ${key}: ${response.statusCode} ${message}`,
+      );
+    }
+    return response;
   }
 }

@@ -72,6 +72,18 @@ export interface PruneResponse {
   count_deleted: number;
 }
 
+/** The inventory route's answer: archives and records of a tenant, and how they disagree. */
+export interface InventoryResponse {
+  success: true;
+  tenant: string;
+  bucket: string;
+  archives: { backup_file: string; key: string; size: number; etag: string; uploaded: string }[];
+  records: { backup_file: string; size?: number; sha256?: string; compression?: string }[];
+  missing_archives: string[];
+  orphan_archives: string[];
+  size_mismatches: string[];
+}
+
 /** What the Worker stores for a notification: the input plus who sent it and when. */
 export interface BackupNotification extends BackupNotificationInput {
   stored_at: string;

@@ -67167,10 +67167,52 @@ class WorkerClient {
             json: { tenant, bucket, ...policy, dry_run: dryRun },
         });
     }
-    list(tenant, bucket, limit = 100) {
+    list(tenant, bucket, limit = 100, cursor) {
         return this.request('GET', '/api/github/backup/list', {
-            query: { tenant, bucket, limit: String(limit) },
+            query: { tenant, bucket, limit: String(limit), cursor },
         });
+    }
+    /** Every record of a tenant, newest first, page by page. */
+    async listAll(tenant, bucket) {
+        const records = [];
+        let cursor;
+        do {
+            const page = await this.list(tenant, bucket, 1000, cursor);
+            records.push(...page.backups);
+            cursor = page.cursor;
+        } while (cursor);
+        return records;
+    }
+    inventory(tenant, bucket) {
+        return this.request('GET', `/api/github/backup/${encodeURIComponent(tenant)}/inventory`, {
+            query: { bucket },
+        });
+    }
+    /** An object's bytes through the download route, as a stream (no copy in memory). */
+    async download(bucket, key) {
+        const url = this.url(`/api/r2/buckets/${encodeURIComponent(bucket)}/download`, { key });
+        const token = typeof this.token === 'string' ? this.token : await this.token();
+        const get = url.startsWith('https:') ? external_node_https_.request : external_node_http_.request;
+        const response = await new Promise((resolve, reject) => {
+            const request = get(url, { headers: { authorization: `Bearer ${token}` } }, resolve);
+            request.setTimeout(this.timeoutMs, () => request.destroy(new Error(`no answer in ${this.timeoutMs} ms`)));
+            request.on('error', (error) => reject(new WorkerUnreachableError(this.baseUrl, error)));
+            request.end();
+        });
+        if (response.statusCode !== 200) {
+            let text = '';
+            for await (const chunk of response)
+                text += String(chunk);
+            let message = text.slice(0, 200);
+            try {
+                message = JSON.parse(text).error ?? message;
+            }
+            catch {
+                // not JSON: the text itself
+            }
+            throw new WorkerApiError(response.statusCode ?? 0, `GET download ${key}: ${response.statusCode} ${message}`);
+        }
+        return response;
     }
 }
 

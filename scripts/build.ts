@@ -1,10 +1,15 @@
 // Bundles each entry point with ncc into its directory under dist/ (or under --out DIR, which
 // the staleness test uses). Add an entry here for each new bundle (a CLI, a sub-action).
 import { spawnSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ROOT } from './local-stack.ts';
 
-export const ENTRIES: { entry: string; out: string }[] = [{ entry: 'action/index.ts', out: 'dist' }];
+export const ENTRIES: { entry: string; out: string }[] = [
+  { entry: 'action/index.ts', out: 'dist' },
+  { entry: 'cli/index.ts', out: 'dist/cli' },
+  { entry: 'action/restore-action.ts', out: 'dist/restore' },
+];
 
 const outFlag = process.argv.indexOf('--out');
 const outRoot = outFlag >= 0 ? resolve(process.argv[outFlag + 1]!) : ROOT;
@@ -26,3 +31,5 @@ for (const { entry, out } of ENTRIES) {
   );
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
+// `npx r2-backup` runs the CLI's bundle directly (package.json bin): it must be executable.
+chmodSync(join(outRoot, 'dist/cli/index.js'), 0o755);

@@ -1,9 +1,9 @@
 // What GitHub runs must be what the source says: dist/ is rebuilt and compared, and
 // action.yml and the workflows pass a linter of GitHub's action and workflow schemas.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from '../../scripts/local-stack.js';
 import { actionEntries, markdownTables } from './action-yml.js';
@@ -14,8 +14,15 @@ test('dist/ is what the build makes of the source', async () => {
   const out = mkdtempSync(join(tmpdir(), 'r2-backup-build-'));
   try {
     await exec(process.execPath, [join(ROOT, 'scripts/build.ts'), '--out', out], { cwd: ROOT });
-    const built = readdirSync(join(out, 'dist')).sort();
-    expect(readdirSync(join(ROOT, 'dist')).sort()).toEqual(built);
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
+        .sort();
+    const built = files(join(out, 'dist'));
+    expect(files(join(ROOT, 'dist'))).toEqual(built);
+    // npx r2-backup runs the CLI's bundle itself.
+    expect(statSync(join(ROOT, 'dist/cli/index.js')).mode & 0o111).toBe(0o111);
     for (const file of built) {
       const fresh = readFileSync(join(out, 'dist', file), 'utf8');
       // toBe would print 2.5 MB on a mismatch; say which file and rebuild hint instead.
@@ -88,17 +95,24 @@ test('action.yml has the inputs and outputs of the issue, each described, on nod
 const validate = (file: string) =>
   exec(process.execPath, [join(ROOT, 'node_modules/@action-validator/cli/cli.mjs'), file], { cwd: ROOT });
 
-test('action.yml passes action-validator', async () => {
+test.each(['action.yml', 'restore/action.yml'])('%s passes action-validator', async (file) => {
   // action-validator 0.6.0 (the newest) predates the node24 runtime in its schema: validate
-  // everything else with node20 in its place; the test above pins node24.
+  // everything else with node20 in its place; the tests above and below pin node24.
   const dir = mkdtempSync(join(tmpdir(), 'r2-backup-yml-'));
   const copy = join(dir, 'action.yml');
-  writeFileSync(
-    copy,
-    readFileSync(join(ROOT, 'action.yml'), 'utf8').replace('using: node24', 'using: node20'),
-  );
+  const yml = readFileSync(join(ROOT, file), 'utf8');
+  expect(yml).toMatch(/^runs:\n {2}using: node24\n/m);
+  writeFileSync(copy, yml.replace('using: node24', 'using: node20'));
   await expect(validate(copy)).resolves.toBeDefined();
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('restore/action.yml runs the restore bundle', () => {
+  const yml = readFileSync(join(ROOT, 'restore/action.yml'), 'utf8');
+  const main = /^ {2}main: (.*)$/m.exec(yml)![1]!;
+  // GitHub resolves main relative to the directory of the action.yml.
+  expect(statSync(join(ROOT, 'restore', main)).isFile()).toBe(true);
+  expect(join('restore', main)).toBe(join('dist/restore/index.js'));
 });
 
 test.each(readdirSync(join(ROOT, '.github/workflows')))(

@@ -30,6 +30,8 @@ export interface RunOptions {
   /** Extra or overriding environment variables. */
   env?: Record<string, string>;
   repository?: string;
+  /** The bundle to run (default dist/index.js; dist/restore/index.js is the restore sub-action). */
+  script?: string;
   /** Sends `signal` once stdout matches `when` (as the runner does when a job is cancelled). */
   cancel?: { when: RegExp; signal: NodeJS.Signals; afterMs?: number };
 }
@@ -94,7 +96,7 @@ export async function runAction(options: RunOptions): Promise<RunResult> {
   for (const [name, value] of Object.entries(options.inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   Object.assign(env, options.env);
 
-  const child = spawn(process.execPath, [join(ROOT, 'dist/index.js')], { env, cwd: dir });
+  const child = spawn(process.execPath, [join(ROOT, options.script ?? 'dist/index.js')], { env, cwd: dir });
   let stdout = '';
   let stderr = '';
   let cancelled = false;

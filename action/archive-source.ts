@@ -1,0 +1,16 @@
+// Where a restore or a deep verify reads an archive's bytes: straight from R2 over S3 when the
+// keys are at hand, else through the Worker's download route. Both stream.
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { WorkerClient } from './worker-client.js';
+
+export type ArchiveSource = { kind: 's3'; s3: S3Client } | { kind: 'worker'; worker: WorkerClient };
+
+export async function openObject(source: ArchiveSource, bucket: string, key: string): Promise<Readable> {
+  if (source.kind === 'worker') return source.worker.download(bucket, key);
+  const answer = await source.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return answer.Body as Readable;
+}
+
+export const describeSource = (source: ArchiveSource): string =>
+  source.kind === 's3' ? 'R2 over S3' : 'the Worker download route';

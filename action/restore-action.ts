@@ -1,0 +1,89 @@
+// The restore sub-action's entry point (restore/action.yml, dist/restore/index.js): the CLI's
+// restore as a step, with the backup action's credentials and outputs for what it restored.
+import * as core from '@actions/core';
+import { checkBucket, checkTenant, ValidationError } from '../common/validate.js';
+import type { ArchiveSource } from './archive-source.js';
+import type { BackupSelector } from './backup-selection.js';
+import { createS3Client } from './s3-client.js';
+import { SECRET_INPUTS, parseBoolean, parseDestination, parseUrl } from './inputs.js';
+import { restoreBackup } from './restore-backup.js';
+import { formatBytes } from './summary.js';
+import { WorkerClient } from './worker-client.js';
+
+function selectorOf(): BackupSelector {
+  const backup = core.getInput('backup');
+  const commit = core.getInput('commit');
+  if (backup && commit) throw new ValidationError('commit', 'give backup or commit, not both');
+  if (backup) return { backup };
+  if (commit) return { commit };
+  return { latest: true };
+}
+
+async function run(): Promise<void> {
+  for (const name of SECRET_INPUTS) {
+    const value = core.getInput(name);
+    if (value) core.setSecret(value);
+  }
+  const tenant = checkTenant(
+    core.getInput('tenant') || process.env.GITHUB_REPOSITORY?.split('/')[1],
+    'tenant',
+  );
+  const bucket = checkBucket(core.getInput('bucket') || `${tenant}-github-backup`, 'bucket');
+  const apiUrl = core.getInput('api-url');
+  const apiToken = core.getInput('api-token');
+  if (!apiUrl || !apiToken) {
+    throw new ValidationError(
+      'api-url',
+      'and api-token are required: the Worker knows the backups and their SHA-256',
+    );
+  }
+  const worker = new WorkerClient(parseUrl('api-url', apiUrl), apiToken);
+  const destination = parseDestination();
+  const source: ArchiveSource =
+    destination.kind === 's3' ? { kind: 's3', s3: createS3Client(destination) } : { kind: 'worker', worker };
+  const target = core.getInput('target', { required: true });
+  const restored = await restoreBackup({
+    worker,
+    source,
+    tenant,
+    bucket,
+    selector: selectorOf(),
+    target,
+    force: parseBoolean('force'),
+    log: (line) => core.info(line),
+  });
+  core.info(
+    `Restored ${restored.record.backup_file}: ${restored.entries} entries, sha256 ${restored.sha256} verified`,
+  );
+  core.setOutput('backup-file', restored.record.backup_file);
+  core.setOutput('backup-key', restored.key);
+  core.setOutput('commit', restored.record.commit);
+  core.setOutput('sha256', restored.sha256);
+  core.setOutput('size', String(restored.size));
+  core.setOutput('entries', String(restored.entries));
+  core.setOutput('target', restored.target);
+  if (process.env.GITHUB_STEP_SUMMARY) {
+    await core.summary
+      .addHeading('R2 restore', 2)
+      .addTable([
+        [
+          { data: 'Item', header: true },
+          { data: 'Value', header: true },
+        ],
+        ['Backup', `<code>${restored.key}</code> (${bucket})`],
+        ['Commit', `${restored.record.commit} on ${restored.record.branch}`],
+        ['Size', `${formatBytes(restored.size)}, SHA-256 verified`],
+        ['Entries', String(restored.entries)],
+        ['Target', restored.target],
+      ])
+      .write();
+  }
+}
+
+try {
+  await run();
+} catch (error) {
+  core.setFailed(
+    `${(error as Error).message}${error instanceof ValidationError ? '. Nothing was restored.' : ''}`,
+  );
+}

@@ -1,0 +1,80 @@
+// r2-backup list: a tenant's backups, newest first, with whether each archive is stored whole.
+import type { BackupMetadata, InventoryResponse } from '../../common/metadata.js';
+import { formatBytes } from '../../action/summary.js';
+import type { Command } from '../command.js';
+import { wholeNumber } from '../command.js';
+import {
+  CONNECTION_HELP,
+  CONNECTION_OPTIONS,
+  TENANT_OPTIONS,
+  connect,
+  requireWorker,
+  tenantAndBucket,
+} from '../connection.js';
+
+function status(record: BackupMetadata, inventory: InventoryResponse): string {
+  if (inventory.missing_archives.includes(record.backup_file)) return 'missing archive';
+  if (inventory.size_mismatches.includes(record.backup_file)) return 'size mismatch';
+  return record.sha256 && record.size !== undefined ? 'ok' : 'unverifiable';
+}
+
+export function formatTable(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export const list: Command = {
+  name: 'list',
+  summary: "list a tenant's backups, newest first",
+  help: `Usage: r2-backup list --tenant T [--bucket B] [--limit N] [--json]
+
+Lists the backups of a tenant, newest first: time (UTC), branch, short commit, size,
+compression and status (ok, missing archive, size mismatch, or unverifiable when the record
+has no size or SHA-256). --json prints the records as the Worker stores them.
+
+  --tenant T     tenant (required)
+  --bucket B     bucket (default: {tenant}-github-backup)
+  --limit N      at most N backups (default: all)
+  --json         JSON instead of the table
+
+${CONNECTION_HELP}`,
+  options: { ...TENANT_OPTIONS, ...CONNECTION_OPTIONS, limit: { type: 'string' }, json: { type: 'boolean' } },
+  async run(values) {
+    const { tenant, bucket } = tenantAndBucket(values as Record<string, string>);
+    const limit = wholeNumber(values, 'limit');
+    const worker = requireWorker(connect(values as Record<string, string>), 'list');
+    const [records, inventory] = await Promise.all([
+      worker.listAll(tenant, bucket),
+      worker.inventory(tenant, bucket),
+    ]);
+    const shown = records.slice(0, limit);
+    if (values.json) {
+      console.log(JSON.stringify(shown, null, 2));
+      return 0;
+    }
+    if (shown.length === 0) {
+      console.log(`No backups of tenant ${tenant} in bucket ${bucket}.`);
+      return 0;
+    }
+    const rows = shown.map((r) => [
+      (r.created_at ?? r.stored_at).replace('T', ' ').slice(0, 19),
+      r.branch,
+      r.commit.slice(0, 12),
+      r.size === undefined ? '?' : formatBytes(r.size),
+      r.compression ?? '?',
+      status(r, inventory),
+      r.backup_file,
+    ]);
+    console.log(
+      formatTable([['TIME (UTC)', 'BRANCH', 'COMMIT', 'SIZE', 'COMPRESSION', 'STATUS', 'BACKUP'], ...rows]),
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,61 @@
+// r2-backup prune: apply a retention policy through the Worker, which owns deletion.
+import type { Command } from '../command.js';
+import { wholeNumber } from '../command.js';
+import {
+  CONNECTION_HELP,
+  CONNECTION_OPTIONS,
+  TENANT_OPTIONS,
+  connect,
+  requireWorker,
+  tenantAndBucket,
+} from '../connection.js';
+import { UsageError } from '../usage.js';
+
+const RULES = ['keep-last', 'keep-days', 'keep-daily', 'keep-weekly', 'keep-monthly'];
+
+export const prune: Command = {
+  name: 'prune',
+  summary: 'delete the backups a retention policy does not keep',
+  help: `Usage: r2-backup prune --tenant T [--bucket B] [--keep-last N] [--keep-days D]
+                       [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--dry-run]
+
+A backup is kept when any rule keeps it, as with restic forget; the newest backup is never
+deleted. Deleting a backup deletes its archive, record and notifications. --dry-run prints
+what would go and deletes nothing.
+
+  --keep-last N      the N newest backups
+  --keep-days D      every backup less than D days older than the newest
+  --keep-daily N     the newest of each of the last N days that have backups (UTC)
+  --keep-weekly N    ... of the last N ISO weeks
+  --keep-monthly N   ... of the last N months
+  --dry-run          delete nothing
+
+${CONNECTION_HELP}`,
+  options: {
+    ...TENANT_OPTIONS,
+    ...CONNECTION_OPTIONS,
+    ...Object.fromEntries(RULES.map((rule) => [rule, { type: 'string' as const }])),
+    'dry-run': { type: 'boolean' },
+  },
+  async run(values) {
+    const { tenant, bucket } = tenantAndBucket(values as Record<string, string>);
+    const policy: Record<string, number> = {};
+    for (const rule of RULES) {
+      const value = wholeNumber(values, rule);
+      if (value !== undefined) policy[rule.replace('-', '_')] = value;
+    }
+    if (Object.keys(policy).length === 0)
+      throw new UsageError(`give at least one of --${RULES.join(', --')}`);
+    const dryRun = values['dry-run'] === true;
+    const worker = requireWorker(connect(values as Record<string, string>), 'prune');
+    const answer = await worker.prune(tenant, bucket, policy, dryRun);
+    for (const { backup_file, reasons } of answer.kept)
+      console.log(`keep    ${backup_file}  (${reasons.join(', ')})`);
+    for (const { backup_file } of answer.deleted)
+      console.log(`${dryRun ? 'would delete' : 'deleted'} ${backup_file}`);
+    console.log(
+      `${dryRun ? 'Dry run: ' : ''}${answer.count_kept} kept, ${answer.count_deleted} ${dryRun ? 'would be deleted' : 'deleted'}`,
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,101 @@
+// r2-backup verify: every record has its archive, of the recorded size (and with --deep, of
+// the recorded SHA-256); archives without a record and records without an archive are reported.
+import { createHash } from 'node:crypto';
+import { archiveKey } from '../../common/naming.js';
+import { openObject, type ArchiveSource } from '../../action/archive-source.js';
+import type { Command } from '../command.js';
+import {
+  CONNECTION_HELP,
+  CONNECTION_OPTIONS,
+  TENANT_OPTIONS,
+  archiveSource,
+  connect,
+  requireWorker,
+  tenantAndBucket,
+} from '../connection.js';
+
+async function hashObject(
+  source: ArchiveSource,
+  bucket: string,
+  key: string,
+): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of await openObject(source, bucket, key)) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+export const verify: Command = {
+  name: 'verify',
+  summary: 'check that every backup is stored whole (--deep: re-read and hash)',
+  help: `Usage: r2-backup verify --tenant T [--bucket B] [--backup FILE] [--deep]
+
+Checks a tenant's backups (or one) against their records: each record has its archive and
+the archive has the recorded size; archives without a record and records without an archive
+are reported. By default from one listing, without downloading; --deep also reads every
+archive and compares its SHA-256. Exits 1 on any problem.
+
+  --tenant T      tenant (required)
+  --bucket B      bucket (default: {tenant}-github-backup)
+  --backup FILE   only this backup
+  --deep          read and hash every archive
+
+${CONNECTION_HELP}`,
+  options: {
+    ...TENANT_OPTIONS,
+    ...CONNECTION_OPTIONS,
+    backup: { type: 'string' },
+    deep: { type: 'boolean' },
+  },
+  async run(values) {
+    const { tenant, bucket } = tenantAndBucket(values as Record<string, string>);
+    const connection = connect(values as Record<string, string>);
+    const inventory = await requireWorker(connection, 'verify').inventory(tenant, bucket);
+    const only = typeof values.backup === 'string' ? values.backup : undefined;
+    const chosen = (file: string): boolean => only === undefined || file === only;
+    const records = inventory.records.filter((r) => chosen(r.backup_file));
+    const archives = new Map(
+      inventory.archives.filter((a) => chosen(a.backup_file)).map((a) => [a.backup_file, a]),
+    );
+    if (only && records.length === 0 && archives.size === 0)
+      throw new Error(`No backup ${only} in bucket ${bucket}`);
+
+    const problems: string[] = [];
+    for (const file of inventory.missing_archives.filter(chosen))
+      problems.push(`${file}: the record has no archive`);
+    for (const file of inventory.orphan_archives.filter(chosen))
+      problems.push(`${file}: the archive has no record`);
+    for (const record of records) {
+      const archive = archives.get(record.backup_file);
+      if (!archive) continue;
+      if (record.size !== undefined && archive.size !== record.size) {
+        problems.push(`${record.backup_file}: ${archive.size} bytes stored, ${record.size} recorded`);
+        continue;
+      }
+      if (!record.sha256 || record.size === undefined) {
+        console.log(`${record.backup_file}: unverifiable (the record has no size or SHA-256)`);
+        continue;
+      }
+      if (values.deep) {
+        const read = await hashObject(
+          archiveSource(connection, 'verify --deep'),
+          bucket,
+          archiveKey(tenant, record.backup_file),
+        );
+        if (read.sha256 !== record.sha256 || read.size !== record.size) {
+          problems.push(`${record.backup_file}: SHA-256 ${read.sha256} read, ${record.sha256} recorded`);
+        }
+      }
+    }
+    for (const problem of problems) console.log(`PROBLEM ${problem}`);
+    const how = values.deep ? 'size and SHA-256' : 'size';
+    console.log(
+      `${records.length} backups of tenant ${tenant} in bucket ${bucket} checked (${how}): ` +
+        (problems.length === 0 ? 'all whole' : `${problems.length} problems`),
+    );
+    return problems.length === 0 ? 0 : 1;
+  },
+};
