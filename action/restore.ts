@@ -6,7 +6,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Compression } from '../common/validate.js';
 import { createHashCounter } from './hash-stream.js';
-import { safeExtract } from './safe-extract.js';
+import { UnsafeArchiveError, safeExtract } from './safe-extract.js';
 
 export class IntegrityError extends Error {
   override name = 'IntegrityError';
@@ -52,8 +52,23 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
     const counter = createHashCounter();
     const source = await options.open();
     const tapped = source.pipe(counter.transform);
-    source.once('error', (error) => tapped.destroy(error)); // pipe() does not forward errors
-    const { entries } = await safeExtract(tapped, options.compression, staging);
+    let readError: unknown;
+    source.once('error', (error) => {
+      readError = error;
+      tapped.destroy(error); // pipe() does not forward errors
+    });
+    let entries: number;
+    try {
+      ({ entries } = await safeExtract(tapped, options.compression, staging));
+    } catch (error) {
+      // A refused archive stops before its end: release the download, or its socket lingers.
+      source.destroy();
+      if (readError || error instanceof UnsafeArchiveError) throw error;
+      // A decompressor's checksum or a tar header failing: the bytes are not what was stored.
+      throw new IntegrityError(
+        `The archive is corrupt (${(error as Error).message}): it does not match its metadata. ${target} was left as it was.`,
+      );
+    }
     const { sha256, size } = counter.digest();
     if (size !== options.expected.size || sha256 !== options.expected.sha256) {
       throw new IntegrityError(

@@ -64866,8 +64866,23 @@ async function restoreArchive(options) {
         const counter = createHashCounter();
         const source = await options.open();
         const tapped = source.pipe(counter.transform);
-        source.once('error', (error) => tapped.destroy(error)); // pipe() does not forward errors
-        const { entries } = await safeExtract(tapped, options.compression, staging);
+        let readError;
+        source.once('error', (error) => {
+            readError = error;
+            tapped.destroy(error); // pipe() does not forward errors
+        });
+        let entries;
+        try {
+            ({ entries } = await safeExtract(tapped, options.compression, staging));
+        }
+        catch (error) {
+            // A refused archive stops before its end: release the download, or its socket lingers.
+            source.destroy();
+            if (readError || error instanceof UnsafeArchiveError)
+                throw error;
+            // A decompressor's checksum or a tar header failing: the bytes are not what was stored.
+            throw new IntegrityError(`The archive is corrupt (${error.message}): it does not match its metadata. ${target} was left as it was.`);
+        }
         const { sha256, size } = counter.digest();
         if (size !== options.expected.size || sha256 !== options.expected.sha256) {
             throw new IntegrityError(`Archive does not match its metadata: expected ${options.expected.size} bytes with SHA-256 ${options.expected.sha256}, ` +
