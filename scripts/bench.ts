@@ -8,6 +8,8 @@
 // (VmHWM in /proc/<pid>/status) of each process of the tree, sampled every 50 ms.
 // Cases (c0)/(d0) run this script in child mode (`--child`): createArchiveStream -> hash ->
 // @aws-sdk/lib-storage multipart upload, i.e. the action's pipeline without the Worker calls.
+// Cases (c)/(d) run `node dist/index.js` as the runner does; (rc)/(rd) restore their archives
+// with `node dist/cli/index.js restore`, against `aws s3 cp - | tar -xzf -` (rb, rc-aws).
 import { spawn } from 'node:child_process';
 import {
   copyFileSync,
@@ -24,7 +26,7 @@ import {
 } from 'node:fs';
 import { registerHooks } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCAL_S3_CREDENTIALS, ROOT, startLocalStack } from './local-stack.ts';
 
@@ -203,47 +205,26 @@ function s3ClientConfig(endpoint: string) {
   };
 }
 
+/** Child mode (cases c0, d0): the action's archive pipeline into a lib-storage upload. */
 async function childMain(args: string[]): Promise<void> {
-  const [mode, endpoint, key, pathArg, compression] = args as [
-    string,
-    string,
-    string,
-    string,
-    'gzip' | 'zstd',
-  ];
-  const { S3Client, GetObjectCommand } = await import('@aws-sdk/client-s3');
-  const client = new S3Client(s3ClientConfig(endpoint));
-  const { pipeline } = await import('node:stream/promises');
-  if (mode === 'upload') {
-    const { Upload } = await import('@aws-sdk/lib-storage');
-    const { createArchiveStream } = await import('../action/archive.js');
-    const { createHashCounter } = await import('../action/hash-stream.js');
-    const { stream, result } = createArchiveStream({
-      root: pathArg,
-      excludes: DEFAULT_EXCLUDES,
-      compression,
-    });
-    const hash = createHashCounter();
-    stream.pipe(hash.transform);
-    stream.on('error', (e) => hash.transform.destroy(e));
-    const upload = new Upload({
-      client,
-      params: { Bucket: BUCKET, Key: key, Body: hash.transform },
-      partSize: 16 * MiB,
-      queueSize: 4,
-    });
-    await upload.done();
-    const archived = await result;
-    process.stdout.write(JSON.stringify({ ...archived, ...hash.digest() }));
-  } else {
-    const zlib = await import('node:zlib');
-    const response = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-    const tar = spawn('tar', ['-C', pathArg, '-xf', '-'], { stdio: ['pipe', 'inherit', 'inherit'] });
-    const exited = new Promise<number | null>((resolve) => tar.on('exit', resolve));
-    const decompress = compression === 'gzip' ? zlib.createGunzip() : zlib.createZstdDecompress();
-    await pipeline(response.Body as NodeJS.ReadableStream, decompress, tar.stdin);
-    if ((await exited) !== 0) throw new Error('tar -x failed');
-  }
+  const [, endpoint, key, pathArg, compression] = args as [string, string, string, string, 'gzip' | 'zstd'];
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  const { Upload } = await import('@aws-sdk/lib-storage');
+  const { createArchiveStream } = await import('../action/archive.js');
+  const { createHashCounter } = await import('../action/hash-stream.js');
+  const { stream, result } = createArchiveStream({ root: pathArg, excludes: DEFAULT_EXCLUDES, compression });
+  const hash = createHashCounter();
+  stream.pipe(hash.transform);
+  stream.on('error', (e) => hash.transform.destroy(e));
+  const upload = new Upload({
+    client: new S3Client(s3ClientConfig(endpoint)),
+    params: { Bucket: BUCKET, Key: key, Body: hash.transform },
+    partSize: 16 * MiB,
+    queueSize: 4,
+  });
+  await upload.done();
+  const archived = await result;
+  process.stdout.write(JSON.stringify({ ...archived, ...hash.digest() }));
 }
 
 // ---------------------------------------------------------------- the benchmark
@@ -430,27 +411,36 @@ async function main(): Promise<void> {
         restore((into) => `set -e; ${aws} cp --quiet s3://${BUCKET}/${lastKey.b} - | tar -C ${into} -xzf -`),
       );
     }
-    if (lastKey.c0) {
-      console.log('(rc0-aws) aws s3 cp - | tar -xzf -  (our gzip archive)');
-      await run(
-        'rc0aws',
-        'restore: aws s3 cp - | tar -xzf - (c0)',
-        restore((into) => `set -e; ${aws} cp --quiet s3://${BUCKET}/${lastKey.c0} - | tar -C ${into} -xzf -`),
-      );
-      console.log('(rc0) GetObject -> gunzip -> tar -x  (our gzip archive)');
-      await run(
-        'rc0',
-        'restore: GetObject -> gunzip -> tar -x (c0)',
-        restore((into) => `${self} restore ${shellQuote(stack.s3Endpoint)} ${lastKey.c0} ${into} gzip`),
-      );
-    }
-    if (lastKey.d0) {
-      console.log('(rd0) GetObject -> zstd -d -> tar -x  (our zstd archive)');
-      await run(
-        'rd0',
-        'restore: GetObject -> zstd -d -> tar -x (d0)',
-        restore((into) => `${self} restore ${shellQuote(stack.s3Endpoint)} ${lastKey.d0} ${into} zstd`),
-      );
+    // Our restore is the CLI as a user runs it: record lookup through the Worker, GetObject,
+    // decompression, SHA-256 check, extraction beside the target, move into place.
+    const cli = join(dirname(flags.action), 'cli/index.js');
+    const cliEnv = {
+      R2_BACKUP_API_URL: stack.url,
+      R2_BACKUP_API_TOKEN: token,
+      R2_ENDPOINT: stack.s3Endpoint,
+      R2_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+      R2_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
+    };
+    for (const id of ['c', 'd'] as const) {
+      const key = lastKey[id];
+      if (!key || !existsSync(cli)) continue;
+      const bucket = actionBucket[id] ?? BUCKET;
+      if (id === 'c') {
+        console.log("(rc-aws) aws s3 cp - | tar -xzf -  (the action's gzip archive)");
+        await run(
+          'rc-aws',
+          'restore: aws s3 cp - | tar -xzf - (c)',
+          restore((into) => `set -e; ${aws} cp --quiet s3://${bucket}/${key} - | tar -C ${into} -xzf -`),
+        );
+      }
+      console.log(`(r${id}) r2-backup restore (the action's ${id === 'c' ? 'gzip' : 'zstd'} archive)`);
+      await run(`r${id}`, `restore: r2-backup restore, verified (${id})`, async () => {
+        rmSync(restoreDir, { recursive: true, force: true });
+        const args = ['restore', '--tenant', 'tenant-a', '--bucket', bucket, '--backup', basename(key)];
+        const m = await measure([process.execPath, cli, ...args, '--target', restoreDir], cliEnv);
+        rmSync(restoreDir, { recursive: true, force: true });
+        return m;
+      });
     }
   } finally {
     await stack.stop();
