@@ -3,6 +3,7 @@
 import { statSync } from 'node:fs';
 import * as core from '@actions/core';
 import { DEFAULT_EXCLUDES } from './archive.js';
+import type { ShallowHistory } from './git-history.js';
 import {
   ValidationError,
   checkBucket,
@@ -43,6 +44,10 @@ export interface ActionInputs {
   syncFiles: boolean;
   /** Keep mirrored files that are gone from the tree (`sync-keep-deleted`). */
   syncKeepDeleted: boolean;
+  /** Bundle the git history beside the archive (`include-git-history`). */
+  includeGitHistory: boolean;
+  /** What a shallow checkout does with include-git-history: stop, or store it marked shallow. */
+  shallowHistory: ShallowHistory;
   /** The Worker's prune fields (`keep_last`, ...) from the `keep-*` inputs; absent when none is set. */
   retention?: Record<string, number>;
 }
@@ -158,6 +163,13 @@ function parsePartSize(): number | undefined {
   return Number(value) * MIB;
 }
 
+function parseShallowHistory(): ShallowHistory {
+  const value = core.getInput('shallow-history') || 'fail';
+  if (value !== 'fail' && value !== 'record')
+    throw new ValidationError('shallow-history', 'must be "fail" or "record"');
+  return value;
+}
+
 const RETENTION_INPUTS = ['keep-last', 'keep-days', 'keep-daily', 'keep-weekly', 'keep-monthly'];
 
 /** The keep-* inputs as the Worker's prune route names them; the Worker applies them. */
@@ -225,5 +237,7 @@ export function readInputs(): ActionInputs {
     syncFiles,
     syncKeepDeleted: parseBoolean('sync-keep-deleted'),
     retention: parseRetention(api),
+    includeGitHistory: parseBoolean('include-git-history'),
+    shallowHistory: parseShallowHistory(),
   };
 }

@@ -3,7 +3,7 @@
 import * as core from '@actions/core';
 import type { Readable } from 'node:stream';
 import type { BackupMetadataInput } from '../common/metadata.js';
-import { archiveKey, backupFileName, stampOf } from '../common/naming.js';
+import { archiveKey, backupFileName, bundleFileName, stampOf } from '../common/naming.js';
 import { ValidationError, checkBranch, checkCommit, checkRepo } from '../common/validate.js';
 import packageJson from '../package.json' with { type: 'json' };
 import { createArchiveStream, type ArchiveResult } from './archive.js';
@@ -11,6 +11,7 @@ import { readGitHubContext, type GitHubContext } from './github-context.js';
 import { createHashCounter } from './hash-stream.js';
 import { readInputs, type ActionInputs } from './inputs.js';
 import { createS3Client } from './s3-client.js';
+import { bundleInto, checkHistory } from './git-history.js';
 import { mirrorFiles } from './mirror-step.js';
 import { oidcTokenProvider } from './oidc-token.js';
 import { applyRetention } from './retention-step.js';
@@ -21,6 +22,7 @@ import {
   setOutputs,
   writeSummary,
   type BackupReport,
+  type StoredBundle,
 } from './summary.js';
 import { resolveTarget, type Target } from './tenant.js';
 import { estimateTreeBytes } from './tree-size.js';
@@ -36,6 +38,7 @@ import {
 } from './worker-client.js';
 
 const CONTENT_TYPES = { gzip: 'application/gzip', zstd: 'application/zstd', none: 'application/x-tar' };
+const BUNDLE_CONTENT_TYPE = 'application/x-git-bundle';
 /** Runs of the same second beyond this many are surely a loop gone wrong. */
 const MAX_RUN_NUMBER = 1000;
 const PROGRESS_EVERY_MS = 10_000;
@@ -43,8 +46,8 @@ const PROGRESS_EVERY_MS = 10_000;
 /** The run's start time; R2_BACKUP_TEST_NOW lets tests start two runs in the very same second. */
 const startTime = (): Date => new Date(process.env.R2_BACKUP_TEST_NOW ?? Date.now());
 
-/** The upload in progress, aborted if the runner cancels the job. */
-let active: PendingUpload | undefined;
+/** Uploads in progress (the archive, the bundle's claim), aborted if the runner cancels the job. */
+const active = new Set<PendingUpload>();
 
 interface Stored {
   key: string;
@@ -52,6 +55,8 @@ interface Stored {
   size: number;
   sha256: string;
   archive: ArchiveResult;
+  /** With include-git-history: the bundle's key, claimed with the archive's name, to fill next. */
+  bundle?: { key: string; pending: PendingUpload };
 }
 
 /** Streams the archive through the hash counter into the pending upload. */
@@ -85,32 +90,50 @@ async function archiveInto(inputs: ActionInputs, pending: PendingUpload, partSiz
   return { ...hash.digest(), archive: result };
 }
 
-/** `{stamp}.ext`, else `{stamp}-2.ext`, ...: the first name this run can claim. */
+/** `{stamp}.ext`, else `{stamp}-2.ext`, ...: the first name this run can claim (and, with a
+ *  bundle uploader, whose `{stamp}.bundle` it can claim too). */
 async function storeArchive(
   inputs: ActionInputs,
   target: Target,
   uploader: ArchiveUploader,
   stamp: string,
   partSize: number,
+  bundleUploader?: ArchiveUploader,
 ): Promise<Stored> {
   for (let n = 1; n <= MAX_RUN_NUMBER; n++) {
     const backupFile = backupFileName(stamp, inputs.compression, n);
     const key = archiveKey(target.tenant, backupFile);
     const pending = await uploader.begin(key);
     if (!pending) continue;
-    active = pending;
+    active.add(pending);
+    let bundle: Stored['bundle'];
+    if (bundleUploader) {
+      const bundleKey = archiveKey(target.tenant, bundleFileName(backupFile));
+      const bundlePending = await bundleUploader.begin(bundleKey);
+      if (!bundlePending) {
+        // A run of the same second with another compression has this bundle name.
+        await pending.abort();
+        active.delete(pending);
+        continue;
+      }
+      active.add(bundlePending);
+      bundle = { key: bundleKey, pending: bundlePending };
+    }
     core.info(
       `Archiving ${inputs.path} to ${key} on ${uploader.description} (parts of ${formatBytes(partSize)})`,
     );
     try {
-      const stored = { key, backupFile, ...(await archiveInto(inputs, pending, partSize)) };
-      active = undefined;
+      const stored = { key, backupFile, bundle, ...(await archiveInto(inputs, pending, partSize)) };
+      active.delete(pending);
       return stored;
     } catch (error) {
-      active = undefined;
-      await pending.abort().catch((abortError: unknown) => {
-        core.warning(`Could not clean up ${key}: ${(abortError as Error).message}`);
-      });
+      for (const claimed of [pending, bundle?.pending]) {
+        if (!claimed) continue;
+        active.delete(claimed);
+        await claimed.abort().catch((abortError: unknown) => {
+          core.warning(`Could not clean up a claimed key: ${(abortError as Error).message}`);
+        });
+      }
       if (error instanceof KeyExistsError) {
         core.info(`${key} was taken by another run meanwhile; starting again under the next name`);
         continue;
@@ -121,17 +144,52 @@ async function storeArchive(
   throw new Error(`No free archive name for stamp ${stamp} after ${MAX_RUN_NUMBER} tries`);
 }
 
+interface HistoryCheck {
+  shallow: boolean;
+  partSize: number;
+}
+
+/** Before any upload: the history can be bundled, and parts fit the size of the .git directory. */
+async function checkGitHistory(inputs: ActionInputs, uploader: ArchiveUploader): Promise<HistoryCheck> {
+  const { shallow, gitDir } = await checkHistory(inputs.path, inputs.shallowHistory);
+  if (shallow)
+    core.warning('The checkout is shallow: the git bundle is stored, marked shallow (history incomplete)');
+  return { shallow, partSize: choosePartSize(estimateTreeBytes(gitDir, []), uploader.maxPartSize) };
+}
+
+/** Fills the claimed bundle key with `git bundle create - --all`; on failure nothing of it stays. */
+async function storeBundle(
+  inputs: ActionInputs,
+  bundle: NonNullable<Stored['bundle']>,
+  history: HistoryCheck,
+): Promise<StoredBundle> {
+  core.info(
+    `Bundling the git history (every branch and tag) to ${bundle.key}${history.shallow ? ' (shallow)' : ''}`,
+  );
+  try {
+    const digest = await bundleInto(inputs.path, bundle.pending, history.partSize);
+    core.info(`Stored ${bundle.key}: ${formatBytes(digest.size)}; sha256 ${digest.sha256}`);
+    return { key: bundle.key, ...digest, shallow: history.shallow };
+  } catch (error) {
+    await bundle.pending.abort().catch(() => undefined);
+    throw error;
+  } finally {
+    active.delete(bundle.pending);
+  }
+}
+
 function createUploader(
   inputs: ActionInputs,
   target: Target,
   worker: WorkerClient | undefined,
+  contentType: string,
 ): ArchiveUploader {
   if (inputs.destination.kind === 'worker') return new WorkerUploader(worker!, target.bucket);
   return new S3Uploader(
     createS3Client(inputs.destination),
     target.bucket,
     inputs.destination.endpoint,
-    CONTENT_TYPES[inputs.compression],
+    contentType,
   );
 }
 
@@ -160,6 +218,7 @@ function metadataOf(
   context: GitHubContext,
   inputs: ActionInputs,
   stored: Stored,
+  bundle: StoredBundle | undefined,
   created: Date,
   durationMs: number,
 ): BackupMetadataInput {
@@ -184,6 +243,12 @@ function metadataOf(
     run_url: context.runUrl,
     duration_ms: durationMs,
     action_version: packageJson.version,
+    ...(bundle && {
+      bundle_key: bundle.key,
+      bundle_size: bundle.size,
+      bundle_sha256: bundle.sha256,
+      bundle_shallow: bundle.shallow,
+    }),
   };
 }
 
@@ -288,7 +353,7 @@ export async function run(): Promise<void> {
   const cancel = (signal: NodeJS.Signals): void => {
     cancelling ??= (async () => {
       const message = `Cancelled (${signal}) before the backup was stored; the upload was aborted.`;
-      await active?.abort().catch(() => undefined);
+      await Promise.all([...active].map((pending) => pending.abort().catch(() => undefined)));
       await notifyFailure(worker, target, context, message, 'cancelled');
       core.setFailed(message);
       process.exit(1);
@@ -314,14 +379,27 @@ export async function run(): Promise<void> {
     }
     // The mirror's prefix is named after the branch: a bad one must stop the run before upload.
     if (inputs.syncFiles) checkBranch(context.branch, 'branch');
-    const uploader = createUploader(inputs, target, worker);
+    const uploader = createUploader(inputs, target, worker, CONTENT_TYPES[inputs.compression]);
     const partSize = partSizeFor(inputs, uploader);
-    const stored = await storeArchive(inputs, target, uploader, stampOf(created), partSize);
+    const history = inputs.includeGitHistory ? await checkGitHistory(inputs, uploader) : undefined;
+    const bundleUploader = history ? createUploader(inputs, target, worker, BUNDLE_CONTENT_TYPE) : undefined;
+    const stored = await storeArchive(inputs, target, uploader, stampOf(created), partSize, bundleUploader);
     const durationMs = Date.now() - started;
     core.info(
       `Stored ${stored.key}: ${stored.archive.fileCount} files, ${formatBytes(stored.archive.bytesIn)} read, ` +
         `${formatBytes(stored.size)} stored in ${(durationMs / 1000).toFixed(1)} s (${formatRate(stored.archive.bytesIn, durationMs)}); sha256 ${stored.sha256}`,
     );
+    // What fails after the archive is stored fails the step, but leaves the archive, its record
+    // and its outputs.
+    const later: string[] = [];
+    let bundle: StoredBundle | undefined;
+    if (stored.bundle && history) {
+      try {
+        bundle = await storeBundle(inputs, stored.bundle, history);
+      } catch (error) {
+        later.push(`the git history bundle failed: ${describe(error, inputs, target)}`);
+      }
+    }
     const report: BackupReport = {
       tenant: target.tenant,
       bucket: target.bucket,
@@ -335,10 +413,11 @@ export async function run(): Promise<void> {
       compression: inputs.compression,
       destination: uploader.description,
       recorded: false,
+      bundle,
     };
     setOutputs(report);
     if (worker) {
-      const metadata = metadataOf(target, context, inputs, stored, created, durationMs);
+      const metadata = metadataOf(target, context, inputs, stored, bundle, created, durationMs);
       report.recorded = await record(worker, metadata, inputs.failOnApiError);
       // Only with the new backup on record: the Worker keeps the newest record, which must be it.
       if (report.recorded && inputs.retention) {
@@ -346,22 +425,16 @@ export async function run(): Promise<void> {
         if (report.pruned !== undefined) core.setOutput('pruned', String(report.pruned));
       }
     }
-    // Only a stored archive is mirrored, and a failed mirror leaves that archive and its outputs.
-    let mirrorError: unknown;
     if (inputs.syncFiles) {
       try {
         report.mirror = await mirrorFiles(inputs, target, context.branch);
         setMirrorOutputs(report.mirror);
       } catch (error) {
-        mirrorError = error;
+        later.push(`the file mirror failed: ${describe(error, inputs, target)}`);
       }
     }
     await writeSummary(report);
-    if (mirrorError) {
-      throw new Error(
-        `The archive ${stored.key} is stored, but the file mirror failed: ${describe(mirrorError, inputs, target)}`,
-      );
-    }
+    if (later.length > 0) throw new Error(`The archive ${stored.key} is stored, but ${later.join('; and ')}`);
   } catch (error) {
     // The aborted upload's own error is not the news: the cancellation reports and exits.
     if (cancelling) return cancelling;

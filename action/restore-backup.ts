@@ -25,10 +25,19 @@ export interface RestoredBackup extends RestoreResult {
   key: string;
 }
 
+/** The record a selector names, from the tenant's records as the Worker lists them. */
+export async function chooseRecord(
+  worker: WorkerClient,
+  tenant: string,
+  bucket: string,
+  selector: BackupSelector,
+): Promise<BackupMetadata> {
+  return selectBackup(await worker.listAll(tenant, bucket), selector, `tenant ${tenant}, bucket ${bucket}`);
+}
+
 export async function restoreBackup(options: RestoreBackupOptions): Promise<RestoredBackup> {
   const { tenant, bucket } = options;
-  const where = `tenant ${tenant}, bucket ${bucket}`;
-  const record = selectBackup(await options.worker.listAll(tenant, bucket), options.selector, where);
+  const record = await chooseRecord(options.worker, tenant, bucket, options.selector);
   if (!record.sha256 || record.size === undefined) {
     throw new Error(
       `The record of ${record.backup_file} has no size or SHA-256: it cannot be verified, so it is not restored`,

@@ -30,7 +30,7 @@ export interface RestoreResult {
   size: number;
 }
 
-async function isEmptyOrMissing(directory: string): Promise<boolean> {
+export async function isEmptyOrMissing(directory: string): Promise<boolean> {
   try {
     return (await readdir(directory)).length === 0;
   } catch (error) {
@@ -84,7 +84,7 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
 }
 
 /** Swap the staging directory in; the old target is removed only after the swap. */
-async function moveIntoPlace(staging: string, target: string): Promise<void> {
+export async function moveIntoPlace(staging: string, target: string): Promise<void> {
   const old = `${staging}.old`;
   let hadTarget = true;
   try {

@@ -2,6 +2,14 @@
 import * as core from '@actions/core';
 import type { MirrorReport } from './mirror-step.js';
 
+/** The git history stored beside the archive (include-git-history). */
+export interface StoredBundle {
+  key: string;
+  size: number;
+  sha256: string;
+  shallow: boolean;
+}
+
 export interface BackupReport {
   tenant: string;
   bucket: string;
@@ -16,6 +24,7 @@ export interface BackupReport {
   destination: string;
   /** Whether the Worker stored the metadata record. */
   recorded: boolean;
+  bundle?: StoredBundle;
   /** Backups deleted by the keep-* policy (undefined: no policy, or the prune failed). */
   pruned?: number;
   /** The file mirror's outcome, with `sync-files`. */
@@ -41,6 +50,11 @@ export function setOutputs(report: BackupReport): void {
   core.setOutput('sha256', report.sha256);
   core.setOutput('file-count', String(report.fileCount));
   core.setOutput('duration-ms', String(report.durationMs));
+  if (report.bundle) {
+    core.setOutput('bundle-key', report.bundle.key);
+    core.setOutput('bundle-size', String(report.bundle.size));
+    core.setOutput('bundle-sha256', report.bundle.sha256);
+  }
 }
 
 export function setMirrorOutputs(mirror: MirrorReport): void {
@@ -76,6 +90,14 @@ export async function writeSummary(report: BackupReport): Promise<void> {
       ],
       ['Stored on', report.destination],
       ['Metadata', report.recorded ? 'recorded by the Worker' : 'not recorded'],
+      ...(report.bundle
+        ? [
+            [
+              'Git history',
+              `<code>${report.bundle.key}</code>, ${formatBytes(report.bundle.size)}${report.bundle.shallow ? ', shallow (incomplete)' : ''}, SHA-256 <code>${report.bundle.sha256}</code>`,
+            ],
+          ]
+        : []),
       ...(report.pruned !== undefined ? [['Retention', `${report.pruned} older backups deleted`]] : []),
       ...(report.mirror ? [['File mirror', mirrorLine(report.mirror)]] : []),
     ])

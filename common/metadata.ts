@@ -26,6 +26,12 @@ export interface BackupMetadataInput {
   run_url?: string;
   duration_ms?: number;
   action_version?: string;
+  // The git history (include-git-history): `backups/{tenant}/{stamp}.bundle`.
+  bundle_key?: string;
+  bundle_size?: number;
+  bundle_sha256?: string;
+  /** The checkout was shallow: the bundle lacks the history before its boundary commits. */
+  bundle_shallow?: boolean;
 }
 
 /** What the Worker stores: the input plus who sent it and when. */
@@ -78,10 +84,22 @@ export interface InventoryResponse {
   tenant: string;
   bucket: string;
   archives: { backup_file: string; key: string; size: number; etag: string; uploaded: string }[];
-  records: { backup_file: string; size?: number; sha256?: string; compression?: string }[];
+  bundles: { key: string; size: number; etag: string; uploaded: string }[];
+  records: {
+    backup_file: string;
+    size?: number;
+    sha256?: string;
+    compression?: string;
+    bundle_key?: string;
+    bundle_size?: number;
+    bundle_sha256?: string;
+  }[];
   missing_archives: string[];
   orphan_archives: string[];
-  size_mismatches: string[];
+  size_mismatches: { backup_file: string; recorded: number; stored: number }[];
+  missing_bundles: string[];
+  orphan_bundles: string[];
+  bundle_size_mismatches: { key: string; recorded: number; stored: number }[];
 }
 
 /** What the Worker stores for a notification: the input plus who sent it and when. */

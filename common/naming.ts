@@ -12,6 +12,10 @@ export function backupFileName(stamp: string, compression: Compression, n = 1): 
   return `${stamp}${n > 1 ? `-${n}` : ''}${ARCHIVE_EXTENSIONS[compression]}`;
 }
 
+/** The git bundle beside an archive: `{stamp}.tar.gz` -> `{stamp}.bundle`. */
+export const bundleFileName = (backupFile: string): string =>
+  backupFile.replace(/\.tar(\.gz|\.zst)?$/, '.bundle');
+
 export const tenantPrefix = (tenant: string): string => `backups/${tenant}/`;
 export const archiveKey = (tenant: string, backupFile: string): string => `backups/${tenant}/${backupFile}`;
 export const metadataKey = (tenant: string, backupFile: string): string =>

@@ -3,7 +3,7 @@
 // unknown fields are refused so a typo never silently drops data.
 import type { BackupMetadataInput, BackupNotificationInput, NotificationStatus } from './metadata.js';
 import { NOTIFICATION_STATUSES } from './metadata.js';
-import { archiveKey } from './naming.js';
+import { archiveKey, bundleFileName } from './naming.js';
 import {
   ValidationError,
   checkBackupFile,
@@ -116,6 +116,10 @@ export const METADATA_FIELDS = [
   'run_url',
   'duration_ms',
   'action_version',
+  'bundle_key',
+  'bundle_size',
+  'bundle_sha256',
+  'bundle_shallow',
 ] as const;
 
 /**
@@ -183,7 +187,31 @@ export function parseBackupMetadataInput(
       'must be 1-64 of A-Z, a-z, 0-9, "_", ".", "+" or "-"',
     );
   }
+  parseBundleFields(body, input);
   return input;
+}
+
+/** The bundle's fields: all three of key, size and SHA-256, or none. */
+function parseBundleFields(body: Body, input: Omit<BackupMetadataInput, 'bucket'>): void {
+  const given = ['bundle_key', 'bundle_size', 'bundle_sha256', 'bundle_shallow'].filter((f) =>
+    present(body, f),
+  );
+  if (given.length === 0) return;
+  const expected = archiveKey(input.tenant, bundleFileName(input.backup_file));
+  if (body.bundle_key !== expected) {
+    throw new ValidationError(
+      'bundle_key',
+      `must be "${expected}" (beside the archive), with bundle_size and bundle_sha256`,
+    );
+  }
+  input.bundle_key = expected;
+  input.bundle_size = checkCount(required(body, 'bundle_size'), 'bundle_size');
+  input.bundle_sha256 = checkSha256(required(body, 'bundle_sha256'), 'bundle_sha256');
+  if (present(body, 'bundle_shallow')) {
+    if (typeof body.bundle_shallow !== 'boolean')
+      throw new ValidationError('bundle_shallow', 'must be true or false');
+    input.bundle_shallow = body.bundle_shallow;
+  }
 }
 
 const NOTIFICATION_FIELDS = [

@@ -30,6 +30,8 @@ const COMMIT_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
 // {stamp}[-n].tar.gz|.tar.zst|.tar, optionally prefixed with the tenant (the seed's form).
 const STAMP = '\\d{8}-\\d{6}(?:-\\d{1,4})?';
 const BACKUP_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})(\\.tar\\.gz|\\.tar\\.zst|\\.tar)$`);
+// The git history beside an archive: the archive's name with `.bundle` for its extension.
+const BUNDLE_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})\\.bundle$`);
 
 export function checkTenant(value: unknown, field = 'tenant'): string {
   if (typeof value !== 'string' || !TENANT_RE.test(value)) {
@@ -113,6 +115,15 @@ export function checkBackupFile(value: unknown, tenant: string, field = 'backup_
     (c) => ARCHIVE_EXTENSIONS[c] === extension,
   )!;
   return { stamp: stamp!, extension: extension!, compression };
+}
+
+/** A git bundle's name: `{stamp}.bundle`, named like the archive it belongs to. */
+export function checkBundleFile(value: unknown, tenant: string, field = 'bundle_file'): string {
+  const rule = `must be "{stamp}.bundle" with stamp YYYYMMDD-HHMMSS, optionally prefixed "${tenant}-"`;
+  if (typeof value !== 'string') throw new ValidationError(field, rule);
+  const match = BUNDLE_FILE_RE.exec(value);
+  if (!match || (match[1] !== undefined && match[1] !== tenant)) throw new ValidationError(field, rule);
+  return value;
 }
 
 export function checkCompression(value: unknown, field = 'compression'): Compression {

@@ -62036,7 +62036,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(68);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76);
 // The action's entry point (dist/index.js after the ncc build).
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -62046,7 +62046,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 68:
+/***/ 76:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -65030,6 +65030,8 @@ const COMMIT_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
 // {stamp}[-n].tar.gz|.tar.zst|.tar, optionally prefixed with the tenant (the seed's form).
 const STAMP = '\\d{8}-\\d{6}(?:-\\d{1,4})?';
 const BACKUP_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})(\\.tar\\.gz|\\.tar\\.zst|\\.tar)$`);
+// The git history beside an archive: the archive's name with `.bundle` for its extension.
+const BUNDLE_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})\\.bundle$`);
 function checkTenant(value, field = 'tenant') {
     if (typeof value !== 'string' || !TENANT_RE.test(value)) {
         throw new ValidationError(field, 'must be 1-100 characters of A-Z, a-z, 0-9, ".", "_" or "-"');
@@ -65111,6 +65113,16 @@ function checkBackupFile(value, tenant, field = 'backup_file') {
     const compression = Object.keys(ARCHIVE_EXTENSIONS).find((c) => ARCHIVE_EXTENSIONS[c] === extension);
     return { stamp: stamp, extension: extension, compression };
 }
+/** A git bundle's name: `{stamp}.bundle`, named like the archive it belongs to. */
+function checkBundleFile(value, tenant, field = 'bundle_file') {
+    const rule = `must be "{stamp}.bundle" with stamp YYYYMMDD-HHMMSS, optionally prefixed "${tenant}-"`;
+    if (typeof value !== 'string')
+        throw new ValidationError(field, rule);
+    const match = BUNDLE_FILE_RE.exec(value);
+    if (!match || (match[1] !== undefined && match[1] !== tenant))
+        throw new ValidationError(field, rule);
+    return value;
+}
 function checkCompression(value, field = 'compression') {
     if (typeof value !== 'string' || !COMPRESSIONS.includes(value)) {
         throw new ValidationError(field, `must be one of ${COMPRESSIONS.join(', ')}`);
@@ -65136,6 +65148,8 @@ function stampOf(date) {
 function backupFileName(stamp, compression, n = 1) {
     return `${stamp}${n > 1 ? `-${n}` : ''}${ARCHIVE_EXTENSIONS[compression]}`;
 }
+/** The git bundle beside an archive: `{stamp}.tar.gz` -> `{stamp}.bundle`. */
+const bundleFileName = (backupFile) => backupFile.replace(/\.tar(\.gz|\.zst)?$/, '.bundle');
 const tenantPrefix = (tenant) => `backups/${tenant}/`;
 const archiveKey = (tenant, backupFile) => `backups/${tenant}/${backupFile}`;
 const metadataKey = (tenant, backupFile) => `backups/${tenant}/metadata/${backupFile}.json`;
@@ -65944,6 +65958,12 @@ function parsePartSize() {
     }
     return Number(value) * MIB;
 }
+function parseShallowHistory() {
+    const value = getInput('shallow-history') || 'fail';
+    if (value !== 'fail' && value !== 'record')
+        throw new ValidationError('shallow-history', 'must be "fail" or "record"');
+    return value;
+}
 const RETENTION_INPUTS = ['keep-last', 'keep-days', 'keep-daily', 'keep-weekly', 'keep-monthly'];
 /** The keep-* inputs as the Worker's prune route names them; the Worker applies them. */
 function parseRetention(api) {
@@ -66004,6 +66024,8 @@ function readInputs() {
         syncFiles,
         syncKeepDeleted: parseBoolean('sync-keep-deleted'),
         retention: parseRetention(api),
+        includeGitHistory: parseBoolean('include-git-history'),
+        shallowHistory: parseShallowHistory(),
     };
 }
 
@@ -66028,6 +66050,66 @@ function createS3Client(settings) {
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
     });
+}
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./action/git-history.ts
+// include-git-history: the repository itself (every branch and tag, `git bundle create - --all`)
+// streamed beside the archive as `{stamp}.bundle`, with no temporary file. A snapshot of the
+// files loses deleted branches and force-pushed history; the bundle keeps them.
+
+
+
+
+const git_history_exec = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+const git = async (cwd, ...args) => (await git_history_exec('git', args, { cwd, maxBuffer: 1024 * 1024 })).stdout.trim();
+/** Checked before anything is uploaded: a repository, with refs, complete unless `record`. */
+async function checkHistory(path, shallowHistory) {
+    const field = 'include-git-history';
+    let gitDir;
+    try {
+        gitDir = await git(path, 'rev-parse', '--absolute-git-dir');
+    }
+    catch {
+        throw new ValidationError(field, `needs a git repository at path (${path} is none)`);
+    }
+    if ((await git(path, 'for-each-ref', '--count=1')) === '') {
+        throw new ValidationError(field, 'found no branch or tag to bundle in the repository');
+    }
+    const shallow = (await git(path, 'rev-parse', '--is-shallow-repository')) === 'true';
+    if (shallow && shallowHistory === 'fail') {
+        throw new ValidationError(field, 'the checkout is shallow, so its history is incomplete: set `fetch-depth: 0` on actions/checkout (or shallow-history: record to store the shallow history, marked as such)');
+    }
+    return { shallow, gitDir };
+}
+/** Streams the bundle through the hash counter into the pending upload. */
+async function bundleInto(path, pending, partSize) {
+    const child = (0,external_node_child_process_.spawn)('git', ['bundle', 'create', '-', '--all'], {
+        cwd: path,
+        stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    const exited = new Promise((resolve, reject) => {
+        child.on('error', reject);
+        child.on('close', resolve);
+    });
+    const hash = createHashCounter();
+    child.stdout.on('error', (error) => hash.transform.destroy(error));
+    try {
+        await pending.send(child.stdout.pipe(hash.transform), partSize);
+    }
+    catch (error) {
+        child.kill();
+        throw error;
+    }
+    const code = await exited;
+    if (code !== 0)
+        throw new Error(`git bundle create failed (exit ${code}): ${stderr.trim()}`);
+    return hash.digest();
 }
 
 ;// CONCATENATED MODULE: ./action/mirror/delete.ts
@@ -66620,6 +66702,11 @@ function setOutputs(report) {
     setOutput('sha256', report.sha256);
     setOutput('file-count', String(report.fileCount));
     setOutput('duration-ms', String(report.durationMs));
+    if (report.bundle) {
+        setOutput('bundle-key', report.bundle.key);
+        setOutput('bundle-size', String(report.bundle.size));
+        setOutput('bundle-sha256', report.bundle.sha256);
+    }
 }
 function setMirrorOutputs(mirror) {
     setOutput('files-uploaded', String(mirror.uploaded));
@@ -66652,6 +66739,14 @@ async function writeSummary(report) {
         ],
         ['Stored on', report.destination],
         ['Metadata', report.recorded ? 'recorded by the Worker' : 'not recorded'],
+        ...(report.bundle
+            ? [
+                [
+                    'Git history',
+                    `<code>${report.bundle.key}</code>, ${formatBytes(report.bundle.size)}${report.bundle.shallow ? ', shallow (incomplete)' : ''}, SHA-256 <code>${report.bundle.sha256}</code>`,
+                ],
+            ]
+            : []),
         ...(report.pruned !== undefined ? [['Retention', `${report.pruned} older backups deleted`]] : []),
         ...(report.mirror ? [['File mirror', mirrorLine(report.mirror)]] : []),
     ])
@@ -67361,14 +67456,16 @@ class WorkerPendingUpload {
 
 
 
+
 const CONTENT_TYPES = { gzip: 'application/gzip', zstd: 'application/zstd', none: 'application/x-tar' };
+const BUNDLE_CONTENT_TYPE = 'application/x-git-bundle';
 /** Runs of the same second beyond this many are surely a loop gone wrong. */
 const MAX_RUN_NUMBER = 1000;
 const main_PROGRESS_EVERY_MS = 10_000;
 /** The run's start time; R2_BACKUP_TEST_NOW lets tests start two runs in the very same second. */
 const startTime = () => new Date(process.env.R2_BACKUP_TEST_NOW ?? Date.now());
-/** The upload in progress, aborted if the runner cancels the job. */
-let active;
+/** Uploads in progress (the archive, the bundle's claim), aborted if the runner cancels the job. */
+const active = new Set();
 /** Streams the archive through the hash counter into the pending upload. */
 async function archiveInto(inputs, pending, partSize) {
     const started = Date.now();
@@ -67398,26 +67495,44 @@ async function archiveInto(inputs, pending, partSize) {
     const result = await archive.result;
     return { ...hash.digest(), archive: result };
 }
-/** `{stamp}.ext`, else `{stamp}-2.ext`, ...: the first name this run can claim. */
-async function storeArchive(inputs, target, uploader, stamp, partSize) {
+/** `{stamp}.ext`, else `{stamp}-2.ext`, ...: the first name this run can claim (and, with a
+ *  bundle uploader, whose `{stamp}.bundle` it can claim too). */
+async function storeArchive(inputs, target, uploader, stamp, partSize, bundleUploader) {
     for (let n = 1; n <= MAX_RUN_NUMBER; n++) {
         const backupFile = backupFileName(stamp, inputs.compression, n);
         const key = archiveKey(target.tenant, backupFile);
         const pending = await uploader.begin(key);
         if (!pending)
             continue;
-        active = pending;
+        active.add(pending);
+        let bundle;
+        if (bundleUploader) {
+            const bundleKey = archiveKey(target.tenant, bundleFileName(backupFile));
+            const bundlePending = await bundleUploader.begin(bundleKey);
+            if (!bundlePending) {
+                // A run of the same second with another compression has this bundle name.
+                await pending.abort();
+                active.delete(pending);
+                continue;
+            }
+            active.add(bundlePending);
+            bundle = { key: bundleKey, pending: bundlePending };
+        }
         info(`Archiving ${inputs.path} to ${key} on ${uploader.description} (parts of ${formatBytes(partSize)})`);
         try {
-            const stored = { key, backupFile, ...(await archiveInto(inputs, pending, partSize)) };
-            active = undefined;
+            const stored = { key, backupFile, bundle, ...(await archiveInto(inputs, pending, partSize)) };
+            active.delete(pending);
             return stored;
         }
         catch (error) {
-            active = undefined;
-            await pending.abort().catch((abortError) => {
-                warning(`Could not clean up ${key}: ${abortError.message}`);
-            });
+            for (const claimed of [pending, bundle?.pending]) {
+                if (!claimed)
+                    continue;
+                active.delete(claimed);
+                await claimed.abort().catch((abortError) => {
+                    warning(`Could not clean up a claimed key: ${abortError.message}`);
+                });
+            }
             if (error instanceof KeyExistsError) {
                 info(`${key} was taken by another run meanwhile; starting again under the next name`);
                 continue;
@@ -67427,10 +67542,33 @@ async function storeArchive(inputs, target, uploader, stamp, partSize) {
     }
     throw new Error(`No free archive name for stamp ${stamp} after ${MAX_RUN_NUMBER} tries`);
 }
-function createUploader(inputs, target, worker) {
+/** Before any upload: the history can be bundled, and parts fit the size of the .git directory. */
+async function checkGitHistory(inputs, uploader) {
+    const { shallow, gitDir } = await checkHistory(inputs.path, inputs.shallowHistory);
+    if (shallow)
+        warning('The checkout is shallow: the git bundle is stored, marked shallow (history incomplete)');
+    return { shallow, partSize: choosePartSize(estimateTreeBytes(gitDir, []), uploader.maxPartSize) };
+}
+/** Fills the claimed bundle key with `git bundle create - --all`; on failure nothing of it stays. */
+async function storeBundle(inputs, bundle, history) {
+    info(`Bundling the git history (every branch and tag) to ${bundle.key}${history.shallow ? ' (shallow)' : ''}`);
+    try {
+        const digest = await bundleInto(inputs.path, bundle.pending, history.partSize);
+        info(`Stored ${bundle.key}: ${formatBytes(digest.size)}; sha256 ${digest.sha256}`);
+        return { key: bundle.key, ...digest, shallow: history.shallow };
+    }
+    catch (error) {
+        await bundle.pending.abort().catch(() => undefined);
+        throw error;
+    }
+    finally {
+        active.delete(bundle.pending);
+    }
+}
+function createUploader(inputs, target, worker, contentType) {
     if (inputs.destination.kind === 'worker')
         return new WorkerUploader(worker, target.bucket);
-    return new S3Uploader(createS3Client(inputs.destination), target.bucket, inputs.destination.endpoint, CONTENT_TYPES[inputs.compression]);
+    return new S3Uploader(createS3Client(inputs.destination), target.bucket, inputs.destination.endpoint, contentType);
 }
 /** The part-size-mib input, else a size from the tree's size that fits R2's part limit. */
 function partSizeFor(inputs, uploader) {
@@ -67446,7 +67584,7 @@ function checkRecordFields(context) {
     checkBranch(context.branch, 'branch (GITHUB_REF)');
     checkCommit(context.commit, 'commit (GITHUB_SHA)');
 }
-function metadataOf(target, context, inputs, stored, created, durationMs) {
+function metadataOf(target, context, inputs, stored, bundle, created, durationMs) {
     return {
         tenant: target.tenant,
         bucket: target.bucket,
@@ -67468,6 +67606,12 @@ function metadataOf(target, context, inputs, stored, created, durationMs) {
         run_url: context.runUrl,
         duration_ms: durationMs,
         action_version: package_namespaceObject.rE,
+        ...(bundle && {
+            bundle_key: bundle.key,
+            bundle_size: bundle.size,
+            bundle_sha256: bundle.sha256,
+            bundle_shallow: bundle.shallow,
+        }),
     };
 }
 /** Records the backup; an unreachable or refusing Worker never removes the archive. */
@@ -67555,7 +67699,7 @@ async function run() {
     const cancel = (signal) => {
         cancelling ??= (async () => {
             const message = `Cancelled (${signal}) before the backup was stored; the upload was aborted.`;
-            await active?.abort().catch(() => undefined);
+            await Promise.all([...active].map((pending) => pending.abort().catch(() => undefined)));
             await notifyFailure(worker, target, context, message, 'cancelled');
             setFailed(message);
             process.exit(1);
@@ -67582,12 +67726,26 @@ async function run() {
         // The mirror's prefix is named after the branch: a bad one must stop the run before upload.
         if (inputs.syncFiles)
             checkBranch(context.branch, 'branch');
-        const uploader = createUploader(inputs, target, worker);
+        const uploader = createUploader(inputs, target, worker, CONTENT_TYPES[inputs.compression]);
         const partSize = partSizeFor(inputs, uploader);
-        const stored = await storeArchive(inputs, target, uploader, stampOf(created), partSize);
+        const history = inputs.includeGitHistory ? await checkGitHistory(inputs, uploader) : undefined;
+        const bundleUploader = history ? createUploader(inputs, target, worker, BUNDLE_CONTENT_TYPE) : undefined;
+        const stored = await storeArchive(inputs, target, uploader, stampOf(created), partSize, bundleUploader);
         const durationMs = Date.now() - started;
         info(`Stored ${stored.key}: ${stored.archive.fileCount} files, ${formatBytes(stored.archive.bytesIn)} read, ` +
             `${formatBytes(stored.size)} stored in ${(durationMs / 1000).toFixed(1)} s (${formatRate(stored.archive.bytesIn, durationMs)}); sha256 ${stored.sha256}`);
+        // What fails after the archive is stored fails the step, but leaves the archive, its record
+        // and its outputs.
+        const later = [];
+        let bundle;
+        if (stored.bundle && history) {
+            try {
+                bundle = await storeBundle(inputs, stored.bundle, history);
+            }
+            catch (error) {
+                later.push(`the git history bundle failed: ${describe(error, inputs, target)}`);
+            }
+        }
         const report = {
             tenant: target.tenant,
             bucket: target.bucket,
@@ -67601,10 +67759,11 @@ async function run() {
             compression: inputs.compression,
             destination: uploader.description,
             recorded: false,
+            bundle,
         };
         setOutputs(report);
         if (worker) {
-            const metadata = metadataOf(target, context, inputs, stored, created, durationMs);
+            const metadata = metadataOf(target, context, inputs, stored, bundle, created, durationMs);
             report.recorded = await record(worker, metadata, inputs.failOnApiError);
             // Only with the new backup on record: the Worker keeps the newest record, which must be it.
             if (report.recorded && inputs.retention) {
@@ -67613,21 +67772,18 @@ async function run() {
                     setOutput('pruned', String(report.pruned));
             }
         }
-        // Only a stored archive is mirrored, and a failed mirror leaves that archive and its outputs.
-        let mirrorError;
         if (inputs.syncFiles) {
             try {
                 report.mirror = await mirrorFiles(inputs, target, context.branch);
                 setMirrorOutputs(report.mirror);
             }
             catch (error) {
-                mirrorError = error;
+                later.push(`the file mirror failed: ${describe(error, inputs, target)}`);
             }
         }
         await writeSummary(report);
-        if (mirrorError) {
-            throw new Error(`The archive ${stored.key} is stored, but the file mirror failed: ${describe(mirrorError, inputs, target)}`);
-        }
+        if (later.length > 0)
+            throw new Error(`The archive ${stored.key} is stored, but ${later.join('; and ')}`);
     }
     catch (error) {
         // The aborted upload's own error is not the news: the cancellation reports and exits.

@@ -14,7 +14,7 @@ import {
 
 function status(record: BackupMetadata, inventory: InventoryResponse): string {
   if (inventory.missing_archives.includes(record.backup_file)) return 'missing archive';
-  if (inventory.size_mismatches.includes(record.backup_file)) return 'size mismatch';
+  if (inventory.size_mismatches.some((m) => m.backup_file === record.backup_file)) return 'size mismatch';
   return record.sha256 && record.size !== undefined ? 'ok' : 'unverifiable';
 }
 
@@ -36,8 +36,9 @@ export const list: Command = {
   help: `Usage: r2-backup list --tenant T [--bucket B] [--limit N] [--json]
 
 Lists the backups of a tenant, newest first: time (UTC), branch, short commit, size,
-compression and status (ok, missing archive, size mismatch, or unverifiable when the record
-has no size or SHA-256). --json prints the records as the Worker stores them.
+compression, status (ok, missing archive, size mismatch, or unverifiable when the record
+has no size or SHA-256) and history (yes when the git bundle is stored beside it, shallow
+when it came from a shallow checkout). --json prints the records as the Worker stores them.
 
   --tenant T     tenant (required)
   --bucket B     bucket (default: {tenant}-github-backup)
@@ -70,11 +71,11 @@ ${CONNECTION_HELP}`,
       r.size === undefined ? '?' : formatBytes(r.size),
       r.compression ?? '?',
       status(r, inventory),
+      r.bundle_key ? (r.bundle_shallow ? 'shallow' : 'yes') : '-',
       r.backup_file,
     ]);
-    console.log(
-      formatTable([['TIME (UTC)', 'BRANCH', 'COMMIT', 'SIZE', 'COMPRESSION', 'STATUS', 'BACKUP'], ...rows]),
-    );
+    const header = ['TIME (UTC)', 'BRANCH', 'COMMIT', 'SIZE', 'COMPRESSION', 'STATUS', 'HISTORY', 'BACKUP'];
+    console.log(formatTable([header, ...rows]));
     return 0;
   },
 };

@@ -1,5 +1,9 @@
 // r2-backup restore: bring a backup back into a directory, verified by its SHA-256.
-import { restoreBackup } from '../../action/restore-backup.js';
+import { archiveKey, bundleFileName } from '../../common/naming.js';
+import { openObject, type ArchiveSource } from '../../action/archive-source.js';
+import { chooseRecord, restoreBackup } from '../../action/restore-backup.js';
+import { restoreHistory } from '../../action/restore-history.js';
+import type { WorkerClient } from '../../action/worker-client.js';
 import type { BackupSelector } from '../../action/backup-selection.js';
 import type { Command, OptionValues } from '../command.js';
 import {
@@ -40,6 +44,9 @@ corrupt archive leaves DIR as it was. Entries that would land outside DIR (absol
   --commit PREFIX    the newest backup of the commit starting with PREFIX (4+ hex characters)
   --target DIR       where to restore (required); must be empty or missing unless --force
   --force            replace a non-empty DIR (only after the archive checked out)
+  --history          restore the git history instead (include-git-history): the bundle is
+                     checked (SHA-256, git bundle verify) and DIR becomes a repository with
+                     every branch, tag and remote-tracking ref, HEAD checked out
 
 ${CONNECTION_HELP}`,
   options: {
@@ -50,6 +57,7 @@ ${CONNECTION_HELP}`,
     commit: { type: 'string' },
     target: { type: 'string' },
     force: { type: 'boolean' },
+    history: { type: 'boolean' },
   },
   async run(values) {
     const { tenant, bucket } = tenantAndBucket(values as Record<string, string>);
@@ -57,9 +65,22 @@ ${CONNECTION_HELP}`,
     if (typeof values.target !== 'string' || values.target === '')
       throw new UsageError('--target is required');
     const connection = connect(values as Record<string, string>);
+    const worker = requireWorker(connection, 'restore');
+    const source = archiveSource(connection, 'restore');
+    if (values.history) {
+      return restoreGitHistory(
+        worker,
+        source,
+        tenant,
+        bucket,
+        selector,
+        values.target,
+        values.force === true,
+      );
+    }
     const restored = await restoreBackup({
-      worker: requireWorker(connection, 'restore'),
-      source: archiveSource(connection, 'restore'),
+      worker,
+      source,
       tenant,
       bucket,
       selector,
@@ -74,3 +95,37 @@ ${CONNECTION_HELP}`,
     return 0;
   },
 };
+
+async function restoreGitHistory(
+  worker: WorkerClient,
+  source: ArchiveSource,
+  tenant: string,
+  bucket: string,
+  selector: BackupSelector,
+  target: string,
+  force: boolean,
+): Promise<number> {
+  const record = await chooseRecord(worker, tenant, bucket, selector);
+  if (!record.bundle_key || record.bundle_sha256 === undefined || record.bundle_size === undefined) {
+    throw new Error(
+      `Backup ${record.backup_file} has no git history: it was made without include-git-history`,
+    );
+  }
+  const key = archiveKey(tenant, bundleFileName(record.backup_file));
+  console.error(`Restoring the git history ${key} (${record.bundle_size} bytes) into ${target}`);
+  if (record.bundle_shallow)
+    console.error('Warning: this bundle was made from a shallow checkout; its history is incomplete');
+  const restored = await restoreHistory({
+    open: () => openObject(source, bucket, key),
+    expected: { sha256: record.bundle_sha256, size: record.bundle_size },
+    target,
+    force,
+  });
+  const head = restored.head.branch
+    ? `${restored.head.branch} at ${restored.head.commit}`
+    : restored.head.commit;
+  console.log(
+    `Restored the git history of ${record.backup_file} into ${restored.target}: ${restored.refs} refs, HEAD ${head}`,
+  );
+  return 0;
+}

@@ -1,7 +1,7 @@
 // r2-backup verify: every record has its archive, of the recorded size (and with --deep, of
 // the recorded SHA-256); archives without a record and records without an archive are reported.
 import { createHash } from 'node:crypto';
-import { archiveKey } from '../../common/naming.js';
+import { archiveKey, bundleFileName } from '../../common/naming.js';
 import { openObject, type ArchiveSource } from '../../action/archive-source.js';
 import type { Command } from '../command.js';
 import {
@@ -35,8 +35,9 @@ export const verify: Command = {
 
 Checks a tenant's backups (or one) against their records: each record has its archive and
 the archive has the recorded size; archives without a record and records without an archive
-are reported. By default from one listing, without downloading; --deep also reads every
-archive and compares its SHA-256. Exits 1 on any problem.
+are reported; git bundles (include-git-history) likewise. By default from one listing,
+without downloading; --deep also reads every archive and bundle and compares its SHA-256.
+Exits 1 on any problem.
 
   --tenant T      tenant (required)
   --bucket B      bucket (default: {tenant}-github-backup)
@@ -87,6 +88,26 @@ ${CONNECTION_HELP}`,
         );
         if (read.sha256 !== record.sha256 || read.size !== record.size) {
           problems.push(`${record.backup_file}: SHA-256 ${read.sha256} read, ${record.sha256} recorded`);
+        }
+      }
+    }
+    // The git bundles beside the archives (include-git-history), checked the same way.
+    const bundleChosen = (key: string): boolean =>
+      only === undefined || key === archiveKey(tenant, bundleFileName(only));
+    const bundleSizes = new Map(inventory.bundles.map((b) => [b.key, b.size]));
+    for (const key of inventory.missing_bundles.filter(bundleChosen))
+      problems.push(`${key}: the record names a bundle that is missing`);
+    for (const key of inventory.orphan_bundles.filter(bundleChosen))
+      problems.push(`${key}: the bundle has no record`);
+    for (const record of records) {
+      const key = record.bundle_key;
+      if (!key || !bundleSizes.has(key)) continue;
+      if (bundleSizes.get(key) !== record.bundle_size) {
+        problems.push(`${key}: ${bundleSizes.get(key)} bytes stored, ${record.bundle_size} recorded`);
+      } else if (values.deep) {
+        const read = await hashObject(archiveSource(connection, 'verify --deep'), bucket, key);
+        if (read.sha256 !== record.bundle_sha256) {
+          problems.push(`${key}: SHA-256 ${read.sha256} read, ${record.bundle_sha256} recorded`);
         }
       }
     }

@@ -64471,6 +64471,11 @@ function setOutputs(report) {
     core.setOutput('sha256', report.sha256);
     core.setOutput('file-count', String(report.fileCount));
     core.setOutput('duration-ms', String(report.durationMs));
+    if (report.bundle) {
+        core.setOutput('bundle-key', report.bundle.key);
+        core.setOutput('bundle-size', String(report.bundle.size));
+        core.setOutput('bundle-sha256', report.bundle.sha256);
+    }
 }
 function setMirrorOutputs(mirror) {
     core.setOutput('files-uploaded', String(mirror.uploaded));
@@ -64503,6 +64508,14 @@ async function writeSummary(report) {
         ],
         ['Stored on', report.destination],
         ['Metadata', report.recorded ? 'recorded by the Worker' : 'not recorded'],
+        ...(report.bundle
+            ? [
+                [
+                    'Git history',
+                    `<code>${report.bundle.key}</code>, ${formatBytes(report.bundle.size)}${report.bundle.shallow ? ', shallow (incomplete)' : ''}, SHA-256 <code>${report.bundle.sha256}</code>`,
+                ],
+            ]
+            : []),
         ...(report.pruned !== undefined ? [['Retention', `${report.pruned} older backups deleted`]] : []),
         ...(report.mirror ? [['File mirror', mirrorLine(report.mirror)]] : []),
     ])
@@ -64520,7 +64533,7 @@ var connection = __nccwpck_require__(7339);
 function list_status(record, inventory) {
     if (inventory.missing_archives.includes(record.backup_file))
         return 'missing archive';
-    if (inventory.size_mismatches.includes(record.backup_file))
+    if (inventory.size_mismatches.some((m) => m.backup_file === record.backup_file))
         return 'size mismatch';
     return record.sha256 && record.size !== undefined ? 'ok' : 'unverifiable';
 }
@@ -64539,8 +64552,9 @@ const list = {
     help: `Usage: r2-backup list --tenant T [--bucket B] [--limit N] [--json]
 
 Lists the backups of a tenant, newest first: time (UTC), branch, short commit, size,
-compression and status (ok, missing archive, size mismatch, or unverifiable when the record
-has no size or SHA-256). --json prints the records as the Worker stores them.
+compression, status (ok, missing archive, size mismatch, or unverifiable when the record
+has no size or SHA-256) and history (yes when the git bundle is stored beside it, shallow
+when it came from a shallow checkout). --json prints the records as the Worker stores them.
 
   --tenant T     tenant (required)
   --bucket B     bucket (default: {tenant}-github-backup)
@@ -64573,9 +64587,11 @@ ${connection/* CONNECTION_HELP */.Xf}`,
             r.size === undefined ? '?' : formatBytes(r.size),
             r.compression ?? '?',
             list_status(r, inventory),
+            r.bundle_key ? (r.bundle_shallow ? 'shallow' : 'yes') : '-',
             r.backup_file,
         ]);
-        console.log(formatTable([['TIME (UTC)', 'BRANCH', 'COMMIT', 'SIZE', 'COMPRESSION', 'STATUS', 'BACKUP'], ...rows]));
+        const header = ['TIME (UTC)', 'BRANCH', 'COMMIT', 'SIZE', 'COMPRESSION', 'STATUS', 'HISTORY', 'BACKUP'];
+        console.log(formatTable([header, ...rows]));
         return 0;
     },
 };
@@ -64645,7 +64661,7 @@ ${_connection_js__WEBPACK_IMPORTED_MODULE_0__/* .CONNECTION_HELP */ .Xf}`,
 
 /***/ }),
 
-/***/ 4480:
+/***/ 40:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64656,10 +64672,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./common/naming.ts
 var naming = __nccwpck_require__(7860);
-// EXTERNAL MODULE: ./common/validate.ts
-var validate = __nccwpck_require__(9046);
 // EXTERNAL MODULE: ./action/archive-source.ts
 var archive_source = __nccwpck_require__(277);
+// EXTERNAL MODULE: ./common/validate.ts
+var validate = __nccwpck_require__(9046);
 ;// CONCATENATED MODULE: ./action/backup-selection.ts
 
 function selectBackup(records, selector, where) {
@@ -64918,10 +64934,13 @@ async function moveIntoPlace(staging, target) {
 
 
 
+/** The record a selector names, from the tenant's records as the Worker lists them. */
+async function chooseRecord(worker, tenant, bucket, selector) {
+    return selectBackup(await worker.listAll(tenant, bucket), selector, `tenant ${tenant}, bucket ${bucket}`);
+}
 async function restoreBackup(options) {
     const { tenant, bucket } = options;
-    const where = `tenant ${tenant}, bucket ${bucket}`;
-    const record = selectBackup(await options.worker.listAll(tenant, bucket), options.selector, where);
+    const record = await chooseRecord(options.worker, tenant, bucket, options.selector);
     if (!record.sha256 || record.size === undefined) {
         throw new Error(`The record of ${record.backup_file} has no size or SHA-256: it cannot be verified, so it is not restored`);
     }
@@ -64940,12 +64959,92 @@ async function restoreBackup(options) {
     return { ...result, record, key };
 }
 
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./action/restore-history.ts
+// `restore --history`: a backup's git bundle back as a repository with every ref it holds.
+// git reads bundles from files only, so the download goes to a file beside the target, checked
+// against the record's size and SHA-256 while it is written; the repository is built beside the
+// target too, and moved into place only when the bundle verified and every ref was fetched.
+
+
+
+
+
+
+
+
+const exec = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+const git = async (cwd, ...args) => (await exec('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
+async function restoreHistory(options) {
+    const target = (0,external_node_path_.resolve)(options.target);
+    if (!options.force && !(await isEmptyOrMissing(target))) {
+        throw new Error(`Target directory ${target} is not empty: choose an empty directory, or pass --force to replace it`);
+    }
+    await (0,promises_.mkdir)((0,external_node_path_.dirname)(target), { recursive: true });
+    const staging = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_path_.dirname)(target), `.${(0,external_node_path_.basename)(target)}.restore-`));
+    const bundle = `${staging}.bundle`;
+    try {
+        const counter = createHashCounter();
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(await options.open(), counter.transform, (0,external_node_fs_.createWriteStream)(bundle));
+        const { sha256, size } = counter.digest();
+        if (size !== options.expected.size || sha256 !== options.expected.sha256) {
+            throw new IntegrityError(`The git bundle does not match its metadata: expected ${options.expected.size} bytes with SHA-256 ${options.expected.sha256}, ` +
+                `read ${size} bytes with SHA-256 ${sha256}. ${target} was left as it was.`);
+        }
+        await git(staging, 'init', '--quiet');
+        try {
+            await git(staging, 'bundle', 'verify', '--quiet', bundle);
+        }
+        catch (error) {
+            throw new IntegrityError(`git bundle verify refused the bundle: ${error.stderr ?? error}`);
+        }
+        // Every ref as it was: branches, tags and remote-tracking refs under their own names.
+        await git(staging, 'fetch', '--quiet', '--update-head-ok', bundle, 'refs/*:refs/*');
+        const head = await checkOutHead(staging, bundle);
+        const refs = (await git(staging, 'for-each-ref', '--format=%(refname)'))
+            .split('\n')
+            .filter(Boolean).length;
+        await moveIntoPlace(staging, target);
+        return { target, refs, head };
+    }
+    finally {
+        await (0,promises_.rm)(staging, { recursive: true, force: true });
+        await (0,promises_.rm)(bundle, { force: true });
+    }
+}
+/** HEAD as the bundle recorded it: the branch at that commit (the default branch first), else detached. */
+async function checkOutHead(repository, bundle) {
+    const heads = (await git(repository, 'bundle', 'list-heads', bundle))
+        .split('\n')
+        .map((line) => line.split(' '));
+    const commit = heads.find(([, ref]) => ref === 'HEAD')?.[0];
+    if (!commit)
+        return { commit: '' };
+    const branches = heads
+        .filter(([sha, ref]) => sha === commit && ref.startsWith('refs/heads/'))
+        .map(([, ref]) => ref);
+    const branch = branches.find((ref) => ref === 'refs/heads/main' || ref === 'refs/heads/master') ?? branches[0];
+    if (branch) {
+        await git(repository, 'symbolic-ref', 'HEAD', branch);
+        await git(repository, 'reset', '--quiet', '--hard');
+        return { commit, branch: branch.slice('refs/heads/'.length) };
+    }
+    await git(repository, 'checkout', '--quiet', '--detach', commit);
+    return { commit };
+}
+
 // EXTERNAL MODULE: ./cli/connection.ts + 2 modules
 var cli_connection = __nccwpck_require__(7339);
 // EXTERNAL MODULE: ./cli/usage.ts
 var usage = __nccwpck_require__(4036);
 ;// CONCATENATED MODULE: ./cli/commands/restore.ts
 // r2-backup restore: bring a backup back into a directory, verified by its SHA-256.
+
+
+
 
 
 
@@ -64977,6 +65076,9 @@ corrupt archive leaves DIR as it was. Entries that would land outside DIR (absol
   --commit PREFIX    the newest backup of the commit starting with PREFIX (4+ hex characters)
   --target DIR       where to restore (required); must be empty or missing unless --force
   --force            replace a non-empty DIR (only after the archive checked out)
+  --history          restore the git history instead (include-git-history): the bundle is
+                     checked (SHA-256, git bundle verify) and DIR becomes a repository with
+                     every branch, tag and remote-tracking ref, HEAD checked out
 
 ${cli_connection/* CONNECTION_HELP */.Xf}`,
     options: {
@@ -64987,6 +65089,7 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
         commit: { type: 'string' },
         target: { type: 'string' },
         force: { type: 'boolean' },
+        history: { type: 'boolean' },
     },
     async run(values) {
         const { tenant, bucket } = (0,cli_connection/* tenantAndBucket */.WG)(values);
@@ -64994,9 +65097,14 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
         if (typeof values.target !== 'string' || values.target === '')
             throw new usage/* UsageError */.e('--target is required');
         const connection = (0,cli_connection/* connect */.Ng)(values);
+        const worker = (0,cli_connection/* requireWorker */.EO)(connection, 'restore');
+        const source = (0,cli_connection/* archiveSource */.yG)(connection, 'restore');
+        if (values.history) {
+            return restoreGitHistory(worker, source, tenant, bucket, selector, values.target, values.force === true);
+        }
         const restored = await restoreBackup({
-            worker: (0,cli_connection/* requireWorker */.EO)(connection, 'restore'),
-            source: (0,cli_connection/* archiveSource */.yG)(connection, 'restore'),
+            worker,
+            source,
             tenant,
             bucket,
             selector,
@@ -65009,6 +65117,27 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
         return 0;
     },
 };
+async function restoreGitHistory(worker, source, tenant, bucket, selector, target, force) {
+    const record = await chooseRecord(worker, tenant, bucket, selector);
+    if (!record.bundle_key || record.bundle_sha256 === undefined || record.bundle_size === undefined) {
+        throw new Error(`Backup ${record.backup_file} has no git history: it was made without include-git-history`);
+    }
+    const key = (0,naming/* archiveKey */.q2)(tenant, (0,naming/* bundleFileName */.MZ)(record.backup_file));
+    console.error(`Restoring the git history ${key} (${record.bundle_size} bytes) into ${target}`);
+    if (record.bundle_shallow)
+        console.error('Warning: this bundle was made from a shallow checkout; its history is incomplete');
+    const restored = await restoreHistory({
+        open: () => (0,archive_source/* openObject */.M)(source, bucket, key),
+        expected: { sha256: record.bundle_sha256, size: record.bundle_size },
+        target,
+        force,
+    });
+    const head = restored.head.branch
+        ? `${restored.head.branch} at ${restored.head.commit}`
+        : restored.head.commit;
+    console.log(`Restored the git history of ${record.backup_file} into ${restored.target}: ${restored.refs} refs, HEAD ${head}`);
+    return 0;
+}
 
 
 /***/ }),
@@ -65120,8 +65249,9 @@ const verify = {
 
 Checks a tenant's backups (or one) against their records: each record has its archive and
 the archive has the recorded size; archives without a record and records without an archive
-are reported. By default from one listing, without downloading; --deep also reads every
-archive and compares its SHA-256. Exits 1 on any problem.
+are reported; git bundles (include-git-history) likewise. By default from one listing,
+without downloading; --deep also reads every archive and bundle and compares its SHA-256.
+Exits 1 on any problem.
 
   --tenant T      tenant (required)
   --bucket B      bucket (default: {tenant}-github-backup)
@@ -65166,6 +65296,27 @@ ${_connection_js__WEBPACK_IMPORTED_MODULE_2__/* .CONNECTION_HELP */ .Xf}`,
                 const read = await hashObject((0,_connection_js__WEBPACK_IMPORTED_MODULE_2__/* .archiveSource */ .yG)(connection, 'verify --deep'), bucket, (0,_common_naming_js__WEBPACK_IMPORTED_MODULE_1__/* .archiveKey */ .q2)(tenant, record.backup_file));
                 if (read.sha256 !== record.sha256 || read.size !== record.size) {
                     problems.push(`${record.backup_file}: SHA-256 ${read.sha256} read, ${record.sha256} recorded`);
+                }
+            }
+        }
+        // The git bundles beside the archives (include-git-history), checked the same way.
+        const bundleChosen = (key) => only === undefined || key === (0,_common_naming_js__WEBPACK_IMPORTED_MODULE_1__/* .archiveKey */ .q2)(tenant, (0,_common_naming_js__WEBPACK_IMPORTED_MODULE_1__/* .bundleFileName */ .MZ)(only));
+        const bundleSizes = new Map(inventory.bundles.map((b) => [b.key, b.size]));
+        for (const key of inventory.missing_bundles.filter(bundleChosen))
+            problems.push(`${key}: the record names a bundle that is missing`);
+        for (const key of inventory.orphan_bundles.filter(bundleChosen))
+            problems.push(`${key}: the bundle has no record`);
+        for (const record of records) {
+            const key = record.bundle_key;
+            if (!key || !bundleSizes.has(key))
+                continue;
+            if (bundleSizes.get(key) !== record.bundle_size) {
+                problems.push(`${key}: ${bundleSizes.get(key)} bytes stored, ${record.bundle_size} recorded`);
+            }
+            else if (values.deep) {
+                const read = await hashObject((0,_connection_js__WEBPACK_IMPORTED_MODULE_2__/* .archiveSource */ .yG)(connection, 'verify --deep'), bucket, key);
+                if (read.sha256 !== record.bundle_sha256) {
+                    problems.push(`${key}: SHA-256 ${read.sha256} read, ${record.bundle_sha256} recorded`);
                 }
             }
         }
@@ -65496,7 +65647,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _common_validate_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9046);
 /* harmony import */ var _commands_list_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3459);
 /* harmony import */ var _commands_prune_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6534);
-/* harmony import */ var _commands_restore_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4480);
+/* harmony import */ var _commands_restore_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(40);
 /* harmony import */ var _commands_token_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2992);
 /* harmony import */ var _commands_verify_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(5229);
 /* harmony import */ var _usage_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(4036);
@@ -65578,6 +65729,7 @@ class UsageError extends Error {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   MZ: () => (/* binding */ bundleFileName),
 /* harmony export */   q2: () => (/* binding */ archiveKey)
 /* harmony export */ });
 /* unused harmony exports stampOf, backupFileName, tenantPrefix, metadataKey, notificationKey, mirrorPrefix, timeOfStamp, mirrorManifestKey */
@@ -65593,6 +65745,8 @@ function stampOf(date) {
 function backupFileName(stamp, compression, n = 1) {
     return `${stamp}${n > 1 ? `-${n}` : ''}${ARCHIVE_EXTENSIONS[compression]}`;
 }
+/** The git bundle beside an archive: `{stamp}.tar.gz` -> `{stamp}.bundle`. */
+const bundleFileName = (backupFile) => backupFile.replace(/\.tar(\.gz|\.zst)?$/, '.bundle');
 const tenantPrefix = (tenant) => `backups/${tenant}/`;
 const archiveKey = (tenant, backupFile) => `backups/${tenant}/${backupFile}`;
 const metadataKey = (tenant, backupFile) => `backups/${tenant}/metadata/${backupFile}.json`;
@@ -65619,7 +65773,7 @@ const mirrorManifestKey = (tenant, branch) => `repos/${tenant}/.mirror-manifests
 /* harmony export */   ng: () => (/* binding */ checkBackupFile),
 /* harmony export */   yI: () => (/* binding */ ValidationError)
 /* harmony export */ });
-/* unused harmony exports COMPRESSIONS, ARCHIVE_EXTENSIONS, checkCommit, checkBranch, checkRepo, checkCompression, checkSha256 */
+/* unused harmony exports COMPRESSIONS, ARCHIVE_EXTENSIONS, checkCommit, checkBranch, checkRepo, checkBundleFile, checkCompression, checkSha256 */
 // Validation rules shared by the action, the CLI and the Worker. Every object key is built
 // only from values that passed these checks, so a rule here is a security boundary.
 // Fields declared, not parameter properties: Node runs this file directly (type stripping).
@@ -65647,6 +65801,8 @@ const COMMIT_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
 // {stamp}[-n].tar.gz|.tar.zst|.tar, optionally prefixed with the tenant (the seed's form).
 const STAMP = '\\d{8}-\\d{6}(?:-\\d{1,4})?';
 const BACKUP_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})(\\.tar\\.gz|\\.tar\\.zst|\\.tar)$`);
+// The git history beside an archive: the archive's name with `.bundle` for its extension.
+const BUNDLE_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})\\.bundle$`);
 function checkTenant(value, field = 'tenant') {
     if (typeof value !== 'string' || !TENANT_RE.test(value)) {
         throw new ValidationError(field, 'must be 1-100 characters of A-Z, a-z, 0-9, ".", "_" or "-"');
@@ -65727,6 +65883,16 @@ function checkBackupFile(value, tenant, field = 'backup_file') {
         throw new ValidationError(field, rule);
     const compression = Object.keys(ARCHIVE_EXTENSIONS).find((c) => ARCHIVE_EXTENSIONS[c] === extension);
     return { stamp: stamp, extension: extension, compression };
+}
+/** A git bundle's name: `{stamp}.bundle`, named like the archive it belongs to. */
+function checkBundleFile(value, tenant, field = 'bundle_file') {
+    const rule = `must be "{stamp}.bundle" with stamp YYYYMMDD-HHMMSS, optionally prefixed "${tenant}-"`;
+    if (typeof value !== 'string')
+        throw new ValidationError(field, rule);
+    const match = BUNDLE_FILE_RE.exec(value);
+    if (!match || (match[1] !== undefined && match[1] !== tenant))
+        throw new ValidationError(field, rule);
+    return value;
 }
 function checkCompression(value, field = 'compression') {
     if (typeof value !== 'string' || !COMPRESSIONS.includes(value)) {

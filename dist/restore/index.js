@@ -62126,6 +62126,12 @@ function parsePartSize() {
     }
     return Number(value) * MIB;
 }
+function parseShallowHistory() {
+    const value = core.getInput('shallow-history') || 'fail';
+    if (value !== 'fail' && value !== 'record')
+        throw new ValidationError('shallow-history', 'must be "fail" or "record"');
+    return value;
+}
 const RETENTION_INPUTS = (/* unused pure expression or super */ null && (['keep-last', 'keep-days', 'keep-daily', 'keep-weekly', 'keep-monthly']));
 /** The keep-* inputs as the Worker's prune route names them; the Worker applies them. */
 function parseRetention(api) {
@@ -62186,6 +62192,8 @@ function readInputs() {
         syncFiles,
         syncKeepDeleted: parseBoolean('sync-keep-deleted'),
         retention: parseRetention(api),
+        includeGitHistory: parseBoolean('include-git-history'),
+        shallowHistory: parseShallowHistory(),
     };
 }
 
@@ -62296,6 +62304,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   d: () => (/* binding */ restoreBackup)
 });
 
+// UNUSED EXPORTS: chooseRecord
+
 // EXTERNAL MODULE: ./common/validate.ts
 var validate = __nccwpck_require__(9046);
 ;// CONCATENATED MODULE: ./common/naming.ts
@@ -62310,6 +62320,8 @@ function stampOf(date) {
 function backupFileName(stamp, compression, n = 1) {
     return `${stamp}${n > 1 ? `-${n}` : ''}${ARCHIVE_EXTENSIONS[compression]}`;
 }
+/** The git bundle beside an archive: `{stamp}.tar.gz` -> `{stamp}.bundle`. */
+const bundleFileName = (backupFile) => backupFile.replace(/\.tar(\.gz|\.zst)?$/, '.bundle');
 const tenantPrefix = (tenant) => `backups/${tenant}/`;
 const archiveKey = (tenant, backupFile) => `backups/${tenant}/${backupFile}`;
 const metadataKey = (tenant, backupFile) => `backups/${tenant}/metadata/${backupFile}.json`;
@@ -62594,10 +62606,13 @@ async function moveIntoPlace(staging, target) {
 
 
 
+/** The record a selector names, from the tenant's records as the Worker lists them. */
+async function chooseRecord(worker, tenant, bucket, selector) {
+    return selectBackup(await worker.listAll(tenant, bucket), selector, `tenant ${tenant}, bucket ${bucket}`);
+}
 async function restoreBackup(options) {
     const { tenant, bucket } = options;
-    const where = `tenant ${tenant}, bucket ${bucket}`;
-    const record = selectBackup(await options.worker.listAll(tenant, bucket), options.selector, where);
+    const record = await chooseRecord(options.worker, tenant, bucket, options.selector);
     if (!record.sha256 || record.size === undefined) {
         throw new Error(`The record of ${record.backup_file} has no size or SHA-256: it cannot be verified, so it is not restored`);
     }
@@ -62675,6 +62690,11 @@ function setOutputs(report) {
     core.setOutput('sha256', report.sha256);
     core.setOutput('file-count', String(report.fileCount));
     core.setOutput('duration-ms', String(report.durationMs));
+    if (report.bundle) {
+        core.setOutput('bundle-key', report.bundle.key);
+        core.setOutput('bundle-size', String(report.bundle.size));
+        core.setOutput('bundle-sha256', report.bundle.sha256);
+    }
 }
 function setMirrorOutputs(mirror) {
     core.setOutput('files-uploaded', String(mirror.uploaded));
@@ -62707,6 +62727,14 @@ async function writeSummary(report) {
         ],
         ['Stored on', report.destination],
         ['Metadata', report.recorded ? 'recorded by the Worker' : 'not recorded'],
+        ...(report.bundle
+            ? [
+                [
+                    'Git history',
+                    `<code>${report.bundle.key}</code>, ${formatBytes(report.bundle.size)}${report.bundle.shallow ? ', shallow (incomplete)' : ''}, SHA-256 <code>${report.bundle.sha256}</code>`,
+                ],
+            ]
+            : []),
         ...(report.pruned !== undefined ? [['Retention', `${report.pruned} older backups deleted`]] : []),
         ...(report.mirror ? [['File mirror', mirrorLine(report.mirror)]] : []),
     ])
@@ -62917,7 +62945,7 @@ class WorkerClient {
 /* harmony export */   ng: () => (/* binding */ checkBackupFile),
 /* harmony export */   yI: () => (/* binding */ ValidationError)
 /* harmony export */ });
-/* unused harmony exports COMPRESSIONS, ARCHIVE_EXTENSIONS, checkCommit, checkBranch, checkRepo, checkCompression, checkSha256 */
+/* unused harmony exports COMPRESSIONS, ARCHIVE_EXTENSIONS, checkCommit, checkBranch, checkRepo, checkBundleFile, checkCompression, checkSha256 */
 // Validation rules shared by the action, the CLI and the Worker. Every object key is built
 // only from values that passed these checks, so a rule here is a security boundary.
 // Fields declared, not parameter properties: Node runs this file directly (type stripping).
@@ -62945,6 +62973,8 @@ const COMMIT_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
 // {stamp}[-n].tar.gz|.tar.zst|.tar, optionally prefixed with the tenant (the seed's form).
 const STAMP = '\\d{8}-\\d{6}(?:-\\d{1,4})?';
 const BACKUP_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})(\\.tar\\.gz|\\.tar\\.zst|\\.tar)$`);
+// The git history beside an archive: the archive's name with `.bundle` for its extension.
+const BUNDLE_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})\\.bundle$`);
 function checkTenant(value, field = 'tenant') {
     if (typeof value !== 'string' || !TENANT_RE.test(value)) {
         throw new ValidationError(field, 'must be 1-100 characters of A-Z, a-z, 0-9, ".", "_" or "-"');
@@ -63025,6 +63055,16 @@ function checkBackupFile(value, tenant, field = 'backup_file') {
         throw new ValidationError(field, rule);
     const compression = Object.keys(ARCHIVE_EXTENSIONS).find((c) => ARCHIVE_EXTENSIONS[c] === extension);
     return { stamp: stamp, extension: extension, compression };
+}
+/** A git bundle's name: `{stamp}.bundle`, named like the archive it belongs to. */
+function checkBundleFile(value, tenant, field = 'bundle_file') {
+    const rule = `must be "{stamp}.bundle" with stamp YYYYMMDD-HHMMSS, optionally prefixed "${tenant}-"`;
+    if (typeof value !== 'string')
+        throw new ValidationError(field, rule);
+    const match = BUNDLE_FILE_RE.exec(value);
+    if (!match || (match[1] !== undefined && match[1] !== tenant))
+        throw new ValidationError(field, rule);
+    return value;
 }
 function checkCompression(value, field = 'compression') {
     if (typeof value !== 'string' || !COMPRESSIONS.includes(value)) {

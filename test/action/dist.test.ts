@@ -61,6 +61,8 @@ test('action.yml has the inputs and outputs of the issue, each described, on nod
     'keep-daily',
     'keep-weekly',
     'keep-monthly',
+    'include-git-history',
+    'shallow-history',
     'sync-files',
     'sync-keep-deleted',
   ]);
@@ -69,6 +71,8 @@ test('action.yml has the inputs and outputs of the issue, each described, on nod
     path: '${{ github.workspace }}',
     compression: 'gzip',
     'fail-on-api-error': 'false',
+    'include-git-history': 'false',
+    'shallow-history': 'fail',
     'sync-files': 'false',
     'sync-keep-deleted': 'false',
   });
@@ -82,6 +86,9 @@ test('action.yml has the inputs and outputs of the issue, each described, on nod
     'sha256',
     'file-count',
     'duration-ms',
+    'bundle-key',
+    'bundle-size',
+    'bundle-sha256',
     'pruned',
     'files-uploaded',
     'files-deleted',

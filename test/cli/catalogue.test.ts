@@ -61,7 +61,9 @@ test('list: a table newest first, and --json', async () => {
   const run = await runCli(['list', ...tenantArgs], workerEnv(stack, ADMIN));
   expect(run.code).toBe(0);
   const lines = run.stdout.trim().split('\n');
-  expect(lines[0]).toMatch(/^TIME \(UTC\)\s+BRANCH\s+COMMIT\s+SIZE\s+COMPRESSION\s+STATUS\s+BACKUP$/);
+  expect(lines[0]).toMatch(
+    /^TIME \(UTC\)\s+BRANCH\s+COMMIT\s+SIZE\s+COMPRESSION\s+STATUS\s+HISTORY\s+BACKUP$/,
+  );
   expect(lines.slice(1).map((line) => line.split(/\s+/).pop())).toEqual([...files()].reverse());
   for (const line of lines.slice(1)) expect(line).toMatch(/ main +fedcba987654 +[\d.]+ KiB +gzip +ok +/);
   const json = await runCli(['list', ...tenantArgs, '--json', '--limit', '2'], workerEnv(stack, ADMIN));

@@ -2,7 +2,8 @@
 // downloading. Archives and records come from one listing of the tenant's folder (sizes from
 // the listing, recorded sizes and hashes from each record's summary in customMetadata), and
 // the answer pairs them: records without an archive, archives without a record (orphans),
-// and archives whose size is not the recorded one. Newest first.
+// and archives whose size is not the recorded one. Newest first. Git bundles (`{stamp}.bundle`)
+// are listed beside the archives, and checked against the records that name them.
 import type { AuthedRequest } from './auth.js';
 import type { Env } from './env.js';
 import { jsonResponse } from './http.js';
@@ -29,8 +30,20 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
       ...(record?.size !== undefined ? { size: record.size } : {}),
       ...(record?.sha256 !== undefined ? { sha256: record.sha256 } : {}),
       ...(record?.compression !== undefined ? { compression: record.compression } : {}),
+      ...(record?.bundle_key !== undefined
+        ? {
+            bundle_key: record.bundle_key,
+            bundle_size: record.bundle_size,
+            bundle_sha256: record.bundle_sha256,
+          }
+        : {}),
     };
   });
+  const bundles = objects.others
+    .filter((o) => o.key.endsWith('.bundle'))
+    .map((o) => ({ key: o.key, size: o.size, etag: o.etag, uploaded: o.uploaded.toISOString() }));
+  const bundleSizes = new Map(bundles.map((b) => [b.key, b.size]));
+  const recordedBundles = new Set(records.map((r) => r.bundle_key).filter(Boolean));
 
   const stored = new Map(archives.map((a) => [a.backup_file, a.size]));
   const recorded = new Set(records.map((r) => r.backup_file));
@@ -39,6 +52,7 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
     tenant,
     bucket,
     archives,
+    bundles,
     records,
     missing_archives: records.filter((r) => !stored.has(r.backup_file)).map((r) => r.backup_file),
     orphan_archives: archives.filter((a) => !recorded.has(a.backup_file)).map((a) => a.backup_file),
@@ -47,5 +61,15 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
         (r) => r.size !== undefined && stored.has(r.backup_file) && stored.get(r.backup_file) !== r.size,
       )
       .map((r) => ({ backup_file: r.backup_file, recorded: r.size, stored: stored.get(r.backup_file) })),
+    missing_bundles: records
+      .filter((r) => r.bundle_key && !bundleSizes.has(r.bundle_key))
+      .map((r) => r.bundle_key!),
+    orphan_bundles: bundles.filter((b) => !recordedBundles.has(b.key)).map((b) => b.key),
+    bundle_size_mismatches: records
+      .filter(
+        (r) =>
+          r.bundle_key && bundleSizes.has(r.bundle_key) && bundleSizes.get(r.bundle_key) !== r.bundle_size,
+      )
+      .map((r) => ({ key: r.bundle_key!, recorded: r.bundle_size, stored: bundleSizes.get(r.bundle_key!) })),
   });
 }

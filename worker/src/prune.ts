@@ -112,7 +112,7 @@ export async function pruneTenant(
     );
     const keys = [
       ...(archives.has(backupFile) ? [archiveKey(tenant, backupFile)] : []),
-      ...objects.others.filter((name) => name.startsWith(`${base}.`)).map((name) => archiveKey(tenant, name)),
+      ...objects.others.map((o) => o.key).filter((key) => key.startsWith(archiveKey(tenant, `${base}.`))),
       ...notifications.map((name) => notificationKey(tenant, name)),
       metadataKey(tenant, backupFile),
     ];

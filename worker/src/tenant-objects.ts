@@ -16,7 +16,7 @@ export interface TenantObjects {
   /** Metadata records, with the record when its summary is in customMetadata. */
   records: Listed[];
   /** Other objects directly under the tenant's folder (e.g. a `{stamp}.bundle` beside an archive). */
-  others: string[];
+  others: R2Object[];
   /** Names of notifications, without folder and `.json`. */
   notifications: string[];
 }
@@ -41,7 +41,7 @@ export async function scanTenant(binding: R2Bucket, bucket: string, tenant: stri
         const name = object.key.slice(prefix.length);
         if (name.includes('/')) continue; // a folder this Worker never writes
         const position = positionOf(tenant, name); // null: not named like an archive
-        if (position === null) found.others.push(name);
+        if (position === null) found.others.push(object);
         else found.archives.push({ backupFile: name, position, object });
       }
     }

@@ -1,0 +1,220 @@
+// include-git-history end to end: a repository with branches, tags and a merge is backed up by
+// `node dist/index.js`; the bundle is checked with git and awscli; a branch deleted afterwards
+// comes back with `r2-backup restore --history`, every ref equal to the original.
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { aws, listKeys, runAction, s3Inputs, type RunResult } from '../action/helpers.js';
+import { fullEnv, runCli, workerEnv } from '../cli/helpers.js';
+
+const exec = promisify(execFile);
+const TOKEN = randomBytes(24).toString('hex');
+const BUCKET = 'tenant-a-github-backup';
+let stack: LocalStack;
+let work: string;
+let repo: string;
+let refsBefore: string;
+let backup: RunResult;
+
+const git = async (cwd: string, ...args: string[]): Promise<string> =>
+  (
+    await exec('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], {
+      cwd,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_DATE: '2025-01-01T00:00:00Z',
+        GIT_COMMITTER_DATE: '2025-01-01T00:00:00Z',
+      },
+    })
+  ).stdout.trim();
+const refsOf = (dir: string) => git(dir, 'for-each-ref', '--format=%(objectname) %(refname)');
+
+/** main with a merge of `feature`, a `doomed` branch, a lightweight and an annotated tag. */
+async function makeRepository(dir: string): Promise<void> {
+  mkdirSync(dir);
+  await git(dir, 'init', '--quiet', '--initial-branch=main');
+  const commit = async (file: string, text: string) => {
+    writeFileSync(join(dir, file), text);
+    await git(dir, 'add', file);
+    await git(dir, 'commit', '--quiet', '-m', `${file}: ${text}`);
+  };
+  await commit('a.txt', 'one');
+  await git(dir, 'checkout', '--quiet', '-b', 'feature');
+  await commit('b.txt', 'feature work');
+  await git(dir, 'checkout', '--quiet', 'main');
+  await commit('a.txt', 'two');
+  await git(dir, 'merge', '--quiet', '--no-ff', '-m', 'merge feature', 'feature');
+  await git(dir, 'tag', 'v1');
+  await git(dir, 'tag', '-a', 'v2', '-m', 'release two');
+  await git(dir, 'checkout', '--quiet', '-b', 'doomed');
+  await commit('c.txt', 'only on doomed');
+  await git(dir, 'checkout', '--quiet', 'main');
+}
+
+const backupInputs = (path: string, extra: Record<string, string> = {}): Record<string, string> => ({
+  ...s3Inputs(stack),
+  'api-url': stack.url,
+  'api-token': TOKEN,
+  tenant: 'tenant-a',
+  path,
+  'include-git-history': 'true',
+  ...extra,
+});
+const runBackup = async (path: string, extra: Record<string, string> = {}) =>
+  runAction({ inputs: backupInputs(path, extra), env: { GITHUB_SHA: await git(path, 'rev-parse', 'HEAD') } });
+const metadataOf = async (file: string) =>
+  JSON.parse(
+    await aws(stack, 's3', 'cp', `s3://${BUCKET}/backups/tenant-a/metadata/${file}.json`, '-'),
+  ) as Record<string, unknown>;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: TOKEN } });
+  work = mkdtempSync(join(tmpdir(), 'r2-backup-history-'));
+  repo = join(work, 'repo');
+  await makeRepository(repo);
+  refsBefore = await refsOf(repo);
+  backup = await runBackup(repo);
+  if (backup.code !== 0) throw new Error(backup.stdout);
+}, 60_000);
+afterAll(async () => {
+  await stack?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test('the bundle is stored beside the archive, whole, and recorded in the same metadata', async () => {
+  const { outputs } = backup;
+  expect(outputs['bundle-key']).toBe(outputs['backup-key']!.replace(/\.tar\.gz$/, '.bundle'));
+  const file = join(work, 'stored.bundle');
+  await aws(stack, 's3', 'cp', `s3://${BUCKET}/${outputs['bundle-key']}`, file, '--only-show-errors');
+  const bytes = readFileSync(file);
+  expect(String(bytes.length)).toBe(outputs['bundle-size']);
+  expect(createHash('sha256').update(bytes).digest('hex')).toBe(outputs['bundle-sha256']);
+  await git(repo, 'bundle', 'verify', '--quiet', file);
+  const heads = await git(repo, 'bundle', 'list-heads', file);
+  for (const line of refsBefore.split('\n')) expect(heads).toContain(line);
+  expect(await metadataOf(outputs['backup-file']!)).toMatchObject({
+    bundle_key: outputs['bundle-key'],
+    bundle_size: bytes.length,
+    bundle_sha256: outputs['bundle-sha256'],
+    bundle_shallow: false,
+  });
+  expect(backup.summary).toMatch(/Git history/);
+});
+
+test('a branch deleted after the backup comes back: every ref equal, over S3 and through the Worker', async () => {
+  await git(repo, 'branch', '-D', 'doomed');
+  expect(await refsOf(repo)).not.toContain('refs/heads/doomed');
+  for (const env of [fullEnv(stack, TOKEN), workerEnv(stack, TOKEN)]) {
+    const target = mkdtempSync(join(work, 'restored-'));
+    const run = await runCli(
+      ['restore', '--tenant', 'tenant-a', '--latest', '--history', '--target', target],
+      env,
+    );
+    expect(run.stderr + run.stdout).toMatch(/Restored the git history .* refs, HEAD main at [0-9a-f]{40}/);
+    expect(run.code).toBe(0);
+    expect(await refsOf(target)).toBe(refsBefore);
+    expect(await git(target, 'rev-parse', 'HEAD')).toBe(await git(repo, 'rev-parse', 'main'));
+    expect(await git(target, 'status', '--porcelain')).toBe('');
+    await git(target, 'fsck', '--no-dangling');
+  }
+});
+
+test('list and verify cover the bundle; a missing or corrupted bundle is found and refused', async () => {
+  const list = await runCli(['list', '--tenant', 'tenant-a'], workerEnv(stack, TOKEN));
+  expect(list.stdout).toMatch(/ ok +yes +\d{8}-\d{6}\.tar\.gz/);
+  expect((await runCli(['verify', '--tenant', 'tenant-a', '--deep'], fullEnv(stack, TOKEN))).code).toBe(0);
+
+  const key = backup.outputs['bundle-key']!;
+  const file = join(work, 'corrupt.bundle');
+  await aws(stack, 's3', 'cp', `s3://${BUCKET}/${key}`, file, '--only-show-errors');
+  const bytes = readFileSync(file);
+  bytes[bytes.length - 30]! ^= 0xff;
+  writeFileSync(file, bytes);
+  await aws(stack, 's3', 'cp', file, `s3://${BUCKET}/${key}`, '--only-show-errors');
+  const target = mkdtempSync(join(work, 'kept-'));
+  writeFileSync(join(target, 'mine.txt'), 'untouched\n');
+  const run = await runCli(
+    ['restore', '--tenant', 'tenant-a', '--latest', '--history', '--force', '--target', target],
+    fullEnv(stack, TOKEN),
+  );
+  expect(run.code).toBe(1);
+  expect(run.stderr).toMatch(/git bundle does not match its metadata/);
+  expect(readFileSync(join(target, 'mine.txt'), 'utf8')).toBe('untouched\n');
+  const deep = await runCli(['verify', '--tenant', 'tenant-a', '--deep'], fullEnv(stack, TOKEN));
+  expect(deep.code).toBe(1);
+  expect(deep.stdout).toContain(`PROBLEM ${key}: SHA-256`);
+
+  await aws(stack, 's3', 'rm', `s3://${BUCKET}/${key}`);
+  const missing = await runCli(['verify', '--tenant', 'tenant-a'], workerEnv(stack, TOKEN));
+  expect(missing.code).toBe(1);
+  expect(missing.stdout).toContain(`PROBLEM ${key}: the record names a bundle that is missing`);
+});
+
+test('without S3 keys the bundle goes through the Worker upload route', async () => {
+  const run = await runAction({
+    inputs: {
+      'api-url': stack.url,
+      'api-token': TOKEN,
+      tenant: 'tenant-a',
+      path: repo,
+      'include-git-history': 'true',
+    },
+    env: { GITHUB_SHA: await git(repo, 'rev-parse', 'HEAD') },
+  });
+  expect(run.code).toBe(0);
+  expect(await listKeys(stack, BUCKET, 'backups/tenant-a/')).toContain(run.outputs['bundle-key']);
+});
+
+test('a shallow checkout stops before upload with the fix, or is recorded as shallow', async () => {
+  const shallow = join(work, 'shallow');
+  await git(work, 'clone', '--quiet', '--depth', '1', `file://${repo}`, shallow);
+  // Archives, bundles and records; a refused run leaves only its failure notification.
+  const stored = async () =>
+    (await listKeys(stack, BUCKET, 'backups/tenant-a/')).filter((key) => !key.includes('/notifications/'));
+  const before = await stored();
+  const refused = await runBackup(shallow);
+  expect(refused.code).toBe(1);
+  expect(refused.stdout).toMatch(
+    /::error::Invalid include-git-history: the checkout is shallow.*fetch-depth: 0/,
+  );
+  expect(await stored()).toEqual(before);
+
+  const recorded = await runBackup(shallow, { 'shallow-history': 'record' });
+  expect(recorded.code).toBe(0);
+  expect(await metadataOf(recorded.outputs['backup-file']!)).toMatchObject({ bundle_shallow: true });
+  const list = await runCli(['list', '--tenant', 'tenant-a', '--limit', '1'], workerEnv(stack, TOKEN));
+  expect(list.stdout).toMatch(/ shallow +\d{8}-\d{6}(-\d+)?\.tar\.gz/);
+});
+
+test('a path that is no git repository stops before upload', async () => {
+  const plain = mkdtempSync(join(work, 'plain-'));
+  writeFileSync(join(plain, 'file.txt'), 'x');
+  const run = await runAction({ inputs: backupInputs(plain) });
+  expect(run.code).toBe(1);
+  expect(run.stdout).toMatch(/::error::Invalid include-git-history: needs a git repository/);
+});
+
+test('the Worker refuses a bundle_key that is not beside the archive', async () => {
+  const response = await fetch(`${stack.url}/api/github/backup`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      tenant: 'tenant-a',
+      bucket: BUCKET,
+      repo: 'octo-org/tenant-a',
+      branch: 'main',
+      commit: 'a'.repeat(40),
+      backup_file: '20200101-000000.tar.gz',
+      action: 'upload',
+      bundle_key: 'backups/tenant-a/20200101-000001.bundle',
+      bundle_size: 1,
+      bundle_sha256: 'b'.repeat(64),
+    }),
+  });
+  expect(response.status).toBe(400);
+  expect(await response.json()).toMatchObject({ field: 'bundle_key' });
+});
