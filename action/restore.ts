@@ -6,7 +6,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Compression } from '../common/validate.js';
 import { createHashCounter } from './hash-stream.js';
-import { UnsafeArchiveError, safeExtract } from './safe-extract.js';
+import { safeExtract } from './safe-extract.js';
+import { CorruptArchiveError } from './tar-extract.js';
 
 export class IntegrityError extends Error {
   override name = 'IntegrityError';
@@ -39,6 +40,11 @@ export async function isEmptyOrMissing(directory: string): Promise<boolean> {
   }
 }
 
+/** zlib and zstd report bad input with Z_* / ZSTD codes; the tar reader with CorruptArchiveError. */
+const isDecodeError = (error: unknown): boolean =>
+  error instanceof CorruptArchiveError ||
+  /^(Z_|ERR_ZSTD|ZSTD)/.test(String((error as { code?: unknown })?.code ?? ''));
+
 export async function restoreArchive(options: RestoreOptions): Promise<RestoreResult> {
   const target = resolve(options.target);
   if (!options.force && !(await isEmptyOrMissing(target))) {
@@ -63,7 +69,7 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
     } catch (error) {
       // A refused archive stops before its end: release the download, or its socket lingers.
       source.destroy();
-      if (readError || error instanceof UnsafeArchiveError) throw error;
+      if (readError || !isDecodeError(error)) throw error;
       // A decompressor's checksum or a tar header failing: the bytes are not what was stored.
       throw new IntegrityError(
         `The archive is corrupt (${(error as Error).message}): it does not match its metadata. ${target} was left as it was.`,

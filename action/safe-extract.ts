@@ -5,7 +5,7 @@ import { isAbsolute, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
-import { Unpack, type ReadEntry } from 'tar';
+import { TarExtractor, type ExtractEntry } from './tar-extract.js';
 import type { Compression } from '../common/validate.js';
 
 export class UnsafeArchiveError extends Error {
@@ -27,7 +27,7 @@ const escapes = (path: string): boolean => {
 };
 
 /** Why an entry is unsafe to extract, or undefined when it stays inside the target. */
-export function unsafeReason(entry: Pick<ReadEntry, 'path' | 'type' | 'linkpath'>): string | undefined {
+export function unsafeReason(entry: ExtractEntry): string | undefined {
   const path = entry.path;
   if (isAbsolute(path) || /^[A-Za-z]:/.test(path)) return 'absolute path';
   if (path.split('/').includes('..')) return 'path contains ".."';
@@ -53,35 +53,10 @@ export async function safeExtract(
   compression: Compression,
   directory: string,
 ): Promise<ExtractResult> {
-  let entries = 0;
-  let refusal: UnsafeArchiveError | undefined;
-  const unpack = new Unpack({
-    cwd: directory,
-    strict: true, // a warning (bad header, failed write) is an error, not a skipped file
-    chmod: true, // modes exactly as archived...
-    processUmask: 0, // ...without the process umask
-    preserveOwner: false,
-    filter: (path, entry) => {
-      const reason = unsafeReason(entry as ReadEntry);
-      if (reason) {
-        refusal ??= new UnsafeArchiveError(path, reason);
-        unpack.abort(refusal);
-        return false;
-      }
-      entries++;
-      return true;
-    },
+  const extractor = new TarExtractor(directory, {
+    reasonToRefuse: unsafeReason,
+    refusal: (path, reason) => new UnsafeArchiveError(path, reason),
   });
-  const done = new Promise<void>((resolve, reject) => {
-    unpack.on('close', resolve);
-    unpack.on('error', reject);
-  });
-  await Promise.all([
-    pipeline(source, decompressor(compression), unpack as unknown as NodeJS.WritableStream),
-    done,
-  ]).catch((error: unknown) => {
-    throw refusal ?? error;
-  });
-  if (refusal) throw refusal;
-  return { entries };
+  await pipeline(source, decompressor(compression), extractor);
+  return { entries: extractor.entries };
 }

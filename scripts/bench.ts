@@ -277,6 +277,8 @@ async function main(): Promise<void> {
 
   const results: Record<string, CaseResult> = {};
   const lastKey: Record<string, string> = {};
+  // What the action's runs stored (its outputs): key and bucket of the last run of (c) and (d).
+  const actionKey: Record<string, string> = {};
   const actionBucket: Record<string, string> = {};
   const run = async (id: string, label: string, once: (key: string, n: number) => Promise<Measured>) => {
     if (flags.cases && !flags.cases.includes(id)) return;
@@ -384,13 +386,13 @@ async function main(): Promise<void> {
         const m = await measure([process.execPath, flags.action], env);
         const outputs = readFileSync(join(runDir, 'output'), 'utf8');
         const output = (name: string) => new RegExp(`${name}<<(\\S+)\\n(.*)\\n`).exec(outputs)?.[2];
-        lastKey[id] = output('backup-key') ?? '';
+        actionKey[id] = output('backup-key') ?? '';
         actionBucket[id] = output('bucket') ?? BUCKET;
         return m;
       });
-      if (results[id]?.ms !== undefined && lastKey[id]) {
+      if (results[id]?.ms !== undefined && actionKey[id]) {
         // The size of what the action stored, when its outputs name an object we can see.
-        results[id]!.outputBytes = await objectSize(lastKey[id]!, actionBucket[id]).catch(() => undefined);
+        results[id]!.outputBytes = await objectSize(actionKey[id]!, actionBucket[id]).catch(() => undefined);
       }
     }
 
@@ -422,7 +424,7 @@ async function main(): Promise<void> {
       R2_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
     };
     for (const id of ['c', 'd'] as const) {
-      const key = lastKey[id];
+      const key = actionKey[id];
       if (!key || !existsSync(cli)) continue;
       const bucket = actionBucket[id] ?? BUCKET;
       if (id === 'c') {

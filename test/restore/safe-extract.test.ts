@@ -110,3 +110,57 @@ test('a truncated archive is an error, not a partial success', async () => {
   mkdirSync(target);
   await expect(safeExtract(createReadStream(cut), 'gzip', target)).rejects.toThrow();
 });
+
+test('no entry is written through a symbolic link of the archive', async () => {
+  // `a -> .` stays inside; `a/b -> ../x` looks inside but is the target's parent through `a`.
+  const archive = hostileArchive(
+    'through-symlink',
+    `add('a', kind=tarfile.SYMTYPE, link='.')
+add('a/b', kind=tarfile.SYMTYPE, link='../escaped-dir')
+add('b/evil.txt')`,
+  );
+  const box = join(work, 'box-through');
+  const target = join(box, 'target');
+  mkdirSync(target, { recursive: true });
+  const error = await safeExtract(createReadStream(archive), 'none', target).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(UnsafeArchiveError);
+  expect((error as Error).message).toMatch(/"a\/b".*goes through the archive's symbolic link "a"/);
+  expect(readdirSync(box)).toEqual(['target']);
+});
+
+test('a file entry never writes through an existing symbolic link of the same name', async () => {
+  const archive = hostileArchive(
+    'replace-symlink',
+    `add('victim', kind=tarfile.SYMTYPE, link='ok.txt')
+add('victim', b'overwrite through the link')`,
+  );
+  const target = join(work, 'out-replace-symlink');
+  mkdirSync(target);
+  await expect(safeExtract(createReadStream(archive), 'none', target)).rejects.toThrow(/ELOOP|symbolic link/);
+  expect(readFileSync(join(target, 'ok.txt'), 'utf8')).toBe('x');
+});
+
+test.each([
+  ['cut at a block boundary, without the end-of-archive marker', (b: Buffer) => b.subarray(0, 1024)],
+  [
+    'with a damaged header',
+    (b: Buffer) => Buffer.concat([b.subarray(0, 1024), Buffer.from('garbage!'), b.subarray(1032)]),
+  ],
+])('a plain tar %s is an error', async (_name, damage) => {
+  const archive = join(work, 'plain.tar');
+  execFileSync('tar', ['-cf', archive, '-C', source, 'run.sh', 'src']);
+  const damaged = join(work, 'damaged.tar');
+  writeFileSync(damaged, damage(readFileSync(archive)));
+  const target = mkdtempSync(join(work, 'out-damaged-'));
+  await expect(safeExtract(createReadStream(damaged), 'none', target)).rejects.toThrow(
+    /truncated|checksum|invalid/,
+  );
+});
+
+test('special files (a FIFO) are refused, not restored', async () => {
+  const archive = hostileArchive('fifo', "add('pipe', kind=tarfile.FIFOTYPE)");
+  const target = mkdtempSync(join(work, 'out-fifo-'));
+  await expect(safeExtract(createReadStream(archive), 'none', target)).rejects.toThrow(
+    /unsupported tar entry type/,
+  );
+});
