@@ -4,7 +4,7 @@ import * as core from '@actions/core';
 import type { Readable } from 'node:stream';
 import type { BackupMetadataInput } from '../common/metadata.js';
 import { archiveKey, backupFileName, bundleFileName, stampOf } from '../common/naming.js';
-import { ValidationError, checkBranch, checkCommit, checkRepo } from '../common/validate.js';
+import { ValidationError, checkBranch } from '../common/validate.js';
 import packageJson from '../package.json' with { type: 'json' };
 import { createArchiveStream, type ArchiveResult } from './archive.js';
 import { readGitHubContext, type GitHubContext } from './github-context.js';
@@ -29,13 +29,8 @@ import { estimateTreeBytes } from './tree-size.js';
 import { S3Uploader, explainS3Error } from './upload-s3.js';
 import { WorkerUploader } from './upload-worker.js';
 import { KeyExistsError, choosePartSize, type ArchiveUploader, type PendingUpload } from './uploader.js';
-import { withRetries } from './retry.js';
-import {
-  WorkerApiError,
-  WorkerClient,
-  WorkerUnreachableError,
-  isTransientWorkerError,
-} from './worker-client.js';
+import { WorkerApiError, WorkerClient } from './worker-client.js';
+import { checkRecordFields, notifyFailure, recordBackup } from './worker-records.js';
 
 const CONTENT_TYPES = { gzip: 'application/gzip', zstd: 'application/zstd', none: 'application/x-tar' };
 const BUNDLE_CONTENT_TYPE = 'application/x-git-bundle';
@@ -206,13 +201,6 @@ function partSizeFor(inputs: ActionInputs, uploader: ArchiveUploader): number {
   return partSize;
 }
 
-/** Repo, branch and commit go into every record; checked before anything is uploaded. */
-function checkRecordFields(context: GitHubContext): void {
-  checkRepo(context.repository, 'repository (GITHUB_REPOSITORY)');
-  checkBranch(context.branch, 'branch (GITHUB_REF)');
-  checkCommit(context.commit, 'commit (GITHUB_SHA)');
-}
-
 function metadataOf(
   target: Target,
   context: GitHubContext,
@@ -250,76 +238,6 @@ function metadataOf(
       bundle_shallow: bundle.shallow,
     }),
   };
-}
-
-/** Records the backup; an unreachable or refusing Worker never removes the archive. */
-async function record(
-  worker: WorkerClient,
-  metadata: BackupMetadataInput,
-  failOnApiError: boolean,
-): Promise<boolean> {
-  try {
-    await withRetries(
-      (attempt) =>
-        worker.storeMetadata(metadata).catch((error: unknown) => {
-          // A retry after an answer that got lost: the first attempt stored it.
-          if (attempt > 1 && error instanceof WorkerApiError && error.status === 409) return;
-          throw error;
-        }),
-      { attempts: 3, isTransient: isTransientWorkerError },
-    );
-    await withRetries(
-      () =>
-        worker.notify({
-          tenant: metadata.tenant,
-          bucket: metadata.bucket,
-          repo: metadata.repo,
-          branch: metadata.branch,
-          commit: metadata.commit,
-          status: 'success',
-          backup_file: metadata.backup_file,
-          message: `Backup ${metadata.key}: ${metadata.size} bytes, ${metadata.file_count} files, sha256 ${metadata.sha256}`,
-          run_url: metadata.run_url,
-        }),
-      { attempts: 3, isTransient: isTransientWorkerError },
-    );
-    core.info(`Recorded ${metadata.backup_file} with the Worker`);
-    return true;
-  } catch (error) {
-    if (!(error instanceof WorkerApiError || error instanceof WorkerUnreachableError)) throw error;
-    const message = `The archive is stored at ${metadata.key} in ${metadata.bucket}, but the Worker did not record it: ${error.message}. Check api-url and api-token.`;
-    if (failOnApiError) throw new Error(`${message} (fail-on-api-error is true)`);
-    core.warning(message);
-    return false;
-  }
-}
-
-async function notifyFailure(
-  worker: WorkerClient | undefined,
-  target: Target | undefined,
-  context: GitHubContext | undefined,
-  message: string,
-  status: 'failure' | 'cancelled' = 'failure',
-): Promise<void> {
-  if (!worker || !target || !context) return;
-  try {
-    checkRecordFields(context);
-    await worker.notify({
-      tenant: target.tenant,
-      bucket: target.bucket,
-      repo: context.repository,
-      branch: context.branch,
-      commit: context.commit,
-      status,
-      // The Worker takes no control characters other than newline.
-      // eslint-disable-next-line no-control-regex
-      message: message.slice(0, 2000).replace(/[\x00-\x09\x0b-\x1f\x7f]/g, ' '),
-      run_url: context.runUrl,
-    });
-    core.info(`Recorded a ${status} notification with the Worker`);
-  } catch (error) {
-    core.warning(`Could not record a ${status} notification: ${(error as Error).message}`);
-  }
 }
 
 function describe(error: unknown, inputs: ActionInputs | undefined, target: Target | undefined): string {
@@ -418,7 +336,7 @@ export async function run(): Promise<void> {
     setOutputs(report);
     if (worker) {
       const metadata = metadataOf(target, context, inputs, stored, bundle, created, durationMs);
-      report.recorded = await record(worker, metadata, inputs.failOnApiError);
+      report.recorded = await recordBackup(worker, metadata, inputs.failOnApiError);
       // Only with the new backup on record: the Worker keeps the newest record, which must be it.
       if (report.recorded && inputs.retention) {
         report.pruned = await applyRetention(worker, target, inputs.retention, inputs.failOnApiError);

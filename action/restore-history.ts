@@ -4,13 +4,12 @@
 // target too, and moved into place only when the bundle verified and every ref was fetched.
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createHashCounter } from './hash-stream.js';
-import { IntegrityError, isEmptyOrMissing, moveIntoPlace } from './restore.js';
+import { IntegrityError, moveIntoPlace, stageBeside } from './restore.js';
 
 const exec = promisify(execFile);
 const git = async (cwd: string, ...args: string[]): Promise<string> =>
@@ -31,14 +30,7 @@ export interface RestoredHistory {
 }
 
 export async function restoreHistory(options: RestoreHistoryOptions): Promise<RestoredHistory> {
-  const target = resolve(options.target);
-  if (!options.force && !(await isEmptyOrMissing(target))) {
-    throw new Error(
-      `Target directory ${target} is not empty: choose an empty directory, or pass --force to replace it`,
-    );
-  }
-  await mkdir(dirname(target), { recursive: true });
-  const staging = await mkdtemp(join(dirname(target), `.${basename(target)}.restore-`));
+  const { target, staging } = await stageBeside(options.target, options.force);
   const bundle = `${staging}.bundle`;
   try {
     const counter = createHashCounter();

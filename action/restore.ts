@@ -31,7 +31,7 @@ export interface RestoreResult {
   size: number;
 }
 
-export async function isEmptyOrMissing(directory: string): Promise<boolean> {
+async function isEmptyOrMissing(directory: string): Promise<boolean> {
   try {
     return (await readdir(directory)).length === 0;
   } catch (error) {
@@ -45,15 +45,24 @@ const isDecodeError = (error: unknown): boolean =>
   error instanceof CorruptArchiveError ||
   /^(Z_|ERR_ZSTD|ZSTD)/.test(String((error as { code?: unknown })?.code ?? ''));
 
-export async function restoreArchive(options: RestoreOptions): Promise<RestoreResult> {
-  const target = resolve(options.target);
-  if (!options.force && !(await isEmptyOrMissing(target))) {
+/** The absolute target, refused when not empty (unless forced), and a staging directory beside
+ *  it (same file system, so moving it into place is a rename). */
+export async function stageBeside(
+  targetPath: string,
+  force: boolean | undefined,
+): Promise<{ target: string; staging: string }> {
+  const target = resolve(targetPath);
+  if (!force && !(await isEmptyOrMissing(target))) {
     throw new Error(
       `Target directory ${target} is not empty: choose an empty directory, or pass --force to replace it`,
     );
   }
   await mkdir(dirname(target), { recursive: true });
-  const staging = await mkdtemp(join(dirname(target), `.${basename(target)}.restore-`));
+  return { target, staging: await mkdtemp(join(dirname(target), `.${basename(target)}.restore-`)) };
+}
+
+export async function restoreArchive(options: RestoreOptions): Promise<RestoreResult> {
+  const { target, staging } = await stageBeside(options.target, options.force);
   try {
     const counter = createHashCounter();
     const source = await options.open();

@@ -62036,7 +62036,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9902);
 // The action's entry point (dist/index.js after the ncc build).
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -62046,7 +62046,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 76:
+/***/ 9902:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -67433,6 +67433,76 @@ class WorkerPendingUpload {
     }
 }
 
+;// CONCATENATED MODULE: ./action/worker-records.ts
+// What the Worker keeps of a run: the backup's metadata record and a notification of how the
+// run ended. A Worker that cannot be reached never costs the stored archive.
+
+
+
+
+/** Repo, branch and commit go into every record; checked before anything is uploaded. */
+function checkRecordFields(context) {
+    checkRepo(context.repository, 'repository (GITHUB_REPOSITORY)');
+    checkBranch(context.branch, 'branch (GITHUB_REF)');
+    checkCommit(context.commit, 'commit (GITHUB_SHA)');
+}
+/** Records the backup; an unreachable or refusing Worker never removes the archive. */
+async function recordBackup(worker, metadata, failOnApiError) {
+    try {
+        await withRetries((attempt) => worker.storeMetadata(metadata).catch((error) => {
+            // A retry after an answer that got lost: the first attempt stored it.
+            if (attempt > 1 && error instanceof WorkerApiError && error.status === 409)
+                return;
+            throw error;
+        }), { attempts: 3, isTransient: isTransientWorkerError });
+        await withRetries(() => worker.notify({
+            tenant: metadata.tenant,
+            bucket: metadata.bucket,
+            repo: metadata.repo,
+            branch: metadata.branch,
+            commit: metadata.commit,
+            status: 'success',
+            backup_file: metadata.backup_file,
+            message: `Backup ${metadata.key}: ${metadata.size} bytes, ${metadata.file_count} files, sha256 ${metadata.sha256}`,
+            run_url: metadata.run_url,
+        }), { attempts: 3, isTransient: isTransientWorkerError });
+        info(`Recorded ${metadata.backup_file} with the Worker`);
+        return true;
+    }
+    catch (error) {
+        if (!(error instanceof WorkerApiError || error instanceof WorkerUnreachableError))
+            throw error;
+        const message = `The archive is stored at ${metadata.key} in ${metadata.bucket}, but the Worker did not record it: ${error.message}. Check api-url and api-token.`;
+        if (failOnApiError)
+            throw new Error(`${message} (fail-on-api-error is true)`);
+        warning(message);
+        return false;
+    }
+}
+async function notifyFailure(worker, target, context, message, status = 'failure') {
+    if (!worker || !target || !context)
+        return;
+    try {
+        checkRecordFields(context);
+        await worker.notify({
+            tenant: target.tenant,
+            bucket: target.bucket,
+            repo: context.repository,
+            branch: context.branch,
+            commit: context.commit,
+            status,
+            // The Worker takes no control characters other than newline.
+            // eslint-disable-next-line no-control-regex
+            message: message.slice(0, 2000).replace(/[\x00-\x09\x0b-\x1f\x7f]/g, ' '),
+            run_url: context.runUrl,
+        });
+        info(`Recorded a ${status} notification with the Worker`);
+    }
+    catch (error) {
+        warning(`Could not record a ${status} notification: ${error.message}`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./action/main.ts
 // The backup step: resolve where the backup goes, stream the tree into R2 under a name no
 // other archive has, record it with the Worker, report it. Each stage lives in its own module.
@@ -67578,12 +67648,6 @@ function partSizeFor(inputs, uploader) {
     }
     return partSize;
 }
-/** Repo, branch and commit go into every record; checked before anything is uploaded. */
-function checkRecordFields(context) {
-    checkRepo(context.repository, 'repository (GITHUB_REPOSITORY)');
-    checkBranch(context.branch, 'branch (GITHUB_REF)');
-    checkCommit(context.commit, 'commit (GITHUB_SHA)');
-}
 function metadataOf(target, context, inputs, stored, bundle, created, durationMs) {
     return {
         tenant: target.tenant,
@@ -67613,62 +67677,6 @@ function metadataOf(target, context, inputs, stored, bundle, created, durationMs
             bundle_shallow: bundle.shallow,
         }),
     };
-}
-/** Records the backup; an unreachable or refusing Worker never removes the archive. */
-async function record(worker, metadata, failOnApiError) {
-    try {
-        await withRetries((attempt) => worker.storeMetadata(metadata).catch((error) => {
-            // A retry after an answer that got lost: the first attempt stored it.
-            if (attempt > 1 && error instanceof WorkerApiError && error.status === 409)
-                return;
-            throw error;
-        }), { attempts: 3, isTransient: isTransientWorkerError });
-        await withRetries(() => worker.notify({
-            tenant: metadata.tenant,
-            bucket: metadata.bucket,
-            repo: metadata.repo,
-            branch: metadata.branch,
-            commit: metadata.commit,
-            status: 'success',
-            backup_file: metadata.backup_file,
-            message: `Backup ${metadata.key}: ${metadata.size} bytes, ${metadata.file_count} files, sha256 ${metadata.sha256}`,
-            run_url: metadata.run_url,
-        }), { attempts: 3, isTransient: isTransientWorkerError });
-        info(`Recorded ${metadata.backup_file} with the Worker`);
-        return true;
-    }
-    catch (error) {
-        if (!(error instanceof WorkerApiError || error instanceof WorkerUnreachableError))
-            throw error;
-        const message = `The archive is stored at ${metadata.key} in ${metadata.bucket}, but the Worker did not record it: ${error.message}. Check api-url and api-token.`;
-        if (failOnApiError)
-            throw new Error(`${message} (fail-on-api-error is true)`);
-        warning(message);
-        return false;
-    }
-}
-async function notifyFailure(worker, target, context, message, status = 'failure') {
-    if (!worker || !target || !context)
-        return;
-    try {
-        checkRecordFields(context);
-        await worker.notify({
-            tenant: target.tenant,
-            bucket: target.bucket,
-            repo: context.repository,
-            branch: context.branch,
-            commit: context.commit,
-            status,
-            // The Worker takes no control characters other than newline.
-            // eslint-disable-next-line no-control-regex
-            message: message.slice(0, 2000).replace(/[\x00-\x09\x0b-\x1f\x7f]/g, ' '),
-            run_url: context.runUrl,
-        });
-        info(`Recorded a ${status} notification with the Worker`);
-    }
-    catch (error) {
-        warning(`Could not record a ${status} notification: ${error.message}`);
-    }
 }
 function describe(error, inputs, target) {
     if (error instanceof ValidationError) {
@@ -67764,7 +67772,7 @@ async function run() {
         setOutputs(report);
         if (worker) {
             const metadata = metadataOf(target, context, inputs, stored, bundle, created, durationMs);
-            report.recorded = await record(worker, metadata, inputs.failOnApiError);
+            report.recorded = await recordBackup(worker, metadata, inputs.failOnApiError);
             // Only with the new backup on record: the Worker keeps the newest record, which must be it.
             if (report.recorded && inputs.retention) {
                 report.pruned = await applyRetention(worker, target, inputs.retention, inputs.failOnApiError);

@@ -10,7 +10,7 @@
 // @aws-sdk/lib-storage multipart upload, i.e. the action's pipeline without the Worker calls.
 // Cases (c)/(d) run `node dist/index.js` as the runner does; (rc)/(rd) restore their archives
 // with `node dist/cli/index.js restore`, against `aws s3 cp - | tar -xzf -` (rb, rc-aws).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -398,11 +398,17 @@ async function main(): Promise<void> {
 
     // Restore: download + decompress + extract.
     const restoreDir = join(work, 'restore');
-    const restore = (script: (into: string) => string) => async () => {
+    // Restores write the whole tree: each starts with the previous one's files deleted and
+    // flushed (sync), so that no case pays for the write-back of the one before.
+    const cleanRestoreDir = () => {
       rmSync(restoreDir, { recursive: true, force: true });
+      execFileSync('sync');
+    };
+    const restore = (script: (into: string) => string) => async () => {
+      cleanRestoreDir();
       mkdirSync(restoreDir);
       const m = await measure(script(shellQuote(restoreDir)), awsEnv);
-      rmSync(restoreDir, { recursive: true, force: true });
+      cleanRestoreDir();
       return m;
     };
     if (lastKey.b) {
@@ -437,10 +443,10 @@ async function main(): Promise<void> {
       }
       console.log(`(r${id}) r2-backup restore (the action's ${id === 'c' ? 'gzip' : 'zstd'} archive)`);
       await run(`r${id}`, `restore: r2-backup restore, verified (${id})`, async () => {
-        rmSync(restoreDir, { recursive: true, force: true });
+        cleanRestoreDir();
         const args = ['restore', '--tenant', 'tenant-a', '--bucket', bucket, '--backup', basename(key)];
         const m = await measure([process.execPath, cli, ...args, '--target', restoreDir], cliEnv);
-        rmSync(restoreDir, { recursive: true, force: true });
+        cleanRestoreDir();
         return m;
       });
     }

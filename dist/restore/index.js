@@ -62675,13 +62675,18 @@ async function isEmptyOrMissing(directory) {
 /** zlib and zstd report bad input with Z_* / ZSTD codes; the tar reader with CorruptArchiveError. */
 const isDecodeError = (error) => error instanceof CorruptArchiveError ||
     /^(Z_|ERR_ZSTD|ZSTD)/.test(String(error?.code ?? ''));
-async function restoreArchive(options) {
-    const target = (0,external_node_path_.resolve)(options.target);
-    if (!options.force && !(await isEmptyOrMissing(target))) {
+/** The absolute target, refused when not empty (unless forced), and a staging directory beside
+ *  it (same file system, so moving it into place is a rename). */
+async function stageBeside(targetPath, force) {
+    const target = (0,external_node_path_.resolve)(targetPath);
+    if (!force && !(await isEmptyOrMissing(target))) {
         throw new Error(`Target directory ${target} is not empty: choose an empty directory, or pass --force to replace it`);
     }
     await (0,promises_.mkdir)((0,external_node_path_.dirname)(target), { recursive: true });
-    const staging = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_path_.dirname)(target), `.${(0,external_node_path_.basename)(target)}.restore-`));
+    return { target, staging: await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_path_.dirname)(target), `.${(0,external_node_path_.basename)(target)}.restore-`)) };
+}
+async function restoreArchive(options) {
+    const { target, staging } = await stageBeside(options.target, options.force);
     try {
         const counter = createHashCounter();
         const source = await options.open();
