@@ -10,7 +10,6 @@ import { spawn } from 'node:child_process';
 import {
   appendFileSync,
   copyFileSync,
-  existsSync,
   mkdirSync,
   readdirSync,
   realpathSync,
@@ -18,22 +17,9 @@ import {
   statSync,
 } from 'node:fs';
 import { request as httpRequest, createServer, type Server } from 'node:http';
-import { registerHooks } from 'node:module';
+import './ts-resolve.ts';
 import { dirname, join } from 'node:path';
 import { LOCAL_S3_CREDENTIALS, ROOT, startLocalStack } from './local-stack.ts';
-
-// Node runs the TypeScript sources directly (type stripping); they import each other with
-// `.js` specifiers (for tsc, jest and ncc), so map those to the `.ts` files.
-registerHooks({
-  resolve(specifier, context, next) {
-    if (specifier.startsWith('.') && specifier.endsWith('.js') && context.parentURL?.startsWith('file:')) {
-      const asTs = new URL(specifier.slice(0, -3) + '.ts', context.parentURL);
-      if (!existsSync(new URL(specifier, context.parentURL)) && existsSync(asTs))
-        return next(asTs.href, context);
-    }
-    return next(specifier, context);
-  },
-});
 
 const BUCKET = 'autonomous-coding-agent';
 const TREE = join(ROOT, '.bench/sync-tree');

@@ -24,24 +24,11 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { registerHooks } from 'node:module';
+import './ts-resolve.ts';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCAL_S3_CREDENTIALS, ROOT, startLocalStack } from './local-stack.ts';
-
-// Node runs the TypeScript sources directly (type stripping); they import each other with
-// `.js` specifiers (for tsc, jest and ncc), so map those to the `.ts` files.
-registerHooks({
-  resolve(specifier, context, next) {
-    if (specifier.startsWith('.') && specifier.endsWith('.js') && context.parentURL?.startsWith('file:')) {
-      const asTs = new URL(specifier.slice(0, -3) + '.ts', context.parentURL);
-      if (!existsSync(new URL(specifier, context.parentURL)) && existsSync(asTs))
-        return next(asTs.href, context);
-    }
-    return next(specifier, context);
-  },
-});
 
 const DEFAULT_EXCLUDES = ['.git', 'node_modules', '.next', 'dist', 'build', '.cache'];
 const BUCKET = 'autonomous-coding-agent';

@@ -49,7 +49,18 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const port = options.port ?? (await freePort());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(options, options.port ?? (await freePort()));
+    } catch (error) {
+      // freePort() finds a port that was free a moment ago; another process may bind it first.
+      const taken = /Address already in use/.test((error as Error).message);
+      if (!taken || options.port !== undefined || attempt === 3) throw error;
+    }
+  }
+}
+
+async function launch(options: LocalStackOptions, port: number): Promise<LocalStack> {
   const inspectorPort = await freePort();
   const ownPersist = options.persistTo === undefined;
   const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), 'r2-backup-stack-'));
@@ -95,7 +106,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`wrangler dev exited early:\n${output}`);
+    }
     try {
       const response = await fetch(`${url}/api/health`);
       if (response.ok) {

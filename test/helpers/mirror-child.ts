@@ -2,20 +2,7 @@
 // Node runs this file directly (type stripping): node test/helpers/mirror-child.ts '<json>'
 // with {endpoint, bucket, tenant, branch, root, concurrency, putDelayMs}. putDelayMs slows
 // each PutObject down so that the kill lands while uploads are in flight.
-import { existsSync } from 'node:fs';
-import { registerHooks } from 'node:module';
-
-// The sources import each other with `.js` specifiers (for tsc, jest and ncc): map to `.ts`.
-registerHooks({
-  resolve(specifier, context, next) {
-    if (specifier.startsWith('.') && specifier.endsWith('.js') && context.parentURL?.startsWith('file:')) {
-      const asTs = new URL(specifier.slice(0, -3) + '.ts', context.parentURL);
-      if (!existsSync(new URL(specifier, context.parentURL)) && existsSync(asTs))
-        return next(asTs.href, context);
-    }
-    return next(specifier, context);
-  },
-});
+import '../../scripts/ts-resolve.ts';
 
 const args = JSON.parse(process.argv[2]!) as {
   endpoint: string;
