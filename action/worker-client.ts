@@ -150,12 +150,6 @@ export class WorkerClient {
     return answer.key;
   }
 
-  async getBackup(tenant: string, backupFile: string, bucket: string): Promise<BackupMetadata> {
-    const path = `/api/github/backup/${encodeURIComponent(tenant)}/${encodeURIComponent(backupFile)}`;
-    const answer = await this.request<{ metadata: BackupMetadata }>('GET', path, { query: { bucket } });
-    return answer.metadata;
-  }
-
   /** Applies a retention policy (`keep_last`, ...) to a tenant; the Worker does the deleting. */
   prune(
     tenant: string,

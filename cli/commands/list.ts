@@ -18,7 +18,7 @@ function status(record: BackupMetadata, inventory: InventoryResponse): string {
   return record.sha256 && record.size !== undefined ? 'ok' : 'unverifiable';
 }
 
-export function formatTable(rows: string[][]): string {
+function formatTable(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows
     .map((row) =>

@@ -61541,8 +61541,6 @@ __nccwpck_require__.d(__webpack_exports__, {
   p: () => (/* binding */ list)
 });
 
-// UNUSED EXPORTS: formatTable
-
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
@@ -65869,11 +65867,6 @@ class WorkerClient {
     async notify(input) {
         const answer = await this.request('POST', '/api/github/backup/notify', { json: input });
         return answer.key;
-    }
-    async getBackup(tenant, backupFile, bucket) {
-        const path = `/api/github/backup/${encodeURIComponent(tenant)}/${encodeURIComponent(backupFile)}`;
-        const answer = await this.request('GET', path, { query: { bucket } });
-        return answer.metadata;
     }
     /** Applies a retention policy (`keep_last`, ...) to a tenant; the Worker does the deleting. */
     prune(tenant, bucket, policy, dryRun = false) {

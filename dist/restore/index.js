@@ -63143,11 +63143,6 @@ class WorkerClient {
         const answer = await this.request('POST', '/api/github/backup/notify', { json: input });
         return answer.key;
     }
-    async getBackup(tenant, backupFile, bucket) {
-        const path = `/api/github/backup/${encodeURIComponent(tenant)}/${encodeURIComponent(backupFile)}`;
-        const answer = await this.request('GET', path, { query: { bucket } });
-        return answer.metadata;
-    }
     /** Applies a retention policy (`keep_last`, ...) to a tenant; the Worker does the deleting. */
     prune(tenant, bucket, policy, dryRun = false) {
         return this.request('POST', '/api/github/backup/prune', {
