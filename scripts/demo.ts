@@ -55,6 +55,8 @@ try {
     'api-token': token,
     compression: 'gzip',
     'fail-on-api-error': 'true',
+    // The seed's six, plus the benchmark's corpus: a runner's checkout has no `.bench/`.
+    exclude: ['.git', 'node_modules', '.next', 'dist', 'build', '.cache', '.bench'].join('\n'),
   };
   const env: Record<string, string | undefined> = {
     ...process.env,
