@@ -7,6 +7,7 @@ import type { BackupSelector } from './backup-selection.js';
 import { createS3Client } from './s3-client.js';
 import { SECRET_INPUTS, parseBoolean, parseDestination, parseUrl } from './inputs.js';
 import { restoreBackup } from './restore-backup.js';
+import { listRecordsOverS3 } from './s3-catalogue.js';
 import { formatBytes } from './summary.js';
 import { WorkerClient } from './worker-client.js';
 
@@ -31,19 +32,25 @@ async function run(): Promise<void> {
   const bucket = checkBucket(core.getInput('bucket') || `${tenant}-github-backup`, 'bucket');
   const apiUrl = core.getInput('api-url');
   const apiToken = core.getInput('api-token');
-  if (!apiUrl || !apiToken) {
+  if (Boolean(apiUrl) !== Boolean(apiToken))
+    throw new ValidationError('api-token', 'and api-url go together');
+  const worker = apiUrl ? new WorkerClient(parseUrl('api-url', apiUrl), apiToken) : undefined;
+  const destination = parseDestination();
+  const s3 = destination.kind === 's3' ? createS3Client(destination) : undefined;
+  if (!worker && !s3) {
     throw new ValidationError(
       'api-url',
-      'and api-token are required: the Worker knows the backups and their SHA-256',
+      'or the R2 S3 keys are needed: the Worker, or R2 itself, holds the records',
     );
   }
-  const worker = new WorkerClient(parseUrl('api-url', apiUrl), apiToken);
-  const destination = parseDestination();
-  const source: ArchiveSource =
-    destination.kind === 's3' ? { kind: 's3', s3: createS3Client(destination) } : { kind: 'worker', worker };
+  // Records from the Worker when given (it checks who may read them), else over S3.
+  const listRecords = worker
+    ? () => worker.listAll(tenant, bucket)
+    : () => listRecordsOverS3(s3!, bucket, tenant);
+  const source: ArchiveSource = s3 ? { kind: 's3', s3 } : { kind: 'worker', worker: worker! };
   const target = core.getInput('target', { required: true });
   const restored = await restoreBackup({
-    worker,
+    listRecords,
     source,
     tenant,
     bucket,

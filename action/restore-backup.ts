@@ -7,10 +7,12 @@ import { checkBackupFile } from '../common/validate.js';
 import { describeSource, openObject, type ArchiveSource } from './archive-source.js';
 import { selectBackup, type BackupSelector } from './backup-selection.js';
 import { restoreArchive, type RestoreResult } from './restore.js';
-import type { WorkerClient } from './worker-client.js';
+
+/** The tenant's records, newest first: the Worker's list, or the records read over S3. */
+export type RecordLister = () => Promise<BackupMetadata[]>;
 
 export interface RestoreBackupOptions {
-  worker: WorkerClient;
+  listRecords: RecordLister;
   source: ArchiveSource;
   tenant: string;
   bucket: string;
@@ -27,17 +29,17 @@ export interface RestoredBackup extends RestoreResult {
 
 /** The record a selector names, from the tenant's records as the Worker lists them. */
 export async function chooseRecord(
-  worker: WorkerClient,
+  listRecords: RecordLister,
   tenant: string,
   bucket: string,
   selector: BackupSelector,
 ): Promise<BackupMetadata> {
-  return selectBackup(await worker.listAll(tenant, bucket), selector, `tenant ${tenant}, bucket ${bucket}`);
+  return selectBackup(await listRecords(), selector, `tenant ${tenant}, bucket ${bucket}`);
 }
 
 export async function restoreBackup(options: RestoreBackupOptions): Promise<RestoredBackup> {
   const { tenant, bucket } = options;
-  const record = await chooseRecord(options.worker, tenant, bucket, options.selector);
+  const record = await chooseRecord(options.listRecords, tenant, bucket, options.selector);
   if (!record.sha256 || record.size === undefined) {
     throw new Error(
       `The record of ${record.backup_file} has no size or SHA-256: it cannot be verified, so it is not restored`,

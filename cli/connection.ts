@@ -3,6 +3,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { checkBucket, checkTenant, ValidationError } from '../common/validate.js';
 import type { ArchiveSource } from '../action/archive-source.js';
+import type { RecordLister } from '../action/restore-backup.js';
+import { listRecordsOverS3 } from '../action/s3-catalogue.js';
 import { createS3Client } from '../action/s3-client.js';
 import { WorkerClient } from '../action/worker-client.js';
 import { UsageError } from './usage.js';
@@ -70,6 +72,26 @@ export function connect(values: Values): Connection {
     connection.s3 = createS3Client({ endpoint: url, accessKeyId, secretAccessKey });
   }
   return connection;
+}
+
+/** Records from the Worker, else straight from R2 over S3 (restore with R2 keys alone). */
+export function recordLister(
+  connection: Connection,
+  tenant: string,
+  bucket: string,
+  command: string,
+): RecordLister {
+  if (connection.worker) {
+    const worker = connection.worker;
+    return () => worker.listAll(tenant, bucket);
+  }
+  if (connection.s3) {
+    const s3 = connection.s3;
+    return () => listRecordsOverS3(s3, bucket, tenant);
+  }
+  throw new UsageError(
+    `${command} needs the Worker (R2_BACKUP_API_URL, R2_BACKUP_API_TOKEN) or R2's S3 keys (R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY with R2_ACCOUNT_ID or R2_ENDPOINT)`,
+  );
 }
 
 /** The Worker keeps the catalogue (records, inventory, prune): commands that read it need it. */

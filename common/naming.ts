@@ -1,5 +1,5 @@
 // The storage layout of design.md, in one place. Callers pass validated parts only.
-import { ARCHIVE_EXTENSIONS, type Compression } from './validate.js';
+import { ARCHIVE_EXTENSIONS, checkBackupFile, type Compression } from './validate.js';
 
 /** UTC `YYYYMMDD-HHMMSS`, so keys sort by time. */
 export function stampOf(date: Date): string {
@@ -34,3 +34,16 @@ export function timeOfStamp(stamp: string): Date {
  *  component starting with "."), so `repos/{tenant}/{branch}/` holds exactly the tree. */
 export const mirrorManifestKey = (tenant: string, branch: string): string =>
   `repos/${tenant}/.mirror-manifests/${branch}.json`;
+
+/** A key that sorts records like time: stamp, then the run within that second, then the name;
+ *  null for a name that is no backup of this tenant. */
+export function positionOf(tenant: string, backupFile: string): string | null {
+  let stamp: string;
+  try {
+    stamp = checkBackupFile(backupFile, tenant).stamp;
+  } catch {
+    return null; // not a record this Worker wrote
+  }
+  const run = stamp.length > 15 ? Number(stamp.slice(16)) : 1;
+  return `${stamp.slice(0, 15)}.${String(run).padStart(5, '0')}.${tenant}/${backupFile}`;
+}

@@ -65100,7 +65100,7 @@ function checkRepo(value, field = 'repo') {
  * optional `-n` after the stamp for runs in the same second, and optionally the tenant in
  * front as in the seed's example (`my-repo-20250101-120000.tar.gz`).
  */
-function checkBackupFile(value, tenant, field = 'backup_file') {
+function validate_checkBackupFile(value, tenant, field = 'backup_file') {
     const rule = `must be "{stamp}.tar.gz", "{stamp}.tar.zst" or "{stamp}.tar" with stamp YYYYMMDD-HHMMSS, optionally prefixed "${tenant}-"`;
     if (typeof value !== 'string')
         throw new ValidationError(field, rule);
@@ -65163,6 +65163,19 @@ function timeOfStamp(stamp) {
 /** The mirror's manifest: beside the branches' prefixes, never inside one (no branch name has a
  *  component starting with "."), so `repos/{tenant}/{branch}/` holds exactly the tree. */
 const mirrorManifestKey = (tenant, branch) => `repos/${tenant}/.mirror-manifests/${branch}.json`;
+/** A key that sorts records like time: stamp, then the run within that second, then the name;
+ *  null for a name that is no backup of this tenant. */
+function positionOf(tenant, backupFile) {
+    let stamp;
+    try {
+        stamp = checkBackupFile(backupFile, tenant).stamp;
+    }
+    catch {
+        return null; // not a record this Worker wrote
+    }
+    const run = stamp.length > 15 ? Number(stamp.slice(16)) : 1;
+    return `${stamp.slice(0, 15)}.${String(run).padStart(5, '0')}.${tenant}/${backupFile}`;
+}
 
 ;// CONCATENATED MODULE: ./package.json
 const package_namespaceObject = {"rE":"1.0.0"};

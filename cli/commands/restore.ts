@@ -1,9 +1,8 @@
 // r2-backup restore: bring a backup back into a directory, verified by its SHA-256.
 import { archiveKey, bundleFileName } from '../../common/naming.js';
 import { openObject, type ArchiveSource } from '../../action/archive-source.js';
-import { chooseRecord, restoreBackup } from '../../action/restore-backup.js';
+import { chooseRecord, restoreBackup, type RecordLister } from '../../action/restore-backup.js';
 import { restoreHistory } from '../../action/restore-history.js';
-import type { WorkerClient } from '../../action/worker-client.js';
 import type { BackupSelector } from '../../action/backup-selection.js';
 import type { Command, OptionValues } from '../command.js';
 import {
@@ -12,7 +11,7 @@ import {
   TENANT_OPTIONS,
   archiveSource,
   connect,
-  requireWorker,
+  recordLister,
   tenantAndBucket,
 } from '../connection.js';
 import { UsageError } from '../usage.js';
@@ -65,11 +64,11 @@ ${CONNECTION_HELP}`,
     if (typeof values.target !== 'string' || values.target === '')
       throw new UsageError('--target is required');
     const connection = connect(values as Record<string, string>);
-    const worker = requireWorker(connection, 'restore');
+    const listRecords = recordLister(connection, tenant, bucket, 'restore');
     const source = archiveSource(connection, 'restore');
     if (values.history) {
       return restoreGitHistory(
-        worker,
+        listRecords,
         source,
         tenant,
         bucket,
@@ -79,7 +78,7 @@ ${CONNECTION_HELP}`,
       );
     }
     const restored = await restoreBackup({
-      worker,
+      listRecords,
       source,
       tenant,
       bucket,
@@ -97,7 +96,7 @@ ${CONNECTION_HELP}`,
 };
 
 async function restoreGitHistory(
-  worker: WorkerClient,
+  listRecords: RecordLister,
   source: ArchiveSource,
   tenant: string,
   bucket: string,
@@ -105,7 +104,7 @@ async function restoreGitHistory(
   target: string,
   force: boolean,
 ): Promise<number> {
-  const record = await chooseRecord(worker, tenant, bucket, selector);
+  const record = await chooseRecord(listRecords, tenant, bucket, selector);
   if (!record.bundle_key || record.bundle_sha256 === undefined || record.bundle_size === undefined) {
     throw new Error(
       `Backup ${record.backup_file} has no git history: it was made without include-git-history`,

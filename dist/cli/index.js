@@ -7779,7 +7779,7 @@ __webpack_unused_export__ = ListObjectsCommand;
 __webpack_unused_export__ = ListObjectsOutput$;
 __webpack_unused_export__ = ListObjectsRequest$;
 __webpack_unused_export__ = ListObjectsV2$;
-__webpack_unused_export__ = ListObjectsV2Command;
+exports.u6x = ListObjectsV2Command;
 __webpack_unused_export__ = ListObjectsV2Output$;
 __webpack_unused_export__ = ListObjectsV2Request$;
 __webpack_unused_export__ = ListParts$;
@@ -64522,8 +64522,8 @@ async function writeSummary(report) {
 
 // EXTERNAL MODULE: ./cli/command.ts
 var command = __nccwpck_require__(6314);
-// EXTERNAL MODULE: ./cli/connection.ts + 2 modules
-var connection = __nccwpck_require__(7339);
+// EXTERNAL MODULE: ./cli/connection.ts + 4 modules
+var connection = __nccwpck_require__(8065);
 ;// CONCATENATED MODULE: ./cli/commands/list.ts
 
 
@@ -64604,7 +64604,7 @@ ${connection/* CONNECTION_HELP */.Xf}`,
 /* harmony export */   R: () => (/* binding */ prune)
 /* harmony export */ });
 /* harmony import */ var _command_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6314);
-/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7339);
+/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8065);
 /* harmony import */ var _usage_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4036);
 
 
@@ -65314,12 +65314,12 @@ async function moveIntoPlace(staging, target) {
 
 
 /** The record a selector names, from the tenant's records as the Worker lists them. */
-async function chooseRecord(worker, tenant, bucket, selector) {
-    return selectBackup(await worker.listAll(tenant, bucket), selector, `tenant ${tenant}, bucket ${bucket}`);
+async function chooseRecord(listRecords, tenant, bucket, selector) {
+    return selectBackup(await listRecords(), selector, `tenant ${tenant}, bucket ${bucket}`);
 }
 async function restoreBackup(options) {
     const { tenant, bucket } = options;
-    const record = await chooseRecord(options.worker, tenant, bucket, options.selector);
+    const record = await chooseRecord(options.listRecords, tenant, bucket, options.selector);
     if (!record.sha256 || record.size === undefined) {
         throw new Error(`The record of ${record.backup_file} has no size or SHA-256: it cannot be verified, so it is not restored`);
     }
@@ -65409,8 +65409,8 @@ async function checkOutHead(repository, bundle) {
     return { commit };
 }
 
-// EXTERNAL MODULE: ./cli/connection.ts + 2 modules
-var cli_connection = __nccwpck_require__(7339);
+// EXTERNAL MODULE: ./cli/connection.ts + 4 modules
+var cli_connection = __nccwpck_require__(8065);
 // EXTERNAL MODULE: ./cli/usage.ts
 var usage = __nccwpck_require__(4036);
 ;// CONCATENATED MODULE: ./cli/commands/restore.ts
@@ -65470,13 +65470,13 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
         if (typeof values.target !== 'string' || values.target === '')
             throw new usage/* UsageError */.e('--target is required');
         const connection = (0,cli_connection/* connect */.Ng)(values);
-        const worker = (0,cli_connection/* requireWorker */.EO)(connection, 'restore');
+        const listRecords = (0,cli_connection/* recordLister */.zi)(connection, tenant, bucket, 'restore');
         const source = (0,cli_connection/* archiveSource */.yG)(connection, 'restore');
         if (values.history) {
-            return restoreGitHistory(worker, source, tenant, bucket, selector, values.target, values.force === true);
+            return restoreGitHistory(listRecords, source, tenant, bucket, selector, values.target, values.force === true);
         }
         const restored = await restoreBackup({
-            worker,
+            listRecords,
             source,
             tenant,
             bucket,
@@ -65490,8 +65490,8 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
         return 0;
     },
 };
-async function restoreGitHistory(worker, source, tenant, bucket, selector, target, force) {
-    const record = await chooseRecord(worker, tenant, bucket, selector);
+async function restoreGitHistory(listRecords, source, tenant, bucket, selector, target, force) {
+    const record = await chooseRecord(listRecords, tenant, bucket, selector);
     if (!record.bundle_key || record.bundle_sha256 === undefined || record.bundle_size === undefined) {
         throw new Error(`Backup ${record.backup_file} has no git history: it was made without include-git-history`);
     }
@@ -65599,7 +65599,7 @@ Records written with it name the principal ${created.principal}.`);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _common_naming_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7860);
 /* harmony import */ var _action_archive_source_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(277);
-/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7339);
+/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8065);
 // r2-backup verify: every record has its archive, of the recorded size (and with --deep, of
 // the recorded SHA-256); archives without a record and records without an archive are reported.
 
@@ -65705,7 +65705,7 @@ ${_connection_js__WEBPACK_IMPORTED_MODULE_2__/* .CONNECTION_HELP */ .Xf}`,
 
 /***/ }),
 
-/***/ 7339:
+/***/ 8065:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -65716,6 +65716,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   c1: () => (/* binding */ TENANT_OPTIONS),
   yG: () => (/* binding */ archiveSource),
   Ng: () => (/* binding */ connect),
+  zi: () => (/* binding */ recordLister),
   EO: () => (/* binding */ requireWorker),
   WG: () => (/* binding */ tenantAndBucket)
 });
@@ -65724,6 +65725,65 @@ __nccwpck_require__.d(__webpack_exports__, {
 var validate = __nccwpck_require__(9046);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(3711);
+// EXTERNAL MODULE: ./common/naming.ts
+var naming = __nccwpck_require__(7860);
+;// CONCATENATED MODULE: ./action/mirror/pool.ts
+// Runs an async job per item with at most `limit` in flight. On the first failure no new job
+// starts; the ones in flight finish, then the first error is thrown (with a count of others).
+async function forEachLimited(items, limit, job) {
+    let next = 0;
+    const errors = [];
+    const worker = async () => {
+        while (errors.length === 0 && next < items.length) {
+            const index = next++;
+            try {
+                await job(items[index], index);
+            }
+            catch (error) {
+                errors.push(error);
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    if (errors.length > 0) {
+        const first = errors[0];
+        if (errors.length > 1 && first instanceof Error)
+            first.message += ` (and ${errors.length - 1} more failures)`;
+        throw first;
+    }
+}
+
+;// CONCATENATED MODULE: ./action/s3-catalogue.ts
+// A tenant's records without the Worker: one listing of `backups/{tenant}/metadata/` over S3,
+// then each record read, newest first in the Worker's order. For restores with R2 keys alone.
+
+
+
+const READS_IN_FLIGHT = 8;
+async function listRecordsOverS3(s3, bucket, tenant) {
+    const prefix = `${(0,naming/* tenantPrefix */.fb)(tenant)}metadata/`;
+    const found = [];
+    let token;
+    do {
+        const page = await s3.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+        for (const { Key } of page.Contents ?? []) {
+            const name = Key?.slice(prefix.length) ?? '';
+            const backupFile = name.endsWith('.json') ? name.slice(0, -'.json'.length) : '';
+            const position = (0,naming/* positionOf */.df)(tenant, backupFile);
+            if (position)
+                found.push({ position, backupFile });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    found.sort((a, b) => (a.position < b.position ? 1 : a.position > b.position ? -1 : 0));
+    const records = [];
+    await forEachLimited(found, READS_IN_FLIGHT, async ({ backupFile }, index) => {
+        const answer = await s3.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: bucket, Key: (0,naming/* metadataKey */.rY)(tenant, backupFile) }));
+        records[index] = JSON.parse(await answer.Body.transformToString());
+    });
+    return records;
+}
+
 ;// CONCATENATED MODULE: ./action/s3-client.ts
 // The S3 client for R2. Only object calls are ever made with it (Head/Put/multipart), so an
 // R2 token scoped to one bucket, or to object operations, is enough.
@@ -65930,6 +65990,7 @@ var usage = __nccwpck_require__(4036);
 
 
 
+
 const CONNECTION_OPTIONS = {
     'api-url': { type: 'string' },
     'api-token': { type: 'string' },
@@ -65976,6 +66037,18 @@ function connect(values) {
         connection.s3 = createS3Client({ endpoint: url, accessKeyId, secretAccessKey });
     }
     return connection;
+}
+/** Records from the Worker, else straight from R2 over S3 (restore with R2 keys alone). */
+function recordLister(connection, tenant, bucket, command) {
+    if (connection.worker) {
+        const worker = connection.worker;
+        return () => worker.listAll(tenant, bucket);
+    }
+    if (connection.s3) {
+        const s3 = connection.s3;
+        return () => listRecordsOverS3(s3, bucket, tenant);
+    }
+    throw new usage/* UsageError */.e(`${command} needs the Worker (R2_BACKUP_API_URL, R2_BACKUP_API_TOKEN) or R2's S3 keys (R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY with R2_ACCOUNT_ID or R2_ENDPOINT)`);
 }
 /** The Worker keeps the catalogue (records, inventory, prune): commands that read it need it. */
 function requireWorker(connection, command) {
@@ -66098,9 +66171,12 @@ class UsageError extends Error {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   MZ: () => (/* binding */ bundleFileName),
-/* harmony export */   q2: () => (/* binding */ archiveKey)
+/* harmony export */   df: () => (/* binding */ positionOf),
+/* harmony export */   fb: () => (/* binding */ tenantPrefix),
+/* harmony export */   q2: () => (/* binding */ archiveKey),
+/* harmony export */   rY: () => (/* binding */ metadataKey)
 /* harmony export */ });
-/* unused harmony exports stampOf, backupFileName, tenantPrefix, metadataKey, notificationKey, mirrorPrefix, timeOfStamp, mirrorManifestKey */
+/* unused harmony exports stampOf, backupFileName, notificationKey, mirrorPrefix, timeOfStamp, mirrorManifestKey */
 /* harmony import */ var _validate_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9046);
 // The storage layout of design.md, in one place. Callers pass validated parts only.
 
@@ -66128,6 +66204,19 @@ function timeOfStamp(stamp) {
 /** The mirror's manifest: beside the branches' prefixes, never inside one (no branch name has a
  *  component starting with "."), so `repos/{tenant}/{branch}/` holds exactly the tree. */
 const mirrorManifestKey = (tenant, branch) => `repos/${tenant}/.mirror-manifests/${branch}.json`;
+/** A key that sorts records like time: stamp, then the run within that second, then the name;
+ *  null for a name that is no backup of this tenant. */
+function positionOf(tenant, backupFile) {
+    let stamp;
+    try {
+        stamp = (0,_validate_js__WEBPACK_IMPORTED_MODULE_0__/* .checkBackupFile */ .ng)(backupFile, tenant).stamp;
+    }
+    catch {
+        return null; // not a record this Worker wrote
+    }
+    const run = stamp.length > 15 ? Number(stamp.slice(16)) : 1;
+    return `${stamp.slice(0, 15)}.${String(run).padStart(5, '0')}.${tenant}/${backupFile}`;
+}
 
 
 /***/ }),

@@ -7778,7 +7778,7 @@ __webpack_unused_export__ = ListObjectsCommand;
 __webpack_unused_export__ = ListObjectsOutput$;
 __webpack_unused_export__ = ListObjectsRequest$;
 __webpack_unused_export__ = ListObjectsV2$;
-__webpack_unused_export__ = ListObjectsV2Command;
+exports.u6x = ListObjectsV2Command;
 __webpack_unused_export__ = ListObjectsV2Output$;
 __webpack_unused_export__ = ListObjectsV2Request$;
 __webpack_unused_export__ = ListParts$;
@@ -62084,13 +62084,15 @@ function readInputs() {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var _common_validate_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9046);
-/* harmony import */ var _s3_client_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(5963);
+/* harmony import */ var _s3_client_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(5963);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4703);
-/* harmony import */ var _restore_backup_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7320);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6889);
-/* harmony import */ var _worker_client_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9387);
+/* harmony import */ var _restore_backup_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3623);
+/* harmony import */ var _s3_catalogue_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1094);
+/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6889);
+/* harmony import */ var _worker_client_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(9387);
 // The restore sub-action's entry point (restore/action.yml, dist/restore/index.js): the CLI's
 // restore as a step, with the backup action's credentials and outputs for what it restored.
+
 
 
 
@@ -62119,15 +62121,22 @@ async function run() {
     const bucket = (0,_common_validate_js__WEBPACK_IMPORTED_MODULE_1__/* .checkBucket */ .L$)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('bucket') || `${tenant}-github-backup`, 'bucket');
     const apiUrl = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('api-url');
     const apiToken = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('api-token');
-    if (!apiUrl || !apiToken) {
-        throw new _common_validate_js__WEBPACK_IMPORTED_MODULE_1__/* .ValidationError */ .yI('api-url', 'and api-token are required: the Worker knows the backups and their SHA-256');
-    }
-    const worker = new _worker_client_js__WEBPACK_IMPORTED_MODULE_5__/* .WorkerClient */ .E3((0,_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .parseUrl */ .Dl)('api-url', apiUrl), apiToken);
+    if (Boolean(apiUrl) !== Boolean(apiToken))
+        throw new _common_validate_js__WEBPACK_IMPORTED_MODULE_1__/* .ValidationError */ .yI('api-token', 'and api-url go together');
+    const worker = apiUrl ? new _worker_client_js__WEBPACK_IMPORTED_MODULE_6__/* .WorkerClient */ .E3((0,_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .parseUrl */ .Dl)('api-url', apiUrl), apiToken) : undefined;
     const destination = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .parseDestination */ .G2)();
-    const source = destination.kind === 's3' ? { kind: 's3', s3: (0,_s3_client_js__WEBPACK_IMPORTED_MODULE_6__/* .createS3Client */ .q)(destination) } : { kind: 'worker', worker };
+    const s3 = destination.kind === 's3' ? (0,_s3_client_js__WEBPACK_IMPORTED_MODULE_7__/* .createS3Client */ .q)(destination) : undefined;
+    if (!worker && !s3) {
+        throw new _common_validate_js__WEBPACK_IMPORTED_MODULE_1__/* .ValidationError */ .yI('api-url', 'or the R2 S3 keys are needed: the Worker, or R2 itself, holds the records');
+    }
+    // Records from the Worker when given (it checks who may read them), else over S3.
+    const listRecords = worker
+        ? () => worker.listAll(tenant, bucket)
+        : () => (0,_s3_catalogue_js__WEBPACK_IMPORTED_MODULE_4__/* .listRecordsOverS3 */ .N)(s3, bucket, tenant);
+    const source = s3 ? { kind: 's3', s3 } : { kind: 'worker', worker: worker };
     const target = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('target', { required: true });
     const restored = await (0,_restore_backup_js__WEBPACK_IMPORTED_MODULE_3__/* .restoreBackup */ .d)({
-        worker,
+        listRecords,
         source,
         tenant,
         bucket,
@@ -62154,7 +62163,7 @@ async function run() {
             ],
             ['Backup', `<code>${restored.key}</code> (${bucket})`],
             ['Commit', `${restored.record.commit} on ${restored.record.branch}`],
-            ['Size', `${(0,_summary_js__WEBPACK_IMPORTED_MODULE_4__/* .formatBytes */ .z3)(restored.size)}, SHA-256 verified`],
+            ['Size', `${(0,_summary_js__WEBPACK_IMPORTED_MODULE_5__/* .formatBytes */ .z3)(restored.size)}, SHA-256 verified`],
             ['Entries', String(restored.entries)],
             ['Target', restored.target],
         ])
@@ -62173,7 +62182,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7320:
+/***/ 3623:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -62184,36 +62193,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: chooseRecord
 
+// EXTERNAL MODULE: ./common/naming.ts
+var naming = __nccwpck_require__(7860);
 // EXTERNAL MODULE: ./common/validate.ts
 var validate = __nccwpck_require__(9046);
-;// CONCATENATED MODULE: ./common/naming.ts
-// The storage layout of design.md, in one place. Callers pass validated parts only.
-
-/** UTC `YYYYMMDD-HHMMSS`, so keys sort by time. */
-function stampOf(date) {
-    const iso = date.toISOString(); // 2025-01-01T12:00:00.000Z
-    return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
-}
-/** `{stamp}.tar.gz`, or `{stamp}-{n}.tar.gz` for the n-th run in the same second (n >= 2). */
-function backupFileName(stamp, compression, n = 1) {
-    return `${stamp}${n > 1 ? `-${n}` : ''}${ARCHIVE_EXTENSIONS[compression]}`;
-}
-/** The git bundle beside an archive: `{stamp}.tar.gz` -> `{stamp}.bundle`. */
-const bundleFileName = (backupFile) => backupFile.replace(/\.tar(\.gz|\.zst)?$/, '.bundle');
-const tenantPrefix = (tenant) => `backups/${tenant}/`;
-const archiveKey = (tenant, backupFile) => `backups/${tenant}/${backupFile}`;
-const metadataKey = (tenant, backupFile) => `backups/${tenant}/metadata/${backupFile}.json`;
-const notificationKey = (tenant, name) => `backups/${tenant}/notifications/${name}.json`;
-const mirrorPrefix = (tenant, branch) => `repos/${tenant}/${branch}/`;
-/** The UTC time a `YYYYMMDD-HHMMSS[-n]` stamp names (the run number is ignored). */
-function timeOfStamp(stamp) {
-    const [, y, mo, d, h, mi, s] = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(stamp) ?? [];
-    return new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
-}
-/** The mirror's manifest: beside the branches' prefixes, never inside one (no branch name has a
- *  component starting with "."), so `repos/{tenant}/{branch}/` holds exactly the tree. */
-const mirrorManifestKey = (tenant, branch) => `repos/${tenant}/.mirror-manifests/${branch}.json`;
-
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(3711);
 ;// CONCATENATED MODULE: ./action/archive-source.ts
@@ -62744,18 +62727,18 @@ async function moveIntoPlace(staging, target) {
 
 
 /** The record a selector names, from the tenant's records as the Worker lists them. */
-async function chooseRecord(worker, tenant, bucket, selector) {
-    return selectBackup(await worker.listAll(tenant, bucket), selector, `tenant ${tenant}, bucket ${bucket}`);
+async function chooseRecord(listRecords, tenant, bucket, selector) {
+    return selectBackup(await listRecords(), selector, `tenant ${tenant}, bucket ${bucket}`);
 }
 async function restoreBackup(options) {
     const { tenant, bucket } = options;
-    const record = await chooseRecord(options.worker, tenant, bucket, options.selector);
+    const record = await chooseRecord(options.listRecords, tenant, bucket, options.selector);
     if (!record.sha256 || record.size === undefined) {
         throw new Error(`The record of ${record.backup_file} has no size or SHA-256: it cannot be verified, so it is not restored`);
     }
     // The key from validated parts, never the record's own text.
     const { compression } = (0,validate/* checkBackupFile */.ng)(record.backup_file, tenant);
-    const key = archiveKey(tenant, record.backup_file);
+    const key = (0,naming/* archiveKey */.q2)(tenant, record.backup_file);
     options.log?.(`Restoring ${key} (${record.size} bytes, ${compression}, commit ${record.commit.slice(0, 12)} on ${record.branch}) ` +
         `from ${describeSource(options.source)} into ${options.target}`);
     const result = await restoreArchive({
@@ -62766,6 +62749,79 @@ async function restoreBackup(options) {
         force: options.force,
     });
     return { ...result, record, key };
+}
+
+
+/***/ }),
+
+/***/ 1094:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  N: () => (/* binding */ listRecordsOverS3)
+});
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(3711);
+// EXTERNAL MODULE: ./common/naming.ts
+var naming = __nccwpck_require__(7860);
+;// CONCATENATED MODULE: ./action/mirror/pool.ts
+// Runs an async job per item with at most `limit` in flight. On the first failure no new job
+// starts; the ones in flight finish, then the first error is thrown (with a count of others).
+async function forEachLimited(items, limit, job) {
+    let next = 0;
+    const errors = [];
+    const worker = async () => {
+        while (errors.length === 0 && next < items.length) {
+            const index = next++;
+            try {
+                await job(items[index], index);
+            }
+            catch (error) {
+                errors.push(error);
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    if (errors.length > 0) {
+        const first = errors[0];
+        if (errors.length > 1 && first instanceof Error)
+            first.message += ` (and ${errors.length - 1} more failures)`;
+        throw first;
+    }
+}
+
+;// CONCATENATED MODULE: ./action/s3-catalogue.ts
+// A tenant's records without the Worker: one listing of `backups/{tenant}/metadata/` over S3,
+// then each record read, newest first in the Worker's order. For restores with R2 keys alone.
+
+
+
+const READS_IN_FLIGHT = 8;
+async function listRecordsOverS3(s3, bucket, tenant) {
+    const prefix = `${(0,naming/* tenantPrefix */.fb)(tenant)}metadata/`;
+    const found = [];
+    let token;
+    do {
+        const page = await s3.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+        for (const { Key } of page.Contents ?? []) {
+            const name = Key?.slice(prefix.length) ?? '';
+            const backupFile = name.endsWith('.json') ? name.slice(0, -'.json'.length) : '';
+            const position = (0,naming/* positionOf */.df)(tenant, backupFile);
+            if (position)
+                found.push({ position, backupFile });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    found.sort((a, b) => (a.position < b.position ? 1 : a.position > b.position ? -1 : 0));
+    const records = [];
+    await forEachLimited(found, READS_IN_FLIGHT, async ({ backupFile }, index) => {
+        const answer = await s3.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: bucket, Key: (0,naming/* metadataKey */.rY)(tenant, backupFile) }));
+        records[index] = JSON.parse(await answer.Body.transformToString());
+    });
+    return records;
 }
 
 
@@ -63196,6 +63252,60 @@ class WorkerClient {
         }
         return response;
     }
+}
+
+
+/***/ }),
+
+/***/ 7860:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   df: () => (/* binding */ positionOf),
+/* harmony export */   fb: () => (/* binding */ tenantPrefix),
+/* harmony export */   q2: () => (/* binding */ archiveKey),
+/* harmony export */   rY: () => (/* binding */ metadataKey)
+/* harmony export */ });
+/* unused harmony exports stampOf, backupFileName, bundleFileName, notificationKey, mirrorPrefix, timeOfStamp, mirrorManifestKey */
+/* harmony import */ var _validate_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9046);
+// The storage layout of design.md, in one place. Callers pass validated parts only.
+
+/** UTC `YYYYMMDD-HHMMSS`, so keys sort by time. */
+function stampOf(date) {
+    const iso = date.toISOString(); // 2025-01-01T12:00:00.000Z
+    return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+}
+/** `{stamp}.tar.gz`, or `{stamp}-{n}.tar.gz` for the n-th run in the same second (n >= 2). */
+function backupFileName(stamp, compression, n = 1) {
+    return `${stamp}${n > 1 ? `-${n}` : ''}${ARCHIVE_EXTENSIONS[compression]}`;
+}
+/** The git bundle beside an archive: `{stamp}.tar.gz` -> `{stamp}.bundle`. */
+const bundleFileName = (backupFile) => backupFile.replace(/\.tar(\.gz|\.zst)?$/, '.bundle');
+const tenantPrefix = (tenant) => `backups/${tenant}/`;
+const archiveKey = (tenant, backupFile) => `backups/${tenant}/${backupFile}`;
+const metadataKey = (tenant, backupFile) => `backups/${tenant}/metadata/${backupFile}.json`;
+const notificationKey = (tenant, name) => `backups/${tenant}/notifications/${name}.json`;
+const mirrorPrefix = (tenant, branch) => `repos/${tenant}/${branch}/`;
+/** The UTC time a `YYYYMMDD-HHMMSS[-n]` stamp names (the run number is ignored). */
+function timeOfStamp(stamp) {
+    const [, y, mo, d, h, mi, s] = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(stamp) ?? [];
+    return new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
+}
+/** The mirror's manifest: beside the branches' prefixes, never inside one (no branch name has a
+ *  component starting with "."), so `repos/{tenant}/{branch}/` holds exactly the tree. */
+const mirrorManifestKey = (tenant, branch) => `repos/${tenant}/.mirror-manifests/${branch}.json`;
+/** A key that sorts records like time: stamp, then the run within that second, then the name;
+ *  null for a name that is no backup of this tenant. */
+function positionOf(tenant, backupFile) {
+    let stamp;
+    try {
+        stamp = (0,_validate_js__WEBPACK_IMPORTED_MODULE_0__/* .checkBackupFile */ .ng)(backupFile, tenant).stamp;
+    }
+    catch {
+        return null; // not a record this Worker wrote
+    }
+    const run = stamp.length > 15 ? Number(stamp.slice(16)) : 1;
+    return `${stamp.slice(0, 15)}.${String(run).padStart(5, '0')}.${tenant}/${backupFile}`;
 }
 
 

@@ -110,6 +110,22 @@ test('--latest through the Worker alone, --commit by prefix', async () => {
   expect(newest.stdout).toContain(`Restored ${backups.none!.outputs['backup-file']}`);
 });
 
+test('with R2 keys alone (no Worker) the records are read over S3', async () => {
+  const s3Only = Object.fromEntries(
+    Object.entries(fullEnv(stack, TOKEN)).filter(([name]) => !name.startsWith('R2_BACKUP_API')),
+  );
+  const target = freshTarget();
+  const run = await runCli(['restore', '--tenant', 'tenant-a', '--latest', '--target', target], s3Only);
+  expect(run.code).toBe(0);
+  expect(run.stdout).toContain(`Restored ${backups.none!.outputs['backup-file']}`);
+  expect(snapshotTree(target)).toEqual(source());
+  const byCommit = await runCli(
+    ['restore', '--tenant', 'tenant-a', '--commit', OTHER_COMMIT.slice(0, 8), '--target', freshTarget()],
+    s3Only,
+  );
+  expect(byCommit.stdout).toContain(`Restored ${backups.other!.outputs['backup-file']}`);
+});
+
 test('bad calls: a clear message, exit 2, nothing restored', async () => {
   const target = freshTarget();
   const cases: [string[], RegExp][] = [
@@ -130,9 +146,11 @@ test('bad calls: a clear message, exit 2, nothing restored', async () => {
       message: true,
     });
   }
-  const noWorker = await runCli(['restore', '--tenant', 'tenant-a', '--latest', '--target', target]);
-  expect(noWorker.code).toBe(2);
-  expect(noWorker.stderr).toMatch(/needs the Worker: set R2_BACKUP_API_URL and R2_BACKUP_API_TOKEN/);
+  const nothing = await runCli(['restore', '--tenant', 'tenant-a', '--latest', '--target', target]);
+  expect(nothing.code).toBe(2);
+  expect(nothing.stderr).toMatch(
+    /needs the Worker \(R2_BACKUP_API_URL, R2_BACKUP_API_TOKEN\) or R2's S3 keys/,
+  );
   expect(existsSync(target)).toBe(false);
 });
 
@@ -179,6 +197,15 @@ test('the restore sub-action restores the tree and reports it, as the runner run
     target,
   });
   expect(run.summary).toMatch(/R2 restore.*SHA-256 verified/s);
+  // With the S3 keys alone, the records come from R2 itself.
+  const s3Only = freshTarget();
+  const alone = await runAction({
+    script: 'dist/restore/index.js',
+    inputs: { ...s3Inputs(stack), tenant: 'tenant-a', target: s3Only },
+  });
+  expect(alone.code).toBe(0);
+  expect(alone.outputs['backup-file']).toBe(backups.none!.outputs['backup-file']);
+  expect(snapshotTree(s3Only)).toEqual(source());
 });
 
 test('a corrupted object fails the restore and leaves the target untouched', async () => {

@@ -7,7 +7,7 @@
 // cut from the scope's records sorted by (stamp, run in that second). The cursor is the
 // position of the last record returned, so records added meanwhile never shift a page.
 import type { BackupMetadata } from '../../common/metadata.js';
-import { metadataKey, tenantPrefix } from '../../common/naming.js';
+import { metadataKey, positionOf, tenantPrefix } from '../../common/naming.js';
 import { ValidationError, checkBackupFile, checkTenant } from '../../common/validate.js';
 import { authorize } from './access.js';
 import type { AuthedRequest } from './auth.js';
@@ -28,17 +28,6 @@ export interface Listed {
   tenant: string;
   backupFile: string;
   record: BackupMetadata | null;
-}
-
-export function positionOf(tenant: string, backupFile: string): string | null {
-  let stamp: string;
-  try {
-    stamp = checkBackupFile(backupFile, tenant).stamp;
-  } catch {
-    return null; // not a record this Worker wrote
-  }
-  const run = stamp.length > 15 ? Number(stamp.slice(16)) : 1;
-  return `${stamp.slice(0, 15)}.${String(run).padStart(5, '0')}.${tenant}/${backupFile}`;
 }
 
 /** A listed metadata object (key under `prefix`, the tenant's metadata folder) as a record

@@ -1,8 +1,8 @@
 // Everything stored under `backups/{tenant}/`, from one paginated listing (no per-object
 // reads): archives, their sibling objects, metadata records and notifications. The prune and
 // inventory routes and the retention cron work from this.
-import { tenantPrefix } from '../../common/naming.js';
-import { listedRecord, positionOf, type Listed } from './listing.js';
+import { positionOf, tenantPrefix } from '../../common/naming.js';
+import { listedRecord, type Listed } from './listing.js';
 
 export interface StoredArchive {
   backupFile: string;
