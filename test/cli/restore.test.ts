@@ -19,6 +19,7 @@ import {
   s3Inputs,
   type RunResult,
 } from '../action/helpers.js';
+import { apiClient } from '../worker/helpers.js';
 import { fullEnv, runCli, workerEnv } from './helpers.js';
 
 const exec = promisify(execFile);
@@ -268,21 +269,17 @@ test.each([
   expect((await exec('tar', ['-tPf', tarFile])).stdout.trim()).toBe(entry);
   const bytes = readFileSync(tarFile);
   await aws(stack, 's3', 'cp', tarFile, `s3://${BUCKET}/backups/tenant-a/${file}`, '--only-show-errors');
-  const stored = await fetch(`${stack.url}/api/github/backup`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      tenant: 'tenant-a',
-      bucket: BUCKET,
-      repo: 'octo-org/tenant-a',
-      branch: 'main',
-      commit: COMMIT,
-      backup_file: file,
-      action: 'backup',
-      compression: 'none',
-      size: bytes.length,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-    }),
+  const stored = await apiClient(stack, TOKEN).post('/api/github/backup', {
+    tenant: 'tenant-a',
+    bucket: BUCKET,
+    repo: 'octo-org/tenant-a',
+    branch: 'main',
+    commit: COMMIT,
+    backup_file: file,
+    action: 'backup',
+    compression: 'none',
+    size: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
   });
   expect(stored.status).toBe(201);
   const target = join(dir, 'target');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { aws, listKeys, runAction, s3Inputs, type RunResult } from '../action/helpers.js';
+import { apiClient } from '../worker/helpers.js';
 import { fullEnv, runCli, workerEnv } from '../cli/helpers.js';
 
 const exec = promisify(execFile);
@@ -199,21 +200,17 @@ test('a path that is no git repository stops before upload', async () => {
 });
 
 test('the Worker refuses a bundle_key that is not beside the archive', async () => {
-  const response = await fetch(`${stack.url}/api/github/backup`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      tenant: 'tenant-a',
-      bucket: BUCKET,
-      repo: 'octo-org/tenant-a',
-      branch: 'main',
-      commit: 'a'.repeat(40),
-      backup_file: '20200101-000000.tar.gz',
-      action: 'upload',
-      bundle_key: 'backups/tenant-a/20200101-000001.bundle',
-      bundle_size: 1,
-      bundle_sha256: 'b'.repeat(64),
-    }),
+  const response = await apiClient(stack, TOKEN).post('/api/github/backup', {
+    tenant: 'tenant-a',
+    bucket: BUCKET,
+    repo: 'octo-org/tenant-a',
+    branch: 'main',
+    commit: 'a'.repeat(40),
+    backup_file: '20200101-000000.tar.gz',
+    action: 'upload',
+    bundle_key: 'backups/tenant-a/20200101-000001.bundle',
+    bundle_size: 1,
+    bundle_sha256: 'b'.repeat(64),
   });
   expect(response.status).toBe(400);
   expect(await response.json()).toMatchObject({ field: 'bundle_key' });
