@@ -2,6 +2,7 @@
 // streamed beside the archive as `{stamp}.bundle`, with no temporary file. A snapshot of the
 // files loses deleted branches and force-pushed history; the bundle keeps them.
 import { execFile, spawn } from 'node:child_process';
+import { Transform } from 'node:stream';
 import { promisify } from 'node:util';
 import { ValidationError } from '../common/validate.js';
 import { createHashCounter, type StreamDigest } from './hash-stream.js';
@@ -54,15 +55,27 @@ export async function bundleInto(
     child.on('error', reject);
     child.on('close', resolve);
   });
+  const failed = (code: number | null) =>
+    new Error(`git bundle create failed (exit ${code}): ${stderr.trim()}`);
+  // git writes the bundle's header before packing, and a failed pack-objects (a missing or
+  // corrupt object) just ends stdout early: the body must end only once git exited 0, else the
+  // upload would complete with a truncated bundle that abort() no longer removes.
+  const untilExit = new Transform({
+    transform: (chunk: Buffer, _encoding, callback) => callback(null, chunk),
+    flush: (callback) => {
+      exited.then((code) => callback(code === 0 ? null : failed(code)), callback);
+    },
+  });
   const hash = createHashCounter();
-  child.stdout.on('error', (error) => hash.transform.destroy(error));
+  child.stdout.on('error', (error) => untilExit.destroy(error));
+  untilExit.on('error', (error) => hash.transform.destroy(error));
   try {
-    await pending.send(child.stdout.pipe(hash.transform), partSize);
+    await pending.send(child.stdout.pipe(untilExit).pipe(hash.transform), partSize);
   } catch (error) {
     child.kill();
     throw error;
   }
   const code = await exited;
-  if (code !== 0) throw new Error(`git bundle create failed (exit ${code}): ${stderr.trim()}`);
+  if (code !== 0) throw failed(code);
   return hash.digest();
 }

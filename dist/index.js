@@ -66077,6 +66077,7 @@ var external_node_util_ = __nccwpck_require__(7975);
 
 
 
+
 const git_history_exec = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
 const git = async (cwd, ...args) => (await git_history_exec('git', args, { cwd, maxBuffer: 1024 * 1024 })).stdout.trim();
 /** Checked before anything is uploaded: a repository, with refs, complete unless `record`. */
@@ -66110,10 +66111,21 @@ async function bundleInto(path, pending, partSize) {
         child.on('error', reject);
         child.on('close', resolve);
     });
+    const failed = (code) => new Error(`git bundle create failed (exit ${code}): ${stderr.trim()}`);
+    // git writes the bundle's header before packing, and a failed pack-objects (a missing or
+    // corrupt object) just ends stdout early: the body must end only once git exited 0, else the
+    // upload would complete with a truncated bundle that abort() no longer removes.
+    const untilExit = new external_node_stream_.Transform({
+        transform: (chunk, _encoding, callback) => callback(null, chunk),
+        flush: (callback) => {
+            exited.then((code) => callback(code === 0 ? null : failed(code)), callback);
+        },
+    });
     const hash = createHashCounter();
-    child.stdout.on('error', (error) => hash.transform.destroy(error));
+    child.stdout.on('error', (error) => untilExit.destroy(error));
+    untilExit.on('error', (error) => hash.transform.destroy(error));
     try {
-        await pending.send(child.stdout.pipe(hash.transform), partSize);
+        await pending.send(child.stdout.pipe(untilExit).pipe(hash.transform), partSize);
     }
     catch (error) {
         child.kill();
@@ -66121,7 +66133,7 @@ async function bundleInto(path, pending, partSize) {
     }
     const code = await exited;
     if (code !== 0)
-        throw new Error(`git bundle create failed (exit ${code}): ${stderr.trim()}`);
+        throw failed(code);
     return hash.digest();
 }
 

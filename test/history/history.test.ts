@@ -3,7 +3,7 @@
 // comes back with `r2-backup restore --history`, every ref equal to the original.
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -189,6 +189,23 @@ test('a shallow checkout stops before upload with the fix, or is recorded as sha
   expect(await metadataOf(recorded.outputs['backup-file']!)).toMatchObject({ bundle_shallow: true });
   const list = await runCli(['list', '--tenant', 'tenant-a', '--limit', '1'], workerEnv(stack, TOKEN));
   expect(list.stdout).toMatch(/ shallow +\d{8}-\d{6}(-\d+)?\.tar\.gz/);
+});
+
+test('a repository git cannot bundle whole (a missing object) leaves no bundle and fails the step', async () => {
+  const broken = join(work, 'broken');
+  cpSync(repo, broken, { recursive: true });
+  // The fixture's objects are loose (never packed): remove one blob of the history.
+  const blob = await git(broken, 'rev-parse', 'main:b.txt');
+  rmSync(join(broken, '.git', 'objects', blob.slice(0, 2), blob.slice(2)));
+  const bundles = async () =>
+    (await listKeys(stack, BUCKET, 'backups/tenant-a/')).filter((key) => key.endsWith('.bundle'));
+  const before = await bundles();
+  const run = await runBackup(broken);
+  expect(run.code).toBe(1);
+  expect(run.stdout).toMatch(/::error::.*the git history bundle failed: git bundle create failed/);
+  // The truncated bundle (git's header without its pack) was never completed: nothing of it stays.
+  expect(await bundles()).toEqual(before);
+  expect(await metadataOf(run.outputs['backup-file']!)).not.toHaveProperty('bundle_key');
 });
 
 test('a path that is no git repository stops before upload', async () => {
