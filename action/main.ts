@@ -43,6 +43,8 @@ const startTime = (): Date => new Date(process.env.R2_BACKUP_TEST_NOW ?? Date.no
 
 /** Uploads in progress (the archive, the bundle's claim), aborted if the runner cancels the job. */
 const active = new Set<PendingUpload>();
+/** The archive's key once it is stored: a later cancellation must not say it was aborted. */
+let storedKey: string | undefined;
 
 interface Stored {
   key: string;
@@ -270,7 +272,9 @@ export async function run(): Promise<void> {
   let cancelling: Promise<void> | undefined;
   const cancel = (signal: NodeJS.Signals): void => {
     cancelling ??= (async () => {
-      const message = `Cancelled (${signal}) before the backup was stored; the upload was aborted.`;
+      const message = storedKey
+        ? `Cancelled (${signal}) after the archive was stored at ${storedKey}, which stays (a file mirror cut short is completed by the next run).`
+        : `Cancelled (${signal}) before the backup was stored; the upload was aborted.`;
       await Promise.all([...active].map((pending) => pending.abort().catch(() => undefined)));
       await notifyFailure(worker, target, context, message, 'cancelled');
       core.setFailed(message);
@@ -302,6 +306,7 @@ export async function run(): Promise<void> {
     const history = inputs.includeGitHistory ? await checkGitHistory(inputs, uploader) : undefined;
     const bundleUploader = history ? createUploader(inputs, target, worker, BUNDLE_CONTENT_TYPE) : undefined;
     const stored = await storeArchive(inputs, target, uploader, stampOf(created), partSize, bundleUploader);
+    storedKey = stored.key;
     const durationMs = Date.now() - started;
     core.info(
       `Stored ${stored.key}: ${stored.archive.fileCount} files, ${formatBytes(stored.archive.bytesIn)} read, ` +

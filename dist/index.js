@@ -67556,6 +67556,8 @@ const main_PROGRESS_EVERY_MS = 10_000;
 const startTime = () => new Date(process.env.R2_BACKUP_TEST_NOW ?? Date.now());
 /** Uploads in progress (the archive, the bundle's claim), aborted if the runner cancels the job. */
 const active = new Set();
+/** The archive's key once it is stored: a later cancellation must not say it was aborted. */
+let storedKey;
 /** Streams the archive through the hash counter into the pending upload. */
 async function archiveInto(inputs, pending, partSize) {
     const started = Date.now();
@@ -67726,7 +67728,9 @@ async function run() {
     let cancelling;
     const cancel = (signal) => {
         cancelling ??= (async () => {
-            const message = `Cancelled (${signal}) before the backup was stored; the upload was aborted.`;
+            const message = storedKey
+                ? `Cancelled (${signal}) after the archive was stored at ${storedKey}, which stays (a file mirror cut short is completed by the next run).`
+                : `Cancelled (${signal}) before the backup was stored; the upload was aborted.`;
             await Promise.all([...active].map((pending) => pending.abort().catch(() => undefined)));
             await notifyFailure(worker, target, context, message, 'cancelled');
             setFailed(message);
@@ -67759,6 +67763,7 @@ async function run() {
         const history = inputs.includeGitHistory ? await checkGitHistory(inputs, uploader) : undefined;
         const bundleUploader = history ? createUploader(inputs, target, worker, BUNDLE_CONTENT_TYPE) : undefined;
         const stored = await storeArchive(inputs, target, uploader, stampOf(created), partSize, bundleUploader);
+        storedKey = stored.key;
         const durationMs = Date.now() - started;
         info(`Stored ${stored.key}: ${stored.archive.fileCount} files, ${formatBytes(stored.archive.bytesIn)} read, ` +
             `${formatBytes(stored.size)} stored in ${(durationMs / 1000).toFixed(1)} s (${formatRate(stored.archive.bytesIn, durationMs)}); sha256 ${stored.sha256}`);
