@@ -1,0 +1,66 @@
+// The block compressors against the reference tools: the concatenated members and frames must
+// decompress with `gunzip` and `zstd -d` to exactly the input, in order, whatever the lanes.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { ParallelCompressStream, gzipBlocks, zstdLanes } from '../../action/parallel-compress.js';
+
+const BLOCK = 256 * 1024;
+
+/** Many blocks that differ (so that a frame given to the wrong place would show), text and noise. */
+function input(blocks: number): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < blocks; i++) {
+    parts.push(Buffer.from(`block ${i} `.repeat(BLOCK / 16)).subarray(0, BLOCK / 2));
+    parts.push(randomBytes(BLOCK / 2 - 7)); // uneven, so that blocks straddle the writes
+  }
+  return Buffer.concat(parts);
+}
+
+async function compress(data: Buffer, compressor: ReturnType<typeof zstdLanes>, maxInFlight: number) {
+  // Written in 100 KiB chunks, as the tar producer's blocks would not line up with ours.
+  const chunks = [];
+  for (let at = 0; at < data.length; at += 100_000) chunks.push(data.subarray(at, at + 100_000));
+  return buffer(
+    Readable.from(chunks).pipe(new ParallelCompressStream({ compressor, blockSize: BLOCK, maxInFlight })),
+  );
+}
+
+test.each([1, 3])('zstd lanes (%i): frames in input order that zstd -d reads back exactly', async (lanes) => {
+  const data = input(40);
+  const out = await compress(data, zstdLanes(lanes), lanes);
+  expect(execFileSync('zstd', ['-d', '-c'], { input: out, maxBuffer: 1 << 26 }).equals(data)).toBe(true);
+  // One frame per block: each lane was reused many times.
+  const file = join(mkdtempSync(join(tmpdir(), 'lanes-')), 'out.zst');
+  writeFileSync(file, out);
+  const listing = execFileSync('zstd', ['-l', '-v', file], { encoding: 'utf8' });
+  rmSync(dirname(file), { recursive: true });
+  expect(Number(/# Zstandard Frames: *(\d+)/.exec(listing)?.[1])).toBe(Math.ceil(data.length / BLOCK));
+});
+
+test('gzip members in input order that gunzip reads back exactly', async () => {
+  const data = input(20);
+  const out = await compress(data, gzipBlocks(5), 4);
+  expect(execFileSync('gunzip', ['-c'], { input: out, maxBuffer: 1 << 26 }).equals(data)).toBe(true);
+});
+
+test('a stream destroyed half way closes its lanes and compresses nothing more', async () => {
+  const compressor = zstdLanes(2);
+  let closed = 0;
+  const close = compressor.close;
+  compressor.close = () => {
+    closed++;
+    close();
+  };
+  const stream = new ParallelCompressStream({ compressor, blockSize: BLOCK, maxInFlight: 2 });
+  stream.on('error', () => {});
+  stream.write(randomBytes(BLOCK * 3));
+  stream.destroy(new Error('cancelled'));
+  await new Promise((resolve) => stream.once('close', resolve));
+  expect(closed).toBe(1);
+  await expect(compressor.compress(Buffer.alloc(10))).rejects.toThrow();
+});
