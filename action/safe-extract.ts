@@ -15,9 +15,15 @@ export class UnsafeArchiveError extends Error {
   }
 }
 
+// zlib's default 16 KiB output chunks make every 16 KiB of the tree a round trip through the
+// thread pool and a write of its own. 256 KiB chunks halved the restore's user CPU time and
+// made it faster than `aws s3 cp - | tar -xzf -` (measured on the quick bench corpus).
+const DECOMPRESSED_CHUNK = 256 * 1024;
+
 export function decompressor(compression: Compression): Transform {
-  if (compression === 'gzip') return createGunzip();
-  if (compression === 'zstd') return createZstdDecompress();
+  const chunkSize = DECOMPRESSED_CHUNK;
+  if (compression === 'gzip') return createGunzip({ chunkSize });
+  if (compression === 'zstd') return createZstdDecompress({ chunkSize });
   return new PassThrough();
 }
 
