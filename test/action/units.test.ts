@@ -88,9 +88,11 @@ test('parseExcludes: empty means the seed six; lines or commas', () => {
   );
 });
 
-test('choosePartSize: 16 MiB minimum, hundreds of GiB within 10,000 parts', () => {
-  expect(choosePartSize(0)).toBe(16 * MIB);
-  expect(choosePartSize(100 * MIB)).toBe(16 * MIB);
+test('choosePartSize: 8 MiB minimum, hundreds of GiB within 10,000 parts', () => {
+  expect(choosePartSize(0)).toBe(8 * MIB);
+  expect(choosePartSize(100 * MIB)).toBe(8 * MIB);
+  expect(choosePartSize(70 * 1024 * MIB)).toBe(8 * MIB);
+  expect(choosePartSize(80 * 1024 * MIB)).toBe(10 * MIB);
   for (const gib of [200, 500, 900]) {
     const bytes = gib * 1024 * MIB;
     const size = choosePartSize(bytes);
@@ -137,6 +139,7 @@ test('readGitHubContext: branch, commit and run URL from the runner variables an
 });
 
 test('partsInFlight: four small parts, fewer large ones, never none', () => {
+  expect(partsInFlight(8 * MIB)).toBe(4);
   expect(partsInFlight(16 * MIB)).toBe(4);
   expect(partsInFlight(32 * MIB)).toBe(2);
   expect(partsInFlight(60 * MIB)).toBe(1);
