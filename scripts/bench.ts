@@ -206,7 +206,7 @@ async function childMain(args: string[]): Promise<void> {
   const upload = new Upload({
     client: new S3Client(s3ClientConfig(endpoint)),
     params: { Bucket: BUCKET, Key: key, Body: hash.transform },
-    partSize: 16 * MiB,
+    partSize: 8 * MiB,
     queueSize: 4,
   });
   await upload.done();
@@ -267,35 +267,58 @@ async function main(): Promise<void> {
   // What the action's runs stored (its outputs): key and bucket of the last run of (c) and (d).
   const actionKey: Record<string, string> = {};
   const actionBucket: Record<string, string> = {};
-  const run = async (id: string, label: string, once: (key: string, n: number) => Promise<Measured>) => {
+  // Cases are registered first and then run in rounds (a, b, c, d, ... then again), so that a
+  // machine that gets faster or slower during the run (seen here: the same command varying by
+  // 30%) weighs on every case alike, not on whichever came last.
+  interface Case {
+    id: string;
+    label: string;
+    once: (key: string, n: number) => Promise<Measured>;
+    times: number[];
+    peak: number;
+    failed?: string;
+  }
+  const cases: Case[] = [];
+  const run = (id: string, label: string, once: (key: string, n: number) => Promise<Measured>) => {
     if (flags.cases && !flags.cases.includes(id)) return;
-    const times: number[] = [];
-    let peak = 0;
-    try {
-      for (let n = 0; n < flags.runs; n++) {
-        const key = `backups/bench/${id}-${n}-${Date.now()}`;
-        const m = await once(key, n);
-        times.push(m.ms);
-        peak = Math.max(peak, m.peakBytes);
-        lastKey[id] = key;
-        process.stdout.write(
-          `  ${id} run ${n + 1}: ${(m.ms / 1000).toFixed(2)} s, peak ${(m.peakBytes / MiB).toFixed(0)} MiB\n`,
-        );
+    cases.push({ id, label, once, times: [], peak: 0 });
+  };
+  const runRounds = async () => {
+    for (let n = 0; n < flags.runs; n++) {
+      console.log(`round ${n + 1} of ${flags.runs}`);
+      for (const c of cases) {
+        if (c.failed) continue;
+        try {
+          const key = `backups/bench/${c.id}-${n}-${Date.now()}`;
+          const m = await c.once(key, n);
+          c.times.push(m.ms);
+          c.peak = Math.max(c.peak, m.peakBytes);
+          lastKey[c.id] = key;
+          console.log(
+            `  ${c.id} ${(m.ms / 1000).toFixed(2)} s, peak ${(m.peakBytes / MiB).toFixed(0)} MiB  (${c.label})`,
+          );
+        } catch (error) {
+          c.failed = `failed: ${(error as Error).message
+            .split('\n')
+            .filter((l) => l.trim())
+            .slice(-3)
+            .join(' | ')}`;
+          console.log(`  ${c.id}: ${c.failed}`);
+        }
       }
-      // Restores store nothing; the action's object is looked up after its case, in its bucket.
-      const storesInDefaultBucket = !id.startsWith('r') && id !== 'c' && id !== 'd';
-      const outputBytes = lastKey[id] && storesInDefaultBucket ? await objectSize(lastKey[id]!) : undefined;
-      results[id] = { label, ms: median(times), peakBytes: peak, outputBytes };
-    } catch (error) {
-      results[id] = {
-        label,
-        skipped: `failed: ${(error as Error).message
-          .split('\n')
-          .filter((l) => l.trim())
-          .slice(-3)
-          .join(' | ')}`,
-      };
-      console.log(`  ${id}: ${results[id]!.skipped}`);
+    }
+    for (const c of cases) {
+      if (c.failed) {
+        results[c.id] = { label: c.label, skipped: c.failed };
+        continue;
+      }
+      // Restores store nothing; the action's objects are looked up in the bucket it named.
+      const stores = !c.id.startsWith('r');
+      const bucket = actionBucket[c.id] ?? BUCKET;
+      const outputBytes = stores
+        ? await objectSize(actionKey[c.id] ?? lastKey[c.id]!, bucket).catch(() => undefined)
+        : undefined;
+      results[c.id] = { label: c.label, ms: median(c.times), peakBytes: c.peak, outputBytes };
     }
   };
 
@@ -303,8 +326,7 @@ async function main(): Promise<void> {
     console.log('warming the page cache ...');
     await measure(`tar -C ${src} -cf - . | cat > /dev/null`);
 
-    console.log('(a) seed pipeline: tar -czf to a file, then aws s3 cp');
-    await run('a', 'seed: tar -czf file + aws s3 cp', async (key) => {
+    run('a', 'seed: tar -czf file + aws s3 cp', async (key) => {
       const file = join(work, 'seed.tar.gz');
       const pack = await measure(`tar -C ${src} -czf ${shellQuote(file)} ${excludeArgs} .`);
       const upload = await measure(`${aws} cp --quiet ${shellQuote(file)} s3://${BUCKET}/${key}`, awsEnv);
@@ -312,8 +334,7 @@ async function main(): Promise<void> {
       return { ms: pack.ms + upload.ms, peakBytes: Math.max(pack.peakBytes, upload.peakBytes) };
     });
 
-    console.log('(b) tar -cf - | pigz | aws s3 cp -');
-    await run('b', 'tar | pigz | aws s3 cp -', (key) =>
+    run('b', 'tar | pigz | aws s3 cp -', (key) =>
       measure(
         `set -e; tar -C ${src} -cf - ${excludeArgs} . | pigz | ${aws} cp --quiet - s3://${BUCKET}/${key}`,
         awsEnv,
@@ -322,8 +343,7 @@ async function main(): Promise<void> {
 
     for (const compression of ['gzip', 'zstd'] as const) {
       const id = compression === 'gzip' ? 'c0' : 'd0';
-      console.log(`(${id}) archive stream, ${compression}, lib-storage 16 MiB parts x4`);
-      await run(id, `stream ${compression} -> lib-storage`, (key) =>
+      run(id, `stream ${compression} -> lib-storage, 8 MiB parts x4`, (key) =>
         measure(`${self} upload ${shellQuote(stack.s3Endpoint)} ${key} ${src} ${compression}`),
       );
     }
@@ -333,11 +353,9 @@ async function main(): Promise<void> {
       const label = `node dist/index.js, ${compression}`;
       if (!existsSync(flags.action)) {
         results[id] = { label, skipped: `skipped: ${flags.action} is absent (build the action first)` };
-        console.log(`(${id}) ${results[id]!.skipped}`);
         continue;
       }
-      console.log(`(${id}) ${label}`);
-      await run(id, label, async (key, n) => {
+      run(id, label, async (key, n) => {
         const runDir = join(work, `action-${id}-${n}`);
         mkdirSync(runDir);
         const event = join(runDir, 'event.json');
@@ -377,35 +395,38 @@ async function main(): Promise<void> {
         actionBucket[id] = output('bucket') ?? BUCKET;
         return m;
       });
-      if (results[id]?.ms !== undefined && actionKey[id]) {
-        // The size of what the action stored, when its outputs name an object we can see.
-        results[id]!.outputBytes = await objectSize(actionKey[id]!, actionBucket[id]).catch(() => undefined);
-      }
     }
 
     // Restore: download + decompress + extract.
-    const restoreDir = join(work, 'restore');
-    // Restores write the whole tree: each starts with the previous one's files deleted and
-    // flushed (sync), so that no case pays for the write-back of the one before.
-    const cleanRestoreDir = () => {
-      rmSync(restoreDir, { recursive: true, force: true });
-      execFileSync('sync');
+    // Every restore writes into a new directory, and the trees of earlier runs are deleted only
+    // at the end. Deleting 20,000 files just before the next run made that run's file creation
+    // several times slower (ext4 skips recently deleted inodes: perf showed ext4_create mostly
+    // in recently_deleted()), so times depended on the order of the cases, not on the tools.
+    // `sync` after each run, so that no run pays for the write-back of the one before.
+    let restores = 0;
+    const freshRestoreDir = () => {
+      const dir = join(work, `restore-${++restores}`);
+      mkdirSync(dir);
+      return dir;
     };
     const restore = (script: (into: string) => string) => async () => {
-      cleanRestoreDir();
-      mkdirSync(restoreDir);
-      const m = await measure(script(shellQuote(restoreDir)), awsEnv);
-      cleanRestoreDir();
+      const m = await measure(script(shellQuote(freshRestoreDir())), awsEnv);
+      execFileSync('sync');
       return m;
     };
-    if (lastKey.b) {
-      console.log('(rb) aws s3 cp - | tar -xzf -  (pigz archive)');
-      await run(
-        'rb',
-        'restore: aws s3 cp - | tar -xzf - (b)',
-        restore((into) => `set -e; ${aws} cp --quiet s3://${BUCKET}/${lastKey.b} - | tar -C ${into} -xzf -`),
-      );
-    }
+    // A restore case reads what its backup case stored earlier in the same round.
+    const stored = (id: string) => {
+      const key = actionKey[id] ?? lastKey[id];
+      if (!key) throw new Error(`needs case ${id}, which stored nothing (add it to --cases)`);
+      return { key, bucket: actionBucket[id] ?? BUCKET };
+    };
+    run(
+      'rb',
+      'restore: aws s3 cp - | tar -xzf - (b)',
+      restore(
+        (into) => `set -e; ${aws} cp --quiet s3://${BUCKET}/${stored('b').key} - | tar -C ${into} -xzf -`,
+      ),
+    );
     // Our restore is the CLI as a user runs it: record lookup through the Worker, GetObject,
     // decompression, SHA-256 check, extraction beside the target, move into place.
     const cli = join(dirname(flags.action), 'cli/index.js');
@@ -417,26 +438,26 @@ async function main(): Promise<void> {
       R2_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
     };
     for (const id of ['c', 'd'] as const) {
-      const key = actionKey[id];
-      if (!key || !existsSync(cli)) continue;
-      const bucket = actionBucket[id] ?? BUCKET;
+      if (!existsSync(cli)) continue;
       if (id === 'c') {
-        console.log("(rc-aws) aws s3 cp - | tar -xzf -  (the action's gzip archive)");
-        await run(
+        run(
           'rc-aws',
           'restore: aws s3 cp - | tar -xzf - (c)',
-          restore((into) => `set -e; ${aws} cp --quiet s3://${bucket}/${key} - | tar -C ${into} -xzf -`),
+          restore((into) => {
+            const { key, bucket } = stored('c');
+            return `set -e; ${aws} cp --quiet s3://${bucket}/${key} - | tar -C ${into} -xzf -`;
+          }),
         );
       }
-      console.log(`(r${id}) r2-backup restore (the action's ${id === 'c' ? 'gzip' : 'zstd'} archive)`);
-      await run(`r${id}`, `restore: r2-backup restore, verified (${id})`, async () => {
-        cleanRestoreDir();
+      run(`r${id}`, `restore: r2-backup restore, verified (${id})`, async () => {
+        const { key, bucket } = stored(id);
         const args = ['restore', '--tenant', 'tenant-a', '--bucket', bucket, '--backup', basename(key)];
-        const m = await measure([process.execPath, cli, ...args, '--target', restoreDir], cliEnv);
-        cleanRestoreDir();
+        const m = await measure([process.execPath, cli, ...args, '--target', freshRestoreDir()], cliEnv);
+        execFileSync('sync');
         return m;
       });
     }
+    await runRounds();
   } finally {
     await stack.stop();
     rmSync(work, { recursive: true, force: true });
