@@ -65179,11 +65179,16 @@ class UnsafeArchiveError extends Error {
         this.name = 'UnsafeArchiveError';
     }
 }
+// zlib's default 16 KiB output chunks make every 16 KiB of the tree a round trip through the
+// thread pool and a write of its own. 256 KiB chunks halved the restore's user CPU time and
+// made it faster than `aws s3 cp - | tar -xzf -` (measured on the quick bench corpus).
+const DECOMPRESSED_CHUNK = 256 * 1024;
 function decompressor(compression) {
+    const chunkSize = DECOMPRESSED_CHUNK;
     if (compression === 'gzip')
-        return (0,external_node_zlib_.createGunzip)();
+        return (0,external_node_zlib_.createGunzip)({ chunkSize });
     if (compression === 'zstd')
-        return (0,external_node_zlib_.createZstdDecompress)();
+        return (0,external_node_zlib_.createZstdDecompress)({ chunkSize });
     return new external_node_stream_.PassThrough();
 }
 const escapes = (path) => {
