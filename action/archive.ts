@@ -5,7 +5,7 @@ import { finished } from 'node:stream/promises';
 import type { Compression } from '../common/validate.js';
 import { BlockPool } from './block-pool.js';
 import { createExcludeMatcher } from './excludes.js';
-import { ParallelCompressStream, gzipBlocks, zstdLanes } from './parallel-compress.js';
+import { ParallelCompressStream, defaultParallelism, gzipLanes, zstdLanes } from './parallel-compress.js';
 import { createTarReadable } from './tar-producer.js';
 
 export const DEFAULT_EXCLUDES = ['.git', 'node_modules', '.next', 'dist', 'build', '.cache'];
@@ -77,16 +77,14 @@ export function createArchiveStream(options: ArchiveOptions): {
   let stream: Readable;
   if (options.compression === 'none') stream = tar.stream;
   else {
-    const compressor = new ParallelCompressStream(
-      options.compression === 'gzip'
-        ? { compressor: gzipBlocks(GZIP_LEVEL), blockSize: pool.size, release: (b) => pool.give(b) }
-        : {
-            compressor: zstdLanes(ZSTD_LANES, ZSTD_LEVEL),
-            blockSize: pool.size,
-            release: (b) => pool.give(b),
-            maxInFlight: ZSTD_LANES,
-          },
-    );
+    const lanes = options.compression === 'gzip' ? defaultParallelism() : ZSTD_LANES;
+    const compressor = new ParallelCompressStream({
+      compressor:
+        options.compression === 'gzip' ? gzipLanes(lanes, GZIP_LEVEL) : zstdLanes(lanes, ZSTD_LEVEL),
+      blockSize: pool.size,
+      release: (b) => pool.give(b),
+      maxInFlight: lanes,
+    });
     // pipeline destroys every stage when one fails or the consumer destroys the output.
     stream = pipeline(tar.stream, compressor, () => {});
   }

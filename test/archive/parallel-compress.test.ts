@@ -7,7 +7,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { ParallelCompressStream, gzipBlocks, zstdLanes } from '../../action/parallel-compress.js';
+import {
+  ParallelCompressStream,
+  gzipLanes,
+  zstdLanes,
+  type BlockCompressor,
+} from '../../action/parallel-compress.js';
 
 const BLOCK = 256 * 1024;
 
@@ -21,7 +26,7 @@ function input(blocks: number): Buffer {
   return Buffer.concat(parts);
 }
 
-async function compress(data: Buffer, compressor: ReturnType<typeof zstdLanes>, maxInFlight: number) {
+async function compress(data: Buffer, compressor: BlockCompressor, maxInFlight: number) {
   // Written in 100 KiB chunks, as the tar producer's blocks would not line up with ours.
   const chunks = [];
   for (let at = 0; at < data.length; at += 100_000) chunks.push(data.subarray(at, at + 100_000));
@@ -42,9 +47,9 @@ test.each([1, 3])('zstd lanes (%i): frames in input order that zstd -d reads bac
   expect(Number(/# Zstandard Frames: *(\d+)/.exec(listing)?.[1])).toBe(Math.ceil(data.length / BLOCK));
 });
 
-test('gzip members in input order that gunzip reads back exactly', async () => {
+test.each([1, 4])('gzip lanes (%i): members in input order that gunzip reads back exactly', async (lanes) => {
   const data = input(20);
-  const out = await compress(data, gzipBlocks(5), 4);
+  const out = await compress(data, gzipLanes(lanes, 5), lanes);
   expect(execFileSync('gunzip', ['-c'], { input: out, maxBuffer: 1 << 26 }).equals(data)).toBe(true);
 });
 
@@ -63,4 +68,14 @@ test('a stream destroyed half way closes its lanes and compresses nothing more',
   await new Promise((resolve) => stream.once('close', resolve));
   expect(closed).toBe(1);
   await expect(compressor.compress(Buffer.alloc(10))).rejects.toThrow();
+});
+
+test('more blocks in flight than lanes is refused, not interleaved', async () => {
+  const compressor = zstdLanes(1);
+  const first = compressor.compress(randomBytes(BLOCK));
+  await expect(compressor.compress(randomBytes(BLOCK))).rejects.toThrow(
+    /more zstd blocks in flight than lanes/,
+  );
+  await first;
+  compressor.close();
 });
