@@ -25,10 +25,17 @@ import {
   type StoredBundle,
 } from './summary.js';
 import { resolveTarget, type Target } from './tenant.js';
-import { estimateTreeBytes } from './tree-size.js';
+import { estimateTreeBytes, fileSystemBound } from './tree-size.js';
 import { S3Uploader, explainS3Error } from './upload-s3.js';
 import { WorkerUploader } from './upload-worker.js';
-import { KeyExistsError, choosePartSize, type ArchiveUploader, type PendingUpload } from './uploader.js';
+import {
+  KeyExistsError,
+  MIN_PART_SIZE,
+  choosePartSize,
+  fitsSmallestParts,
+  type ArchiveUploader,
+  type PendingUpload,
+} from './uploader.js';
 import { WorkerApiError, WorkerClient } from './worker-client.js';
 import { checkRecordFields, notifyFailure, recordBackup } from './worker-records.js';
 
@@ -151,7 +158,14 @@ async function checkGitHistory(inputs: ActionInputs, uploader: ArchiveUploader):
   const { shallow, gitDir } = await checkHistory(inputs.path, inputs.shallowHistory);
   if (shallow)
     core.warning('The checkout is shallow: the git bundle is stored, marked shallow (history incomplete)');
-  return { shallow, partSize: choosePartSize(estimateTreeBytes(gitDir, []), uploader.maxPartSize) };
+  return { shallow, partSize: partSizeForTree(gitDir, [], uploader) };
+}
+
+/** When the whole file system fits the smallest parts, so does the tree: no need to walk it. */
+function partSizeForTree(root: string, excludes: string[], uploader: ArchiveUploader): number {
+  const bound = fileSystemBound(root);
+  if (bound !== undefined && fitsSmallestParts(bound)) return MIN_PART_SIZE;
+  return choosePartSize(estimateTreeBytes(root, excludes), uploader.maxPartSize);
 }
 
 /** Fills the claimed bundle key with `git bundle create - --all`; on failure nothing of it stays. */
@@ -192,8 +206,7 @@ function createUploader(
 
 /** The part-size-mib input, else a size from the tree's size that fits R2's part limit. */
 function partSizeFor(inputs: ActionInputs, uploader: ArchiveUploader): number {
-  const partSize =
-    inputs.partSize ?? choosePartSize(estimateTreeBytes(inputs.path, inputs.excludes), uploader.maxPartSize);
+  const partSize = inputs.partSize ?? partSizeForTree(inputs.path, inputs.excludes, uploader);
   if (partSize > uploader.maxPartSize) {
     throw new ValidationError(
       'part-size-mib',

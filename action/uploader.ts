@@ -37,13 +37,19 @@ export interface ArchiveUploader {
   begin(key: string): Promise<PendingUpload | undefined>;
 }
 
+/** Parts an archive is sized for: a margin under R2's 10,000. */
+const PART_COUNT_TARGET = 9_000;
+
+/** Whether an archive of at most `bytes` fits in parts of the smallest size. */
+export const fitsSmallestParts = (bytes: number): boolean => bytes <= MIN_PART_SIZE * PART_COUNT_TARGET;
+
 /**
  * Equal parts large enough that an archive of `estimatedBytes` fits in 9,000 parts (a margin
  * under R2's 10,000), never below 8 MiB and rounded up to whole MiB. The estimate is the
  * tree's uncompressed size, an upper bound of the archive's.
  */
 export function choosePartSize(estimatedBytes: number, maxPartSize = 5 * 1024 * MIB): number {
-  const needed = Math.ceil(estimatedBytes / 9_000 / MIB) * MIB;
+  const needed = Math.ceil(estimatedBytes / PART_COUNT_TARGET / MIB) * MIB;
   const size = Math.max(MIN_PART_SIZE, needed);
   if (size > maxPartSize) {
     throw new Error(

@@ -65343,6 +65343,9 @@ function laneCompressor(lanes, kind) {
                     lane.busy = false;
                     if (error || lane.error)
                         return reject(error ?? lane.error);
+                    // Closed while this block was compressing (the stream was destroyed): no reset.
+                    if (closed)
+                        return reject(new Error(`the ${kind.name} compressor is closed`));
                     // Member boundaries are what this relies on: output that came late would start mid-member.
                     if (!kind.startsMember(output))
                         return reject(new Error(`${kind.name} compression lost a member boundary`));
@@ -67050,6 +67053,46 @@ function estimateTreeBytes(root, excludes) {
     }
     return total;
 }
+/**
+ * An upper bound of a tree's archive size without walking it: what the tree's file system
+ * holds (used blocks, plus a header's worth per used inode). Sound only when no other file
+ * system is mounted inside the tree (the walk would cross into it), which Linux's
+ * /proc/self/mountinfo tells; undefined where that cannot be known. Walking 20,000 files took
+ * ~0.2 s of a 6 s backup (measured on the bench corpus), and this takes a few system calls.
+ */
+function fileSystemBound(root, readMounts = readMountInfo) {
+    const mountInfo = readMounts();
+    if (mountInfo === undefined)
+        return undefined;
+    try {
+        // Mount points are real paths; a workspace may be reached through a symbolic link.
+        const inside = external_node_fs_.realpathSync.native(root) + '/';
+        if (mountPoints(mountInfo).some((point) => point.startsWith(inside)))
+            return undefined;
+        const fs = (0,external_node_fs_.statfsSync)(root);
+        return (fs.blocks - fs.bfree) * fs.bsize + (fs.files - fs.ffree) * PER_ENTRY;
+    }
+    catch {
+        return undefined;
+    }
+}
+function readMountInfo() {
+    try {
+        return (0,external_node_fs_.readFileSync)('/proc/self/mountinfo', 'utf8');
+    }
+    catch {
+        return undefined; // not Linux
+    }
+}
+/** Field 5 of each mountinfo line, with the kernel's octal escapes (\040 for a space) undone. */
+function mountPoints(mountInfo) {
+    return mountInfo
+        .split('\n')
+        .filter((line) => line.trim())
+        .map((line) => line
+        .split(' ')[4]
+        .replace(/\\([0-7]{3})/g, (_, octal) => String.fromCharCode(parseInt(octal, 8))));
+}
 
 ;// CONCATENATED MODULE: ./action/uploader.ts
 const uploader_MIB = 1024 * 1024;
@@ -67070,13 +67113,17 @@ class KeyExistsError extends Error {
         this.name = 'KeyExistsError';
     }
 }
+/** Parts an archive is sized for: a margin under R2's 10,000. */
+const PART_COUNT_TARGET = 9_000;
+/** Whether an archive of at most `bytes` fits in parts of the smallest size. */
+const fitsSmallestParts = (bytes) => bytes <= MIN_PART_SIZE * PART_COUNT_TARGET;
 /**
  * Equal parts large enough that an archive of `estimatedBytes` fits in 9,000 parts (a margin
  * under R2's 10,000), never below 8 MiB and rounded up to whole MiB. The estimate is the
  * tree's uncompressed size, an upper bound of the archive's.
  */
 function choosePartSize(estimatedBytes, maxPartSize = 5 * 1024 * uploader_MIB) {
-    const needed = Math.ceil(estimatedBytes / 9_000 / uploader_MIB) * uploader_MIB;
+    const needed = Math.ceil(estimatedBytes / PART_COUNT_TARGET / uploader_MIB) * uploader_MIB;
     const size = Math.max(MIN_PART_SIZE, needed);
     if (size > maxPartSize) {
         throw new Error(`The tree (${estimatedBytes} bytes) needs parts of ${size / uploader_MIB} MiB, more than this upload path allows (${Math.floor(maxPartSize / uploader_MIB)} MiB)`);
@@ -67729,7 +67776,14 @@ async function checkGitHistory(inputs, uploader) {
     const { shallow, gitDir } = await checkHistory(inputs.path, inputs.shallowHistory);
     if (shallow)
         warning('The checkout is shallow: the git bundle is stored, marked shallow (history incomplete)');
-    return { shallow, partSize: choosePartSize(estimateTreeBytes(gitDir, []), uploader.maxPartSize) };
+    return { shallow, partSize: partSizeForTree(gitDir, [], uploader) };
+}
+/** When the whole file system fits the smallest parts, so does the tree: no need to walk it. */
+function partSizeForTree(root, excludes, uploader) {
+    const bound = fileSystemBound(root);
+    if (bound !== undefined && fitsSmallestParts(bound))
+        return MIN_PART_SIZE;
+    return choosePartSize(estimateTreeBytes(root, excludes), uploader.maxPartSize);
 }
 /** Fills the claimed bundle key with `git bundle create - --all`; on failure nothing of it stays. */
 async function storeBundle(inputs, bundle, history) {
@@ -67754,7 +67808,7 @@ function createUploader(inputs, target, worker, contentType) {
 }
 /** The part-size-mib input, else a size from the tree's size that fits R2's part limit. */
 function partSizeFor(inputs, uploader) {
-    const partSize = inputs.partSize ?? choosePartSize(estimateTreeBytes(inputs.path, inputs.excludes), uploader.maxPartSize);
+    const partSize = inputs.partSize ?? partSizeForTree(inputs.path, inputs.excludes, uploader);
     if (partSize > uploader.maxPartSize) {
         throw new ValidationError('part-size-mib', `must be at most ${uploader.maxPartSize / 1024 / 1024} MiB for ${uploader.description}`);
     }

@@ -128,6 +128,24 @@ function vmHwmBytes(pid: number): number {
   }
 }
 
+/** CPU seconds (user + system) used so far by a process and all its descendants. */
+function treeCpuSeconds(root: number): number {
+  let ticks = 0;
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.pop()!;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch {
+      // exited
+    }
+    queue.push(...childrenOf(pid));
+  }
+  return ticks / 100; // USER_HZ
+}
+
 function childrenOf(pid: number): number[] {
   const out: number[] = [];
   try {
@@ -221,6 +239,8 @@ interface CaseResult {
   ms?: number;
   peakBytes?: number;
   outputBytes?: number;
+  /** CPU seconds the local stack (wrangler + workerd) spent during the case. */
+  stackCpu?: number;
   skipped?: string;
 }
 
@@ -275,13 +295,14 @@ async function main(): Promise<void> {
     label: string;
     once: (key: string, n: number) => Promise<Measured>;
     times: number[];
+    stackCpu: number[];
     peak: number;
     failed?: string;
   }
   const cases: Case[] = [];
   const run = (id: string, label: string, once: (key: string, n: number) => Promise<Measured>) => {
     if (flags.cases && !flags.cases.includes(id)) return;
-    cases.push({ id, label, once, times: [], peak: 0 });
+    cases.push({ id, label, once, times: [], stackCpu: [], peak: 0 });
   };
   const runRounds = async () => {
     for (let n = 0; n < flags.runs; n++) {
@@ -290,7 +311,9 @@ async function main(): Promise<void> {
         if (c.failed) continue;
         try {
           const key = `backups/bench/${c.id}-${n}-${Date.now()}`;
+          const stackBefore = treeCpuSeconds(stack.pid);
           const m = await c.once(key, n);
+          c.stackCpu.push(treeCpuSeconds(stack.pid) - stackBefore);
           c.times.push(m.ms);
           c.peak = Math.max(c.peak, m.peakBytes);
           lastKey[c.id] = key;
@@ -318,7 +341,13 @@ async function main(): Promise<void> {
       const outputBytes = stores
         ? await objectSize(actionKey[c.id] ?? lastKey[c.id]!, bucket).catch(() => undefined)
         : undefined;
-      results[c.id] = { label: c.label, ms: median(c.times), peakBytes: c.peak, outputBytes };
+      results[c.id] = {
+        label: c.label,
+        ms: median(c.times),
+        peakBytes: c.peak,
+        outputBytes,
+        stackCpu: median(c.stackCpu),
+      };
     }
   };
 
@@ -473,7 +502,7 @@ function printTable(results: Record<string, CaseResult>, inputMB: number, files:
   console.log(
     `\nResults (median of runs; input ${inputMB.toFixed(0)} MB, ${files} files; ratios = baseline time / case time, > 1 is faster)`,
   );
-  console.log('case     wall s   MB/s   output MB  peak MiB  vs (a)  vs (b)  description');
+  console.log('case     wall s   MB/s   output MB  peak MiB  stack CPU s  vs (a)  vs (b)  description');
   for (const [id, r] of Object.entries(results)) {
     if (r.ms === undefined) {
       console.log(`${id.padEnd(8)} ${r.skipped}  (${r.label})`);
@@ -488,6 +517,7 @@ function printTable(results: Record<string, CaseResult>, inputMB: number, files:
         (inputMB / (r.ms / 1000)).toFixed(0).padStart(6),
         (r.outputBytes !== undefined ? (r.outputBytes / 1e6).toFixed(1) : '-').padStart(10),
         ((r.peakBytes ?? 0) / MiB).toFixed(0).padStart(9),
+        (r.stackCpu ?? 0).toFixed(1).padStart(12),
         (restoreCase ? '-' : ratio(a)).padStart(7),
         (restoreCase ? ratio(rb) : ratio(b)).padStart(7),
         ' ' + r.label,
@@ -495,6 +525,9 @@ function printTable(results: Record<string, CaseResult>, inputMB: number, files:
     );
   }
   console.log('(restore rows: "vs (b)" is against rb, aws s3 cp - | tar -xzf - of the pigz archive)');
+  console.log(
+    '(stack CPU: seconds the local stack, wrangler + workerd, spent serving the case; it shares the 2 cores with the case)',
+  );
 }
 
 await main();

@@ -31,6 +31,8 @@ export interface LocalStack {
   /** The S3 endpoint for @aws-sdk/client-s3 or awscli (path style, region "auto"). */
   s3Endpoint: string;
   persistTo: string;
+  /** wrangler's process; workerd runs under it (the benchmark counts their CPU time). */
+  pid: number;
   /** Everything wrangler printed so far, for diagnosing a failing test. */
   output: () => string;
   stop: () => Promise<void>;
@@ -113,7 +115,14 @@ async function launch(options: LocalStackOptions, port: number): Promise<LocalSt
     try {
       const response = await fetch(`${url}/api/health`);
       if (response.ok) {
-        return { url, s3Endpoint: `${url}/cdn-cgi/local/r2/s3`, persistTo, output: () => output, stop };
+        return {
+          url,
+          s3Endpoint: `${url}/cdn-cgi/local/r2/s3`,
+          persistTo,
+          pid: child.pid!,
+          output: () => output,
+          stop,
+        };
       }
     } catch {
       // not listening yet

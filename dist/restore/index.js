@@ -61577,6 +61577,9 @@ function laneCompressor(lanes, kind) {
                     lane.busy = false;
                     if (error || lane.error)
                         return reject(error ?? lane.error);
+                    // Closed while this block was compressing (the stream was destroyed): no reset.
+                    if (closed)
+                        return reject(new Error(`the ${kind.name} compressor is closed`));
                     // Member boundaries are what this relies on: output that came late would start mid-member.
                     if (!kind.startsMember(output))
                         return reject(new Error(`${kind.name} compression lost a member boundary`));

@@ -1,5 +1,5 @@
 // Pure logic of the action: tenant and bucket resolution, input parsing, part sizes, parts.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,7 +8,15 @@ import { readGitHubContext } from '../../action/github-context.js';
 import { parseBucketMap, parseExcludes } from '../../action/inputs.js';
 import { withRetries } from '../../action/retry.js';
 import { resolveTarget } from '../../action/tenant.js';
-import { MAX_PARTS, MIB, choosePartSize, partsInFlight } from '../../action/uploader.js';
+import { estimateTreeBytes, fileSystemBound, mountPoints } from '../../action/tree-size.js';
+import {
+  MAX_PARTS,
+  MIB,
+  MIN_PART_SIZE,
+  choosePartSize,
+  fitsSmallestParts,
+  partsInFlight,
+} from '../../action/uploader.js';
 
 const map = parseBucketMap(
   'meauxbility: meauxbilitygithubconnect\n# comment\n\nautonomous-coding-agent: autonomous-coding-agent',
@@ -163,4 +171,40 @@ test('withRetries: transient errors again up to the limit, others at once', asyn
     'fail 1',
   );
   expect(attempts).toEqual([1]);
+});
+
+describe('the tree size bound from its file system', () => {
+  const tree = mkdtempSync(join(tmpdir(), 'bound-'));
+  mkdirSync(join(tree, 'sub'));
+  writeFileSync(join(tree, 'sub', 'data'), Buffer.alloc(3 * MIB, 7));
+  writeFileSync(join(tree, 'small'), 'x');
+  const real = realpathSync(tree);
+  const mountInfo =
+    (...points: string[]) =>
+    () =>
+      points.map((p, i) => `${30 + i} 1 8:1 / ${p} rw,relatime shared:1 - ext4 /dev/vda rw`).join('\n');
+
+  test('is at least what walking the tree finds', () => {
+    const bound = fileSystemBound(tree, mountInfo('/', '/proc'));
+    expect(bound).toBeGreaterThanOrEqual(estimateTreeBytes(tree, []));
+  });
+
+  test('is unknown when a file system is mounted inside the tree, or mounts cannot be read', () => {
+    expect(fileSystemBound(tree, mountInfo('/', `${real}/sub`))).toBeUndefined();
+    expect(fileSystemBound(tree, () => undefined)).toBeUndefined();
+    // A mount beside the tree whose name starts like it is not inside it.
+    expect(fileSystemBound(tree, mountInfo('/', `${real}-other`))).toBeDefined();
+  });
+
+  test('mount points are read with the kernel escapes undone', () => {
+    expect(mountPoints('36 35 98:0 /mnt1 /mnt/my\\040disk rw - ext3 /dev/root rw\n')).toEqual([
+      '/mnt/my disk',
+    ]);
+  });
+
+  test('fitsSmallestParts is exactly what choosePartSize gives the smallest parts for', () => {
+    for (const bytes of [0, 70 * 1024 * MIB, MIN_PART_SIZE * 9_000, MIN_PART_SIZE * 9_000 + 1]) {
+      expect(fitsSmallestParts(bytes)).toBe(choosePartSize(bytes) === MIN_PART_SIZE);
+    }
+  });
 });

@@ -79,3 +79,13 @@ test('more blocks in flight than lanes is refused, not interleaved', async () =>
   await first;
   compressor.close();
 });
+
+test.each(['gzip', 'zstd'])(
+  '%s: closing while a block compresses rejects it, without crashing',
+  async (name) => {
+    const compressor = name === 'gzip' ? gzipLanes(2) : zstdLanes(2);
+    const pending = [compressor.compress(randomBytes(BLOCK)), compressor.compress(randomBytes(BLOCK))];
+    compressor.close();
+    await Promise.all(pending.map((job) => expect(job).rejects.toThrow()));
+  },
+);
