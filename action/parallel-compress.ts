@@ -50,6 +50,9 @@ interface LaneKind {
   name: string;
   create: () => Gzip | ZstdCompress;
   endFlush: number;
+  /** gzip needs a reset to start a new member. zstd starts a new frame by itself, and its
+   *  reset() would also drop the level and the checksum flag back to the defaults. */
+  resetAfterMember: boolean;
   startsMember: (output: Buffer) => boolean;
 }
 
@@ -57,8 +60,8 @@ interface LaneKind {
  * Blocks compressed by a few long-lived zlib streams ("lanes") used in turn, so that the
  * compressor's state and output buffer are allocated once, not per block (measured: less time
  * in V8's collector and a peak memory that no longer grows with the tree). Each block is
- * written, then flushed with the flag that ends its gzip member or zstd frame, and the lane is
- * reset for the next block. A lane takes one block at a time: at most `lanes` in flight.
+ * written, then flushed with the flag that ends its gzip member (and the lane is reset) or
+ * its zstd frame. A lane takes one block at a time: at most `lanes` in flight.
  */
 function laneCompressor(lanes: number, kind: LaneKind): BlockCompressor {
   const all = Array.from({ length: lanes }, () => {
@@ -96,7 +99,7 @@ function laneCompressor(lanes: number, kind: LaneKind): BlockCompressor {
           if (!kind.startsMember(output))
             return reject(new Error(`${kind.name} compression lost a member boundary`));
           // Every zlib stream has reset(); @types/node declares it only on some of them.
-          (lane.stream as unknown as ZlibReset).reset();
+          if (kind.resetAfterMember) (lane.stream as unknown as ZlibReset).reset();
           resolve(output);
         });
       });
@@ -116,6 +119,7 @@ export const gzipLanes = (lanes: number, level = 6): BlockCompressor =>
     name: 'gzip',
     create: () => createGzip({ level, chunkSize: LANE_CHUNK }),
     endFlush: constants.Z_FINISH,
+    resetAfterMember: true,
     startsMember: (output) => output.length >= 2 && output[0] === 0x1f && output[1] === 0x8b,
   });
 
@@ -131,6 +135,7 @@ export const zstdLanes = (lanes: number, level = 3): BlockCompressor =>
         chunkSize: LANE_CHUNK,
       }),
     endFlush: constants.ZSTD_e_end,
+    resetAfterMember: false,
     startsMember: (output) => output.length >= 4 && output.readUInt32LE(0) === ZSTD_MAGIC,
   });
 

@@ -65307,8 +65307,8 @@ function defaultParallelism() {
  * Blocks compressed by a few long-lived zlib streams ("lanes") used in turn, so that the
  * compressor's state and output buffer are allocated once, not per block (measured: less time
  * in V8's collector and a peak memory that no longer grows with the tree). Each block is
- * written, then flushed with the flag that ends its gzip member or zstd frame, and the lane is
- * reset for the next block. A lane takes one block at a time: at most `lanes` in flight.
+ * written, then flushed with the flag that ends its gzip member (and the lane is reset) or
+ * its zstd frame. A lane takes one block at a time: at most `lanes` in flight.
  */
 function laneCompressor(lanes, kind) {
     const all = Array.from({ length: lanes }, () => {
@@ -65350,7 +65350,8 @@ function laneCompressor(lanes, kind) {
                     if (!kind.startsMember(output))
                         return reject(new Error(`${kind.name} compression lost a member boundary`));
                     // Every zlib stream has reset(); @types/node declares it only on some of them.
-                    lane.stream.reset();
+                    if (kind.resetAfterMember)
+                        lane.stream.reset();
                     resolve(output);
                 });
             });
@@ -65368,6 +65369,7 @@ const gzipLanes = (lanes, level = 6) => laneCompressor(lanes, {
     name: 'gzip',
     create: () => (0,external_node_zlib_.createGzip)({ level, chunkSize: LANE_CHUNK }),
     endFlush: external_node_zlib_.constants.Z_FINISH,
+    resetAfterMember: true,
     startsMember: (output) => output.length >= 2 && output[0] === 0x1f && output[1] === 0x8b,
 });
 const ZSTD_MAGIC = 0xfd2fb528;
@@ -65379,6 +65381,7 @@ const zstdLanes = (lanes, level = 3) => laneCompressor(lanes, {
         chunkSize: LANE_CHUNK,
     }),
     endFlush: external_node_zlib_.constants.ZSTD_e_end,
+    resetAfterMember: false,
     startsMember: (output) => output.length >= 4 && output.readUInt32LE(0) === ZSTD_MAGIC,
 });
 class ParallelCompressStream extends external_node_stream_.Transform {

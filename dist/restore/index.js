@@ -61541,8 +61541,8 @@ function parallel_compress_defaultParallelism() {
  * Blocks compressed by a few long-lived zlib streams ("lanes") used in turn, so that the
  * compressor's state and output buffer are allocated once, not per block (measured: less time
  * in V8's collector and a peak memory that no longer grows with the tree). Each block is
- * written, then flushed with the flag that ends its gzip member or zstd frame, and the lane is
- * reset for the next block. A lane takes one block at a time: at most `lanes` in flight.
+ * written, then flushed with the flag that ends its gzip member (and the lane is reset) or
+ * its zstd frame. A lane takes one block at a time: at most `lanes` in flight.
  */
 function laneCompressor(lanes, kind) {
     const all = Array.from({ length: lanes }, () => {
@@ -61584,7 +61584,8 @@ function laneCompressor(lanes, kind) {
                     if (!kind.startsMember(output))
                         return reject(new Error(`${kind.name} compression lost a member boundary`));
                     // Every zlib stream has reset(); @types/node declares it only on some of them.
-                    lane.stream.reset();
+                    if (kind.resetAfterMember)
+                        lane.stream.reset();
                     resolve(output);
                 });
             });
@@ -61602,6 +61603,7 @@ const parallel_compress_gzipLanes = (lanes, level = 6) => laneCompressor(lanes, 
     name: 'gzip',
     create: () => createGzip({ level, chunkSize: LANE_CHUNK }),
     endFlush: constants.Z_FINISH,
+    resetAfterMember: true,
     startsMember: (output) => output.length >= 2 && output[0] === 0x1f && output[1] === 0x8b,
 });
 const ZSTD_MAGIC = 0xfd2fb528;
@@ -61613,6 +61615,7 @@ const parallel_compress_zstdLanes = (lanes, level = 3) => laneCompressor(lanes, 
         chunkSize: LANE_CHUNK,
     }),
     endFlush: constants.ZSTD_e_end,
+    resetAfterMember: false,
     startsMember: (output) => output.length >= 4 && output.readUInt32LE(0) === ZSTD_MAGIC,
 });
 class parallel_compress_ParallelCompressStream extends external_node_stream_.Transform {

@@ -89,3 +89,33 @@ test.each(['gzip', 'zstd'])(
     await Promise.all(pending.map((job) => expect(job).rejects.toThrow()));
   },
 );
+
+test('every zstd frame keeps the level and the content checksum, not only the first', async () => {
+  const blocks = [0, 1, 2, 3].map((i) =>
+    Buffer.from(`line ${i} of a text that compresses well\n`.repeat(8000)),
+  );
+  const frames = async (level: number) => {
+    const compressor = zstdLanes(1, level);
+    const out = [];
+    for (const block of blocks) out.push(await compressor.compress(block));
+    compressor.close();
+    return out;
+  };
+  const [fast, strong] = [await frames(1), await frames(19)];
+  for (const frame of [...fast, ...strong]) expect(frame[4]! & 0x04).toBe(0x04); // Content_Checksum_flag
+  for (let i = 0; i < blocks.length; i++) expect(strong[i]!.length).toBeLessThan(fast[i]!.length);
+});
+
+test('every gzip member keeps the level, not only the first', async () => {
+  const data = input(4);
+  const members = async (level: number) => {
+    const compressor = gzipLanes(1, level);
+    const out = [];
+    for (let at = 0; at < data.length; at += BLOCK)
+      out.push(await compressor.compress(data.subarray(at, at + BLOCK)));
+    compressor.close();
+    return out;
+  };
+  const [fast, strong] = [await members(1), await members(9)];
+  for (let i = 0; i < fast.length; i++) expect(strong[i]!.length).toBeLessThan(fast[i]!.length);
+});
