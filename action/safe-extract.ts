@@ -21,9 +21,8 @@ export class UnsafeArchiveError extends Error {
 const DECOMPRESSED_CHUNK = 256 * 1024;
 
 export function decompressor(compression: Compression): Transform {
-  const chunkSize = DECOMPRESSED_CHUNK;
-  if (compression === 'gzip') return createGunzip({ chunkSize });
-  if (compression === 'zstd') return createZstdDecompress({ chunkSize });
+  if (compression === 'gzip') return createGunzip({ chunkSize: DECOMPRESSED_CHUNK });
+  if (compression === 'zstd') return createZstdDecompress({ chunkSize: DECOMPRESSED_CHUNK });
   return new PassThrough();
 }
 

@@ -44,7 +44,8 @@ export function fileSystemBound(root: string, readMounts = readMountInfo): numbe
   if (mountInfo === undefined) return undefined;
   try {
     // Mount points are real paths; a workspace may be reached through a symbolic link.
-    const inside = realpathSync.native(root) + '/';
+    const real = realpathSync.native(root);
+    const inside = real.endsWith('/') ? real : real + '/'; // the root directory is "/" already
     if (mountPoints(mountInfo).some((point) => point.startsWith(inside))) return undefined;
     const fs = statfsSync(root);
     return (fs.blocks - fs.bfree) * fs.bsize + (fs.files - fs.ffree) * PER_ENTRY;

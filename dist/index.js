@@ -67069,7 +67069,8 @@ function fileSystemBound(root, readMounts = readMountInfo) {
         return undefined;
     try {
         // Mount points are real paths; a workspace may be reached through a symbolic link.
-        const inside = external_node_fs_.realpathSync.native(root) + '/';
+        const real = external_node_fs_.realpathSync.native(root);
+        const inside = real.endsWith('/') ? real : real + '/'; // the root directory is "/" already
         if (mountPoints(mountInfo).some((point) => point.startsWith(inside)))
             return undefined;
         const fs = (0,external_node_fs_.statfsSync)(root);

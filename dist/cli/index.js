@@ -65184,11 +65184,10 @@ class UnsafeArchiveError extends Error {
 // made it faster than `aws s3 cp - | tar -xzf -` (measured on the quick bench corpus).
 const DECOMPRESSED_CHUNK = 256 * 1024;
 function decompressor(compression) {
-    const chunkSize = DECOMPRESSED_CHUNK;
     if (compression === 'gzip')
-        return (0,external_node_zlib_.createGunzip)({ chunkSize });
+        return (0,external_node_zlib_.createGunzip)({ chunkSize: DECOMPRESSED_CHUNK });
     if (compression === 'zstd')
-        return (0,external_node_zlib_.createZstdDecompress)({ chunkSize });
+        return (0,external_node_zlib_.createZstdDecompress)({ chunkSize: DECOMPRESSED_CHUNK });
     return new external_node_stream_.PassThrough();
 }
 const escapes = (path) => {

@@ -192,6 +192,8 @@ describe('the tree size bound from its file system', () => {
   test('is unknown when a file system is mounted inside the tree, or mounts cannot be read', () => {
     expect(fileSystemBound(tree, mountInfo('/', `${real}/sub`))).toBeUndefined();
     expect(fileSystemBound(tree, () => undefined)).toBeUndefined();
+    // Everything is inside "/".
+    expect(fileSystemBound('/', mountInfo('/', '/proc'))).toBeUndefined();
     // A mount beside the tree whose name starts like it is not inside it.
     expect(fileSystemBound(tree, mountInfo('/', `${real}-other`))).toBeDefined();
   });
