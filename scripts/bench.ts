@@ -287,6 +287,12 @@ async function main(): Promise<void> {
   // What the action's runs stored (its outputs): key and bucket of the last run of (c) and (d).
   const actionKey: Record<string, string> = {};
   const actionBucket: Record<string, string> = {};
+  /** What case `id` stored last: the action's outputs for (c) and (d), the bench's key otherwise. */
+  const stored = (id: string) => {
+    const key = actionKey[id] ?? lastKey[id];
+    if (!key) throw new Error(`needs case ${id}, which stored nothing (add it to --cases)`);
+    return { key, bucket: actionBucket[id] ?? BUCKET };
+  };
   // Cases are registered first and then run in rounds (a, b, c, d, ... then again), so that a
   // machine that gets faster or slower during the run (seen here: the same command varying by
   // 30%) weighs on every case alike, not on whichever came last.
@@ -336,11 +342,11 @@ async function main(): Promise<void> {
         continue;
       }
       // Restores store nothing; the action's objects are looked up in the bucket it named.
-      const stores = !c.id.startsWith('r');
-      const bucket = actionBucket[c.id] ?? BUCKET;
-      const outputBytes = stores
-        ? await objectSize(actionKey[c.id] ?? lastKey[c.id]!, bucket).catch(() => undefined)
-        : undefined;
+      let outputBytes: number | undefined;
+      if (!c.id.startsWith('r')) {
+        const { key, bucket } = stored(c.id);
+        outputBytes = await objectSize(key, bucket).catch(() => undefined);
+      }
       results[c.id] = {
         label: c.label,
         ms: median(c.times),
@@ -444,17 +450,13 @@ async function main(): Promise<void> {
       return m;
     };
     // A restore case reads what its backup case stored earlier in the same round.
-    const stored = (id: string) => {
-      const key = actionKey[id] ?? lastKey[id];
-      if (!key) throw new Error(`needs case ${id}, which stored nothing (add it to --cases)`);
-      return { key, bucket: actionBucket[id] ?? BUCKET };
-    };
     run(
       'rb',
       'restore: aws s3 cp - | tar -xzf - (b)',
-      restore(
-        (into) => `set -e; ${aws} cp --quiet s3://${BUCKET}/${stored('b').key} - | tar -C ${into} -xzf -`,
-      ),
+      restore((into) => {
+        const { key, bucket } = stored('b');
+        return `set -e; ${aws} cp --quiet s3://${bucket}/${key} - | tar -C ${into} -xzf -`;
+      }),
     );
     // Our restore is the CLI as a user runs it: record lookup through the Worker, GetObject,
     // decompression, SHA-256 check, extraction beside the target, move into place.
