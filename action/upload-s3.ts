@@ -1,5 +1,5 @@
-// Uploads the archive stream to R2 over the S3 API with lib-storage: equal parts, a few in
-// flight, and an abort on any failure so that no orphan parts or partial object remain.
+// Uploads the archive stream to R2 over the S3 API (s3-stream-upload.ts): equal parts, a few
+// in flight, and an abort on any failure so that no orphan parts or partial object remain.
 //
 // Never overwriting: a run first claims its key with a conditional PutObject of an empty
 // placeholder (If-None-Match: *, 412 when the key exists), which R2 and the local endpoint both
@@ -7,14 +7,13 @@
 // endpoint ignores If-None-Match on CompleteMultipartUpload, so a conditional complete alone
 // would let two runs of the same second overwrite each other there.)
 import {
-  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   PutObjectCommand,
   type S3Client,
   type S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
+import { S3StreamUpload } from './s3-stream-upload.js';
 import { MIB, partsInFlight, type ArchiveUploader, type PendingUpload } from './uploader.js';
 
 const statusOf = (error: unknown): number | undefined =>
@@ -71,7 +70,7 @@ export class S3Uploader implements ArchiveUploader {
 }
 
 class S3PendingUpload implements PendingUpload {
-  private upload: Upload | undefined;
+  private readonly upload: S3StreamUpload;
   private stored = false;
   private aborted = false;
 
@@ -79,44 +78,22 @@ class S3PendingUpload implements PendingUpload {
     private readonly client: S3Client,
     private readonly bucket: string,
     private readonly key: string,
-    private readonly contentType: string,
-  ) {}
+    contentType: string,
+  ) {
+    this.upload = new S3StreamUpload(client, { Bucket: bucket, Key: key, ContentType: contentType });
+  }
 
   async send(body: Readable, partSize: number): Promise<void> {
-    this.upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.bucket, Key: this.key, Body: body, ContentType: this.contentType },
-      partSize,
-      queueSize: partsInFlight(partSize),
-      // lib-storage aborts the multipart upload itself when a part or the body fails.
-      leavePartsOnError: false,
-    });
-    try {
-      await this.upload.done();
-      this.stored = true;
-    } catch (error) {
-      body.destroy();
-      throw error;
-    }
+    // A body shorter than one part is written over the placeholder by one PutObject.
+    await this.upload.send(body, partSize, partsInFlight(partSize));
+    this.stored = true;
   }
 
   async abort(): Promise<void> {
     // A stored archive is never deleted.
     if (this.stored || this.aborted) return;
     this.aborted = true;
-    if (this.upload) {
-      // Stops new parts; the explicit abort covers a cancelled run, which cannot wait for
-      // lib-storage's own abort after the parts in flight.
-      await this.upload.abort();
-      const uploadId = this.upload.uploadId;
-      if (uploadId) {
-        await this.client
-          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: uploadId }))
-          .catch((error: unknown) => {
-            if (statusOf(error) !== 404) throw error; // already aborted
-          });
-      }
-    }
+    await this.upload.abort();
     // Removes our placeholder (or an object a single PutObject had just stored).
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key }));
   }

@@ -2,8 +2,8 @@
 // that have an API token but no S3 keys. Parts are equal, a few in flight, each retried on
 // transient errors; memory stays at a few parts whatever the size.
 import type { Readable } from 'node:stream';
-import { equalParts } from './equal-parts.js';
 import { withRetries } from './retry.js';
+import { sendParts } from './send-parts.js';
 import { KeyExistsError, MIB, partsInFlight, type ArchiveUploader, type PendingUpload } from './uploader.js';
 import { WorkerApiError, isTransientWorkerError, type WorkerClient } from './worker-client.js';
 
@@ -50,37 +50,10 @@ class WorkerPendingUpload implements PendingUpload {
   ) {}
 
   async send(body: Readable, partSize: number): Promise<void> {
-    const parts: { partNumber: number; etag: string }[] = [];
-    const inFlight = new Set<Promise<void>>();
-    let failure: unknown;
-    let partNumber = 0;
-    const parallel = partsInFlight(partSize);
-    // Buffers of sent parts, filled again: at most parallel + 1 exist.
-    const free: Buffer[] = [];
-    const allocate = (): Buffer => free.pop() ?? Buffer.allocUnsafe(partSize);
-    try {
-      for await (const data of equalParts(body, partSize, allocate)) {
-        const number = ++partNumber;
-        const sending = this.sendPart(number, data)
-          .then((etag) => {
-            parts.push({ partNumber: number, etag });
-            free.push(data);
-          })
-          .catch((error: unknown) => void (failure ??= error))
-          .finally(() => inFlight.delete(sending));
-        inFlight.add(sending);
-        if (inFlight.size >= parallel) await Promise.race(inFlight);
-        if (failure) break;
-      }
-    } catch (error) {
-      failure ??= error;
-    }
-    await Promise.all(inFlight);
-    if (failure) {
-      body.destroy();
-      throw failure;
-    }
-    parts.sort((a, b) => a.partNumber - b.partNumber);
+    const sent = await sendParts(body, partSize, partsInFlight(partSize), (part) =>
+      this.sendPart(part.number, part.data),
+    );
+    const parts = sent.map(({ number, etag }) => ({ partNumber: number, etag }));
     try {
       await this.client.request('POST', this.path, {
         query: { key: this.key, action: 'mpu-complete', uploadId: this.uploadId },

@@ -7,7 +7,7 @@
 // Every case runs as a child process tree; its peak memory is the sum of the peak RSS
 // (VmHWM in /proc/<pid>/status) of each process of the tree, sampled every 50 ms.
 // Cases (c0)/(d0) run this script in child mode (`--child`): createArchiveStream -> hash ->
-// @aws-sdk/lib-storage multipart upload, i.e. the action's pipeline without the Worker calls.
+// S3StreamUpload, i.e. the action's pipeline without the Worker calls.
 // Cases (c)/(d) run `node dist/index.js` as the runner does; (rc)/(rd) restore their archives
 // with `node dist/cli/index.js restore`, against `aws s3 cp - | tar -xzf -` (rb, rc-aws).
 import { execFileSync, spawn } from 'node:child_process';
@@ -195,7 +195,7 @@ async function measure(script: string | string[], env: NodeJS.ProcessEnv = {}): 
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-// ---------------------------------------------------------------- child mode: our stream + lib-storage
+// ---------------------------------------------------------------- child mode: our stream + S3 upload
 
 function s3ClientConfig(endpoint: string) {
   return {
@@ -210,24 +210,20 @@ function s3ClientConfig(endpoint: string) {
   };
 }
 
-/** Child mode (cases c0, d0): the action's archive pipeline into a lib-storage upload. */
+/** Child mode (cases c0, d0): the action's archive pipeline into its S3 upload, without the
+ *  Worker's calls. */
 async function childMain(args: string[]): Promise<void> {
   const [, endpoint, key, pathArg, compression] = args as [string, string, string, string, 'gzip' | 'zstd'];
   const { S3Client } = await import('@aws-sdk/client-s3');
-  const { Upload } = await import('@aws-sdk/lib-storage');
   const { createArchiveStream } = await import('../action/archive.js');
   const { createHashCounter } = await import('../action/hash-stream.js');
+  const { S3StreamUpload } = await import('../action/s3-stream-upload.js');
   const { stream, result } = createArchiveStream({ root: pathArg, excludes: DEFAULT_EXCLUDES, compression });
   const hash = createHashCounter();
   stream.pipe(hash.transform);
   stream.on('error', (e) => hash.transform.destroy(e));
-  const upload = new Upload({
-    client: new S3Client(s3ClientConfig(endpoint)),
-    params: { Bucket: BUCKET, Key: key, Body: hash.transform },
-    partSize: 8 * MiB,
-    queueSize: 4,
-  });
-  await upload.done();
+  const upload = new S3StreamUpload(new S3Client(s3ClientConfig(endpoint)), { Bucket: BUCKET, Key: key });
+  await upload.send(hash.transform, 8 * MiB, 4);
   const archived = await result;
   process.stdout.write(JSON.stringify({ ...archived, ...hash.digest() }));
 }
@@ -378,7 +374,7 @@ async function main(): Promise<void> {
 
     for (const compression of ['gzip', 'zstd'] as const) {
       const id = compression === 'gzip' ? 'c0' : 'd0';
-      run(id, `stream ${compression} -> lib-storage, 8 MiB parts x4`, (key) =>
+      run(id, `stream ${compression} -> S3 parts, 8 MiB x4`, (key) =>
         measure(`${self} upload ${shellQuote(stack.s3Endpoint)} ${key} ${src} ${compression}`),
       );
     }

@@ -1,13 +1,14 @@
 // One file to one object. Small files go in a single PutObject from memory (so the SDK can
-// retry it); large ones through @aws-sdk/lib-storage in equal parts, hashed as they stream.
+// retry it); large ones in equal parts (s3-stream-upload.ts), hashed as they stream.
 // The SHA-256 and size recorded are those of the bytes sent, even if the file changed since
 // it was scanned.
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream';
+import { createHashCounter } from '../hash-stream.js';
+import { S3StreamUpload } from '../s3-stream-upload.js';
 import { contentTypeOf } from './content-type.js';
 import type { LocalFile } from './local-tree.js';
 import type { ManifestEntry } from './manifest.js';
@@ -34,24 +35,15 @@ export async function uploadFile(
       sha256: createHash('sha256').update(body).digest('hex'),
     };
   }
-  const hash = createHash('sha256');
-  let size = 0;
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
+  const hashing = createHashCounter();
+  // pipeline passes a read error on to the body, which fails the upload.
+  const body = pipeline(createReadStream(file.absolute), hashing.transform, () => {});
   // R2 wants equal parts and at most 10,000 of them; 8 MiB parts cover 78 GiB.
   const partSize = Math.max(8 * MiB, Math.ceil(file.size / 9000 / MiB) * MiB);
-  const upload = new Upload({
-    client: s3,
-    params: { Bucket: bucket, Key: key, Body: createReadStream(file.absolute).pipe(hashing), ContentType },
+  const etag = await new S3StreamUpload(s3, { Bucket: bucket, Key: key, ContentType }).send(
+    body,
     partSize,
-    queueSize: 4,
-    leavePartsOnError: false,
-  });
-  const response = await upload.done();
-  return { size, etag: unquote(response.ETag), sha256: hash.digest('hex') };
+    4,
+  );
+  return { etag: unquote(etag), ...hashing.digest() };
 }

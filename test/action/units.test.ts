@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { equalParts } from '../../action/equal-parts.js';
+import { sendParts } from '../../action/send-parts.js';
 import { readGitHubContext } from '../../action/github-context.js';
 import { parseBucketMap, parseExcludes } from '../../action/inputs.js';
 import { withRetries } from '../../action/retry.js';
@@ -110,13 +111,104 @@ test('choosePartSize: 8 MiB minimum, hundreds of GiB within 10,000 parts', () =>
   expect(() => choosePartSize(2000 * 1024 * MIB, 95 * MIB)).toThrow(/more than this upload path allows/);
 });
 
-test('equalParts: exact sizes whatever the chunking, the last part shorter', async () => {
+/** The parts of `chunks` cut by equalParts, copied, with their numbers and last flags. */
+async function cut(chunks: Buffer[], size: number) {
+  const parts: { number: number; data: Buffer; last: boolean }[] = [];
+  for await (const part of equalParts(Readable.from(chunks), size))
+    parts.push({ ...part, data: Buffer.from(part.data) });
+  return parts;
+}
+
+test('equalParts: exact sizes whatever the chunking, numbered, only the last flagged', async () => {
   const data = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
   const chunks = [data.subarray(0, 7), data.subarray(7, 300), data.subarray(300, 301), data.subarray(301)];
-  const parts: Buffer[] = [];
-  for await (const part of equalParts(Readable.from(chunks), 128)) parts.push(Buffer.from(part));
-  expect(parts.map((p) => p.length)).toEqual([128, 128, 128, 128, 128, 128, 128, 104]);
-  expect(Buffer.concat(parts)).toEqual(data);
+  const parts = await cut(chunks, 128);
+  expect(parts.map((p) => p.data.length)).toEqual([128, 128, 128, 128, 128, 128, 128, 104]);
+  expect(parts.map((p) => p.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  expect(parts.map((p) => p.last)).toEqual([false, false, false, false, false, false, false, true]);
+  expect(Buffer.concat(parts.map((p) => p.data))).toEqual(data);
+});
+
+test('equalParts: a body of whole parts ends on a full last part; an empty body is one empty part', async () => {
+  const parts = await cut([Buffer.alloc(100, 1), Buffer.alloc(156, 2)], 128);
+  expect(parts.map((p) => [p.number, p.data.length, p.last])).toEqual([
+    [1, 128, false],
+    [2, 128, true],
+  ]);
+  expect(await cut([], 128)).toEqual([{ number: 1, data: Buffer.alloc(0), last: true }]);
+  expect((await cut([Buffer.alloc(5)], 128)).map((p) => [p.data.length, p.last])).toEqual([[5, true]]);
+});
+
+/** A source of `count` chunks of `size` bytes, chunk i filled with i; counts reads. */
+function numberedSource(count: number, size: number) {
+  let i = 0;
+  return new Readable({
+    read() {
+      this.push(i < count ? Buffer.alloc(size, i++) : null);
+    },
+  });
+}
+
+test('sendParts: parts in order, at most `parallel` in flight, part buffers reused', async () => {
+  let inFlight = 0;
+  let most = 0;
+  const buffers = new Set<ArrayBufferLike>();
+  const seen: number[] = [];
+  const sent = await sendParts(numberedSource(40, 64), 64, 3, async (part) => {
+    buffers.add(part.data.buffer);
+    expect(part.data).toEqual(Buffer.alloc(64, part.number - 1));
+    inFlight++;
+    most = Math.max(most, inFlight);
+    // Later parts finish first: the answer is still in part order.
+    await new Promise((resolve) => setTimeout(resolve, (40 - part.number) % 7));
+    inFlight--;
+    seen.push(part.number);
+    return `etag-${part.number}`;
+  });
+  expect(sent).toEqual(Array.from({ length: 40 }, (_, i) => ({ number: i + 1, etag: `etag-${i + 1}` })));
+  expect(seen).not.toEqual([...seen].sort((a, b) => a - b));
+  expect(most).toBe(3);
+  // The parts in flight plus the one being filled.
+  expect(buffers.size).toBeLessThanOrEqual(4);
+});
+
+test('sendParts: a failed part stops the body, waits for the parts in flight and rethrows', async () => {
+  const body = numberedSource(1000, 64);
+  let settled = 0;
+  let started = 0;
+  const sending = sendParts(body, 64, 3, async (part) => {
+    started++;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    settled++;
+    if (part.number === 4) throw new Error('part 4 refused');
+    return 'etag';
+  });
+  await expect(sending).rejects.toThrow('part 4 refused');
+  expect(settled).toBe(started);
+  expect(started).toBeLessThan(10);
+  expect(body.destroyed).toBe(true);
+});
+
+test('sendParts: a failing body rethrows its error after the parts in flight', async () => {
+  let sent = 0;
+  const body = new Readable({
+    read() {
+      if (sent++ < 5) this.push(Buffer.alloc(64));
+      else this.destroy(new Error('disk on fire'));
+    },
+  });
+  let started = 0;
+  let answered = 0;
+  await expect(
+    sendParts(body, 64, 2, async () => {
+      started++;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      answered++;
+      return 'etag';
+    }),
+  ).rejects.toThrow('disk on fire');
+  expect(started).toBeGreaterThan(0);
+  expect(answered).toBe(started);
 });
 
 test('readGitHubContext: branch, commit and run URL from the runner variables and payload', () => {

@@ -1,0 +1,127 @@
+// S3StreamUpload against the local R2 endpoint: what it stores is read back by awscli, a
+// body shorter than one part is one PutObject, a longer one a multipart upload of equal
+// parts, and abort() leaves no upload behind.
+import { UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createS3Client } from '../../action/s3-client.js';
+import { S3StreamUpload } from '../../action/s3-stream-upload.js';
+import { MIB } from '../../action/uploader.js';
+import { LOCAL_S3_CREDENTIALS, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { aws, listKeys } from './helpers.js';
+
+let stack: LocalStack;
+let client: S3Client;
+let commands: string[];
+beforeAll(async () => {
+  stack = await startLocalStack({ env: 'test' });
+  client = createS3Client({ endpoint: stack.s3Endpoint, ...LOCAL_S3_CREDENTIALS, maxAttempts: 1 });
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      commands.push(context.commandName!);
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
+});
+beforeEach(() => (commands = []));
+afterAll(async () => stack?.stop());
+
+/** The object as awscli downloads it. */
+async function download(key: string): Promise<Buffer> {
+  const file = join(mkdtempSync(join(tmpdir(), 'stream-upload-')), 'object');
+  await aws(stack, 's3', 'cp', `s3://my-bucket/${key}`, file, '--only-show-errors');
+  return readFileSync(file);
+}
+
+/** `data` in chunks of uneven sizes, as a compressor hands them over. */
+const chunked = (data: Buffer): Readable =>
+  Readable.from(
+    (function* () {
+      for (let at = 0, n = 1; at < data.length; at += n, n = (n * 7919) % 300_001)
+        yield data.subarray(at, at + n);
+    })(),
+  );
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+test('a body longer than one part: a multipart upload of equal parts, stored byte for byte', async () => {
+  const data = randomBytes(17 * MIB + 12345);
+  const key = 'stream/multipart.bin';
+  const etag = await new S3StreamUpload(client, { Bucket: 'my-bucket', Key: key }).send(
+    chunked(data),
+    5 * MIB,
+    2,
+  );
+  expect(etag).toMatch(/-4"?$/); // a multipart ETag names its part count
+  expect(commands.filter((c) => c === 'UploadPartCommand')).toHaveLength(4);
+  expect(commands).toContain('CompleteMultipartUploadCommand');
+  expect(commands).not.toContain('PutObjectCommand');
+  expect(sha256(await download(key))).toBe(sha256(data));
+});
+
+test('a body shorter than one part: one PutObject with its content type', async () => {
+  const data = randomBytes(3 * MIB);
+  const key = 'stream/single.bin';
+  await new S3StreamUpload(client, { Bucket: 'my-bucket', Key: key, ContentType: 'application/zstd' }).send(
+    chunked(data),
+    5 * MIB,
+    2,
+  );
+  expect(commands).toEqual(['PutObjectCommand']);
+  expect(sha256(await download(key))).toBe(sha256(data));
+  const head = JSON.parse(await aws(stack, 's3api', 'head-object', '--bucket', 'my-bucket', '--key', key));
+  expect(head.ContentType).toBe('application/zstd');
+});
+
+test('a body of exactly one part is stored whole, and so is an empty one', async () => {
+  const data = randomBytes(5 * MIB);
+  await new S3StreamUpload(client, { Bucket: 'my-bucket', Key: 'stream/exact.bin' }).send(
+    chunked(data),
+    5 * MIB,
+    2,
+  );
+  expect(sha256(await download('stream/exact.bin'))).toBe(sha256(data));
+  await new S3StreamUpload(client, { Bucket: 'my-bucket', Key: 'stream/empty.bin' }).send(
+    Readable.from([]),
+    5 * MIB,
+    2,
+  );
+  expect((await download('stream/empty.bin')).length).toBe(0);
+});
+
+test('abort() mid-upload cancels the parts and the multipart upload; nothing is stored', async () => {
+  const key = 'stream/aborted.bin';
+  const upload = new S3StreamUpload(client, { Bucket: 'my-bucket', Key: key });
+  // An endless body: only abort() ends this upload, called once the first part is stored.
+  const body = new Readable({ read: () => void body.push(randomBytes(MIB)) });
+  const ids: string[] = [];
+  let aborting: Promise<void> | undefined;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      const id = (result.output as { UploadId?: string }).UploadId;
+      if (id) ids.push(id);
+      if (context.commandName === 'UploadPartCommand') aborting ??= upload.abort();
+      return result;
+    },
+    { step: 'initialize', name: 'abort-after-first-part' },
+  );
+  try {
+    await expect(upload.send(body, 5 * MIB, 2)).rejects.toThrow();
+    await aborting;
+  } finally {
+    client.middlewareStack.remove('abort-after-first-part');
+  }
+  expect(body.destroyed).toBe(true);
+  expect(ids).toHaveLength(1);
+  await expect(
+    client.send(
+      new UploadPartCommand({ Bucket: 'my-bucket', Key: key, UploadId: ids[0], PartNumber: 9, Body: 'x' }),
+    ),
+  ).rejects.toMatchObject({ name: 'NoSuchUpload' });
+  expect(await listKeys(stack, 'my-bucket', key)).toEqual([]);
+});
