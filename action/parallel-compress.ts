@@ -26,7 +26,9 @@ import {
 
 /** Compresses one block into one self-contained gzip member or zstd frame. */
 export interface BlockCompressor {
-  compress(block: Buffer): Promise<Buffer>;
+  /** The member's bytes, in the chunks zlib emitted them (not joined: a copy per member would
+   *  be garbage at the output's rate). */
+  compress(block: Buffer): Promise<Buffer[]>;
   /** Frees what the compressor holds; called once the stream has ended or failed. */
   close(): void;
 }
@@ -53,8 +55,13 @@ interface LaneKind {
   /** gzip needs a reset to start a new member. zstd starts a new frame by itself, and its
    *  reset() would also drop the level and the checksum flag back to the defaults. */
   resetAfterMember: boolean;
-  startsMember: (output: Buffer) => boolean;
+  /** Whether these first bytes of an output open a member or frame. */
+  startsMember: (head: Buffer) => boolean;
 }
+
+/** The first `n` bytes of chunks (zeros past their end). */
+const head = (chunks: Buffer[], n: number): Buffer =>
+  chunks[0] && chunks[0].length >= n ? chunks[0] : Buffer.concat(chunks, n);
 
 /**
  * Blocks compressed by a few long-lived zlib streams ("lanes") used in turn, so that the
@@ -89,14 +96,14 @@ function laneCompressor(lanes: number, kind: LaneKind): BlockCompressor {
       return new Promise((resolve, reject) => {
         lane.stream.write(block);
         lane.stream.flush(kind.endFlush, (error?: Error | null) => {
-          const output = lane.output.length === 1 ? lane.output[0]! : Buffer.concat(lane.output);
+          const output = lane.output;
           lane.output = [];
           lane.busy = false;
           if (error || lane.error) return reject(error ?? lane.error);
           // Closed while this block was compressing (the stream was destroyed): no reset.
           if (closed) return reject(new Error(`the ${kind.name} compressor is closed`));
           // Member boundaries are what this relies on: output that came late would start mid-member.
-          if (!kind.startsMember(output))
+          if (!kind.startsMember(head(output, 4)))
             return reject(new Error(`${kind.name} compression lost a member boundary`));
           // Every zlib stream has reset(); @types/node declares it only on some of them.
           if (kind.resetAfterMember) (lane.stream as unknown as ZlibReset).reset();
@@ -120,7 +127,7 @@ export const gzipLanes = (lanes: number, level = 6): BlockCompressor =>
     create: () => createGzip({ level, chunkSize: LANE_CHUNK }),
     endFlush: constants.Z_FINISH,
     resetAfterMember: true,
-    startsMember: (output) => output.length >= 2 && output[0] === 0x1f && output[1] === 0x8b,
+    startsMember: (head) => head[0] === 0x1f && head[1] === 0x8b,
   });
 
 const ZSTD_MAGIC = 0xfd2fb528;
@@ -136,7 +143,7 @@ export const zstdLanes = (lanes: number, level = 3): BlockCompressor =>
       }),
     endFlush: constants.ZSTD_e_end,
     resetAfterMember: false,
-    startsMember: (output) => output.length >= 4 && output.readUInt32LE(0) === ZSTD_MAGIC,
+    startsMember: (head) => head.readUInt32LE(0) === ZSTD_MAGIC,
   });
 
 export class ParallelCompressStream extends Transform {
@@ -144,7 +151,7 @@ export class ParallelCompressStream extends Transform {
   private readonly blockSize: number;
   private readonly maxInFlight: number;
   private readonly release?: (block: Buffer) => void;
-  private readonly inFlight: Promise<Buffer>[] = [];
+  private readonly inFlight: Promise<Buffer[]>[] = [];
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
@@ -198,7 +205,7 @@ export class ParallelCompressStream extends Transform {
     while (this.inFlight.length > limit) {
       const out = await this.inFlight[0]!;
       this.inFlight.shift();
-      this.push(out);
+      for (const chunk of out) this.push(chunk);
     }
   }
 

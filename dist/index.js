@@ -64760,6 +64760,8 @@ var external_node_zlib_ = __nccwpck_require__(8522);
 function defaultParallelism() {
     return Math.max(2, Math.min(8, (0,external_node_os_.cpus)().length * 2));
 }
+/** The first `n` bytes of chunks (zeros past their end). */
+const head = (chunks, n) => chunks[0] && chunks[0].length >= n ? chunks[0] : Buffer.concat(chunks, n);
 /**
  * Blocks compressed by a few long-lived zlib streams ("lanes") used in turn, so that the
  * compressor's state and output buffer are allocated once, not per block (measured: less time
@@ -64795,7 +64797,7 @@ function laneCompressor(lanes, kind) {
             return new Promise((resolve, reject) => {
                 lane.stream.write(block);
                 lane.stream.flush(kind.endFlush, (error) => {
-                    const output = lane.output.length === 1 ? lane.output[0] : Buffer.concat(lane.output);
+                    const output = lane.output;
                     lane.output = [];
                     lane.busy = false;
                     if (error || lane.error)
@@ -64804,7 +64806,7 @@ function laneCompressor(lanes, kind) {
                     if (closed)
                         return reject(new Error(`the ${kind.name} compressor is closed`));
                     // Member boundaries are what this relies on: output that came late would start mid-member.
-                    if (!kind.startsMember(output))
+                    if (!kind.startsMember(head(output, 4)))
                         return reject(new Error(`${kind.name} compression lost a member boundary`));
                     // Every zlib stream has reset(); @types/node declares it only on some of them.
                     if (kind.resetAfterMember)
@@ -64827,7 +64829,7 @@ const gzipLanes = (lanes, level = 6) => laneCompressor(lanes, {
     create: () => (0,external_node_zlib_.createGzip)({ level, chunkSize: LANE_CHUNK }),
     endFlush: external_node_zlib_.constants.Z_FINISH,
     resetAfterMember: true,
-    startsMember: (output) => output.length >= 2 && output[0] === 0x1f && output[1] === 0x8b,
+    startsMember: (head) => head[0] === 0x1f && head[1] === 0x8b,
 });
 const ZSTD_MAGIC = 0xfd2fb528;
 /** zstd frames, with their content checksums. */
@@ -64839,7 +64841,7 @@ const zstdLanes = (lanes, level = 3) => laneCompressor(lanes, {
     }),
     endFlush: external_node_zlib_.constants.ZSTD_e_end,
     resetAfterMember: false,
-    startsMember: (output) => output.length >= 4 && output.readUInt32LE(0) === ZSTD_MAGIC,
+    startsMember: (head) => head.readUInt32LE(0) === ZSTD_MAGIC,
 });
 class ParallelCompressStream extends external_node_stream_.Transform {
     compressor;
@@ -64894,7 +64896,8 @@ class ParallelCompressStream extends external_node_stream_.Transform {
         while (this.inFlight.length > limit) {
             const out = await this.inFlight[0];
             this.inFlight.shift();
-            this.push(out);
+            for (const chunk of out)
+                this.push(chunk);
         }
     }
     takeAll() {
