@@ -17,7 +17,8 @@ export interface TarEntryHeader {
   gid: number;
   /** Content bytes that follow the header (0 for everything but files). */
   size: number;
-  mtime: Date;
+  /** Modification time in milliseconds since the epoch, as fs.Stats' mtimeMs. */
+  mtimeMs: number;
   linkpath?: string;
 }
 
@@ -28,7 +29,7 @@ const MAX_OCTAL_11 = 0o77777777777;
 export function encodeHeader(entry: TarEntryHeader): Buffer {
   const pathBytes = Buffer.from(entry.path, 'utf8');
   const linkBytes = Buffer.from(entry.linkpath ?? '', 'utf8');
-  const seconds = Math.floor(entry.mtime.getTime() / 1000);
+  const seconds = Math.floor(entry.mtimeMs / 1000);
   const pax: [string, string][] = [];
   // Non-ASCII names go to pax too, so that every reader decodes them as UTF-8.
   const ustarName = splitUstarName(pathBytes);
@@ -39,7 +40,8 @@ export function encodeHeader(entry: TarEntryHeader): Buffer {
   if (entry.gid > MAX_OCTAL_7) pax.push(['gid', String(entry.gid)]);
   if (seconds < 0 || seconds > MAX_OCTAL_11) pax.push(['mtime', String(seconds)]);
 
-  const header = Buffer.alloc(BLOCK);
+  // From Node's shared pool: one header per entry, no allocation of its own to collect.
+  const header = Buffer.allocUnsafe(BLOCK).fill(0);
   const [prefix, name] = ustarName ?? [Buffer.alloc(0), asciiFallback(pathBytes, 100)];
   name.copy(header, 0, 0, Math.min(name.length, 100));
   writeOctal(header, 100, 8, entry.mode & 0o7777);
@@ -118,14 +120,20 @@ function asciiFallback(bytes: Buffer, max: number): Buffer {
   return out;
 }
 
+/** `value` as width - 1 zero-padded octal digits and a NUL, written byte by byte: several
+ *  fields per entry, and strings for each would be garbage by the tens of MB on a large tree. */
 function writeOctal(block: Buffer, offset: number, width: number, value: number): void {
-  const text = value.toString(8).padStart(width - 1, '0');
-  block.write(text + '\u0000', offset, width, 'latin1');
+  block[offset + width - 1] = 0;
+  for (let i = offset + width - 2; i >= offset; i--) {
+    block[i] = 0x30 + (value % 8);
+    value = Math.floor(value / 8);
+  }
 }
 
 function writeChecksum(block: Buffer): void {
   block.fill(0x20, 148, 156);
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += block[i]!;
-  block.write(sum.toString(8).padStart(6, '0') + '\u0000 ', 148, 8, 'latin1');
+  writeOctal(block, 148, 7, sum);
+  block[155] = 0x20;
 }

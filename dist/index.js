@@ -64932,7 +64932,7 @@ const MAX_OCTAL_11 = 0o77777777777;
 function encodeHeader(entry) {
     const pathBytes = Buffer.from(entry.path, 'utf8');
     const linkBytes = Buffer.from(entry.linkpath ?? '', 'utf8');
-    const seconds = Math.floor(entry.mtime.getTime() / 1000);
+    const seconds = Math.floor(entry.mtimeMs / 1000);
     const pax = [];
     // Non-ASCII names go to pax too, so that every reader decodes them as UTF-8.
     const ustarName = splitUstarName(pathBytes);
@@ -64948,7 +64948,8 @@ function encodeHeader(entry) {
         pax.push(['gid', String(entry.gid)]);
     if (seconds < 0 || seconds > MAX_OCTAL_11)
         pax.push(['mtime', String(seconds)]);
-    const header = Buffer.alloc(BLOCK);
+    // From Node's shared pool: one header per entry, no allocation of its own to collect.
+    const header = Buffer.allocUnsafe(BLOCK).fill(0);
     const [prefix, name] = ustarName ?? [Buffer.alloc(0), asciiFallback(pathBytes, 100)];
     name.copy(header, 0, 0, Math.min(name.length, 100));
     writeOctal(header, 100, 8, entry.mode & 0o7777);
@@ -65032,16 +65033,22 @@ function asciiFallback(bytes, max) {
             out[i] = 0x5f;
     return out;
 }
+/** `value` as width - 1 zero-padded octal digits and a NUL, written byte by byte: several
+ *  fields per entry, and strings for each would be garbage by the tens of MB on a large tree. */
 function writeOctal(block, offset, width, value) {
-    const text = value.toString(8).padStart(width - 1, '0');
-    block.write(text + '\u0000', offset, width, 'latin1');
+    block[offset + width - 1] = 0;
+    for (let i = offset + width - 2; i >= offset; i--) {
+        block[i] = 0x30 + (value % 8);
+        value = Math.floor(value / 8);
+    }
 }
 function writeChecksum(block) {
     block.fill(0x20, 148, 156);
     let sum = 0;
     for (let i = 0; i < BLOCK; i++)
         sum += block[i];
-    block.write(sum.toString(8).padStart(6, '0') + '\u0000 ', 148, 8, 'latin1');
+    writeOctal(block, 148, 7, sum);
+    block[155] = 0x20;
 }
 
 ;// CONCATENATED MODULE: ./action/tar-producer.ts
@@ -65185,6 +65192,7 @@ function* produceTarBlocks(options, pool, counters) {
         }
         yield* putZeros(padding(stats.size));
     }
+    /** `directory` ends with a separator; `prefix` is its archive path, '' or ending with '/'. */
     function* walk(directory, prefix) {
         // Sorted, so that the same tree gives the same archive.
         const names = (0,external_node_fs_.readdirSync)(directory).sort();
@@ -65192,18 +65200,15 @@ function* produceTarBlocks(options, pool, counters) {
             const relative = prefix + name;
             if (options.exclude(relative))
                 continue;
-            const absolute = (0,external_node_path_.join)(directory, name);
+            // Not path.join: `directory` is already normal, and join's normalisation per entry
+            // was the walk's largest allocation.
+            const absolute = directory + name;
             const stats = (0,external_node_fs_.lstatSync)(absolute);
-            const base = {
-                mode: stats.mode,
-                uid: stats.uid,
-                gid: stats.gid,
-                mtime: stats.mtime,
-            };
+            const base = { mode: stats.mode, uid: stats.uid, gid: stats.gid, mtimeMs: stats.mtimeMs };
             let header;
             if (stats.isDirectory()) {
                 yield* putBytes(encodeHeader({ ...base, path: relative + '/', type: 'directory', size: 0 }));
-                yield* walk(absolute, relative + '/');
+                yield* walk(absolute + external_node_path_.sep, relative + '/');
                 continue;
             }
             else if (stats.isSymbolicLink()) {
@@ -65232,7 +65237,8 @@ function* produceTarBlocks(options, pool, counters) {
             yield* putBytes(encodeHeader(header));
         }
     }
-    yield* walk(options.root, '');
+    const root = (0,external_node_path_.normalize)(options.root);
+    yield* walk(root.endsWith(external_node_path_.sep) ? root : root + external_node_path_.sep, '');
     yield* putBytes(END_OF_ARCHIVE);
     // GNU tar pads archives to 10 KiB records; readers do not need it, so neither do we.
     const rest = out.take();

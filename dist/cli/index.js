@@ -64753,7 +64753,7 @@ const MAX_OCTAL_11 = 0o77777777777;
 function encodeHeader(entry) {
     const pathBytes = Buffer.from(entry.path, 'utf8');
     const linkBytes = Buffer.from(entry.linkpath ?? '', 'utf8');
-    const seconds = Math.floor(entry.mtime.getTime() / 1000);
+    const seconds = Math.floor(entry.mtimeMs / 1000);
     const pax = [];
     // Non-ASCII names go to pax too, so that every reader decodes them as UTF-8.
     const ustarName = splitUstarName(pathBytes);
@@ -64769,7 +64769,8 @@ function encodeHeader(entry) {
         pax.push(['gid', String(entry.gid)]);
     if (seconds < 0 || seconds > MAX_OCTAL_11)
         pax.push(['mtime', String(seconds)]);
-    const header = Buffer.alloc(BLOCK);
+    // From Node's shared pool: one header per entry, no allocation of its own to collect.
+    const header = Buffer.allocUnsafe(BLOCK).fill(0);
     const [prefix, name] = ustarName ?? [Buffer.alloc(0), asciiFallback(pathBytes, 100)];
     name.copy(header, 0, 0, Math.min(name.length, 100));
     writeOctal(header, 100, 8, entry.mode & 0o7777);
@@ -64853,16 +64854,22 @@ function asciiFallback(bytes, max) {
             out[i] = 0x5f;
     return out;
 }
+/** `value` as width - 1 zero-padded octal digits and a NUL, written byte by byte: several
+ *  fields per entry, and strings for each would be garbage by the tens of MB on a large tree. */
 function writeOctal(block, offset, width, value) {
-    const text = value.toString(8).padStart(width - 1, '0');
-    block.write(text + '\u0000', offset, width, 'latin1');
+    block[offset + width - 1] = 0;
+    for (let i = offset + width - 2; i >= offset; i--) {
+        block[i] = 0x30 + (value % 8);
+        value = Math.floor(value / 8);
+    }
 }
 function writeChecksum(block) {
     block.fill(0x20, 148, 156);
     let sum = 0;
     for (let i = 0; i < BLOCK; i++)
         sum += block[i];
-    block.write(sum.toString(8).padStart(6, '0') + '\u0000 ', 148, 8, 'latin1');
+    writeOctal(block, 148, 7, sum);
+    block[155] = 0x20;
 }
 
 ;// CONCATENATED MODULE: ./action/tar-extract.ts

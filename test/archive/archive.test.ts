@@ -1,6 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,6 +136,37 @@ test('user patterns match like GNU tar --exclude (globs, classes, paths with a s
   expect(got.has('logs')).toBe(true);
   expect(got.has('.git/HEAD')).toBe(true); // the input replaces the defaults
   expect(result.fileCount).toBe(nonDirectoryCount(got));
+});
+
+test('mtimes are whole seconds cut down, as GNU tar stores them, also just before a second ends', async () => {
+  const root = join(work, 'mtimes');
+  mkdirSync(root);
+  const times = {
+    'early.txt': 1_700_000_000.0004,
+    'late.txt': 1_700_000_000.9996,
+    'whole.txt': 1_700_000_123,
+  };
+  for (const [name, seconds] of Object.entries(times)) {
+    writeFileSync(join(root, name), name);
+    utimesSync(join(root, name), seconds, seconds);
+  }
+  const file = join(work, 'mtimes.tar');
+  await pipeline(createTarReadable({ root, exclude: () => false }).stream, createWriteStream(file));
+  const ours = execFileSync('tar', ['--list', '--verbose', '--full-time', '-f', file], { encoding: 'utf8' });
+  const reference = join(work, 'mtimes-gnu.tar');
+  execFileSync('tar', ['-cf', reference, '-C', root, '.']);
+  const gnu = execFileSync('tar', ['--list', '--verbose', '--full-time', '-f', reference], {
+    encoding: 'utf8',
+  });
+  const mtimeOf = (listing: string, name: string) =>
+    listing
+      .split('\n')
+      .find((line) => line.endsWith(name))!
+      .split(/\s+/)
+      .slice(3, 5)
+      .join(' ');
+  for (const name of Object.keys(times)) expect(mtimeOf(ours, name)).toBe(mtimeOf(gnu, name));
+  expect(mtimeOf(ours, 'late.txt')).toBe(mtimeOf(ours, 'early.txt'));
 });
 
 test('a missing root rejects the result and errors the stream', async () => {
