@@ -13,6 +13,11 @@ export function createHashCounter(): { transform: Transform; digest(): StreamDig
   let size = 0;
   let sha256: string | undefined;
   const transform = new Transform({
+    // Chunks leave as they came. A byte-mode readable consumed by for-await (as the uploads
+    // do) joins everything it has buffered into a new Buffer on each read: measured, 46 MiB
+    // of such copies for a 140 MiB archive, garbage that raised the peak memory.
+    readableObjectMode: true,
+    readableHighWaterMark: 4,
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
       size += chunk.length;
