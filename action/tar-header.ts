@@ -23,12 +23,13 @@ export interface TarEntryHeader {
 }
 
 const MAX_OCTAL_7 = 0o7777777;
+const NO_BYTES = Buffer.alloc(0);
 const MAX_OCTAL_11 = 0o77777777777;
 
 /** The header bytes of one entry: [pax header + pax data] + ustar header, a multiple of 512. */
 export function encodeHeader(entry: TarEntryHeader): Buffer {
   const pathBytes = Buffer.from(entry.path, 'utf8');
-  const linkBytes = Buffer.from(entry.linkpath ?? '', 'utf8');
+  const linkBytes = entry.linkpath === undefined ? NO_BYTES : Buffer.from(entry.linkpath, 'utf8');
   const seconds = Math.floor(entry.mtimeMs / 1000);
   const pax: [string, string][] = [];
   // Non-ASCII names go to pax too, so that every reader decodes them as UTF-8.
@@ -42,7 +43,7 @@ export function encodeHeader(entry: TarEntryHeader): Buffer {
 
   // From Node's shared pool: one header per entry, no allocation of its own to collect.
   const header = Buffer.allocUnsafe(BLOCK).fill(0);
-  const [prefix, name] = ustarName ?? [Buffer.alloc(0), asciiFallback(pathBytes, 100)];
+  const [prefix, name] = ustarName ?? [NO_BYTES, asciiFallback(pathBytes, 100)];
   name.copy(header, 0, 0, Math.min(name.length, 100));
   writeOctal(header, 100, 8, entry.mode & 0o7777);
   writeOctal(header, 108, 8, entry.uid > MAX_OCTAL_7 ? 0 : entry.uid);
@@ -94,7 +95,7 @@ function encodePaxRecords(records: [string, string][]): Buffer {
 
 /** ustar's name (100 bytes) + prefix (155 bytes) split at a '/', or undefined if impossible. */
 function splitUstarName(path: Buffer): [Buffer, Buffer] | undefined {
-  if (path.length <= 100) return [Buffer.alloc(0), path];
+  if (path.length <= 100) return [NO_BYTES, path];
   if (path.length > 256) return undefined;
   // The prefix must end at a '/' that is not part of the name; try the split that fits.
   for (let i = path.length - 1; i >= 0; i--) {

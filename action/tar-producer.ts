@@ -124,6 +124,15 @@ function* produceTarBlocks(
   const out = new BlockWriter(pool);
   const hardLinks = new Map<string, string>();
 
+  // Most headers and paddings fit in the current block without filling it: copied there
+  // directly, they need no generator of their own (a generator object per header and per
+  // padding was a large share of the walk's garbage).
+  function putNow(bytes: Buffer): boolean {
+    if (bytes.length >= out.free) return false;
+    out.put(bytes);
+    return true;
+  }
+
   function* putBytes(bytes: Buffer): Generator<Buffer> {
     let from = 0;
     while (from < bytes.length) {
@@ -158,7 +167,9 @@ function* produceTarBlocks(
     } finally {
       closeSync(fd);
     }
-    yield* putZeros(padding(stats.size));
+    const pad = padding(stats.size);
+    if (pad < out.free) out.zeros(pad);
+    else yield* putZeros(pad);
   }
 
   /** `directory` ends with a separator; `prefix` is its archive path, '' or ending with '/'. */
@@ -172,23 +183,37 @@ function* produceTarBlocks(
       // was the walk's largest allocation.
       const absolute = directory + name;
       const stats = lstatSync(absolute);
-      const base = { mode: stats.mode, uid: stats.uid, gid: stats.gid, mtimeMs: stats.mtimeMs };
-      let header: TarEntryHeader;
+      const header: TarEntryHeader = {
+        path: relative,
+        type: 'file',
+        mode: stats.mode,
+        uid: stats.uid,
+        gid: stats.gid,
+        size: 0,
+        mtimeMs: stats.mtimeMs,
+      };
       if (stats.isDirectory()) {
-        yield* putBytes(encodeHeader({ ...base, path: relative + '/', type: 'directory', size: 0 }));
+        header.path += '/';
+        header.type = 'directory';
+        const bytes = encodeHeader(header);
+        if (!putNow(bytes)) yield* putBytes(bytes);
         yield* walk(absolute + sep, relative + '/');
         continue;
       } else if (stats.isSymbolicLink()) {
-        header = { ...base, path: relative, type: 'symlink', size: 0, linkpath: readlinkSync(absolute) };
+        header.type = 'symlink';
+        header.linkpath = readlinkSync(absolute);
       } else if (stats.isFile()) {
-        const key = `${stats.dev}:${stats.ino}`;
-        const first = stats.nlink > 1 ? hardLinks.get(key) : undefined;
+        const key = stats.nlink > 1 ? `${stats.dev}:${stats.ino}` : undefined;
+        const first = key === undefined ? undefined : hardLinks.get(key);
         if (first !== undefined) {
-          header = { ...base, path: relative, type: 'hardlink', size: 0, linkpath: first };
+          header.type = 'hardlink';
+          header.linkpath = first;
         } else {
-          if (stats.nlink > 1) hardLinks.set(key, relative);
+          if (key !== undefined) hardLinks.set(key, relative);
           counters.files++;
-          yield* putBytes(encodeHeader({ ...base, path: relative, type: 'file', size: stats.size }));
+          header.size = stats.size;
+          const bytes = encodeHeader(header);
+          if (!putNow(bytes)) yield* putBytes(bytes);
           yield* putFile(absolute, relative, stats);
           continue;
         }
@@ -197,7 +222,8 @@ function* produceTarBlocks(
         continue;
       }
       counters.files++;
-      yield* putBytes(encodeHeader(header));
+      const bytes = encodeHeader(header);
+      if (!putNow(bytes)) yield* putBytes(bytes);
     }
   }
 

@@ -64927,11 +64927,12 @@ var external_node_path_ = __nccwpck_require__(6760);
 const BLOCK = 512;
 const TYPEFLAG = { file: '0', hardlink: '1', symlink: '2', directory: '5' };
 const MAX_OCTAL_7 = 0o7777777;
+const NO_BYTES = Buffer.alloc(0);
 const MAX_OCTAL_11 = 0o77777777777;
 /** The header bytes of one entry: [pax header + pax data] + ustar header, a multiple of 512. */
 function encodeHeader(entry) {
     const pathBytes = Buffer.from(entry.path, 'utf8');
-    const linkBytes = Buffer.from(entry.linkpath ?? '', 'utf8');
+    const linkBytes = entry.linkpath === undefined ? NO_BYTES : Buffer.from(entry.linkpath, 'utf8');
     const seconds = Math.floor(entry.mtimeMs / 1000);
     const pax = [];
     // Non-ASCII names go to pax too, so that every reader decodes them as UTF-8.
@@ -64950,7 +64951,7 @@ function encodeHeader(entry) {
         pax.push(['mtime', String(seconds)]);
     // From Node's shared pool: one header per entry, no allocation of its own to collect.
     const header = Buffer.allocUnsafe(BLOCK).fill(0);
-    const [prefix, name] = ustarName ?? [Buffer.alloc(0), asciiFallback(pathBytes, 100)];
+    const [prefix, name] = ustarName ?? [NO_BYTES, asciiFallback(pathBytes, 100)];
     name.copy(header, 0, 0, Math.min(name.length, 100));
     writeOctal(header, 100, 8, entry.mode & 0o7777);
     writeOctal(header, 108, 8, entry.uid > MAX_OCTAL_7 ? 0 : entry.uid);
@@ -65001,7 +65002,7 @@ function encodePaxRecords(records) {
 /** ustar's name (100 bytes) + prefix (155 bytes) split at a '/', or undefined if impossible. */
 function splitUstarName(path) {
     if (path.length <= 100)
-        return [Buffer.alloc(0), path];
+        return [NO_BYTES, path];
     if (path.length > 256)
         return undefined;
     // The prefix must end at a '/' that is not part of the name; try the split that fits.
@@ -65153,6 +65154,15 @@ class BlockWriter {
 function* produceTarBlocks(options, pool, counters) {
     const out = new BlockWriter(pool);
     const hardLinks = new Map();
+    // Most headers and paddings fit in the current block without filling it: copied there
+    // directly, they need no generator of their own (a generator object per header and per
+    // padding was a large share of the walk's garbage).
+    function putNow(bytes) {
+        if (bytes.length >= out.free)
+            return false;
+        out.put(bytes);
+        return true;
+    }
     function* putBytes(bytes) {
         let from = 0;
         while (from < bytes.length) {
@@ -65190,7 +65200,11 @@ function* produceTarBlocks(options, pool, counters) {
         finally {
             (0,external_node_fs_.closeSync)(fd);
         }
-        yield* putZeros(padding(stats.size));
+        const pad = padding(stats.size);
+        if (pad < out.free)
+            out.zeros(pad);
+        else
+            yield* putZeros(pad);
     }
     /** `directory` ends with a separator; `prefix` is its archive path, '' or ending with '/'. */
     function* walk(directory, prefix) {
@@ -65204,27 +65218,43 @@ function* produceTarBlocks(options, pool, counters) {
             // was the walk's largest allocation.
             const absolute = directory + name;
             const stats = (0,external_node_fs_.lstatSync)(absolute);
-            const base = { mode: stats.mode, uid: stats.uid, gid: stats.gid, mtimeMs: stats.mtimeMs };
-            let header;
+            const header = {
+                path: relative,
+                type: 'file',
+                mode: stats.mode,
+                uid: stats.uid,
+                gid: stats.gid,
+                size: 0,
+                mtimeMs: stats.mtimeMs,
+            };
             if (stats.isDirectory()) {
-                yield* putBytes(encodeHeader({ ...base, path: relative + '/', type: 'directory', size: 0 }));
+                header.path += '/';
+                header.type = 'directory';
+                const bytes = encodeHeader(header);
+                if (!putNow(bytes))
+                    yield* putBytes(bytes);
                 yield* walk(absolute + external_node_path_.sep, relative + '/');
                 continue;
             }
             else if (stats.isSymbolicLink()) {
-                header = { ...base, path: relative, type: 'symlink', size: 0, linkpath: (0,external_node_fs_.readlinkSync)(absolute) };
+                header.type = 'symlink';
+                header.linkpath = (0,external_node_fs_.readlinkSync)(absolute);
             }
             else if (stats.isFile()) {
-                const key = `${stats.dev}:${stats.ino}`;
-                const first = stats.nlink > 1 ? hardLinks.get(key) : undefined;
+                const key = stats.nlink > 1 ? `${stats.dev}:${stats.ino}` : undefined;
+                const first = key === undefined ? undefined : hardLinks.get(key);
                 if (first !== undefined) {
-                    header = { ...base, path: relative, type: 'hardlink', size: 0, linkpath: first };
+                    header.type = 'hardlink';
+                    header.linkpath = first;
                 }
                 else {
-                    if (stats.nlink > 1)
+                    if (key !== undefined)
                         hardLinks.set(key, relative);
                     counters.files++;
-                    yield* putBytes(encodeHeader({ ...base, path: relative, type: 'file', size: stats.size }));
+                    header.size = stats.size;
+                    const bytes = encodeHeader(header);
+                    if (!putNow(bytes))
+                        yield* putBytes(bytes);
                     yield* putFile(absolute, relative, stats);
                     continue;
                 }
@@ -65234,7 +65264,9 @@ function* produceTarBlocks(options, pool, counters) {
                 continue;
             }
             counters.files++;
-            yield* putBytes(encodeHeader(header));
+            const bytes = encodeHeader(header);
+            if (!putNow(bytes))
+                yield* putBytes(bytes);
         }
     }
     const root = (0,external_node_path_.normalize)(options.root);
