@@ -23,8 +23,8 @@ export interface TarEntryHeader {
 }
 
 const MAX_OCTAL_7 = 0o7777777;
-const NO_BYTES = Buffer.alloc(0);
 const MAX_OCTAL_11 = 0o77777777777;
+const NO_BYTES = Buffer.alloc(0);
 
 /** The header bytes of one entry: [pax header + pax data] + ustar header, a multiple of 512. */
 export function encodeHeader(entry: TarEntryHeader): Buffer {

@@ -64753,8 +64753,8 @@ var external_node_fs_ = __nccwpck_require__(3024);
 const BLOCK = 512;
 const TYPEFLAG = { file: '0', hardlink: '1', symlink: '2', directory: '5' };
 const MAX_OCTAL_7 = 0o7777777;
-const NO_BYTES = Buffer.alloc(0);
 const MAX_OCTAL_11 = 0o77777777777;
+const NO_BYTES = Buffer.alloc(0);
 /** The header bytes of one entry: [pax header + pax data] + ustar header, a multiple of 512. */
 function encodeHeader(entry) {
     const pathBytes = Buffer.from(entry.path, 'utf8');
