@@ -14,6 +14,10 @@ import type { Readable } from 'node:stream';
 import type { Part } from './equal-parts.js';
 import { sendParts } from './send-parts.js';
 
+/** The HTTP status of an S3 error, when it has one. */
+export const statusOf = (error: unknown): number | undefined =>
+  (error as S3ServiceException)?.$metadata?.httpStatusCode;
+
 export interface StreamTarget {
   Bucket: string;
   Key: string;
@@ -79,7 +83,7 @@ export class S3StreamUpload {
         }),
       )
       .catch((error: unknown) => {
-        if ((error as S3ServiceException)?.$metadata?.httpStatusCode !== 404) throw error; // already gone
+        if (statusOf(error) !== 404) throw error; // already gone
       });
   }
 

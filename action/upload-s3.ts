@@ -6,18 +6,10 @@
 // honour. Only the claim's holder then writes the archive over its own placeholder. (The local
 // endpoint ignores If-None-Match on CompleteMultipartUpload, so a conditional complete alone
 // would let two runs of the same second overwrite each other there.)
-import {
-  DeleteObjectCommand,
-  PutObjectCommand,
-  type S3Client,
-  type S3ServiceException,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { S3StreamUpload } from './s3-stream-upload.js';
+import { S3StreamUpload, statusOf } from './s3-stream-upload.js';
 import { MIB, partsInFlight, type ArchiveUploader, type PendingUpload } from './uploader.js';
-
-const statusOf = (error: unknown): number | undefined =>
-  (error as S3ServiceException)?.$metadata?.httpStatusCode;
 
 /** An S3 error as a message that says what to fix. */
 export function explainS3Error(error: unknown, bucket: string, endpoint: string): string {

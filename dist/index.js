@@ -66102,6 +66102,8 @@ async function sendParts(body, partSize, parallel, sendPart) {
 // upload, so no parts stay behind; abort() also cancels the requests in flight.
 
 
+/** The HTTP status of an S3 error, when it has one. */
+const statusOf = (error) => error?.$metadata?.httpStatusCode;
 class S3StreamUpload {
     client;
     target;
@@ -66157,7 +66159,7 @@ class S3StreamUpload {
             UploadId: uploadId,
         }))
             .catch((error) => {
-            if (error?.$metadata?.httpStatusCode !== 404)
+            if (statusOf(error) !== 404)
                 throw error; // already gone
         });
     }
@@ -66792,7 +66794,6 @@ const partsInFlight = (partSize) => Math.max(1, Math.min(PARALLEL_PARTS, Math.fl
 
 
 
-const statusOf = (error) => error?.$metadata?.httpStatusCode;
 /** An S3 error as a message that says what to fix. */
 function explainS3Error(error, bucket, endpoint) {
     const name = error?.name ?? '';
