@@ -197,32 +197,20 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 // ---------------------------------------------------------------- child mode: our stream + S3 upload
 
-function s3ClientConfig(endpoint: string) {
-  return {
-    endpoint,
-    region: 'auto',
-    forcePathStyle: true,
-    credentials: LOCAL_S3_CREDENTIALS,
-    // local-r2-stack.md: no `Expect: 100-continue`, no aws-chunked trailing checksums.
-    expectContinueHeader: false,
-    requestChecksumCalculation: 'WHEN_REQUIRED' as const,
-    responseChecksumValidation: 'WHEN_REQUIRED' as const,
-  };
-}
-
 /** Child mode (cases c0, d0): the action's archive pipeline into its S3 upload, without the
  *  Worker's calls. */
 async function childMain(args: string[]): Promise<void> {
   const [, endpoint, key, pathArg, compression] = args as [string, string, string, string, 'gzip' | 'zstd'];
-  const { S3Client } = await import('@aws-sdk/client-s3');
   const { createArchiveStream } = await import('../action/archive.js');
   const { createHashCounter } = await import('../action/hash-stream.js');
   const { S3StreamUpload } = await import('../action/s3-stream-upload.js');
+  const { createS3Client } = await import('../action/s3-client.js');
   const { stream, result } = createArchiveStream({ root: pathArg, excludes: DEFAULT_EXCLUDES, compression });
   const hash = createHashCounter();
   stream.pipe(hash.transform);
   stream.on('error', (e) => hash.transform.destroy(e));
-  const upload = new S3StreamUpload(new S3Client(s3ClientConfig(endpoint)), { Bucket: BUCKET, Key: key });
+  const client = createS3Client({ endpoint, ...LOCAL_S3_CREDENTIALS });
+  const upload = new S3StreamUpload(client, { Bucket: BUCKET, Key: key });
   await upload.send(hash.transform, 8 * MiB, 4);
   const archived = await result;
   process.stdout.write(JSON.stringify({ ...archived, ...hash.digest() }));
@@ -271,8 +259,9 @@ async function main(): Promise<void> {
   const src = shellQuote(corpus.dir);
   const self = `${shellQuote(process.execPath)} ${shellQuote(fileURLToPath(import.meta.url))} --child`;
   const objectSize = async (key: string, bucket = BUCKET) => {
-    const { S3Client, HeadObjectCommand } = await import('@aws-sdk/client-s3');
-    const head = await new S3Client(s3ClientConfig(stack.s3Endpoint)).send(
+    const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
+    const { createS3Client } = await import('../action/s3-client.js');
+    const head = await createS3Client({ endpoint: stack.s3Endpoint, ...LOCAL_S3_CREDENTIALS }).send(
       new HeadObjectCommand({ Bucket: bucket, Key: key }),
     );
     return head.ContentLength ?? 0;
@@ -446,14 +435,12 @@ async function main(): Promise<void> {
       return m;
     };
     // A restore case reads what its backup case stored earlier in the same round.
-    run(
-      'rb',
-      'restore: aws s3 cp - | tar -xzf - (b)',
+    const awsTarRestore = (id: string) =>
       restore((into) => {
-        const { key, bucket } = stored('b');
+        const { key, bucket } = stored(id);
         return `set -e; ${aws} cp --quiet s3://${bucket}/${key} - | tar -C ${into} -xzf -`;
-      }),
-    );
+      });
+    run('rb', 'restore: aws s3 cp - | tar -xzf - (b)', awsTarRestore('b'));
     // Our restore is the CLI as a user runs it: record lookup through the Worker, GetObject,
     // decompression, SHA-256 check, extraction beside the target, move into place.
     const cli = join(dirname(flags.action), 'cli/index.js');
@@ -466,16 +453,7 @@ async function main(): Promise<void> {
     };
     for (const id of ['c', 'd'] as const) {
       if (!existsSync(cli)) continue;
-      if (id === 'c') {
-        run(
-          'rc-aws',
-          'restore: aws s3 cp - | tar -xzf - (c)',
-          restore((into) => {
-            const { key, bucket } = stored('c');
-            return `set -e; ${aws} cp --quiet s3://${bucket}/${key} - | tar -C ${into} -xzf -`;
-          }),
-        );
-      }
+      if (id === 'c') run('rc-aws', 'restore: aws s3 cp - | tar -xzf - (c)', awsTarRestore('c'));
       run(`r${id}`, `restore: r2-backup restore, verified (${id})`, async () => {
         const { key, bucket } = stored(id);
         const args = ['restore', '--tenant', 'tenant-a', '--bucket', bucket, '--backup', basename(key)];
