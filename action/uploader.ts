@@ -14,8 +14,10 @@ export const MIN_PART_SIZE = 8 * MIB;
 
 /** The key was taken after it was claimed (a writer outside this protocol). Retry under the next name. */
 export class KeyExistsError extends Error {
-  constructor(readonly key: string) {
+  readonly key: string;
+  constructor(key: string) {
     super(`An archive already exists at ${key}`);
+    this.key = key;
     this.name = 'KeyExistsError';
   }
 }

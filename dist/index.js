@@ -66184,6 +66184,49 @@ class S3StreamUpload {
     }
 }
 
+;// CONCATENATED MODULE: ./action/uploader.ts
+const uploader_MIB = 1024 * 1024;
+const MAX_PARTS = 10_000;
+/** Parts in flight at once for the smallest parts. */
+const PARALLEL_PARTS = 4;
+/** What the parts in flight plus the one being filled may hold. */
+const PART_MEMORY = 96 * 1024 * 1024;
+// awscli's default. Against 16 MiB parts, the first part leaves sooner and fewer bytes wait in
+// memory (measured with the bench corpus, zstd: ~0.5 s faster, ~30 MiB less peak memory).
+const MIN_PART_SIZE = 8 * uploader_MIB;
+/** The key was taken after it was claimed (a writer outside this protocol). Retry under the next name. */
+class KeyExistsError extends Error {
+    key;
+    constructor(key) {
+        super(`An archive already exists at ${key}`);
+        this.key = key;
+        this.name = 'KeyExistsError';
+    }
+}
+/** Parts an archive is sized for: a margin under R2's 10,000. */
+const PART_COUNT_TARGET = 9_000;
+/** Whether an archive of at most `bytes` fits in parts of the smallest size. */
+const fitsSmallestParts = (bytes) => bytes <= MIN_PART_SIZE * PART_COUNT_TARGET;
+/**
+ * Equal parts large enough that an archive of `estimatedBytes` fits in 9,000 parts (a margin
+ * under R2's 10,000), never below 8 MiB and rounded up to whole MiB. The estimate is the
+ * tree's uncompressed size, an upper bound of the archive's.
+ */
+function choosePartSize(estimatedBytes, maxPartSize = 5 * 1024 * uploader_MIB) {
+    const needed = Math.ceil(estimatedBytes / PART_COUNT_TARGET / uploader_MIB) * uploader_MIB;
+    const size = Math.max(MIN_PART_SIZE, needed);
+    if (size > maxPartSize) {
+        throw new Error(`The tree (${estimatedBytes} bytes) needs parts of ${size / uploader_MIB} MiB, more than this upload path allows (${Math.floor(maxPartSize / uploader_MIB)} MiB)`);
+    }
+    return size;
+}
+/**
+ * Parts in flight: four for parts up to 19 MiB, fewer for the larger parts of huge trees, so that
+ * memory stays near (parts in flight + 1) x part size <= 96 MiB (measured: the process's peak
+ * is about 120 MiB plus 1.6 times that).
+ */
+const partsInFlight = (partSize) => Math.max(1, Math.min(PARALLEL_PARTS, Math.floor(PART_MEMORY / partSize) - 1));
+
 ;// CONCATENATED MODULE: ./action/mirror/content-type.ts
 // Content-Type of a mirrored file, by extension. Source, markup and scripts (HTML, SVG and
 // JavaScript included) are stored as text/plain, so a bucket served publicly shows a
@@ -66248,8 +66291,8 @@ function contentTypeOf(path) {
 
 
 
+
 const MULTIPART_FROM = 16 * 1024 * 1024;
-const MiB = 1024 * 1024;
 async function uploadFile(s3, bucket, key, file) {
     const ContentType = contentTypeOf(file.path);
     if (file.size < MULTIPART_FROM) {
@@ -66264,8 +66307,8 @@ async function uploadFile(s3, bucket, key, file) {
     const hashing = createHashCounter();
     // pipeline passes a read error on to the body, which fails the upload.
     const body = (0,external_node_stream_.pipeline)((0,external_node_fs_.createReadStream)(file.absolute), hashing.transform, () => { });
-    // R2 wants equal parts and at most 10,000 of them; 8 MiB parts cover 78 GiB.
-    const partSize = Math.max(8 * MiB, Math.ceil(file.size / 9000 / MiB) * MiB);
+    // Equal parts, at most 9,000 of them (R2 takes 10,000), as for archives.
+    const partSize = choosePartSize(file.size);
     const etag = await new S3StreamUpload(s3, { Bucket: bucket, Key: key, ContentType }).send(body, partSize, 4);
     return { etag: unquote(etag), ...hashing.digest() };
 }
@@ -66738,49 +66781,6 @@ function mountPoints(mountInfo) {
         .split(' ')[4]
         .replace(/\\([0-7]{3})/g, (_, octal) => String.fromCharCode(parseInt(octal, 8))));
 }
-
-;// CONCATENATED MODULE: ./action/uploader.ts
-const uploader_MIB = 1024 * 1024;
-const MAX_PARTS = 10_000;
-/** Parts in flight at once for the smallest parts. */
-const PARALLEL_PARTS = 4;
-/** What the parts in flight plus the one being filled may hold. */
-const PART_MEMORY = 96 * 1024 * 1024;
-// awscli's default. Against 16 MiB parts, the first part leaves sooner and fewer bytes wait in
-// memory (measured with the bench corpus, zstd: ~0.5 s faster, ~30 MiB less peak memory).
-const MIN_PART_SIZE = 8 * uploader_MIB;
-/** The key was taken after it was claimed (a writer outside this protocol). Retry under the next name. */
-class KeyExistsError extends Error {
-    key;
-    constructor(key) {
-        super(`An archive already exists at ${key}`);
-        this.key = key;
-        this.name = 'KeyExistsError';
-    }
-}
-/** Parts an archive is sized for: a margin under R2's 10,000. */
-const PART_COUNT_TARGET = 9_000;
-/** Whether an archive of at most `bytes` fits in parts of the smallest size. */
-const fitsSmallestParts = (bytes) => bytes <= MIN_PART_SIZE * PART_COUNT_TARGET;
-/**
- * Equal parts large enough that an archive of `estimatedBytes` fits in 9,000 parts (a margin
- * under R2's 10,000), never below 8 MiB and rounded up to whole MiB. The estimate is the
- * tree's uncompressed size, an upper bound of the archive's.
- */
-function choosePartSize(estimatedBytes, maxPartSize = 5 * 1024 * uploader_MIB) {
-    const needed = Math.ceil(estimatedBytes / PART_COUNT_TARGET / uploader_MIB) * uploader_MIB;
-    const size = Math.max(MIN_PART_SIZE, needed);
-    if (size > maxPartSize) {
-        throw new Error(`The tree (${estimatedBytes} bytes) needs parts of ${size / uploader_MIB} MiB, more than this upload path allows (${Math.floor(maxPartSize / uploader_MIB)} MiB)`);
-    }
-    return size;
-}
-/**
- * Parts in flight: four for parts up to 19 MiB, fewer for the larger parts of huge trees, so that
- * memory stays near (parts in flight + 1) x part size <= 96 MiB (measured: the process's peak
- * is about 120 MiB plus 1.6 times that).
- */
-const partsInFlight = (partSize) => Math.max(1, Math.min(PARALLEL_PARTS, Math.floor(PART_MEMORY / partSize) - 1));
 
 ;// CONCATENATED MODULE: ./action/upload-s3.ts
 // Uploads the archive stream to R2 over the S3 API (s3-stream-upload.ts): equal parts, a few

@@ -9,13 +9,13 @@ import { readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import { createHashCounter } from '../hash-stream.js';
 import { S3StreamUpload } from '../s3-stream-upload.js';
+import { choosePartSize } from '../uploader.js';
 import { contentTypeOf } from './content-type.js';
 import type { LocalFile } from './local-tree.js';
 import type { ManifestEntry } from './manifest.js';
 import { unquote } from './remote-listing.js';
 
 export const MULTIPART_FROM = 16 * 1024 * 1024;
-const MiB = 1024 * 1024;
 
 export async function uploadFile(
   s3: S3Client,
@@ -38,8 +38,8 @@ export async function uploadFile(
   const hashing = createHashCounter();
   // pipeline passes a read error on to the body, which fails the upload.
   const body = pipeline(createReadStream(file.absolute), hashing.transform, () => {});
-  // R2 wants equal parts and at most 10,000 of them; 8 MiB parts cover 78 GiB.
-  const partSize = Math.max(8 * MiB, Math.ceil(file.size / 9000 / MiB) * MiB);
+  // Equal parts, at most 9,000 of them (R2 takes 10,000), as for archives.
+  const partSize = choosePartSize(file.size);
   const etag = await new S3StreamUpload(s3, { Bucket: bucket, Key: key, ContentType }).send(
     body,
     partSize,
