@@ -221,6 +221,8 @@ async function childMain(args: string[]): Promise<void> {
 interface CaseResult {
   label: string;
   ms?: number;
+  /** Wall time of each round, in round order. */
+  rounds?: number[];
   peakBytes?: number;
   outputBytes?: number;
   /** CPU seconds the local stack (wrangler + workerd) spent during the case. */
@@ -335,6 +337,7 @@ async function main(): Promise<void> {
       results[c.id] = {
         label: c.label,
         ms: median(c.times),
+        rounds: c.times,
         peakBytes: c.peak,
         outputBytes,
         stackCpu: median(c.stackCpu),
@@ -504,6 +507,25 @@ function printTable(results: Record<string, CaseResult>, inputMB: number, files:
   console.log(
     '(stack CPU: seconds the local stack, wrangler + workerd, spent serving the case; it shares the 2 cores with the case)',
   );
+  printRoundRatios(results);
+}
+
+/** Each round's ratio against the baselines of the same round: the rounds interleave the cases,
+ *  so a pair shares the machine's state of the moment, and the spread shows what one run of the
+ *  bench can and cannot tell apart. */
+function printRoundRatios(results: Record<string, CaseResult>): void {
+  const perRound = (base: CaseResult | undefined, r: CaseResult) =>
+    (r.rounds ?? [])
+      .map((ms, i) => (base?.rounds?.[i] ? (base.rounds[i]! / ms).toFixed(2) + 'x' : '-'))
+      .join(' ');
+  console.log('\nPer round (each against the baseline of its own round):');
+  for (const [id, r] of Object.entries(results)) {
+    if (!r.rounds || ['a', 'b', 'rb'].includes(id)) continue;
+    const against = id.startsWith('r')
+      ? `vs rb ${perRound(results.rb, r)}`
+      : `vs (a) ${perRound(results.a, r)}   vs (b) ${perRound(results.b, r)}`;
+    console.log(`  ${id.padEnd(8)} ${against}`);
+  }
 }
 
 await main();
