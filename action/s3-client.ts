@@ -10,8 +10,11 @@ export interface S3Settings {
   maxAttempts?: number;
 }
 
+/** Commands whose body is archive bytes. */
+const BODY_COMMANDS = new Set(['PutObjectCommand', 'UploadPartCommand']);
+
 export function createS3Client(settings: S3Settings): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     endpoint: settings.endpoint,
     region: 'auto',
     forcePathStyle: true,
@@ -25,4 +28,21 @@ export function createS3Client(settings: S3Settings): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+  // Over HTTPS, bodies go with `x-amz-content-sha256: UNSIGNED-PAYLOAD`, as awscli and boto3 send
+  // them: TLS already protects the bytes, and signing them costs one more SHA-256 pass over the
+  // whole archive on the main thread (the signer hashes every part before sending it). The
+  // archive's own SHA-256 is still computed and recorded. Over plain HTTP (local endpoints) the
+  // signature keeps covering the body.
+  if (new URL(settings.endpoint).protocol === 'https:') {
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (BODY_COMMANDS.has(context.commandName ?? '') && request.headers)
+          request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+        return next(args);
+      },
+      { step: 'build', name: 'unsignedPayloadOverTls' },
+    );
+  }
+  return client;
 }

@@ -65659,8 +65659,10 @@ var dist_cjs = __nccwpck_require__(3711);
 // The S3 client for R2. Only object calls are ever made with it (Head/Put/multipart), so an
 // R2 token scoped to one bucket, or to object operations, is enough.
 
+/** Commands whose body is archive bytes. */
+const BODY_COMMANDS = new Set(['PutObjectCommand', 'UploadPartCommand']);
 function createS3Client(settings) {
-    return new dist_cjs/* S3Client */.YxF({
+    const client = new dist_cjs/* S3Client */.YxF({
         endpoint: settings.endpoint,
         region: 'auto',
         forcePathStyle: true,
@@ -65674,6 +65676,20 @@ function createS3Client(settings) {
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
     });
+    // Over HTTPS, bodies go with `x-amz-content-sha256: UNSIGNED-PAYLOAD`, as awscli and boto3 send
+    // them: TLS already protects the bytes, and signing them costs one more SHA-256 pass over the
+    // whole archive on the main thread (the signer hashes every part before sending it). The
+    // archive's own SHA-256 is still computed and recorded. Over plain HTTP (local endpoints) the
+    // signature keeps covering the body.
+    if (new URL(settings.endpoint).protocol === 'https:') {
+        client.middlewareStack.add((next, context) => (args) => {
+            const request = args.request;
+            if (BODY_COMMANDS.has(context.commandName ?? '') && request.headers)
+                request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+            return next(args);
+        }, { step: 'build', name: 'unsignedPayloadOverTls' });
+    }
+    return client;
 }
 
 // EXTERNAL MODULE: external "node:child_process"

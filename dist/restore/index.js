@@ -62225,12 +62225,12 @@ function readInputs() {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var _common_validate_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9046);
-/* harmony import */ var _s3_client_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(5963);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4703);
-/* harmony import */ var _restore_backup_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3623);
-/* harmony import */ var _s3_catalogue_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1094);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6889);
-/* harmony import */ var _worker_client_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(9387);
+/* harmony import */ var _s3_client_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5963);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4703);
+/* harmony import */ var _restore_backup_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3623);
+/* harmony import */ var _s3_catalogue_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1094);
+/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6889);
+/* harmony import */ var _worker_client_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(9387);
 // The restore sub-action's entry point (restore/action.yml, dist/restore/index.js): the CLI's
 // restore as a step, with the backup action's credentials and outputs for what it restored.
 
@@ -62253,7 +62253,7 @@ function selectorOf() {
     return { latest: true };
 }
 async function run() {
-    for (const name of _inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .SECRET_INPUTS */ .pH) {
+    for (const name of _inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .SECRET_INPUTS */ .pH) {
         const value = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name);
         if (value)
             _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(value);
@@ -62264,26 +62264,26 @@ async function run() {
     const apiToken = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('api-token');
     if (Boolean(apiUrl) !== Boolean(apiToken))
         throw new _common_validate_js__WEBPACK_IMPORTED_MODULE_1__/* .ValidationError */ .yI('api-token', 'and api-url go together');
-    const worker = apiUrl ? new _worker_client_js__WEBPACK_IMPORTED_MODULE_6__/* .WorkerClient */ .E3((0,_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .parseUrl */ .Dl)('api-url', apiUrl), apiToken) : undefined;
-    const destination = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .parseDestination */ .G2)();
-    const s3 = destination.kind === 's3' ? (0,_s3_client_js__WEBPACK_IMPORTED_MODULE_7__/* .createS3Client */ .q)(destination) : undefined;
+    const worker = apiUrl ? new _worker_client_js__WEBPACK_IMPORTED_MODULE_7__/* .WorkerClient */ .E3((0,_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .parseUrl */ .Dl)('api-url', apiUrl), apiToken) : undefined;
+    const destination = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .parseDestination */ .G2)();
+    const s3 = destination.kind === 's3' ? (0,_s3_client_js__WEBPACK_IMPORTED_MODULE_2__/* .createS3Client */ .q)(destination) : undefined;
     if (!worker && !s3) {
         throw new _common_validate_js__WEBPACK_IMPORTED_MODULE_1__/* .ValidationError */ .yI('api-url', 'or the R2 S3 keys are needed: the Worker, or R2 itself, holds the records');
     }
     // Records from the Worker when given (it checks who may read them), else over S3.
     const listRecords = worker
         ? () => worker.listAll(tenant, bucket)
-        : () => (0,_s3_catalogue_js__WEBPACK_IMPORTED_MODULE_4__/* .listRecordsOverS3 */ .N)(s3, bucket, tenant);
+        : () => (0,_s3_catalogue_js__WEBPACK_IMPORTED_MODULE_5__/* .listRecordsOverS3 */ .N)(s3, bucket, tenant);
     const source = s3 ? { kind: 's3', s3 } : { kind: 'worker', worker: worker };
     const target = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('target', { required: true });
-    const restored = await (0,_restore_backup_js__WEBPACK_IMPORTED_MODULE_3__/* .restoreBackup */ .d)({
+    const restored = await (0,_restore_backup_js__WEBPACK_IMPORTED_MODULE_4__/* .restoreBackup */ .d)({
         listRecords,
         source,
         tenant,
         bucket,
         selector: selectorOf(),
         target,
-        force: (0,_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .parseBoolean */ .yG)('force'),
+        force: (0,_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .parseBoolean */ .yG)('force'),
         log: (line) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(line),
     });
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`Restored ${restored.record.backup_file}: ${restored.entries} entries, sha256 ${restored.sha256} verified`);
@@ -62304,7 +62304,7 @@ async function run() {
             ],
             ['Backup', `<code>${restored.key}</code> (${bucket})`],
             ['Commit', `${restored.record.commit} on ${restored.record.branch}`],
-            ['Size', `${(0,_summary_js__WEBPACK_IMPORTED_MODULE_5__/* .formatBytes */ .z3)(restored.size)}, SHA-256 verified`],
+            ['Size', `${(0,_summary_js__WEBPACK_IMPORTED_MODULE_6__/* .formatBytes */ .z3)(restored.size)}, SHA-256 verified`],
             ['Entries', String(restored.entries)],
             ['Target', restored.target],
         ])
@@ -62987,8 +62987,10 @@ async function listRecordsOverS3(s3, bucket, tenant) {
 // The S3 client for R2. Only object calls are ever made with it (Head/Put/multipart), so an
 // R2 token scoped to one bucket, or to object operations, is enough.
 
+/** Commands whose body is archive bytes. */
+const BODY_COMMANDS = new Set(['PutObjectCommand', 'UploadPartCommand']);
 function createS3Client(settings) {
-    return new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .S3Client */ .YxF({
+    const client = new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .S3Client */ .YxF({
         endpoint: settings.endpoint,
         region: 'auto',
         forcePathStyle: true,
@@ -63002,6 +63004,20 @@ function createS3Client(settings) {
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
     });
+    // Over HTTPS, bodies go with `x-amz-content-sha256: UNSIGNED-PAYLOAD`, as awscli and boto3 send
+    // them: TLS already protects the bytes, and signing them costs one more SHA-256 pass over the
+    // whole archive on the main thread (the signer hashes every part before sending it). The
+    // archive's own SHA-256 is still computed and recorded. Over plain HTTP (local endpoints) the
+    // signature keeps covering the body.
+    if (new URL(settings.endpoint).protocol === 'https:') {
+        client.middlewareStack.add((next, context) => (args) => {
+            const request = args.request;
+            if (BODY_COMMANDS.has(context.commandName ?? '') && request.headers)
+                request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+            return next(args);
+        }, { step: 'build', name: 'unsignedPayloadOverTls' });
+    }
+    return client;
 }
 
 
