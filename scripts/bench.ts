@@ -514,18 +514,21 @@ function printTable(results: Record<string, CaseResult>, inputMB: number, files:
  *  so a pair shares the machine's state of the moment, and the spread shows what one run of the
  *  bench can and cannot tell apart. */
 function printRoundRatios(results: Record<string, CaseResult>): void {
-  const perRound = (base: CaseResult | undefined, r: CaseResult) =>
-    (r.rounds ?? [])
-      .map((ms, i) => (base?.rounds?.[i] ? (base.rounds[i]! / ms).toFixed(2) + 'x' : '-'))
-      .join(' ');
-  console.log('\nPer round (each against the baseline of its own round):');
+  const against = (name: string, base: CaseResult | undefined, r: CaseResult) =>
+    base?.rounds
+      ? [`vs ${name} ${r.rounds!.map((ms, i) => (base.rounds![i]! / ms).toFixed(2) + 'x').join(' ')}`]
+      : [];
+  const lines: string[] = [];
   for (const [id, r] of Object.entries(results)) {
     if (!r.rounds || ['a', 'b', 'rb'].includes(id)) continue;
-    const against = id.startsWith('r')
-      ? `vs rb ${perRound(results.rb, r)}`
-      : `vs (a) ${perRound(results.a, r)}   vs (b) ${perRound(results.b, r)}`;
-    console.log(`  ${id.padEnd(8)} ${against}`);
+    const ratios = id.startsWith('r')
+      ? against('rb', results.rb, r)
+      : [...against('(a)', results.a, r), ...against('(b)', results.b, r)];
+    if (ratios.length > 0) lines.push(`  ${id.padEnd(8)} ${ratios.join('   ')}`);
   }
+  if (lines.length === 0) return; // no baseline among the cases run
+  console.log('\nPer round (each against the baseline of its own round):');
+  for (const line of lines) console.log(line);
 }
 
 await main();
