@@ -133,7 +133,7 @@ export const gzipLanes = (lanes: number, level = 6): BlockCompressor =>
 const ZSTD_MAGIC = 0xfd2fb528;
 
 /** The smallest window that holds `bytes` (zstd's window is a power of two, 1 KiB at least). */
-export const windowLogFor = (bytes: number): number => Math.max(10, Math.ceil(Math.log2(bytes)));
+const windowLogFor = (bytes: number): number => Math.max(10, Math.ceil(Math.log2(bytes)));
 
 /**
  * zstd frames, with their content checksums. Given the largest frame (`frameSize`, the block

@@ -10,7 +10,7 @@ export interface S3Settings {
   maxAttempts?: number;
 }
 
-/** Commands whose body is archive bytes. */
+/** Commands whose body is data to store: archives, their parts, records. */
 const BODY_COMMANDS = new Set(['PutObjectCommand', 'UploadPartCommand']);
 
 export function createS3Client(settings: S3Settings): S3Client {

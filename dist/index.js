@@ -65659,7 +65659,7 @@ var dist_cjs = __nccwpck_require__(3711);
 // The S3 client for R2. Only object calls are ever made with it (Head/Put/multipart), so an
 // R2 token scoped to one bucket, or to object operations, is enough.
 
-/** Commands whose body is archive bytes. */
+/** Commands whose body is data to store: archives, their parts, records. */
 const BODY_COMMANDS = new Set(['PutObjectCommand', 'UploadPartCommand']);
 function createS3Client(settings) {
     const client = new dist_cjs/* S3Client */.YxF({

@@ -62987,7 +62987,7 @@ async function listRecordsOverS3(s3, bucket, tenant) {
 // The S3 client for R2. Only object calls are ever made with it (Head/Put/multipart), so an
 // R2 token scoped to one bucket, or to object operations, is enough.
 
-/** Commands whose body is archive bytes. */
+/** Commands whose body is data to store: archives, their parts, records. */
 const BODY_COMMANDS = new Set(['PutObjectCommand', 'UploadPartCommand']);
 function createS3Client(settings) {
     const client = new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .S3Client */ .YxF({

@@ -4,7 +4,7 @@
 // awscli sends over HTTPS), over plain HTTP the signature covers them.
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import {
   createServer as createHttpServer,
   request,
@@ -34,11 +34,18 @@ interface Proxy {
 
 let stack: LocalStack;
 let certificate: { key: string; cert: string; file: string };
+/** Temporary directories: the certificate's, the trees, the downloads. */
+const made: string[] = [];
+const temporary = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+};
 
 beforeAll(async () => {
   stack = await startLocalStack({ env: 'test' });
   // A self-signed certificate for 127.0.0.1, made by openssl for this run only.
-  const dir = mkdtempSync(join(tmpdir(), 'r2-backup-tls-'));
+  const dir = temporary('r2-backup-tls-');
   execFileSync(
     'openssl',
     [
@@ -68,7 +75,10 @@ beforeAll(async () => {
     file: join(dir, 'cert.pem'),
   };
 });
-afterAll(async () => stack?.stop());
+afterAll(async () => {
+  await stack?.stop();
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Forwards every request to the local stack unchanged (Host included, which the signature
  *  covers) and records what each one declared about its body. */
@@ -112,7 +122,7 @@ async function startProxy(tls: boolean): Promise<Proxy> {
 
 /** A tree of one incompressible file: three parts of 5 MiB, so UploadPart carries the bytes. */
 function tree(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'r2-backup-tls-tree-'));
+  const dir = temporary('r2-backup-tls-tree-');
   writeFileSync(join(dir, 'random.bin'), randomBytes(12 * MIB));
   return dir;
 }
@@ -141,14 +151,14 @@ test.each([
 
     // The object as awscli reads it straight from the stack: the bytes the action hashed.
     const key = run.outputs['backup-key']!;
-    const file = join(mkdtempSync(join(tmpdir(), 'r2-backup-tls-get-')), 'archive');
+    const file = join(temporary('r2-backup-tls-get-'), 'archive');
     await aws(stack, 's3', 'cp', `s3://my-bucket/${key}`, file, '--only-show-errors');
     const bytes = readFileSync(file);
     expect(run.outputs.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(bytes.length).toBeGreaterThan(12 * MIB);
 
-    // The claim (PutObject) and every part (UploadPart) declared their bodies as expected; the
-    // other requests (create, complete, records) are signed with their own bodies' hash.
+    // Every PutObject (the claim, the records) and UploadPart declared its body as expected; the
+    // other requests (create and complete the upload, heads) are signed with their bodies' hash.
     const parts = proxy.seen.filter((s) => s.method === 'PUT' && /[?&]partNumber=/.test(s.path));
     const puts = proxy.seen.filter((s) => s.method === 'PUT');
     expect(parts).toHaveLength(3);
