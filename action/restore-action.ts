@@ -1,11 +1,12 @@
 // The restore sub-action's entry point (restore/action.yml, dist/restore/index.js): the CLI's
 // restore as a step, with the backup action's credentials and outputs for what it restored.
 import * as core from '@actions/core';
-import { checkBucket, checkTenant, ValidationError } from '../common/validate.js';
+import { checkBucket, checkByteCount, checkTenant, ValidationError } from '../common/validate.js';
 import type { ArchiveSource } from './archive-source.js';
 import type { BackupSelector } from './backup-selection.js';
 import { createS3Client } from './s3-client.js';
 import { SECRET_INPUTS, parseBoolean, parseDestination, parseUrl } from './inputs.js';
+import { describeSymlinks } from './restore.js';
 import { restoreBackup } from './restore-backup.js';
 import { listRecordsOverS3 } from './s3-catalogue.js';
 import { formatBytes } from './summary.js';
@@ -57,11 +58,15 @@ async function run(): Promise<void> {
     selector: selectorOf(),
     target,
     force: parseBoolean('force'),
+    maxBytes: core.getInput('max-bytes')
+      ? checkByteCount(core.getInput('max-bytes'), 'max-bytes')
+      : undefined,
     log: (line) => core.info(line),
   });
   core.info(
     `Restored ${restored.record.backup_file}: ${restored.entries} entries, sha256 ${restored.sha256} verified`,
   );
+  for (const line of describeSymlinks(restored.symlinks)) core.info(line);
   core.setOutput('backup-file', restored.record.backup_file);
   core.setOutput('backup-key', restored.key);
   core.setOutput('commit', restored.record.commit);

@@ -19,6 +19,7 @@ export interface RestoreBackupOptions {
   selector: BackupSelector;
   target: string;
   force?: boolean;
+  maxBytes?: number;
   log?: (line: string) => void;
 }
 
@@ -58,6 +59,7 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
     expected: { sha256: record.sha256, size: record.size },
     target: options.target,
     force: options.force,
+    maxBytes: options.maxBytes,
   });
   return { ...result, record, key };
 }

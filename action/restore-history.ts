@@ -1,15 +1,14 @@
 // `restore --history`: a backup's git bundle back as a repository with every ref it holds.
-// git reads bundles from files only, so the download goes to a file beside the target, checked
-// against the record's size and SHA-256 while it is written; the repository is built beside the
-// target too, and moved into place only when the bundle verified and every ref was fetched.
+// git reads bundles from files only, so the download goes to a file in a staging directory
+// beside the target, checked against the record's size and SHA-256 before git reads it; the
+// repository is built there too, and moved into place only when every ref was fetched.
 import { execFile } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { createHashCounter } from './hash-stream.js';
-import { IntegrityError, moveIntoPlace, stageBeside } from './restore.js';
+import { downloadVerified, IntegrityError } from './restore.js';
+import { moveIntoPlace, withStaging } from './staging.js';
 
 const exec = promisify(execFile);
 const git = async (cwd: string, ...args: string[]): Promise<string> =>
@@ -30,38 +29,28 @@ export interface RestoredHistory {
 }
 
 export async function restoreHistory(options: RestoreHistoryOptions): Promise<RestoredHistory> {
-  const { target, staging } = await stageBeside(options.target, options.force);
-  const bundle = `${staging}.bundle`;
-  try {
-    const counter = createHashCounter();
-    await pipeline(await options.open(), counter.transform, createWriteStream(bundle));
-    const { sha256, size } = counter.digest();
-    if (size !== options.expected.size || sha256 !== options.expected.sha256) {
-      throw new IntegrityError(
-        `The git bundle does not match its metadata: expected ${options.expected.size} bytes with SHA-256 ${options.expected.sha256}, ` +
-          `read ${size} bytes with SHA-256 ${sha256}. ${target} was left as it was.`,
-      );
-    }
-    await git(staging, 'init', '--quiet');
+  return withStaging(options.target, options.force, async ({ target, staging }) => {
+    const bundle = join(staging, 'history.bundle');
+    await downloadVerified(options.open, bundle, options.expected, 'The git bundle', target);
+    const repository = join(staging, 'repository');
+    await mkdir(repository);
+    await git(repository, 'init', '--quiet');
     try {
-      await git(staging, 'bundle', 'verify', '--quiet', bundle);
+      await git(repository, 'bundle', 'verify', '--quiet', bundle);
     } catch (error) {
       throw new IntegrityError(
         `git bundle verify refused the bundle: ${(error as { stderr?: string }).stderr ?? error}`,
       );
     }
     // Every ref as it was: branches, tags and remote-tracking refs under their own names.
-    await git(staging, 'fetch', '--quiet', '--update-head-ok', bundle, 'refs/*:refs/*');
-    const head = await checkOutHead(staging, bundle);
-    const refs = (await git(staging, 'for-each-ref', '--format=%(refname)'))
+    await git(repository, 'fetch', '--quiet', '--update-head-ok', bundle, 'refs/*:refs/*');
+    const head = await checkOutHead(repository, bundle);
+    const refs = (await git(repository, 'for-each-ref', '--format=%(refname)'))
       .split('\n')
       .filter(Boolean).length;
-    await moveIntoPlace(staging, target);
+    await moveIntoPlace(repository, target);
     return { target, refs, head };
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-    await rm(bundle, { force: true });
-  }
+  });
 }
 
 /** HEAD as the bundle recorded it: the branch at that commit (the default branch first), else detached. */

@@ -1,17 +1,27 @@
-// Restore: stream an archive, check its SHA-256 and size while extracting into a staging
-// directory beside the target, and move it into place only when both match. A corrupt or
-// hostile archive therefore leaves the target exactly as it was.
-import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+// Restore: verify first, then write. The archive is downloaded into a staging directory beside
+// the target while its SHA-256 and size are computed; only when both match the record is a
+// single entry extracted (from the staged file, into the staging directory), and the result
+// moved into place. A replaced or corrupt object therefore writes nothing anywhere, and a
+// hostile or broken archive leaves the target exactly as it was.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Compression } from '../common/validate.js';
+import type { RestoredSymlink } from './confined-tree.js';
+import { CorruptArchiveError } from './extract-errors.js';
 import { createHashCounter } from './hash-stream.js';
 import { safeExtract } from './safe-extract.js';
-import { CorruptArchiveError } from './tar-extract.js';
+import { freeBytes, moveIntoPlace, withStaging } from './staging.js';
 
 export class IntegrityError extends Error {
   override name = 'IntegrityError';
 }
+
+/** Room left on the target's file system, whatever the archive says. */
+const FREE_SPACE_MARGIN = 64 * 1024 * 1024;
+const READ_CHUNK = 1024 * 1024;
 
 export interface RestoreOptions {
   /** Opens the archive's bytes (an S3 GetObject body or the Worker's download route). */
@@ -22,6 +32,8 @@ export interface RestoreOptions {
   target: string;
   /** Replace a non-empty target. */
   force?: boolean;
+  /** The most the archive may expand to (default: the free space left minus a margin). */
+  maxBytes?: number;
 }
 
 export interface RestoreResult {
@@ -29,15 +41,7 @@ export interface RestoreResult {
   entries: number;
   sha256: string;
   size: number;
-}
-
-async function isEmptyOrMissing(directory: string): Promise<boolean> {
-  try {
-    return (await readdir(directory)).length === 0;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
-    throw error;
-  }
+  symlinks: RestoredSymlink[];
 }
 
 /** zlib and zstd report bad input with Z_* / ZSTD codes; the tar reader with CorruptArchiveError. */
@@ -45,69 +49,64 @@ const isDecodeError = (error: unknown): boolean =>
   error instanceof CorruptArchiveError ||
   /^(Z_|ERR_ZSTD|ZSTD)/.test(String((error as { code?: unknown })?.code ?? ''));
 
-/** The absolute target, refused when not empty (unless forced), and a staging directory beside
- *  it (same file system, so moving it into place is a rename). */
-export async function stageBeside(
-  targetPath: string,
-  force: boolean | undefined,
-): Promise<{ target: string; staging: string }> {
-  const target = resolve(targetPath);
-  if (!force && !(await isEmptyOrMissing(target))) {
+/** Downloads `open()` to `file`, hashing it; refuses it unless it is exactly what was recorded. */
+export async function downloadVerified(
+  open: () => Promise<Readable>,
+  file: string,
+  expected: { sha256: string; size: number },
+  what: string,
+  target: string,
+): Promise<void> {
+  const free = freeBytes(join(file, '..'));
+  if (expected.size + FREE_SPACE_MARGIN > free) {
     throw new Error(
-      `Target directory ${target} is not empty: choose an empty directory, or pass --force to replace it`,
+      `Not enough space to stage ${what} of ${expected.size} bytes beside ${target} (${free} bytes free): nothing was written`,
     );
   }
-  await mkdir(dirname(target), { recursive: true });
-  return { target, staging: await mkdtemp(join(dirname(target), `.${basename(target)}.restore-`)) };
+  const counter = createHashCounter();
+  await pipeline(await open(), counter.transform, createWriteStream(file));
+  const { sha256, size } = counter.digest();
+  if (size !== expected.size || sha256 !== expected.sha256) {
+    throw new IntegrityError(
+      `${what} does not match its metadata: expected ${expected.size} bytes with SHA-256 ${expected.sha256}, ` +
+        `read ${size} bytes with SHA-256 ${sha256}. The object is corrupt or was replaced. ` +
+        `Nothing was written: ${target} was left as it was.`,
+    );
+  }
 }
 
 export async function restoreArchive(options: RestoreOptions): Promise<RestoreResult> {
-  const { target, staging } = await stageBeside(options.target, options.force);
-  try {
-    const counter = createHashCounter();
-    const source = await options.open();
-    const tapped = source.pipe(counter.transform);
-    let readError: unknown;
-    source.once('error', (error) => {
-      readError = error;
-      tapped.destroy(error); // pipe() does not forward errors
-    });
-    let entries: number;
+  return withStaging(options.target, options.force, async ({ target, staging }) => {
+    const archive = join(staging, 'archive');
+    await downloadVerified(options.open, archive, options.expected, 'The archive', target);
+    const tree = join(staging, 'tree');
+    await mkdir(tree);
+    const maxBytes = options.maxBytes ?? Math.max(0, freeBytes(tree) - FREE_SPACE_MARGIN);
+    let extracted;
     try {
-      ({ entries } = await safeExtract(tapped, options.compression, staging));
+      extracted = await safeExtract(
+        createReadStream(archive, { highWaterMark: READ_CHUNK }),
+        options.compression,
+        tree,
+        { maxBytes },
+      );
     } catch (error) {
-      // A refused archive stops before its end: release the download, or its socket lingers.
-      source.destroy();
-      if (readError || !isDecodeError(error)) throw error;
-      // A decompressor's checksum or a tar header failing: the bytes are not what was stored.
+      if (!isDecodeError(error)) throw error; // a refused entry says so itself
+      // The bytes are the recorded ones, so the archive was stored broken (or is not tar).
       throw new IntegrityError(
-        `The archive is corrupt (${(error as Error).message}): it does not match its metadata. ${target} was left as it was.`,
+        `The archive matches its record but cannot be read (${(error as Error).message}). Nothing was restored: ${target} was left as it was.`,
       );
     }
-    const { sha256, size } = counter.digest();
-    if (size !== options.expected.size || sha256 !== options.expected.sha256) {
-      throw new IntegrityError(
-        `Archive does not match its metadata: expected ${options.expected.size} bytes with SHA-256 ${options.expected.sha256}, ` +
-          `read ${size} bytes with SHA-256 ${sha256}. The object is corrupt or was replaced; ${target} was left as it was.`,
-      );
-    }
-    await moveIntoPlace(staging, target);
-    return { target, entries, sha256, size };
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
+    await moveIntoPlace(tree, target);
+    return { target, entries: extracted.entries, symlinks: extracted.symlinks, ...options.expected };
+  });
 }
 
-/** Swap the staging directory in; the old target is removed only after the swap. */
-export async function moveIntoPlace(staging: string, target: string): Promise<void> {
-  const old = `${staging}.old`;
-  let hadTarget = true;
-  try {
-    await rename(target, old);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    hadTarget = false;
-  }
-  await rename(staging, target);
-  if (hadTarget) await rm(old, { recursive: true, force: true });
+/** The restore's account of the symbolic links it recreated, for the log. */
+export function describeSymlinks(symlinks: RestoredSymlink[]): string[] {
+  if (symlinks.length === 0) return [];
+  return [
+    `${symlinks.length} symbolic link${symlinks.length === 1 ? '' : 's'} restored verbatim (nothing was written through them):`,
+    ...symlinks.map(({ path, target }) => `  ${path} -> ${target}`),
+  ];
 }

@@ -1,19 +1,14 @@
-// Extracts a backup archive stream into a directory, refusing any entry that would land
-// outside it. Restore extracts into a fresh temporary directory, so a refused archive leaves
-// nothing behind in the real target.
-import { isAbsolute, posix } from 'node:path';
+// Extracts a backup archive stream into a directory, confined to it by construction (see
+// confined-tree.ts). Restore extracts into a fresh staging directory beside the target, so a
+// refused archive leaves nothing behind in the real target.
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
-import { TarExtractor, type ExtractEntry } from './tar-extract.js';
 import type { Compression } from '../common/validate.js';
+import type { RestoredSymlink } from './confined-tree.js';
+import { TarExtractor } from './tar-extract.js';
 
-export class UnsafeArchiveError extends Error {
-  constructor(entryPath: string, reason: string) {
-    super(`Refused archive entry "${entryPath}": ${reason}. Nothing was restored.`);
-    this.name = 'UnsafeArchiveError';
-  }
-}
+export { CorruptArchiveError, UnsafeArchiveError } from './extract-errors.js';
 
 // zlib's default 16 KiB output chunks make every 16 KiB of the tree a round trip through the
 // thread pool and a write of its own. 256 KiB chunks halved the restore's user CPU time and
@@ -26,42 +21,26 @@ export function decompressor(compression: Compression): Transform {
   return new PassThrough();
 }
 
-const escapes = (path: string): boolean => {
-  const normal = posix.normalize(path);
-  return normal === '..' || normal.startsWith('../');
-};
-
-/** Why an entry is unsafe to extract, or undefined when it stays inside the target. */
-export function unsafeReason(entry: ExtractEntry): string | undefined {
-  const path = entry.path;
-  if (isAbsolute(path) || /^[A-Za-z]:/.test(path)) return 'absolute path';
-  if (path.split('/').includes('..')) return 'path contains ".."';
-  const link = entry.linkpath;
-  if (entry.type === 'Link' && link !== undefined) {
-    if (isAbsolute(link) || escapes(link)) return `hard link to "${link}" outside the target`;
-  }
-  if (entry.type === 'SymbolicLink' && link !== undefined) {
-    if (isAbsolute(link)) return `symbolic link to absolute path "${link}"`;
-    if (escapes(posix.join(posix.dirname(path), link)))
-      return `symbolic link to "${link}" outside the target`;
-  }
-  return undefined;
+export interface ExtractOptions {
+  /** Content bytes (apparent sizes, plus 512 per entry) the archive may expand to. */
+  maxBytes?: number;
 }
 
 export interface ExtractResult {
   entries: number;
+  bytes: number;
+  /** Restored verbatim, wherever they point. */
+  symlinks: RestoredSymlink[];
 }
 
-/** Extract `source` (compressed as `compression`) into the existing directory `directory`. */
+/** Extract `source` (compressed as `compression`) into the existing, empty `directory`. */
 export async function safeExtract(
   source: Readable,
   compression: Compression,
   directory: string,
+  options: ExtractOptions = {},
 ): Promise<ExtractResult> {
-  const extractor = new TarExtractor(directory, {
-    reasonToRefuse: unsafeReason,
-    refusal: (path, reason) => new UnsafeArchiveError(path, reason),
-  });
+  const extractor = new TarExtractor(directory, options.maxBytes);
   await pipeline(source, decompressor(compression), extractor);
-  return { entries: extractor.entries };
+  return { entries: extractor.entries, bytes: extractor.bytes, symlinks: extractor.symlinks };
 }

@@ -1,59 +1,45 @@
-// A streaming tar extractor for restore: ustar with pax and GNU long-name extensions (what our
-// producer, GNU tar and the `tar` package write), regular files, directories, symbolic and hard
-// links. It writes with synchronous system calls, as GNU tar does: one open, write and close
-// per file and no round trip through the thread pool, so extraction keeps up with the
-// decompressor. Safety: every entry passes `policy.reasonToRefuse` before anything is written,
-// no entry goes into or through a symbolic link made by the archive (`a -> .` then `a/b -> ../x`
-// would reach out), and files are opened with O_NOFOLLOW.
-import {
-  closeSync,
-  constants,
-  fchmodSync,
-  futimesSync,
-  linkSync,
-  lutimesSync,
-  mkdirSync,
-  openSync,
-  symlinkSync,
-  utimesSync,
-  chmodSync,
-  writeSync,
-} from 'node:fs';
-import { join } from 'node:path';
+// A streaming tar reader for restore: ustar, pax, GNU long names and GNU sparse files (what our
+// producer, GNU tar, bsdtar, Python's tarfile and the `tar` package write). It only parses:
+// every name is normalised (entry-name.ts) and every file-system change goes through a
+// ConfinedTree, which keeps the restore inside its directory by construction. Writes are
+// synchronous system calls, as GNU tar makes them: one open, write and close per file and no
+// round trip through the thread pool, so extraction keeps up with the decompressor.
+import { closeSync, ftruncateSync, writeSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { BLOCK } from './tar-header.js';
+import { ConfinedTree, type RestoredSymlink } from './confined-tree.js';
+import { normaliseName, symlinkTargetReason } from './entry-name.js';
+import { CorruptArchiveError, UnsafeArchiveError } from './extract-errors.js';
+import { BLOCK, padding } from './tar-header.js';
+import {
+  OLD_GNU,
+  checkedMap,
+  dataMapRegions,
+  oldGnuRegions,
+  paxRegions,
+  parseCount,
+  type Region,
+} from './tar-sparse.js';
 
-export type ExtractEntryType = 'File' | 'Directory' | 'SymbolicLink' | 'Link';
-
-export interface ExtractEntry {
-  path: string;
-  type: ExtractEntryType;
-  linkpath?: string;
-}
-
-/** The bytes are not a well-formed tar archive: corrupt, truncated or not tar at all. */
-export class CorruptArchiveError extends Error {
-  override name = 'CorruptArchiveError';
-}
-
-const FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-// Never restore set-user-id or set-group-id bits from an archive.
-const MODE_MASK = 0o1777;
+/** pax and GNU long-name data larger than this is refused: no real name or record needs it. */
+export const MAX_EXTENSION_BYTES = 1024 * 1024;
 
 interface Header {
-  path: string;
+  name: string;
   typeflag: string;
   mode: number;
   size: number;
   mtime: number;
-  linkpath: string;
+  linkname: string;
+  block: Buffer;
 }
 
 function parseNumber(field: Buffer): number {
-  // GNU base-256 for values that do not fit the octal digits.
+  // GNU base-256 for values that do not fit the octal digits; negative ones are refused.
   if (field[0]! & 0x80) {
+    if (field[0] === 0xff) throw new CorruptArchiveError('a negative number in a tar header');
     let value = field[0]! & 0x7f;
     for (let i = 1; i < field.length; i++) value = value * 256 + field[i]!;
+    if (!Number.isSafeInteger(value)) throw new CorruptArchiveError('a number too large in a tar header');
     return value;
   }
   const text = field
@@ -61,7 +47,10 @@ function parseNumber(field: Buffer): number {
     .replace(/[\0 ]+$/, '')
     .trim();
   if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw new CorruptArchiveError(`invalid number "${text}" in a tar header`);
+  if (!/^[0-7]+$/.test(text))
+    throw new CorruptArchiveError(
+      `invalid number "${text.slice(0, 20)}" in a tar header (not a tar archive?)`,
+    );
   return parseInt(text, 8);
 }
 
@@ -71,81 +60,101 @@ const cString = (field: Buffer): string => {
 };
 
 function parseHeader(block: Buffer): Header {
-  let sum = 8 * 0x20; // the checksum field counts as spaces
-  for (let i = 0; i < BLOCK; i++) if (i < 148 || i >= 156) sum += block[i]!;
-  if (parseNumber(block.subarray(148, 156)) !== sum)
-    throw new CorruptArchiveError('tar header checksum mismatch');
+  // GNU tar accepts the checksum summed over signed or unsigned bytes; so do we.
+  let unsigned = 8 * 0x20;
+  let signed = 8 * 0x20;
+  for (let i = 0; i < BLOCK; i++) {
+    if (i >= 148 && i < 156) continue;
+    unsigned += block[i]!;
+    signed += block[i]! < 128 ? block[i]! : block[i]! - 256;
+  }
+  const checksum = parseNumber(block.subarray(148, 156));
+  if (checksum !== unsigned && checksum !== signed)
+    throw new CorruptArchiveError('tar header checksum mismatch (corrupt, or not a tar archive)');
   const name = cString(block.subarray(0, 100));
-  const ustar = block.subarray(257, 262).toString('latin1') === 'ustar';
-  const prefix = ustar ? cString(block.subarray(345, 500)) : '';
+  // POSIX ustar has a name prefix at 345; GNU's "ustar  " keeps times and sparse data there.
+  const posix = block.subarray(257, 263).toString('latin1') === 'ustar\0';
+  const prefix = posix ? cString(block.subarray(345, 500)) : '';
   return {
-    path: prefix ? `${prefix}/${name}` : name,
+    name: prefix ? `${prefix}/${name}` : name,
     typeflag: String.fromCharCode(block[156]!),
     mode: parseNumber(block.subarray(100, 108)),
     size: parseNumber(block.subarray(124, 136)),
     mtime: parseNumber(block.subarray(136, 148)),
-    linkpath: cString(block.subarray(157, 257)),
+    linkname: cString(block.subarray(157, 257)),
+    block,
   };
 }
 
-/** pax records: "<length> <key>=<value>\n". */
-function parsePax(data: Buffer): Map<string, string> {
-  const records = new Map<string, string>();
+/** pax records, "<length> <key>=<value>\n", in order (sparse 0.0 repeats its keys). */
+function parsePax(data: Buffer): [string, string][] {
+  const records: [string, string][] = [];
   let at = 0;
-  while (at < data.length) {
+  while (at < data.length && data[at] !== 0) {
     const space = data.indexOf(0x20, at);
-    const length = Number(data.subarray(at, space).toString('latin1'));
-    if (space < 0 || !Number.isInteger(length) || length <= 0 || at + length > data.length) {
+    const length = space < 0 ? NaN : Number(data.subarray(at, space).toString('latin1'));
+    if (
+      !Number.isInteger(length) ||
+      length <= 0 ||
+      at + length > data.length ||
+      data[at + length - 1] !== 0x0a
+    ) {
       throw new CorruptArchiveError('invalid pax record');
     }
     const record = data.subarray(space + 1, at + length - 1).toString('utf8');
     const equals = record.indexOf('=');
-    records.set(record.slice(0, equals), record.slice(equals + 1));
+    if (equals <= 0) throw new CorruptArchiveError('invalid pax record');
+    records.push([record.slice(0, equals), record.slice(equals + 1)]);
     at += length;
   }
   return records;
 }
 
-const TYPES: Record<string, ExtractEntryType> = {
-  '0': 'File',
-  '\0': 'File',
-  '7': 'File',
-  '5': 'Directory',
-  '2': 'SymbolicLink',
-  '1': 'Link',
+const REFUSED_TYPES: Record<string, string> = {
+  '3': 'a character device',
+  '4': 'a block device',
+  '6': 'a FIFO',
+  M: 'a multi-volume continuation',
 };
-const padding = (size: number): number => (BLOCK - (size % BLOCK)) % BLOCK;
 
-export interface ExtractPolicy {
-  /** Why an entry must not be extracted, or undefined. */
-  reasonToRefuse: (entry: ExtractEntry) => string | undefined;
-  /** The error a refusal throws. */
-  refusal: (path: string, reason: string) => Error;
+/** Where an entry's data bytes go, and what happens when they are all there. */
+interface Body {
+  remaining: number;
+  write(chunk: Buffer, from: number, length: number): void;
+  end(): void;
 }
 
 /** A Writable of tar bytes that extracts into `root`, an existing, empty directory. */
 export class TarExtractor extends Writable {
-  entries = 0;
+  symlinks: RestoredSymlink[] = [];
+  private readonly tree: ConfinedTree;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private ended = false;
-  /** The file being written, and how many of its bytes are still to come. */
-  private file: { fd: number; remaining: number; skip: number; mode: number; mtime: number } | undefined;
-  /** Skipping an entry's data (or padding), or collecting an extension header's data. */
+  /** Entries read, the archive's root included. */
+  private headers = 0;
+  private body: Body | undefined;
   private skip = 0;
-  private collect: { type: string; size: number; parts: Buffer[]; got: number } | undefined;
-  private longPath: string | undefined;
+  /** What the extension headers before the next entry said. */
+  private pax: [string, string][] = [];
+  private longName: string | undefined;
   private longLink: string | undefined;
-  private pax = new Map<string, string>();
-  private readonly symlinks = new Set<string>();
-  private readonly madeDirectories = new Set<string>(['']);
-  private readonly directoryTimes: { path: string; mode: number; mtime: number }[] = [];
+  /** An old GNU sparse header waiting for its extension blocks. */
+  private sparseHeader: { header: Header; regions: Region[] } | undefined;
+  /** The open file and where its bytes go. */
+  private file: { fd: number; regions: Region[]; index: number; left: number; position: number } | undefined;
 
-  constructor(
-    private readonly root: string,
-    private readonly policy: ExtractPolicy,
-  ) {
+  constructor(root: string, maxBytes?: number) {
     super();
+    this.tree = new ConfinedTree(root, maxBytes);
+  }
+
+  get entries(): number {
+    return this.tree.entries;
+  }
+
+  get bytes(): number {
+    return this.tree.bytes;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -159,16 +168,16 @@ export class TarExtractor extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    if (!this.ended)
-      return callback(
-        new CorruptArchiveError('the archive ends before its end-of-archive marker (truncated)'),
-      );
+    // Without the end-of-archive blocks, an archive that stops between two entries is whole
+    // (GNU tar reads it so; the record's size and hash prove completeness).
+    const between =
+      !this.body && this.skip === 0 && this.pendingBytes === 0 && !this.sparseHeader && !this.hasExtensions();
+    if (!this.ended && !between)
+      return callback(new CorruptArchiveError('the archive ends in the middle of an entry (truncated)'));
+    if (this.headers === 0)
+      return callback(new CorruptArchiveError('the archive holds no entry (empty, or not a tar archive)'));
     try {
-      // Directory modes last (a read-only directory would refuse its entries), deepest first.
-      for (const { path, mode, mtime } of this.directoryTimes.reverse()) {
-        chmodSync(path, mode);
-        utimesSync(path, mtime, mtime);
-      }
+      this.symlinks = this.tree.finish();
       callback();
     } catch (error) {
       callback(error as Error);
@@ -183,22 +192,20 @@ export class TarExtractor extends Writable {
   private consume(chunk: Buffer): void {
     let at = 0;
     while (at < chunk.length && !this.ended) {
-      if (this.file) {
-        const n = Math.min(this.file.remaining, chunk.length - at);
-        writeSync(this.file.fd, chunk, at, n);
+      if (this.body) {
+        const n = Math.min(this.body.remaining, chunk.length - at);
+        this.body.remaining -= n;
+        this.body.write(chunk, at, n);
         at += n;
-        this.file.remaining -= n;
-        if (this.file.remaining === 0) this.finishFile();
+        if (this.body.remaining === 0) {
+          const done = this.body;
+          this.body = undefined;
+          done.end();
+        }
       } else if (this.skip > 0) {
         const n = Math.min(this.skip, chunk.length - at);
         at += n;
         this.skip -= n;
-      } else if (this.collect) {
-        const n = Math.min(this.collect.size - this.collect.got, chunk.length - at);
-        this.collect.parts.push(chunk.subarray(at, at + n));
-        this.collect.got += n;
-        at += n;
-        if (this.collect.got === this.collect.size) this.finishExtension();
       } else {
         // A header: gather a whole block first.
         const n = Math.min(BLOCK - this.pendingBytes, chunk.length - at);
@@ -209,97 +216,230 @@ export class TarExtractor extends Writable {
           const block = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
           this.pending = [];
           this.pendingBytes = 0;
-          this.header(block);
+          if (this.sparseHeader) this.sparseExtension(block);
+          else this.header(block);
         }
       }
     }
   }
 
+  /** Collects `size` data bytes (and skips their padding), then hands them on. */
+  private collect(size: number, what: string, done: (data: Buffer) => void): void {
+    if (size > MAX_EXTENSION_BYTES)
+      throw new CorruptArchiveError(
+        `${what} of ${size} bytes (more than ${MAX_EXTENSION_BYTES} are refused)`,
+      );
+    const parts: Buffer[] = [];
+    const end = (): void => {
+      this.skip = padding(size);
+      done(Buffer.concat(parts));
+    };
+    if (size === 0) return end();
+    this.body = {
+      remaining: size,
+      // Copied: the chunk may be a reused buffer, and this data outlives it.
+      write: (chunk, from, length) => parts.push(Buffer.from(chunk.subarray(from, from + length))),
+      end,
+    };
+  }
+
+  private hasExtensions(): boolean {
+    return this.pax.length > 0 || this.longName !== undefined || this.longLink !== undefined;
+  }
+
   private header(block: Buffer): void {
     if (block.every((byte) => byte === 0)) {
+      if (this.hasExtensions()) throw new CorruptArchiveError('an extension header without its entry');
       this.ended = true; // the end-of-archive marker; what follows is padding
       return;
     }
     const header = parseHeader(block);
-    if (
-      header.typeflag === 'x' ||
-      header.typeflag === 'g' ||
-      header.typeflag === 'L' ||
-      header.typeflag === 'K'
-    ) {
-      this.collect = { type: header.typeflag, size: header.size, parts: [], got: 0 };
-      if (header.size === 0) this.finishExtension();
-      return;
+    switch (header.typeflag) {
+      case 'x':
+        return this.collect(
+          header.size,
+          'a pax header',
+          (data) => (this.pax = this.pax.concat(parsePax(data))),
+        );
+      case 'g':
+        // Global pax records (a comment, a charset) describe no entry: read, checked, unused.
+        return this.collect(header.size, 'a global pax header', (data) => void parsePax(data));
+      case 'L':
+        return this.collect(header.size, 'a GNU long name', (data) => (this.longName = cString(data)));
+      case 'K':
+        return this.collect(header.size, 'a GNU long link name', (data) => (this.longLink = cString(data)));
+      case 'V': // a GNU volume label names no entry
+        this.skip = header.size + padding(header.size);
+        return;
+      case 'S':
+        this.sparseHeader = {
+          header,
+          regions: oldGnuRegions(block, OLD_GNU.headerMap, OLD_GNU.headerEntries, parseNumber),
+        };
+        if (block[OLD_GNU.headerExtended] === 0) this.oldGnuSparseReady();
+        return;
     }
-    const type = TYPES[header.typeflag];
-    const path = (this.pax.get('path') ?? this.longPath ?? header.path)
-      .replace(/^(\.\/)+/, '')
-      .replace(/\/+$/, '');
-    const linkpath = this.pax.get('linkpath') ?? this.longLink ?? header.linkpath;
-    const size = this.pax.has('size') ? Number(this.pax.get('size')) : header.size;
-    const mtime = this.pax.has('mtime') ? Number(this.pax.get('mtime')) : header.mtime;
-    this.pax = new Map();
-    this.longPath = this.longLink = undefined;
-    if (!type) {
-      throw new CorruptArchiveError(
-        `unsupported tar entry type "${header.typeflag}" for "${path}" (devices and FIFOs are not restored)`,
-      );
-    }
-    const dataBlocks = type === 'File' ? 0 : size + padding(size);
-    if (path === '' || path === '.') {
-      this.skip = type === 'File' ? size + padding(size) : dataBlocks;
-      return;
-    }
-    const reason = this.policy.reasonToRefuse({
-      path,
-      type,
-      linkpath: type === 'File' || type === 'Directory' ? undefined : linkpath,
-    });
-    if (reason) throw this.policy.refusal(path, reason);
-    this.refuseThroughSymlinks(path, path);
-    const full = join(this.root, path);
-    const mode = header.mode & MODE_MASK;
-    this.makeParents(path);
-    this.entries++;
-    if (type === 'File') {
-      const fd = openSync(full, FILE_FLAGS, 0o600);
-      this.file = { fd, remaining: size, skip: padding(size), mode, mtime };
-      if (size === 0) this.finishFile();
-      return;
-    }
-    this.skip = dataBlocks;
-    if (type === 'Directory') {
-      if (!this.madeDirectories.has(path)) mkdirSync(full);
-      this.madeDirectories.add(path);
-      chmodSync(full, 0o700);
-      this.directoryTimes.push({ path: full, mode, mtime });
-    } else if (type === 'SymbolicLink') {
-      symlinkSync(linkpath, full);
-      this.symlinks.add(path);
-      lutimesSync(full, mtime, mtime);
-    } else {
-      this.refuseThroughSymlinks(path, linkpath, true);
-      linkSync(join(this.root, linkpath), full);
-    }
+    this.entry(header);
   }
 
-  private finishExtension(): void {
-    const { type, parts } = this.collect!;
-    const data = Buffer.concat(parts);
-    this.skip = padding(this.collect!.size);
-    this.collect = undefined;
-    if (type === 'x') for (const [key, value] of parsePax(data)) this.pax.set(key, value);
-    else if (type === 'L') this.longPath = cString(data);
-    else if (type === 'K') this.longLink = cString(data);
+  private sparseExtension(block: Buffer): void {
+    const sparse = this.sparseHeader!;
+    sparse.regions.push(...oldGnuRegions(block, 0, OLD_GNU.extensionEntries, parseNumber));
+    if (sparse.regions.length * 24 > MAX_EXTENSION_BYTES)
+      throw new CorruptArchiveError('a sparse map larger than 1 MiB');
+    if (block[OLD_GNU.extensionExtended] === 0) this.oldGnuSparseReady();
   }
 
-  private finishFile(): void {
-    const { fd, skip, mode, mtime } = this.file!;
-    fchmodSync(fd, mode);
-    futimesSync(fd, mtime, mtime);
-    closeSync(fd);
-    this.file = undefined;
-    this.skip = skip;
+  private oldGnuSparseReady(): void {
+    const { header, regions } = this.sparseHeader!;
+    this.sparseHeader = undefined;
+    const realSize = parseNumber(header.block.subarray(OLD_GNU.realSize, OLD_GNU.realSize + 12));
+    this.entry(header, checkedMap(regions, realSize, header.size));
+  }
+
+  /** One entry, with what its extension headers said. */
+  private entry(header: Header, oldGnuSparse?: { regions: Region[]; realSize: number }): void {
+    const pax = new Map(this.pax);
+    const records = this.pax;
+    const rawName = pax.get('GNU.sparse.name') ?? pax.get('path') ?? this.longName ?? header.name;
+    const rawLink = pax.get('linkpath') ?? this.longLink ?? header.linkname;
+    this.pax = [];
+    this.longName = this.longLink = undefined;
+    this.headers++;
+    const size = pax.has('size') ? parseCount(pax.get('size')!, 'pax size') : header.size;
+    const mtime = pax.has('mtime') ? paxTime(pax.get('mtime')!) : header.mtime;
+    // Old tar wrote directories as regular files whose name ends in "/".
+    const type = header.typeflag === '\0' && rawName.endsWith('/') ? '5' : header.typeflag;
+
+    const named = normaliseName(rawName);
+    if ('reason' in named) throw new UnsafeArchiveError(rawName, named.reason);
+    const name = named.name;
+    const refused = REFUSED_TYPES[type];
+    if (refused) throw new UnsafeArchiveError(name, `${refused} (type ${type}) is not restored`);
+    if (name === '' && type !== '5') throw new UnsafeArchiveError('.', 'the archive root is not a directory');
+
+    switch (type) {
+      case '0':
+      case '\0':
+      case '7':
+      case 'S': {
+        const sparse = oldGnuSparse ?? this.paxSparse(pax, records, size);
+        if (sparse === 'map-in-data') return this.sparseDataMap(name, header.mode, mtime, size, pax);
+        return this.writeFile(name, header.mode, mtime, size, sparse);
+      }
+      case '5':
+      case 'D': // a GNU dump directory: its data lists names, which the entries that follow restore
+        this.tree.directory(name, header.mode, mtime);
+        break;
+      case '1': {
+        const target = normaliseName(rawLink, 'hard link target');
+        if ('reason' in target) throw new UnsafeArchiveError(name, target.reason);
+        this.tree.hardLink(name, target.name);
+        break;
+      }
+      case '2': {
+        const reason = symlinkTargetReason(rawLink);
+        if (reason) throw new UnsafeArchiveError(name, reason);
+        this.tree.symlink(name, rawLink, mtime);
+        break;
+      }
+      default:
+        throw new UnsafeArchiveError(
+          name,
+          `an entry of unknown type ${JSON.stringify(type)} is not restored`,
+        );
+    }
+    this.skip = size + padding(size); // data of a non-file entry (pax allows it) is not used
+  }
+
+  /** The sparse map of a pax 0.0 or 0.1 entry, 'map-in-data' for 1.0, or undefined. */
+  private paxSparse(
+    pax: Map<string, string>,
+    records: [string, string][],
+    size: number,
+  ): { regions: Region[]; realSize: number } | 'map-in-data' | undefined {
+    if (pax.get('GNU.sparse.major') === '1' && pax.get('GNU.sparse.minor') === '0') return 'map-in-data';
+    const regions = paxRegions(records);
+    if (!regions) return undefined;
+    const realSize = parseCount(pax.get('GNU.sparse.size') ?? '', 'GNU.sparse.size');
+    return checkedMap(regions, realSize, size);
+  }
+
+  /** pax sparse 1.0: read the map at the start of the data, block by block, then the file. */
+  private sparseDataMap(
+    name: string,
+    mode: number,
+    mtime: number,
+    size: number,
+    pax: Map<string, string>,
+  ): void {
+    const realSize = parseCount(pax.get('GNU.sparse.realsize') ?? '', 'GNU.sparse.realsize');
+    const blocks: Buffer[] = [];
+    const readBlock = (): void => {
+      if (blocks.length * BLOCK >= size) throw new CorruptArchiveError('a sparse map longer than its entry');
+      this.collect(BLOCK, 'a sparse map', (block) => {
+        blocks.push(block);
+        const map = dataMapRegions(Buffer.concat(blocks));
+        if (!map) return readBlock();
+        this.writeFile(
+          name,
+          mode,
+          mtime,
+          size - map.bytes,
+          checkedMap(map.regions, realSize, size - map.bytes),
+        );
+      });
+    };
+    readBlock();
+  }
+
+  private writeFile(
+    name: string,
+    mode: number,
+    mtime: number,
+    stored: number,
+    sparse?: { regions: Region[]; realSize: number },
+  ): void {
+    const realSize = sparse?.realSize ?? stored;
+    const regions = sparse?.regions ?? (stored > 0 ? [{ offset: 0, size: stored }] : []);
+    const fd = this.tree.openFile(name, realSize);
+    this.file = { fd, regions, index: 0, left: regions[0]?.size ?? 0, position: regions[0]?.offset ?? 0 };
+    const end = (): void => {
+      const file = this.file!;
+      this.file = undefined;
+      try {
+        if (sparse) ftruncateSync(file.fd, realSize);
+      } catch (error) {
+        this.tree.closeFile(file.fd, mode, mtime);
+        throw error;
+      }
+      this.tree.closeFile(file.fd, mode, mtime);
+      this.skip = padding(stored);
+    };
+    if (stored === 0) return end();
+    this.body = {
+      remaining: stored,
+      write: (chunk, from, length) => this.writeData(chunk, from, length),
+      end,
+    };
+  }
+
+  /** The file's next bytes, each region at its offset. */
+  private writeData(chunk: Buffer, from: number, length: number): void {
+    const file = this.file!;
+    while (length > 0) {
+      const n = Math.min(length, file.left);
+      if (n === 0) throw new CorruptArchiveError('an entry holds more data than its sparse map');
+      writeSync(file.fd, chunk, from, n, file.position);
+      from += n;
+      length -= n;
+      file.position += n;
+      file.left -= n;
+      if (file.left === 0 && ++file.index < file.regions.length) {
+        file.position = file.regions[file.index]!.offset;
+        file.left = file.regions[file.index]!.size;
+      }
+    }
   }
 
   private closeFile(): void {
@@ -311,27 +451,11 @@ export class TarExtractor extends Writable {
     }
     this.file = undefined;
   }
+}
 
-  /** `path` (the entry) must not reach `through` by a symbolic link this archive made. */
-  private refuseThroughSymlinks(path: string, through: string, includingLast = false): void {
-    const parts = through.split('/');
-    for (let i = 1; i <= parts.length - (includingLast ? 0 : 1); i++) {
-      const prefix = parts.slice(0, i).join('/');
-      if (this.symlinks.has(prefix))
-        throw this.policy.refusal(path, `goes through the archive's symbolic link "${prefix}"`);
-    }
-  }
-
-  private makeParents(path: string): void {
-    const parent = path.slice(0, Math.max(0, path.lastIndexOf('/')));
-    if (this.madeDirectories.has(parent)) return;
-    mkdirSync(join(this.root, parent), { recursive: true });
-    for (
-      let p = parent;
-      p !== '' && !this.madeDirectories.has(p);
-      p = p.slice(0, Math.max(0, p.lastIndexOf('/')))
-    ) {
-      this.madeDirectories.add(p);
-    }
-  }
+/** pax times are decimal seconds, with a fraction. */
+function paxTime(text: string): number {
+  const value = /^-?\d{1,16}(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(value)) throw new CorruptArchiveError(`invalid pax mtime "${text.slice(0, 40)}"`);
+  return value;
 }

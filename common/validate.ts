@@ -139,3 +139,18 @@ export function checkSha256(value: unknown, field = 'sha256'): string {
   }
   return value;
 }
+
+const BYTE_UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/** A positive byte count: digits, optionally with a binary unit (`500M`, `20G`, `1T`). */
+export function checkByteCount(value: unknown, field: string): number {
+  const match = typeof value === 'string' ? /^(\d{1,15})([KMGT]?)i?B?$/i.exec(value.trim()) : null;
+  const bytes = match ? Number(match[1]) * BYTE_UNITS[match[2]!.toUpperCase()]! : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new ValidationError(
+      field,
+      'must be a positive number of bytes, optionally with K, M, G or T (for example 20G)',
+    );
+  }
+  return bytes;
+}

@@ -15,6 +15,8 @@ import {
   tenantAndBucket,
 } from '../connection.js';
 import { UsageError } from '../usage.js';
+import { checkByteCount } from '../../common/validate.js';
+import { describeSymlinks } from '../../action/restore.js';
 
 function selectorOf(values: OptionValues): BackupSelector {
   const given = [values.backup !== undefined, values.latest === true, values.commit !== undefined];
@@ -29,12 +31,24 @@ export const restore: Command = {
   name: 'restore',
   summary: 'restore a backup into a directory, verified by its SHA-256',
   help: `Usage: r2-backup restore --tenant T [--bucket B] (--backup FILE | --latest | --commit PREFIX)
-                         --target DIR [--force]
+                         --target DIR [--force] [--max-bytes N]
 
-Streams the archive, checks its size and SHA-256 against the backup's record while
-extracting into a directory beside DIR, and moves it into place only when both match: a
-corrupt archive leaves DIR as it was. Entries that would land outside DIR (absolute paths,
-"..", links pointing out) are refused. gzip, zstd and plain tar archives.
+Downloads the archive into a staging directory beside DIR and checks its size and SHA-256
+against the backup's record before anything is extracted: a replaced or corrupt object writes
+nothing. It then extracts there and moves the tree into place only when every entry was
+restored: a refused archive leaves DIR as it was, and the staging directory is removed however
+the restore ends (errors, Ctrl-C, SIGTERM). gzip, zstd and plain tar archives, as GNU tar,
+bsdtar, Python's tarfile and this action write them, sparse files included.
+
+Refused (the whole restore, naming the entry): names that are absolute, contain "..", a NUL,
+a backslash or start with a drive letter ("C:"), or are longer than 4096 bytes; any entry
+whose path goes through a symbolic link of the archive (names compared ignoring case and
+Unicode form); a symbolic link named as a directory; a hard link to anything but a regular
+file the archive created before it; an entry replacing a directory; devices, FIFOs and
+unknown entry types; extension headers over 1 MiB; an archive that expands past --max-bytes
+or holds no entry. Symbolic links are restored verbatim (absolute or pointing outside DIR,
+as git checks them out), last, and listed: nothing is ever written through one. setuid and
+setgid bits are dropped.
 
   --tenant T         tenant (required)
   --bucket B         bucket (default: {tenant}-github-backup)
@@ -43,6 +57,8 @@ corrupt archive leaves DIR as it was. Entries that would land outside DIR (absol
   --commit PREFIX    the newest backup of the commit starting with PREFIX (4+ hex characters)
   --target DIR       where to restore (required); must be empty or missing unless --force
   --force            replace a non-empty DIR (only after the archive checked out)
+  --max-bytes N      refuse an archive that expands past N bytes (K, M, G, T allowed;
+                     default: the free space of DIR's file system less 64 MiB)
   --history          restore the git history instead (include-git-history): the bundle is
                      checked (SHA-256, git bundle verify) and DIR becomes a repository with
                      every branch, tag and remote-tracking ref, HEAD checked out
@@ -56,6 +72,7 @@ ${CONNECTION_HELP}`,
     commit: { type: 'string' },
     target: { type: 'string' },
     force: { type: 'boolean' },
+    'max-bytes': { type: 'string' },
     history: { type: 'boolean' },
   },
   async run(values) {
@@ -85,12 +102,15 @@ ${CONNECTION_HELP}`,
       selector,
       target: values.target,
       force: values.force === true,
+      maxBytes:
+        values['max-bytes'] === undefined ? undefined : checkByteCount(values['max-bytes'], '--max-bytes'),
       log: (line) => console.error(line),
     });
     console.log(
       `Restored ${restored.record.backup_file} into ${restored.target}: ${restored.entries} entries, ` +
         `${restored.size} bytes, sha256 ${restored.sha256} verified`,
     );
+    for (const line of describeSymlinks(restored.symlinks)) console.log(line);
     return 0;
   },
 };

@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { safeExtract, unsafeReason, UnsafeArchiveError } from '../../action/safe-extract.js';
+import { safeExtract, UnsafeArchiveError } from '../../action/safe-extract.js';
 import type { Compression } from '../../common/validate.js';
 import { snapshotTree } from '../helpers/tree.js';
 
@@ -76,12 +76,10 @@ t.close()`;
 }
 
 test.each([
-  ['dotdot', "add('../escaped.txt')", 'path contains ".."'],
-  ['nested-dotdot', "add('a/../../escaped.txt')", 'path contains ".."'],
-  ['absolute', "add('/tmp/r2-backup-absolute-escape.txt')", 'absolute path'],
-  ['symlink-out', "add('evil', kind=tarfile.SYMTYPE, link='../../outside')", 'outside the target'],
-  ['symlink-absolute', "add('evil', kind=tarfile.SYMTYPE, link='/etc')", 'absolute path'],
-  ['hardlink-out', "add('evil', kind=tarfile.LNKTYPE, link='../outside')", 'outside the target'],
+  ['dotdot', "add('../escaped.txt')", 'name contains ".."'],
+  ['nested-dotdot', "add('a/../../escaped.txt')", 'name contains ".."'],
+  ['absolute', "add('/tmp/r2-backup-absolute-escape.txt')", 'absolute name'],
+  ['hardlink-out', "add('evil', kind=tarfile.LNKTYPE, link='../outside')", 'hard link target contains ".."'],
 ])('a hostile archive (%s) is refused and writes nothing outside', async (name, script, reason) => {
   const archive = hostileArchive(name, script);
   const box = join(work, `box-${name}`);
@@ -92,12 +90,6 @@ test.each([
   expect((error as Error).message).toContain(reason);
   expect(readdirSync(box)).toEqual(['target']);
   expect(existsSync('/tmp/r2-backup-absolute-escape.txt')).toBe(false);
-});
-
-test('links that stay inside the target are accepted', () => {
-  expect(unsafeReason({ path: 'a/b', type: 'SymbolicLink', linkpath: '../c' })).toBeUndefined();
-  expect(unsafeReason({ path: 'a/b', type: 'SymbolicLink', linkpath: '../../c' })).toMatch(/outside/);
-  expect(unsafeReason({ path: 'x', type: 'Link', linkpath: 'a/b' })).toBeUndefined();
 });
 
 test('a truncated archive is an error, not a partial success', async () => {
@@ -128,7 +120,7 @@ add('b/evil.txt')`,
   expect(readdirSync(box)).toEqual(['target']);
 });
 
-test('a file entry never writes through an existing symbolic link of the same name', async () => {
+test('a file entry replaces an earlier symbolic link of the same name, never writes through it', async () => {
   const archive = hostileArchive(
     'replace-symlink',
     `add('victim', kind=tarfile.SYMTYPE, link='ok.txt')
@@ -136,12 +128,14 @@ add('victim', b'overwrite through the link')`,
   );
   const target = join(work, 'out-replace-symlink');
   mkdirSync(target);
-  await expect(safeExtract(createReadStream(archive), 'none', target)).rejects.toThrow(/ELOOP|symbolic link/);
+  const { symlinks } = await safeExtract(createReadStream(archive), 'none', target);
+  expect(symlinks).toEqual([]);
+  expect(readFileSync(join(target, 'victim'), 'utf8')).toBe('overwrite through the link');
   expect(readFileSync(join(target, 'ok.txt'), 'utf8')).toBe('x');
 });
 
 test.each([
-  ['cut at a block boundary, without the end-of-archive marker', (b: Buffer) => b.subarray(0, 1024)],
+  ['cut inside an entry', (b: Buffer) => b.subarray(0, 700)],
   [
     'with a damaged header',
     (b: Buffer) => Buffer.concat([b.subarray(0, 1024), Buffer.from('garbage!'), b.subarray(1032)]),
@@ -161,6 +155,6 @@ test('special files (a FIFO) are refused, not restored', async () => {
   const archive = hostileArchive('fifo', "add('pipe', kind=tarfile.FIFOTYPE)");
   const target = mkdtempSync(join(work, 'out-fifo-'));
   await expect(safeExtract(createReadStream(archive), 'none', target)).rejects.toThrow(
-    /unsupported tar entry type/,
+    /Refused archive entry "pipe": a FIFO \(type 6\) is not restored/,
   );
 });
