@@ -64592,6 +64592,16 @@ function checkSha256(value, field = 'sha256') {
     }
     return value;
 }
+const BYTE_UNITS = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+/** A positive byte count: digits, optionally with a binary unit (`500M`, `20G`, `1T`). */
+function checkByteCount(value, field) {
+    const match = typeof value === 'string' ? /^(\d{1,15})([KMGT]?)i?B?$/i.exec(value.trim()) : null;
+    const bytes = match ? Number(match[1]) * BYTE_UNITS[match[2].toUpperCase()] : NaN;
+    if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+        throw new ValidationError(field, 'must be a positive number of bytes, optionally with K, M, G or T (for example 20G)');
+    }
+    return bytes;
+}
 
 ;// CONCATENATED MODULE: ./common/naming.ts
 // The storage layout of design.md, in one place. Callers pass validated parts only.

@@ -64659,7 +64659,7 @@ ${_connection_js__WEBPACK_IMPORTED_MODULE_0__/* .CONNECTION_HELP */ .Xf}`,
 
 /***/ }),
 
-/***/ 746:
+/***/ 1515:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64701,10 +64701,102 @@ function selectBackup(records, selector, where) {
     return matches[0]; // the newest backup of that commit
 }
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./action/entry-name.ts
+// Archive entry names, made safe by construction: one normal form ("a/b/c", no empty, "." or
+// ".." segment) that every check and every file-system call uses, so that "d//t", "d/./t" and
+// "d/t" are one name and can never alias each other.
+/** Longer names cannot be opened on Linux (PATH_MAX) and only cost time to check. */
+const MAX_NAME_BYTES = 4096;
+/** How much of a name an error message shows. */
+const SHOWN_NAME_CHARS = 200;
+/** A name for messages: quoted, cut to a few hundred characters. */
+function quoteName(name) {
+    const shown = name.length > SHOWN_NAME_CHARS ? `${name.slice(0, SHOWN_NAME_CHARS)}...` : name;
+    return JSON.stringify(shown);
+}
+/** Why a name (or a link target) is unsafe on some runner OS, whatever it is used for. */
+function reasonAgainstAnyOs(name, what) {
+    if (name.includes('\0'))
+        return `${what} contains a NUL byte`;
+    // Windows reads "\" as a separator and "C:" as a drive: refused on every OS, so that an
+    // archive restores (or is refused) the same way everywhere.
+    if (name.includes('\\'))
+        return `${what} contains a backslash`;
+    if (/^[A-Za-z]:/.test(name))
+        return `${what} starts with a drive letter ("X:")`;
+    return undefined;
+}
+/**
+ * The normal form of an entry name or a hard-link target (both are names inside the archive):
+ * "" for the archive's root ("." or "./"), refused when it is absolute, holds "..", or is empty.
+ */
+function normaliseName(raw, what = 'name') {
+    const unsafe = reasonAgainstAnyOs(raw, what);
+    if (unsafe)
+        return { reason: unsafe };
+    if (raw === '')
+        return { reason: `empty ${what}` };
+    if (raw.startsWith('/'))
+        return { reason: `absolute ${what}` };
+    const segments = [];
+    for (const segment of raw.split('/')) {
+        if (segment === '' || segment === '.')
+            continue;
+        if (segment === '..')
+            return { reason: `${what} contains ".."` };
+        segments.push(segment);
+    }
+    const name = segments.join('/');
+    if (Buffer.byteLength(name) > MAX_NAME_BYTES)
+        return { reason: `${what} longer than ${MAX_NAME_BYTES} bytes` };
+    return { name };
+}
+/** Why a symbolic link's target cannot be restored verbatim, or undefined. Targets are data:
+ *  absolute and ".." targets are kept as `git checkout` keeps them, since nothing is ever
+ *  written through a link. */
+function symlinkTargetReason(target) {
+    if (target === '')
+        return 'symbolic link with an empty target';
+    if (Buffer.byteLength(target) > MAX_NAME_BYTES)
+        return `link target longer than ${MAX_NAME_BYTES} bytes`;
+    return reasonAgainstAnyOs(target, 'link target');
+}
+/** The key under which names that a case-insensitive, normalising file system (macOS, Windows)
+ *  would take for the same are one: deciding whether a name goes through a link is done on
+ *  these keys on every OS. */
+function foldName(name) {
+    return name.normalize('NFD').toUpperCase().toLowerCase().normalize('NFC');
+}
+/** "a/b/c" -> "a/b"; "a" -> "". */
+function parentOf(name) {
+    const slash = name.lastIndexOf('/');
+    return slash < 0 ? '' : name.slice(0, slash);
+}
+
+;// CONCATENATED MODULE: ./action/extract-errors.ts
+// The two ways an archive is refused at restore: its bytes are not a tar archive we can read
+// (CorruptArchiveError), or an entry is one that restore never writes (UnsafeArchiveError).
+
+/** The bytes are not a well-formed tar archive: corrupt, truncated or not tar at all. */
+class CorruptArchiveError extends Error {
+    name = 'CorruptArchiveError';
+}
+/** An entry restore refuses: it would land outside the target, or is of a kind never restored. */
+class UnsafeArchiveError extends Error {
+    name = 'UnsafeArchiveError';
+    constructor(entryName, reason) {
+        super(`Refused archive entry ${quoteName(entryName)}: ${reason}. Nothing was restored.`);
+    }
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:stream"
@@ -64740,12 +64832,201 @@ function createHashCounter() {
     };
 }
 
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./action/confined-tree.ts
+// Every file-system change a restore makes, confined by construction to one fresh directory.
+// - Names arrive normalised (entry-name.ts), so a name has one spelling.
+// - Symbolic links are data: they are recorded and created only after every other entry, so
+//   while entries are written no link exists in the tree to write through. An entry whose
+//   parent chain holds one of the archive's links (compared case- and Unicode-folded, as macOS
+//   and Windows file systems compare) is refused, and so is a link named as a directory.
+// - Files are created with O_EXCL: an earlier entry of the same name is unlinked first, never
+//   opened, so a file never writes into another name's inode (a hard link, a link).
+// - A hard link may only name a regular file this archive created.
+// - Directory modes and times are applied last, through descriptors opened with O_NOFOLLOW.
+
+
+
+
+// Windows has no O_NOFOLLOW or O_DIRECTORY; there the deferred links alone keep writes inside.
+const O_NOFOLLOW = external_node_fs_.constants.O_NOFOLLOW ?? 0;
+const O_DIRECTORY = external_node_fs_.constants.O_DIRECTORY ?? 0;
+const NEW_FILE = external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_EXCL | O_NOFOLLOW;
+// Never restore set-user-id or set-group-id bits from an archive.
+const MODE_MASK = 0o1777;
+/** What an entry costs on disk beyond its content, counted against the byte limit, so that an
+ *  archive of millions of empty entries is bounded too. */
+const ENTRY_OVERHEAD = 512;
+class ConfinedTree {
+    entries = 0;
+    /** Content bytes (apparent sizes) plus a per-entry overhead, checked against `maxBytes`. */
+    bytes = 0;
+    kinds = new Map([['', 'directory']]);
+    foldedDirectories = new Set(['']);
+    /** Links to create at the end, in archive order, and their folded names. */
+    links = new Map();
+    foldedLinks = new Map();
+    directoryModes = new Map();
+    root;
+    maxBytes;
+    constructor(root, maxBytes = Number.POSITIVE_INFINITY) {
+        this.root = root;
+        this.maxBytes = maxBytes;
+    }
+    /** A new, empty regular file, open for writing; the caller closes it with `closeFile`. */
+    openFile(name, size) {
+        this.charge(name, size);
+        this.prepare(name, 'file');
+        const fd = this.create(name, () => (0,external_node_fs_.openSync)(this.path(name), NEW_FILE, 0o600));
+        this.kinds.set(name, 'file');
+        return fd;
+    }
+    closeFile(fd, mode, mtime) {
+        try {
+            (0,external_node_fs_.fchmodSync)(fd, mode & MODE_MASK);
+            (0,external_node_fs_.futimesSync)(fd, mtime, mtime);
+        }
+        finally {
+            (0,external_node_fs_.closeSync)(fd);
+        }
+    }
+    directory(name, mode, mtime) {
+        if (name === '')
+            return; // the target itself: its mode stays the restorer's
+        this.charge(name, 0);
+        if (this.kinds.get(name) !== 'directory') {
+            this.prepare(name, 'directory');
+            this.makeDirectory(name);
+        }
+        this.directoryModes.set(name, { mode: mode & MODE_MASK, mtime });
+    }
+    hardLink(name, target) {
+        const kind = this.kinds.get(target);
+        if (kind !== 'file' || target === name) {
+            const what = kind === undefined
+                ? 'which no earlier entry of the archive created'
+                : kind === 'file'
+                    ? 'which is the entry itself'
+                    : `which is a ${kind === 'symlink' ? 'symbolic link' : 'directory'}`;
+            throw new UnsafeArchiveError(name, `hard link to ${quoteName(target)}, ${what}`);
+        }
+        this.charge(name, 0);
+        this.prepare(name, 'file');
+        this.create(name, () => (0,external_node_fs_.linkSync)(this.path(target), this.path(name)));
+        this.kinds.set(name, 'file');
+    }
+    symlink(name, target, mtime) {
+        this.charge(name, 0);
+        if (this.foldedDirectories.has(foldName(name)))
+            throw new UnsafeArchiveError(name, 'a symbolic link named as a directory of the archive');
+        this.prepare(name, 'symlink');
+        this.kinds.set(name, 'symlink');
+        this.links.set(name, { target, mtime });
+        const folded = foldName(name);
+        const same = this.foldedLinks.get(folded) ?? new Set();
+        this.foldedLinks.set(folded, same.add(name));
+    }
+    /** Creates the links, then applies directory modes and times (deepest first, so that a
+     *  read-only directory is closed only after everything inside it was written). */
+    finish() {
+        const restored = [];
+        for (const [name, { target, mtime }] of this.links) {
+            this.create(name, () => (0,external_node_fs_.symlinkSync)(target, this.path(name)));
+            (0,external_node_fs_.lutimesSync)(this.path(name), mtime, mtime);
+            restored.push({ path: name, target });
+        }
+        const deepestFirst = [...this.directoryModes].sort(([a], [b]) => b.length - a.length);
+        for (const [name, { mode, mtime }] of deepestFirst) {
+            const fd = (0,external_node_fs_.openSync)(this.path(name), external_node_fs_.constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+            try {
+                (0,external_node_fs_.fchmodSync)(fd, mode);
+                (0,external_node_fs_.futimesSync)(fd, mtime, mtime);
+            }
+            finally {
+                (0,external_node_fs_.closeSync)(fd);
+            }
+        }
+        return restored;
+    }
+    path(name) {
+        return (0,external_node_path_.join)(this.root, name);
+    }
+    charge(name, size) {
+        this.entries++;
+        this.bytes += size + ENTRY_OVERHEAD;
+        if (this.bytes > this.maxBytes) {
+            throw new UnsafeArchiveError(name, `the archive expands past the limit of ${this.maxBytes} bytes (--max-bytes, or the free space of the target's file system)`);
+        }
+    }
+    /** Makes the name's parent a real directory of this tree, and frees the name itself for an
+     *  entry of `kind`: an earlier file or link of that name is replaced, a directory is not. */
+    prepare(name, kind) {
+        this.makeParents(name);
+        const existing = this.kinds.get(name);
+        if (existing === 'directory') {
+            throw new UnsafeArchiveError(name, 'replaces a directory the archive already created');
+        }
+        if (existing === 'file')
+            (0,external_node_fs_.unlinkSync)(this.path(name));
+        if (existing === 'symlink')
+            this.forgetLink(name);
+        this.kinds.delete(name);
+        if (kind === 'directory')
+            this.refuseFoldedLink(name, name);
+    }
+    makeParents(name) {
+        const parent = parentOf(name);
+        if (this.kinds.get(parent) === 'directory')
+            return;
+        // Walk up to the nearest directory this tree made; each missing one must not be a file or
+        // one of the archive's links, under any spelling.
+        const missing = [];
+        for (let at = parent; this.kinds.get(at) !== 'directory'; at = parentOf(at)) {
+            const kind = this.kinds.get(at);
+            if (kind === 'file')
+                throw new UnsafeArchiveError(name, `its parent ${quoteName(at)} is a file`);
+            this.refuseFoldedLink(name, at);
+            missing.push(at);
+        }
+        for (const directory of missing.reverse())
+            this.makeDirectory(directory);
+    }
+    refuseFoldedLink(name, at) {
+        const links = this.foldedLinks.get(foldName(at));
+        if (links) {
+            const link = [...links][0];
+            throw new UnsafeArchiveError(name, `goes through the archive's symbolic link ${quoteName(link)}`);
+        }
+    }
+    makeDirectory(name) {
+        this.create(name, () => (0,external_node_fs_.mkdirSync)(this.path(name), 0o700));
+        this.kinds.set(name, 'directory');
+        this.foldedDirectories.add(foldName(name));
+    }
+    forgetLink(name) {
+        this.links.delete(name);
+        const folded = foldName(name);
+        const same = this.foldedLinks.get(folded);
+        same.delete(name);
+        if (same.size === 0)
+            this.foldedLinks.delete(folded);
+    }
+    /** A name this tree does not know exists on disk only where the file system folds names
+     *  (another entry differing in case or Unicode form): say so, not a raw EEXIST. */
+    create(name, make) {
+        try {
+            return make();
+        }
+        catch (error) {
+            if (error.code === 'EEXIST') {
+                throw new UnsafeArchiveError(name, 'another entry of the archive has the same name on this file system (names differing only in case or Unicode form)');
+            }
+            throw error;
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./action/tar-header.ts
 // POSIX tar (ustar) headers, with a pax extended header in front of an entry when a field
 // does not fit ustar (long or non-ASCII path or link name, size >= 8 GiB, large ids or times).
@@ -64878,31 +65159,133 @@ function writeChecksum(block) {
     block[155] = 0x20;
 }
 
-;// CONCATENATED MODULE: ./action/tar-extract.ts
-// A streaming tar extractor for restore: ustar with pax and GNU long-name extensions (what our
-// producer, GNU tar and the `tar` package write), regular files, directories, symbolic and hard
-// links. It writes with synchronous system calls, as GNU tar does: one open, write and close
-// per file and no round trip through the thread pool, so extraction keeps up with the
-// decompressor. Safety: every entry passes `policy.reasonToRefuse` before anything is written,
-// no entry goes into or through a symbolic link made by the archive (`a -> .` then `a/b -> ../x`
-// would reach out), and files are opened with O_NOFOLLOW.
+;// CONCATENATED MODULE: ./action/tar-sparse.ts
+// GNU sparse files: the maps of where a file's stored data goes, in the four forms GNU tar and
+// bsdtar write (`tar -S`, bsdtar by default). The stored data is the concatenation of the
+// regions; everything else is a hole (zeros), and the file's size is its real size.
 
 
-
-
-/** The bytes are not a well-formed tar archive: corrupt, truncated or not tar at all. */
-class CorruptArchiveError extends Error {
-    name = 'CorruptArchiveError';
+const MAX_MAP_BYTES = 1024 * 1024;
+function parseCount(text, what) {
+    const value = /^\d{1,16}$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(value))
+        throw new CorruptArchiveError(`invalid ${what} "${text.slice(0, 40)}"`);
+    return value;
 }
-const FILE_FLAGS = external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_TRUNC | external_node_fs_.constants.O_NOFOLLOW;
-// Never restore set-user-id or set-group-id bits from an archive.
-const MODE_MASK = 0o1777;
+/** The map must cover exactly the stored bytes, inside the real size. */
+function checkedMap(regions, realSize, storedBytes) {
+    let total = 0;
+    for (const { offset, size } of regions) {
+        if (offset + size > realSize)
+            throw new CorruptArchiveError('a sparse region lies past the file size');
+        total += size;
+    }
+    if (total !== storedBytes)
+        throw new CorruptArchiveError('a sparse map does not match the stored data');
+    return { regions: regions.filter((region) => region.size > 0), realSize };
+}
+/** Old GNU (type 'S'): {offset[12], numbytes[12]} entries in the header at 386 (4) and in
+ *  extension blocks (21 each); an all-zero entry ends a list. */
+function oldGnuRegions(block, start, count, parse) {
+    const regions = [];
+    for (let i = 0; i < count; i++) {
+        const at = start + i * 24;
+        if (block[at] === 0)
+            break;
+        regions.push({
+            offset: parse(block.subarray(at, at + 12)),
+            size: parse(block.subarray(at + 12, at + 24)),
+        });
+    }
+    return regions;
+}
+const OLD_GNU = {
+    headerMap: 386,
+    headerEntries: 4,
+    headerExtended: 482,
+    realSize: 483,
+    extensionEntries: 21,
+    extensionExtended: 504,
+};
+/** pax 0.0 (repeated GNU.sparse.offset / GNU.sparse.numbytes) and 0.1 (GNU.sparse.map). */
+function paxRegions(records) {
+    const map = records.findLast(([key]) => key === 'GNU.sparse.map');
+    if (map) {
+        const numbers = map[1] === '' ? [] : map[1].split(',').map((n) => parseCount(n, 'sparse map entry'));
+        if (numbers.length % 2 !== 0)
+            throw new CorruptArchiveError('a sparse map with an odd count');
+        return pairs(numbers);
+    }
+    const numbers = records
+        .filter(([key]) => key === 'GNU.sparse.offset' || key === 'GNU.sparse.numbytes')
+        .map(([key, value]) => ({ key, value: parseCount(value, key) }));
+    if (numbers.length === 0)
+        return undefined;
+    const regions = [];
+    for (let i = 0; i < numbers.length; i += 2) {
+        const offset = numbers[i];
+        const size = numbers[i + 1];
+        if (offset.key !== 'GNU.sparse.offset' || size?.key !== 'GNU.sparse.numbytes')
+            throw new CorruptArchiveError('GNU.sparse.offset and GNU.sparse.numbytes out of order');
+        regions.push({ offset: offset.value, size: size.value });
+    }
+    return regions;
+}
+const pairs = (numbers) => {
+    const regions = [];
+    for (let i = 0; i < numbers.length; i += 2)
+        regions.push({ offset: numbers[i], size: numbers[i + 1] });
+    return regions;
+};
+/** pax 1.0: the map opens the entry's data, decimal numbers one a line ("count\n" then
+ *  offset/size pairs), padded to a block. Undefined until `data` holds all of it. */
+function dataMapRegions(data) {
+    const numbers = [];
+    let at = 0;
+    let count;
+    while (count === undefined || numbers.length < 2 * count) {
+        const end = data.indexOf(0x0a, at);
+        if (end < 0) {
+            if (data.length >= MAX_MAP_BYTES)
+                throw new CorruptArchiveError('a sparse map larger than 1 MiB');
+            return undefined;
+        }
+        const value = parseCount(data.subarray(at, end).toString('latin1'), 'sparse map entry');
+        if (count === undefined)
+            count = value;
+        else
+            numbers.push(value);
+        at = end + 1;
+    }
+    return { regions: pairs(numbers), bytes: Math.ceil(at / BLOCK) * BLOCK };
+}
+
+;// CONCATENATED MODULE: ./action/tar-extract.ts
+// A streaming tar reader for restore: ustar, pax, GNU long names and GNU sparse files (what our
+// producer, GNU tar, bsdtar, Python's tarfile and the `tar` package write). It only parses:
+// every name is normalised (entry-name.ts) and every file-system change goes through a
+// ConfinedTree, which keeps the restore inside its directory by construction. Writes are
+// synchronous system calls, as GNU tar makes them: one open, write and close per file and no
+// round trip through the thread pool, so extraction keeps up with the decompressor.
+
+
+
+
+
+
+
+/** pax and GNU long-name data larger than this is refused: no real name or record needs it. */
+const MAX_EXTENSION_BYTES = 1024 * 1024;
 function parseNumber(field) {
-    // GNU base-256 for values that do not fit the octal digits.
+    // GNU base-256 for values that do not fit the octal digits; negative ones are refused.
     if (field[0] & 0x80) {
+        if (field[0] === 0xff)
+            throw new CorruptArchiveError('a negative number in a tar header');
         let value = field[0] & 0x7f;
         for (let i = 1; i < field.length; i++)
             value = value * 256 + field[i];
+        if (!Number.isSafeInteger(value))
+            throw new CorruptArchiveError('a number too large in a tar header');
         return value;
     }
     const text = field
@@ -64912,7 +65295,7 @@ function parseNumber(field) {
     if (text === '')
         return 0;
     if (!/^[0-7]+$/.test(text))
-        throw new CorruptArchiveError(`invalid number "${text}" in a tar header`);
+        throw new CorruptArchiveError(`invalid number "${text.slice(0, 20)}" in a tar header (not a tar archive?)`);
     return parseInt(text, 8);
 }
 const cString = (field) => {
@@ -64920,73 +65303,88 @@ const cString = (field) => {
     return field.subarray(0, end < 0 ? field.length : end).toString('utf8');
 };
 function parseHeader(block) {
-    let sum = 8 * 0x20; // the checksum field counts as spaces
-    for (let i = 0; i < BLOCK; i++)
-        if (i < 148 || i >= 156)
-            sum += block[i];
-    if (parseNumber(block.subarray(148, 156)) !== sum)
-        throw new CorruptArchiveError('tar header checksum mismatch');
+    // GNU tar accepts the checksum summed over signed or unsigned bytes; so do we.
+    let unsigned = 8 * 0x20;
+    let signed = 8 * 0x20;
+    for (let i = 0; i < BLOCK; i++) {
+        if (i >= 148 && i < 156)
+            continue;
+        unsigned += block[i];
+        signed += block[i] < 128 ? block[i] : block[i] - 256;
+    }
+    const checksum = parseNumber(block.subarray(148, 156));
+    if (checksum !== unsigned && checksum !== signed)
+        throw new CorruptArchiveError('tar header checksum mismatch (corrupt, or not a tar archive)');
     const name = cString(block.subarray(0, 100));
-    const ustar = block.subarray(257, 262).toString('latin1') === 'ustar';
-    const prefix = ustar ? cString(block.subarray(345, 500)) : '';
+    // POSIX ustar has a name prefix at 345; GNU's "ustar  " keeps times and sparse data there.
+    const posix = block.subarray(257, 263).toString('latin1') === 'ustar\0';
+    const prefix = posix ? cString(block.subarray(345, 500)) : '';
     return {
-        path: prefix ? `${prefix}/${name}` : name,
+        name: prefix ? `${prefix}/${name}` : name,
         typeflag: String.fromCharCode(block[156]),
         mode: parseNumber(block.subarray(100, 108)),
         size: parseNumber(block.subarray(124, 136)),
         mtime: parseNumber(block.subarray(136, 148)),
-        linkpath: cString(block.subarray(157, 257)),
+        linkname: cString(block.subarray(157, 257)),
+        block,
     };
 }
-/** pax records: "<length> <key>=<value>\n". */
+/** pax records, "<length> <key>=<value>\n", in order (sparse 0.0 repeats its keys). */
 function parsePax(data) {
-    const records = new Map();
+    const records = [];
     let at = 0;
-    while (at < data.length) {
+    while (at < data.length && data[at] !== 0) {
         const space = data.indexOf(0x20, at);
-        const length = Number(data.subarray(at, space).toString('latin1'));
-        if (space < 0 || !Number.isInteger(length) || length <= 0 || at + length > data.length) {
+        const length = space < 0 ? NaN : Number(data.subarray(at, space).toString('latin1'));
+        if (!Number.isInteger(length) ||
+            length <= 0 ||
+            at + length > data.length ||
+            data[at + length - 1] !== 0x0a) {
             throw new CorruptArchiveError('invalid pax record');
         }
         const record = data.subarray(space + 1, at + length - 1).toString('utf8');
         const equals = record.indexOf('=');
-        records.set(record.slice(0, equals), record.slice(equals + 1));
+        if (equals <= 0)
+            throw new CorruptArchiveError('invalid pax record');
+        records.push([record.slice(0, equals), record.slice(equals + 1)]);
         at += length;
     }
     return records;
 }
-const TYPES = {
-    '0': 'File',
-    '\0': 'File',
-    '7': 'File',
-    '5': 'Directory',
-    '2': 'SymbolicLink',
-    '1': 'Link',
+const REFUSED_TYPES = {
+    '3': 'a character device',
+    '4': 'a block device',
+    '6': 'a FIFO',
+    M: 'a multi-volume continuation',
 };
-const tar_extract_padding = (size) => (BLOCK - (size % BLOCK)) % BLOCK;
 /** A Writable of tar bytes that extracts into `root`, an existing, empty directory. */
 class TarExtractor extends external_node_stream_.Writable {
-    root;
-    policy;
-    entries = 0;
+    symlinks = [];
+    tree;
     pending = [];
     pendingBytes = 0;
     ended = false;
-    /** The file being written, and how many of its bytes are still to come. */
-    file;
-    /** Skipping an entry's data (or padding), or collecting an extension header's data. */
+    /** Entries read, the archive's root included. */
+    headers = 0;
+    body;
     skip = 0;
-    collect;
-    longPath;
+    /** What the extension headers before the next entry said. */
+    pax = [];
+    longName;
     longLink;
-    pax = new Map();
-    symlinks = new Set();
-    madeDirectories = new Set(['']);
-    directoryTimes = [];
-    constructor(root, policy) {
+    /** An old GNU sparse header waiting for its extension blocks. */
+    sparseHeader;
+    /** The open file and where its bytes go. */
+    file;
+    constructor(root, maxBytes) {
         super();
-        this.root = root;
-        this.policy = policy;
+        this.tree = new ConfinedTree(root, maxBytes);
+    }
+    get entries() {
+        return this.tree.entries;
+    }
+    get bytes() {
+        return this.tree.bytes;
     }
     _write(chunk, _encoding, callback) {
         try {
@@ -64999,14 +65397,15 @@ class TarExtractor extends external_node_stream_.Writable {
         }
     }
     _final(callback) {
-        if (!this.ended)
-            return callback(new CorruptArchiveError('the archive ends before its end-of-archive marker (truncated)'));
+        // Without the end-of-archive blocks, an archive that stops between two entries is whole
+        // (GNU tar reads it so; the record's size and hash prove completeness).
+        const between = !this.body && this.skip === 0 && this.pendingBytes === 0 && !this.sparseHeader && !this.hasExtensions();
+        if (!this.ended && !between)
+            return callback(new CorruptArchiveError('the archive ends in the middle of an entry (truncated)'));
+        if (this.headers === 0)
+            return callback(new CorruptArchiveError('the archive holds no entry (empty, or not a tar archive)'));
         try {
-            // Directory modes last (a read-only directory would refuse its entries), deepest first.
-            for (const { path, mode, mtime } of this.directoryTimes.reverse()) {
-                (0,external_node_fs_.chmodSync)(path, mode);
-                (0,external_node_fs_.utimesSync)(path, mtime, mtime);
-            }
+            this.symlinks = this.tree.finish();
             callback();
         }
         catch (error) {
@@ -65020,26 +65419,21 @@ class TarExtractor extends external_node_stream_.Writable {
     consume(chunk) {
         let at = 0;
         while (at < chunk.length && !this.ended) {
-            if (this.file) {
-                const n = Math.min(this.file.remaining, chunk.length - at);
-                (0,external_node_fs_.writeSync)(this.file.fd, chunk, at, n);
+            if (this.body) {
+                const n = Math.min(this.body.remaining, chunk.length - at);
+                this.body.remaining -= n;
+                this.body.write(chunk, at, n);
                 at += n;
-                this.file.remaining -= n;
-                if (this.file.remaining === 0)
-                    this.finishFile();
+                if (this.body.remaining === 0) {
+                    const done = this.body;
+                    this.body = undefined;
+                    done.end();
+                }
             }
             else if (this.skip > 0) {
                 const n = Math.min(this.skip, chunk.length - at);
                 at += n;
                 this.skip -= n;
-            }
-            else if (this.collect) {
-                const n = Math.min(this.collect.size - this.collect.got, chunk.length - at);
-                this.collect.parts.push(chunk.subarray(at, at + n));
-                this.collect.got += n;
-                at += n;
-                if (this.collect.got === this.collect.size)
-                    this.finishExtension();
             }
             else {
                 // A header: gather a whole block first.
@@ -65051,100 +65445,207 @@ class TarExtractor extends external_node_stream_.Writable {
                     const block = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
                     this.pending = [];
                     this.pendingBytes = 0;
-                    this.header(block);
+                    if (this.sparseHeader)
+                        this.sparseExtension(block);
+                    else
+                        this.header(block);
                 }
             }
         }
     }
+    /** Collects `size` data bytes (and skips their padding), then hands them on. */
+    collect(size, what, done) {
+        if (size > MAX_EXTENSION_BYTES)
+            throw new CorruptArchiveError(`${what} of ${size} bytes (more than ${MAX_EXTENSION_BYTES} are refused)`);
+        const parts = [];
+        const end = () => {
+            this.skip = padding(size);
+            done(Buffer.concat(parts));
+        };
+        if (size === 0)
+            return end();
+        this.body = {
+            remaining: size,
+            // Copied: the chunk may be a reused buffer, and this data outlives it.
+            write: (chunk, from, length) => parts.push(Buffer.from(chunk.subarray(from, from + length))),
+            end,
+        };
+    }
+    hasExtensions() {
+        return this.pax.length > 0 || this.longName !== undefined || this.longLink !== undefined;
+    }
     header(block) {
         if (block.every((byte) => byte === 0)) {
+            if (this.hasExtensions())
+                throw new CorruptArchiveError('an extension header without its entry');
             this.ended = true; // the end-of-archive marker; what follows is padding
             return;
         }
         const header = parseHeader(block);
-        if (header.typeflag === 'x' ||
-            header.typeflag === 'g' ||
-            header.typeflag === 'L' ||
-            header.typeflag === 'K') {
-            this.collect = { type: header.typeflag, size: header.size, parts: [], got: 0 };
-            if (header.size === 0)
-                this.finishExtension();
-            return;
+        switch (header.typeflag) {
+            case 'x':
+                return this.collect(header.size, 'a pax header', (data) => (this.pax = this.pax.concat(parsePax(data))));
+            case 'g':
+                // Global pax records (a comment, a charset) describe no entry: read, checked, unused.
+                return this.collect(header.size, 'a global pax header', (data) => void parsePax(data));
+            case 'L':
+                return this.collect(header.size, 'a GNU long name', (data) => (this.longName = cString(data)));
+            case 'K':
+                return this.collect(header.size, 'a GNU long link name', (data) => (this.longLink = cString(data)));
+            case 'V': // a GNU volume label names no entry
+                this.skip = header.size + padding(header.size);
+                return;
+            case 'S':
+                this.sparseHeader = {
+                    header,
+                    regions: oldGnuRegions(block, OLD_GNU.headerMap, OLD_GNU.headerEntries, parseNumber),
+                };
+                if (block[OLD_GNU.headerExtended] === 0)
+                    this.oldGnuSparseReady();
+                return;
         }
-        const type = TYPES[header.typeflag];
-        const path = (this.pax.get('path') ?? this.longPath ?? header.path)
-            .replace(/^(\.\/)+/, '')
-            .replace(/\/+$/, '');
-        const linkpath = this.pax.get('linkpath') ?? this.longLink ?? header.linkpath;
-        const size = this.pax.has('size') ? Number(this.pax.get('size')) : header.size;
-        const mtime = this.pax.has('mtime') ? Number(this.pax.get('mtime')) : header.mtime;
-        this.pax = new Map();
-        this.longPath = this.longLink = undefined;
-        if (!type) {
-            throw new CorruptArchiveError(`unsupported tar entry type "${header.typeflag}" for "${path}" (devices and FIFOs are not restored)`);
-        }
-        const dataBlocks = type === 'File' ? 0 : size + tar_extract_padding(size);
-        if (path === '' || path === '.') {
-            this.skip = type === 'File' ? size + tar_extract_padding(size) : dataBlocks;
-            return;
-        }
-        const reason = this.policy.reasonToRefuse({
-            path,
-            type,
-            linkpath: type === 'File' || type === 'Directory' ? undefined : linkpath,
-        });
-        if (reason)
-            throw this.policy.refusal(path, reason);
-        this.refuseThroughSymlinks(path, path);
-        const full = (0,external_node_path_.join)(this.root, path);
-        const mode = header.mode & MODE_MASK;
-        this.makeParents(path);
-        this.entries++;
-        if (type === 'File') {
-            const fd = (0,external_node_fs_.openSync)(full, FILE_FLAGS, 0o600);
-            this.file = { fd, remaining: size, skip: tar_extract_padding(size), mode, mtime };
-            if (size === 0)
-                this.finishFile();
-            return;
-        }
-        this.skip = dataBlocks;
-        if (type === 'Directory') {
-            if (!this.madeDirectories.has(path))
-                (0,external_node_fs_.mkdirSync)(full);
-            this.madeDirectories.add(path);
-            (0,external_node_fs_.chmodSync)(full, 0o700);
-            this.directoryTimes.push({ path: full, mode, mtime });
-        }
-        else if (type === 'SymbolicLink') {
-            (0,external_node_fs_.symlinkSync)(linkpath, full);
-            this.symlinks.add(path);
-            (0,external_node_fs_.lutimesSync)(full, mtime, mtime);
-        }
-        else {
-            this.refuseThroughSymlinks(path, linkpath, true);
-            (0,external_node_fs_.linkSync)((0,external_node_path_.join)(this.root, linkpath), full);
-        }
+        this.entry(header);
     }
-    finishExtension() {
-        const { type, parts } = this.collect;
-        const data = Buffer.concat(parts);
-        this.skip = tar_extract_padding(this.collect.size);
-        this.collect = undefined;
-        if (type === 'x')
-            for (const [key, value] of parsePax(data))
-                this.pax.set(key, value);
-        else if (type === 'L')
-            this.longPath = cString(data);
-        else if (type === 'K')
-            this.longLink = cString(data);
+    sparseExtension(block) {
+        const sparse = this.sparseHeader;
+        sparse.regions.push(...oldGnuRegions(block, 0, OLD_GNU.extensionEntries, parseNumber));
+        if (sparse.regions.length * 24 > MAX_EXTENSION_BYTES)
+            throw new CorruptArchiveError('a sparse map larger than 1 MiB');
+        if (block[OLD_GNU.extensionExtended] === 0)
+            this.oldGnuSparseReady();
     }
-    finishFile() {
-        const { fd, skip, mode, mtime } = this.file;
-        (0,external_node_fs_.fchmodSync)(fd, mode);
-        (0,external_node_fs_.futimesSync)(fd, mtime, mtime);
-        (0,external_node_fs_.closeSync)(fd);
-        this.file = undefined;
-        this.skip = skip;
+    oldGnuSparseReady() {
+        const { header, regions } = this.sparseHeader;
+        this.sparseHeader = undefined;
+        const realSize = parseNumber(header.block.subarray(OLD_GNU.realSize, OLD_GNU.realSize + 12));
+        this.entry(header, checkedMap(regions, realSize, header.size));
+    }
+    /** One entry, with what its extension headers said. */
+    entry(header, oldGnuSparse) {
+        const pax = new Map(this.pax);
+        const records = this.pax;
+        const rawName = pax.get('GNU.sparse.name') ?? pax.get('path') ?? this.longName ?? header.name;
+        const rawLink = pax.get('linkpath') ?? this.longLink ?? header.linkname;
+        this.pax = [];
+        this.longName = this.longLink = undefined;
+        this.headers++;
+        const size = pax.has('size') ? parseCount(pax.get('size'), 'pax size') : header.size;
+        const mtime = pax.has('mtime') ? paxTime(pax.get('mtime')) : header.mtime;
+        // Old tar wrote directories as regular files whose name ends in "/".
+        const type = header.typeflag === '\0' && rawName.endsWith('/') ? '5' : header.typeflag;
+        const named = normaliseName(rawName);
+        if ('reason' in named)
+            throw new UnsafeArchiveError(rawName, named.reason);
+        const name = named.name;
+        const refused = REFUSED_TYPES[type];
+        if (refused)
+            throw new UnsafeArchiveError(name, `${refused} (type ${type}) is not restored`);
+        if (name === '' && type !== '5')
+            throw new UnsafeArchiveError('.', 'the archive root is not a directory');
+        switch (type) {
+            case '0':
+            case '\0':
+            case '7':
+            case 'S': {
+                const sparse = oldGnuSparse ?? this.paxSparse(pax, records, size);
+                if (sparse === 'map-in-data')
+                    return this.sparseDataMap(name, header.mode, mtime, size, pax);
+                return this.writeFile(name, header.mode, mtime, size, sparse);
+            }
+            case '5':
+            case 'D': // a GNU dump directory: its data lists names, which the entries that follow restore
+                this.tree.directory(name, header.mode, mtime);
+                break;
+            case '1': {
+                const target = normaliseName(rawLink, 'hard link target');
+                if ('reason' in target)
+                    throw new UnsafeArchiveError(name, target.reason);
+                this.tree.hardLink(name, target.name);
+                break;
+            }
+            case '2': {
+                const reason = symlinkTargetReason(rawLink);
+                if (reason)
+                    throw new UnsafeArchiveError(name, reason);
+                this.tree.symlink(name, rawLink, mtime);
+                break;
+            }
+            default:
+                throw new UnsafeArchiveError(name, `an entry of unknown type ${JSON.stringify(type)} is not restored`);
+        }
+        this.skip = size + padding(size); // data of a non-file entry (pax allows it) is not used
+    }
+    /** The sparse map of a pax 0.0 or 0.1 entry, 'map-in-data' for 1.0, or undefined. */
+    paxSparse(pax, records, size) {
+        if (pax.get('GNU.sparse.major') === '1' && pax.get('GNU.sparse.minor') === '0')
+            return 'map-in-data';
+        const regions = paxRegions(records);
+        if (!regions)
+            return undefined;
+        const realSize = parseCount(pax.get('GNU.sparse.size') ?? '', 'GNU.sparse.size');
+        return checkedMap(regions, realSize, size);
+    }
+    /** pax sparse 1.0: read the map at the start of the data, block by block, then the file. */
+    sparseDataMap(name, mode, mtime, size, pax) {
+        const realSize = parseCount(pax.get('GNU.sparse.realsize') ?? '', 'GNU.sparse.realsize');
+        const blocks = [];
+        const readBlock = () => {
+            if (blocks.length * BLOCK >= size)
+                throw new CorruptArchiveError('a sparse map longer than its entry');
+            this.collect(BLOCK, 'a sparse map', (block) => {
+                blocks.push(block);
+                const map = dataMapRegions(Buffer.concat(blocks));
+                if (!map)
+                    return readBlock();
+                this.writeFile(name, mode, mtime, size - map.bytes, checkedMap(map.regions, realSize, size - map.bytes));
+            });
+        };
+        readBlock();
+    }
+    writeFile(name, mode, mtime, stored, sparse) {
+        const realSize = sparse?.realSize ?? stored;
+        const regions = sparse?.regions ?? (stored > 0 ? [{ offset: 0, size: stored }] : []);
+        const fd = this.tree.openFile(name, realSize);
+        this.file = { fd, regions, index: 0, left: regions[0]?.size ?? 0, position: regions[0]?.offset ?? 0 };
+        const end = () => {
+            const file = this.file;
+            this.file = undefined;
+            try {
+                if (sparse)
+                    (0,external_node_fs_.ftruncateSync)(file.fd, realSize);
+            }
+            catch (error) {
+                this.tree.closeFile(file.fd, mode, mtime);
+                throw error;
+            }
+            this.tree.closeFile(file.fd, mode, mtime);
+            this.skip = padding(stored);
+        };
+        if (stored === 0)
+            return end();
+        this.body = {
+            remaining: stored,
+            write: (chunk, from, length) => this.writeData(chunk, from, length),
+            end,
+        };
+    }
+    /** The file's next bytes, each region at its offset. */
+    writeData(chunk, from, length) {
+        const file = this.file;
+        while (length > 0) {
+            const n = Math.min(length, file.left);
+            if (n === 0)
+                throw new CorruptArchiveError('an entry holds more data than its sparse map');
+            (0,external_node_fs_.writeSync)(file.fd, chunk, from, n, file.position);
+            from += n;
+            length -= n;
+            file.position += n;
+            file.left -= n;
+            if (file.left === 0 && ++file.index < file.regions.length) {
+                file.position = file.regions[file.index].offset;
+                file.left = file.regions[file.index].size;
+            }
+        }
     }
     closeFile() {
         if (!this.file)
@@ -65157,41 +65658,24 @@ class TarExtractor extends external_node_stream_.Writable {
         }
         this.file = undefined;
     }
-    /** `path` (the entry) must not reach `through` by a symbolic link this archive made. */
-    refuseThroughSymlinks(path, through, includingLast = false) {
-        const parts = through.split('/');
-        for (let i = 1; i <= parts.length - (includingLast ? 0 : 1); i++) {
-            const prefix = parts.slice(0, i).join('/');
-            if (this.symlinks.has(prefix))
-                throw this.policy.refusal(path, `goes through the archive's symbolic link "${prefix}"`);
-        }
-    }
-    makeParents(path) {
-        const parent = path.slice(0, Math.max(0, path.lastIndexOf('/')));
-        if (this.madeDirectories.has(parent))
-            return;
-        (0,external_node_fs_.mkdirSync)((0,external_node_path_.join)(this.root, parent), { recursive: true });
-        for (let p = parent; p !== '' && !this.madeDirectories.has(p); p = p.slice(0, Math.max(0, p.lastIndexOf('/')))) {
-            this.madeDirectories.add(p);
-        }
-    }
+}
+/** pax times are decimal seconds, with a fraction. */
+function paxTime(text) {
+    const value = /^-?\d{1,16}(\.\d+)?$/.test(text) ? Number(text) : NaN;
+    if (!Number.isFinite(value))
+        throw new CorruptArchiveError(`invalid pax mtime "${text.slice(0, 40)}"`);
+    return value;
 }
 
 ;// CONCATENATED MODULE: ./action/safe-extract.ts
-// Extracts a backup archive stream into a directory, refusing any entry that would land
-// outside it. Restore extracts into a fresh temporary directory, so a refused archive leaves
-// nothing behind in the real target.
+// Extracts a backup archive stream into a directory, confined to it by construction (see
+// confined-tree.ts). Restore extracts into a fresh staging directory beside the target, so a
+// refused archive leaves nothing behind in the real target.
 
 
 
 
 
-class UnsafeArchiveError extends Error {
-    constructor(entryPath, reason) {
-        super(`Refused archive entry "${entryPath}": ${reason}. Nothing was restored.`);
-        this.name = 'UnsafeArchiveError';
-    }
-}
 // zlib's default 16 KiB output chunks make every 16 KiB of the tree a round trip through the
 // thread pool and a write of its own. 256 KiB chunks halved the restore's user CPU time and
 // made it faster than `aws s3 cp - | tar -xzf -` (measured on the quick bench corpus).
@@ -65203,51 +65687,39 @@ function decompressor(compression) {
         return (0,external_node_zlib_.createZstdDecompress)({ chunkSize: DECOMPRESSED_CHUNK });
     return new external_node_stream_.PassThrough();
 }
-const escapes = (path) => {
-    const normal = external_node_path_.posix.normalize(path);
-    return normal === '..' || normal.startsWith('../');
-};
-/** Why an entry is unsafe to extract, or undefined when it stays inside the target. */
-function unsafeReason(entry) {
-    const path = entry.path;
-    if ((0,external_node_path_.isAbsolute)(path) || /^[A-Za-z]:/.test(path))
-        return 'absolute path';
-    if (path.split('/').includes('..'))
-        return 'path contains ".."';
-    const link = entry.linkpath;
-    if (entry.type === 'Link' && link !== undefined) {
-        if ((0,external_node_path_.isAbsolute)(link) || escapes(link))
-            return `hard link to "${link}" outside the target`;
-    }
-    if (entry.type === 'SymbolicLink' && link !== undefined) {
-        if ((0,external_node_path_.isAbsolute)(link))
-            return `symbolic link to absolute path "${link}"`;
-        if (escapes(external_node_path_.posix.join(external_node_path_.posix.dirname(path), link)))
-            return `symbolic link to "${link}" outside the target`;
-    }
-    return undefined;
-}
-/** Extract `source` (compressed as `compression`) into the existing directory `directory`. */
-async function safeExtract(source, compression, directory) {
-    const extractor = new TarExtractor(directory, {
-        reasonToRefuse: unsafeReason,
-        refusal: (path, reason) => new UnsafeArchiveError(path, reason),
-    });
+/** Extract `source` (compressed as `compression`) into the existing, empty `directory`. */
+async function safeExtract(source, compression, directory, options = {}) {
+    const extractor = new TarExtractor(directory, options.maxBytes);
     await (0,external_node_stream_promises_namespaceObject.pipeline)(source, decompressor(compression), extractor);
-    return { entries: extractor.entries };
+    return { entries: extractor.entries, bytes: extractor.bytes, symlinks: extractor.symlinks };
 }
 
-;// CONCATENATED MODULE: ./action/restore.ts
-// Restore: stream an archive, check its SHA-256 and size while extracting into a staging
-// directory beside the target, and move it into place only when both match. A corrupt or
-// hostile archive therefore leaves the target exactly as it was.
+;// CONCATENATED MODULE: ./action/staging.ts
+// Restores build beside their target (same file system, so moving into place is a rename) in a
+// staging directory that is removed however the restore ends: on success, on an error, and on
+// SIGINT or SIGTERM (Ctrl-C, or the runner cancelling a job or hitting its timeout).
 
 
 
-
-
-class IntegrityError extends Error {
-    name = 'IntegrityError';
+const live = new Set();
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 };
+function removeLiveAndExit(signal) {
+    for (const path of live)
+        (0,external_node_fs_.rmSync)(path, { recursive: true, force: true });
+    console.error(`Interrupted (${signal}): the restore was abandoned and its staging removed.`);
+    process.exit(SIGNAL_EXIT[signal]);
+}
+function track(path) {
+    if (live.size === 0)
+        for (const signal of Object.keys(SIGNAL_EXIT))
+            process.on(signal, removeLiveAndExit);
+    live.add(path);
+}
+function untrack(path) {
+    live.delete(path);
+    if (live.size === 0)
+        for (const signal of Object.keys(SIGNAL_EXIT))
+            process.off(signal, removeLiveAndExit);
 }
 async function isEmptyOrMissing(directory) {
     try {
@@ -65259,57 +65731,33 @@ async function isEmptyOrMissing(directory) {
         throw error;
     }
 }
-/** zlib and zstd report bad input with Z_* / ZSTD codes; the tar reader with CorruptArchiveError. */
-const isDecodeError = (error) => error instanceof CorruptArchiveError ||
-    /^(Z_|ERR_ZSTD|ZSTD)/.test(String(error?.code ?? ''));
-/** The absolute target, refused when not empty (unless forced), and a staging directory beside
- *  it (same file system, so moving it into place is a rename). */
-async function stageBeside(targetPath, force) {
+/** Runs `work` with a staging directory beside the target (refused when the target is not
+ *  empty, unless forced), and removes the staging directory afterwards, whatever happens. */
+async function withStaging(targetPath, force, work) {
     const target = (0,external_node_path_.resolve)(targetPath);
     if (!force && !(await isEmptyOrMissing(target))) {
         throw new Error(`Target directory ${target} is not empty: choose an empty directory, or pass --force to replace it`);
     }
     await (0,promises_.mkdir)((0,external_node_path_.dirname)(target), { recursive: true });
-    return { target, staging: await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_path_.dirname)(target), `.${(0,external_node_path_.basename)(target)}.restore-`)) };
-}
-async function restoreArchive(options) {
-    const { target, staging } = await stageBeside(options.target, options.force);
+    const staging = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_path_.dirname)(target), `.${(0,external_node_path_.basename)(target)}.restore-`));
+    track(staging);
     try {
-        const counter = createHashCounter();
-        const source = await options.open();
-        const tapped = source.pipe(counter.transform);
-        let readError;
-        source.once('error', (error) => {
-            readError = error;
-            tapped.destroy(error); // pipe() does not forward errors
-        });
-        let entries;
-        try {
-            ({ entries } = await safeExtract(tapped, options.compression, staging));
-        }
-        catch (error) {
-            // A refused archive stops before its end: release the download, or its socket lingers.
-            source.destroy();
-            if (readError || !isDecodeError(error))
-                throw error;
-            // A decompressor's checksum or a tar header failing: the bytes are not what was stored.
-            throw new IntegrityError(`The archive is corrupt (${error.message}): it does not match its metadata. ${target} was left as it was.`);
-        }
-        const { sha256, size } = counter.digest();
-        if (size !== options.expected.size || sha256 !== options.expected.sha256) {
-            throw new IntegrityError(`Archive does not match its metadata: expected ${options.expected.size} bytes with SHA-256 ${options.expected.sha256}, ` +
-                `read ${size} bytes with SHA-256 ${sha256}. The object is corrupt or was replaced; ${target} was left as it was.`);
-        }
-        await moveIntoPlace(staging, target);
-        return { target, entries, sha256, size };
+        return await work({ target, staging });
     }
     finally {
         await (0,promises_.rm)(staging, { recursive: true, force: true });
+        untrack(staging);
     }
 }
-/** Swap the staging directory in; the old target is removed only after the swap. */
-async function moveIntoPlace(staging, target) {
-    const old = `${staging}.old`;
+/** Bytes free for an unprivileged writer on the file system that holds `path`. */
+function freeBytes(path) {
+    const stats = (0,external_node_fs_.statfsSync)(path);
+    return stats.bavail * stats.bsize;
+}
+/** Swap `built` in for the target; the old target is removed only after the swap. `built`
+ *  must be inside a staging directory (the old target passes through it). */
+async function moveIntoPlace(built, target) {
+    const old = `${built}.old`;
     let hadTarget = true;
     try {
         await (0,promises_.rename)(target, old);
@@ -65319,9 +65767,78 @@ async function moveIntoPlace(staging, target) {
             throw error;
         hadTarget = false;
     }
-    await (0,promises_.rename)(staging, target);
+    await (0,promises_.rename)(built, target);
     if (hadTarget)
         await (0,promises_.rm)(old, { recursive: true, force: true });
+}
+
+;// CONCATENATED MODULE: ./action/restore.ts
+// Restore: verify first, then write. The archive is downloaded into a staging directory beside
+// the target while its SHA-256 and size are computed; only when both match the record is a
+// single entry extracted (from the staged file, into the staging directory), and the result
+// moved into place. A replaced or corrupt object therefore writes nothing anywhere, and a
+// hostile or broken archive leaves the target exactly as it was.
+
+
+
+
+
+
+
+
+class IntegrityError extends Error {
+    name = 'IntegrityError';
+}
+/** Room left on the target's file system, whatever the archive says. */
+const FREE_SPACE_MARGIN = 64 * 1024 * 1024;
+const READ_CHUNK = 1024 * 1024;
+/** zlib and zstd report bad input with Z_* / ZSTD codes; the tar reader with CorruptArchiveError. */
+const isDecodeError = (error) => error instanceof CorruptArchiveError ||
+    /^(Z_|ERR_ZSTD|ZSTD)/.test(String(error?.code ?? ''));
+/** Downloads `open()` to `file`, hashing it; refuses it unless it is exactly what was recorded. */
+async function downloadVerified(open, file, expected, what, target) {
+    const free = freeBytes((0,external_node_path_.join)(file, '..'));
+    if (expected.size + FREE_SPACE_MARGIN > free) {
+        throw new Error(`Not enough space to stage ${what} of ${expected.size} bytes beside ${target} (${free} bytes free): nothing was written`);
+    }
+    const counter = createHashCounter();
+    await (0,external_node_stream_promises_namespaceObject.pipeline)(await open(), counter.transform, (0,external_node_fs_.createWriteStream)(file));
+    const { sha256, size } = counter.digest();
+    if (size !== expected.size || sha256 !== expected.sha256) {
+        throw new IntegrityError(`${what} does not match its metadata: expected ${expected.size} bytes with SHA-256 ${expected.sha256}, ` +
+            `read ${size} bytes with SHA-256 ${sha256}. The object is corrupt or was replaced. ` +
+            `Nothing was written: ${target} was left as it was.`);
+    }
+}
+async function restoreArchive(options) {
+    return withStaging(options.target, options.force, async ({ target, staging }) => {
+        const archive = (0,external_node_path_.join)(staging, 'archive');
+        await downloadVerified(options.open, archive, options.expected, 'The archive', target);
+        const tree = (0,external_node_path_.join)(staging, 'tree');
+        await (0,promises_.mkdir)(tree);
+        const maxBytes = options.maxBytes ?? Math.max(0, freeBytes(tree) - FREE_SPACE_MARGIN);
+        let extracted;
+        try {
+            extracted = await safeExtract((0,external_node_fs_.createReadStream)(archive, { highWaterMark: READ_CHUNK }), options.compression, tree, { maxBytes });
+        }
+        catch (error) {
+            if (!isDecodeError(error))
+                throw error; // a refused entry says so itself
+            // The bytes are the recorded ones, so the archive was stored broken (or is not tar).
+            throw new IntegrityError(`The archive matches its record but cannot be read (${error.message}). Nothing was restored: ${target} was left as it was.`);
+        }
+        await moveIntoPlace(tree, target);
+        return { target, entries: extracted.entries, symlinks: extracted.symlinks, ...options.expected };
+    });
+}
+/** The restore's account of the symbolic links it recreated, for the log. */
+function describeSymlinks(symlinks) {
+    if (symlinks.length === 0)
+        return [];
+    return [
+        `${symlinks.length} symbolic link${symlinks.length === 1 ? '' : 's'} restored verbatim (nothing was written through them):`,
+        ...symlinks.map(({ path, target }) => `  ${path} -> ${target}`),
+    ];
 }
 
 ;// CONCATENATED MODULE: ./action/restore-backup.ts
@@ -65351,6 +65868,7 @@ async function restoreBackup(options) {
         expected: { sha256: record.sha256, size: record.size },
         target: options.target,
         force: options.force,
+        maxBytes: options.maxBytes,
     });
     return { ...result, record, key };
 }
@@ -65361,10 +65879,9 @@ var external_node_child_process_ = __nccwpck_require__(1421);
 var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./action/restore-history.ts
 // `restore --history`: a backup's git bundle back as a repository with every ref it holds.
-// git reads bundles from files only, so the download goes to a file beside the target, checked
-// against the record's size and SHA-256 while it is written; the repository is built beside the
-// target too, and moved into place only when the bundle verified and every ref was fetched.
-
+// git reads bundles from files only, so the download goes to a file in a staging directory
+// beside the target, checked against the record's size and SHA-256 before git reads it; the
+// repository is built there too, and moved into place only when every ref was fetched.
 
 
 
@@ -65374,36 +65891,27 @@ var external_node_util_ = __nccwpck_require__(7975);
 const exec = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
 const git = async (cwd, ...args) => (await exec('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
 async function restoreHistory(options) {
-    const { target, staging } = await stageBeside(options.target, options.force);
-    const bundle = `${staging}.bundle`;
-    try {
-        const counter = createHashCounter();
-        await (0,external_node_stream_promises_namespaceObject.pipeline)(await options.open(), counter.transform, (0,external_node_fs_.createWriteStream)(bundle));
-        const { sha256, size } = counter.digest();
-        if (size !== options.expected.size || sha256 !== options.expected.sha256) {
-            throw new IntegrityError(`The git bundle does not match its metadata: expected ${options.expected.size} bytes with SHA-256 ${options.expected.sha256}, ` +
-                `read ${size} bytes with SHA-256 ${sha256}. ${target} was left as it was.`);
-        }
-        await git(staging, 'init', '--quiet');
+    return withStaging(options.target, options.force, async ({ target, staging }) => {
+        const bundle = (0,external_node_path_.join)(staging, 'history.bundle');
+        await downloadVerified(options.open, bundle, options.expected, 'The git bundle', target);
+        const repository = (0,external_node_path_.join)(staging, 'repository');
+        await (0,promises_.mkdir)(repository);
+        await git(repository, 'init', '--quiet');
         try {
-            await git(staging, 'bundle', 'verify', '--quiet', bundle);
+            await git(repository, 'bundle', 'verify', '--quiet', bundle);
         }
         catch (error) {
             throw new IntegrityError(`git bundle verify refused the bundle: ${error.stderr ?? error}`);
         }
         // Every ref as it was: branches, tags and remote-tracking refs under their own names.
-        await git(staging, 'fetch', '--quiet', '--update-head-ok', bundle, 'refs/*:refs/*');
-        const head = await checkOutHead(staging, bundle);
-        const refs = (await git(staging, 'for-each-ref', '--format=%(refname)'))
+        await git(repository, 'fetch', '--quiet', '--update-head-ok', bundle, 'refs/*:refs/*');
+        const head = await checkOutHead(repository, bundle);
+        const refs = (await git(repository, 'for-each-ref', '--format=%(refname)'))
             .split('\n')
             .filter(Boolean).length;
-        await moveIntoPlace(staging, target);
+        await moveIntoPlace(repository, target);
         return { target, refs, head };
-    }
-    finally {
-        await (0,promises_.rm)(staging, { recursive: true, force: true });
-        await (0,promises_.rm)(bundle, { force: true });
-    }
+    });
 }
 /** HEAD as the bundle recorded it: the branch at that commit (the default branch first), else detached. */
 async function checkOutHead(repository, bundle) {
@@ -65438,6 +65946,8 @@ var usage = __nccwpck_require__(4036);
 
 
 
+
+
 function selectorOf(values) {
     const given = [values.backup !== undefined, values.latest === true, values.commit !== undefined];
     if (given.filter(Boolean).length !== 1)
@@ -65452,12 +65962,24 @@ const restore = {
     name: 'restore',
     summary: 'restore a backup into a directory, verified by its SHA-256',
     help: `Usage: r2-backup restore --tenant T [--bucket B] (--backup FILE | --latest | --commit PREFIX)
-                         --target DIR [--force]
+                         --target DIR [--force] [--max-bytes N]
 
-Streams the archive, checks its size and SHA-256 against the backup's record while
-extracting into a directory beside DIR, and moves it into place only when both match: a
-corrupt archive leaves DIR as it was. Entries that would land outside DIR (absolute paths,
-"..", links pointing out) are refused. gzip, zstd and plain tar archives.
+Downloads the archive into a staging directory beside DIR and checks its size and SHA-256
+against the backup's record before anything is extracted: a replaced or corrupt object writes
+nothing. It then extracts there and moves the tree into place only when every entry was
+restored: a refused archive leaves DIR as it was, and the staging directory is removed however
+the restore ends (errors, Ctrl-C, SIGTERM). gzip, zstd and plain tar archives, as GNU tar,
+bsdtar, Python's tarfile and this action write them, sparse files included.
+
+Refused (the whole restore, naming the entry): names that are absolute, contain "..", a NUL,
+a backslash or start with a drive letter ("C:"), or are longer than 4096 bytes; any entry
+whose path goes through a symbolic link of the archive (names compared ignoring case and
+Unicode form); a symbolic link named as a directory; a hard link to anything but a regular
+file the archive created before it; an entry replacing a directory; devices, FIFOs and
+unknown entry types; extension headers over 1 MiB; an archive that expands past --max-bytes
+or holds no entry. Symbolic links are restored verbatim (absolute or pointing outside DIR,
+as git checks them out), last, and listed: nothing is ever written through one. setuid and
+setgid bits are dropped.
 
   --tenant T         tenant (required)
   --bucket B         bucket (default: {tenant}-github-backup)
@@ -65466,6 +65988,8 @@ corrupt archive leaves DIR as it was. Entries that would land outside DIR (absol
   --commit PREFIX    the newest backup of the commit starting with PREFIX (4+ hex characters)
   --target DIR       where to restore (required); must be empty or missing unless --force
   --force            replace a non-empty DIR (only after the archive checked out)
+  --max-bytes N      refuse an archive that expands past N bytes (K, M, G, T allowed;
+                     default: the free space of DIR's file system less 64 MiB)
   --history          restore the git history instead (include-git-history): the bundle is
                      checked (SHA-256, git bundle verify) and DIR becomes a repository with
                      every branch, tag and remote-tracking ref, HEAD checked out
@@ -65479,6 +66003,7 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
         commit: { type: 'string' },
         target: { type: 'string' },
         force: { type: 'boolean' },
+        'max-bytes': { type: 'string' },
         history: { type: 'boolean' },
     },
     async run(values) {
@@ -65500,10 +66025,13 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
             selector,
             target: values.target,
             force: values.force === true,
+            maxBytes: values['max-bytes'] === undefined ? undefined : (0,validate/* checkByteCount */.ET)(values['max-bytes'], '--max-bytes'),
             log: (line) => console.error(line),
         });
         console.log(`Restored ${restored.record.backup_file} into ${restored.target}: ${restored.entries} entries, ` +
             `${restored.size} bytes, sha256 ${restored.sha256} verified`);
+        for (const line of describeSymlinks(restored.symlinks))
+            console.log(line);
         return 0;
     },
 };
@@ -66121,7 +66649,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _common_validate_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9046);
 /* harmony import */ var _commands_list_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1816);
 /* harmony import */ var _commands_prune_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6534);
-/* harmony import */ var _commands_restore_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(746);
+/* harmony import */ var _commands_restore_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1515);
 /* harmony import */ var _commands_token_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2992);
 /* harmony import */ var _commands_verify_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(5229);
 /* harmony import */ var _usage_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(4036);
@@ -66258,6 +66786,7 @@ function positionOf(tenant, backupFile) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   ET: () => (/* binding */ checkByteCount),
 /* harmony export */   L$: () => (/* binding */ checkBucket),
 /* harmony export */   Rh: () => (/* binding */ checkTenant),
 /* harmony export */   ng: () => (/* binding */ checkBackupFile),
@@ -66395,6 +66924,16 @@ function checkSha256(value, field = 'sha256') {
         throw new ValidationError(field, 'must be 64 lowercase hexadecimal characters');
     }
     return value;
+}
+const BYTE_UNITS = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+/** A positive byte count: digits, optionally with a binary unit (`500M`, `20G`, `1T`). */
+function checkByteCount(value, field) {
+    const match = typeof value === 'string' ? /^(\d{1,15})([KMGT]?)i?B?$/i.exec(value.trim()) : null;
+    const bytes = match ? Number(match[1]) * BYTE_UNITS[match[2].toUpperCase()] : NaN;
+    if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+        throw new ValidationError(field, 'must be a positive number of bytes, optionally with K, M, G or T (for example 20G)');
+    }
+    return bytes;
 }
 
 
