@@ -192,7 +192,9 @@ export class ConfinedTree {
   }
 
   private makeDirectory(name: string): void {
-    this.create(name, () => mkdirSync(this.path(name), 0o700));
+    // The default mode, as GNU tar gives directories the archive does not list (the staging
+    // directory around the tree is 700, so nobody else can reach into it meanwhile).
+    this.create(name, () => mkdirSync(this.path(name)));
     this.kinds.set(name, 'directory');
     this.foldedDirectories.add(foldName(name));
   }

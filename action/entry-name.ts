@@ -16,10 +16,10 @@ export function quoteName(name: string): string {
 /** Why a name (or a link target) is unsafe on some runner OS, whatever it is used for. */
 function reasonAgainstAnyOs(name: string, what: string): string | undefined {
   if (name.includes('\0')) return `${what} contains a NUL byte`;
-  // Windows reads "\" as a separator and "C:" as a drive: refused on every OS, so that an
-  // archive restores (or is refused) the same way everywhere.
+  // Windows reads "\" as a separator and "C:" as a drive (or, later in a path, a stream of
+  // file "C"): refused on every OS, so that an archive restores or is refused the same everywhere.
   if (name.includes('\\')) return `${what} contains a backslash`;
-  if (/^[A-Za-z]:/.test(name)) return `${what} starts with a drive letter ("X:")`;
+  if (/(^|\/)[A-Za-z]:/.test(name)) return `${what} has a drive letter form ("X:")`;
   return undefined;
 }
 

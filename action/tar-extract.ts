@@ -68,7 +68,12 @@ function parseHeader(block: Buffer): Header {
     unsigned += block[i]!;
     signed += block[i]! < 128 ? block[i]! : block[i]! - 256;
   }
-  const checksum = parseNumber(block.subarray(148, 156));
+  const field = block
+    .subarray(148, 156)
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .trim();
+  const checksum = /^[0-7]{1,8}$/.test(field) ? parseInt(field, 8) : NaN;
   if (checksum !== unsigned && checksum !== signed)
     throw new CorruptArchiveError('tar header checksum mismatch (corrupt, or not a tar archive)');
   const name = cString(block.subarray(0, 100));
