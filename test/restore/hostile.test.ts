@@ -1,0 +1,151 @@
+// Hostile archives through safeExtract on the real file system (issue 16, /tmp/restore-spec.md):
+// each case is refused, or (symbolic links as data, replaced names, a missing end marker)
+// restored exactly; nothing outside the target changes, and no extraction takes long.
+import { execFileSync } from 'node:child_process';
+import {
+  createReadStream,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { safeExtract } from '../../action/safe-extract.js';
+import type { Compression } from '../../common/validate.js';
+import {
+  HOSTILE_CASES,
+  describeTree,
+  dir,
+  file,
+  hardlink,
+  makeBox,
+  outsideState,
+  symlink,
+  symlinksOf,
+  tar,
+  zeroBomb,
+  type HostileCase,
+} from '../helpers/hostile-archives.js';
+
+// The signature the spec gives safeExtract; cast so that the suite also type-checks against the
+// extractor it replaces.
+type Extract = (
+  source: Readable,
+  compression: Compression,
+  directory: string,
+  options?: { maxBytes?: number },
+) => Promise<{ entries: number; bytes: number; symlinks: { path: string; target: string }[] }>;
+const extract = safeExtract as unknown as Extract;
+
+// "A few seconds" for any hostile archive, the 100,000-level name and the bomb included.
+const TIME_LIMIT_MS = 3000;
+const REFUSAL = /^(UnsafeArchiveError|CorruptArchiveError)$/;
+
+let work: string;
+let boxes = 0;
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'hostile-'));
+  mkdirSync(join(work, 'archives'));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const newBox = () => makeBox(join(work, `box-${++boxes}`), { makeTarget: true });
+
+/** Extract `archive` from a file, as restore does from its staged download. */
+async function run(archive: Buffer, compression: Compression, target: string, maxBytes?: number) {
+  const path = join(work, 'archives', `${boxes}.tar`);
+  writeFileSync(path, archive);
+  const started = performance.now();
+  const options = maxBytes === undefined ? undefined : { maxBytes };
+  const outcome = await extract(createReadStream(path), compression, target, options).then(
+    (result) => ({ result, error: undefined }),
+    (error: Error) => ({ result: undefined, error }),
+  );
+  return { ...outcome, ms: performance.now() - started };
+}
+
+/** What an extraction did, in a form whose mismatch reads well. */
+const summary = (error: Error | undefined, target: string) =>
+  error ? { error: error.name, message: error.message } : { restored: describeTree(target) };
+
+test("the writer's archives read back with GNU tar as written", () => {
+  const place = newBox();
+  const long = `d/${'n'.repeat(150)}`;
+  const path = join(work, 'archives', 'writer.tar');
+  writeFileSync(
+    path,
+    tar([file('plain', 'one'), dir('d/'), file(long, 'two'), symlink('s', '../x'), hardlink('h', 'plain')]),
+  );
+  execFileSync('tar', ['-xf', path, '-C', place.target]);
+  expect(describeTree(place.target)).toEqual({
+    plain: 'one',
+    d: 'dir',
+    [long]: 'two',
+    s: '-> ../x',
+    h: 'one',
+  });
+  expect(lstatSync(join(place.target, 'h')).ino).toBe(lstatSync(join(place.target, 'plain')).ino);
+});
+
+test.each(HOSTILE_CASES.map((c) => [c.name, c] as [string, HostileCase]))('%s', async (_name, c) => {
+  const place = newBox();
+  const archive = c.archive(place);
+  const before = outsideState(place.box);
+  const { result, error, ms } = await run(archive, c.compression, place.target);
+
+  expect(outsideState(place.box)).toEqual(before);
+  expect(ms).toBeLessThan(TIME_LIMIT_MS);
+  if (c.refused && (error || !c.restored)) {
+    expect(summary(error, place.target)).toEqual({
+      error: expect.stringMatching(REFUSAL),
+      message: expect.stringMatching(c.refused),
+    });
+    // Short, and about the archive: no raw errno naming the directory extracted into.
+    expect(error!.message.length).toBeLessThanOrEqual(1024);
+    expect(error!.message).not.toContain(place.target);
+  } else {
+    expect(summary(error, place.target)).toEqual({ restored: c.restored });
+    const symlinks = [...result!.symlinks].sort((a, b) => a.path.localeCompare(b.path));
+    expect(symlinks).toEqual(symlinksOf(c.restored!));
+  }
+});
+
+test('a decompression bomb stops at maxBytes, before the limit is exceeded on disk', async () => {
+  const limit = 10 * 1024 * 1024;
+  const place = newBox();
+  const bomb = await zeroBomb(200 * 1024 * 1024);
+  const before = outsideState(place.box);
+  const { error, ms } = await run(bomb, 'gzip', place.target, limit);
+  expect(error?.message).toMatch(/limit/);
+  expect(ms).toBeLessThan(TIME_LIMIT_MS);
+  expect(apparentBytes(place.target)).toBeLessThanOrEqual(limit);
+  expect(outsideState(place.box)).toEqual(before);
+});
+
+test('maxBytes counts content bytes: an archive of exactly the limit restores, one byte less refuses', async () => {
+  const sizes = [300_000, 0, 123_457];
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const archive = tar(sizes.map((size, i) => file(`f${i}`, 'z'.repeat(size))));
+  const fits = newBox();
+  const { result, error } = await run(archive, 'none', fits.target, total);
+  expect(error).toBeUndefined();
+  expect(result!.bytes).toBe(total);
+  const over = newBox();
+  const refused = await run(archive, 'none', over.target, total - 1);
+  expect(refused.error?.message).toMatch(/limit/);
+  expect(apparentBytes(over.target)).toBeLessThanOrEqual(total - 1);
+});
+
+/** The apparent size of every file under `root`. */
+function apparentBytes(root: string): number {
+  let bytes = 0;
+  for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {
+    const stat = lstatSync(join(entry.parentPath, entry.name));
+    if (stat.isFile()) bytes += stat.size;
+  }
+  return bytes;
+}
