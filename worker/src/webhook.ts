@@ -2,21 +2,15 @@
 // broken receiver never fails the request; the outcome is reported instead.
 import type { BackupNotification } from '../../common/metadata.js';
 import type { Env } from './env.js';
+import { slackText } from './slack-text.js';
 
 export type WebhookOutcome = 'sent' | 'failed' | 'skipped';
 
 const DEFAULT_TIMEOUT_MS = 3000;
-const ICONS = { success: ':white_check_mark:', failure: ':x:', cancelled: ':warning:' } as const;
 
-export function slackText(n: BackupNotification): string {
-  const lines = [
-    `${ICONS[n.status]} Backup ${n.status}: ${n.repo} (tenant ${n.tenant}) on ${n.branch} at ${n.commit.slice(0, 12)}`,
-  ];
-  if (n.backup_file) lines.push(`Archive: ${n.bucket}/backups/${n.tenant}/${n.backup_file}`);
-  if (n.message) lines.push(n.message);
-  if (n.run_url) lines.push(`Run: ${n.run_url}`);
-  return lines.join('\n');
-}
+/** Var GITHUB_SERVER_URL: the server whose run URLs are linked (GHES; default github.com). */
+const githubServer = (env: Env): string | undefined =>
+  typeof env.GITHUB_SERVER_URL === 'string' ? env.GITHUB_SERVER_URL : undefined;
 
 export async function forwardNotification(
   env: Env,
@@ -28,7 +22,7 @@ export async function forwardNotification(
     const response = await fetch(env.WEBHOOK_URL, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ text: slackText(notification) }),
+      body: JSON.stringify({ text: slackText(notification, githubServer(env)) }),
       signal: AbortSignal.timeout(timeout),
     });
     await response.body?.cancel();
