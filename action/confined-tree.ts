@@ -30,9 +30,6 @@ const O_DIRECTORY = constants.O_DIRECTORY ?? 0;
 const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;
 // Never restore set-user-id or set-group-id bits from an archive.
 const MODE_MASK = 0o1777;
-/** What an entry costs on disk beyond its content, counted against the byte limit, so that an
- *  archive of millions of empty entries is bounded too. */
-const ENTRY_OVERHEAD = 512;
 
 type Kind = 'directory' | 'file' | 'symlink';
 
@@ -43,7 +40,7 @@ export interface RestoredSymlink {
 
 export class ConfinedTree {
   entries = 0;
-  /** Content bytes (apparent sizes) plus a per-entry overhead, checked against `maxBytes`. */
+  /** Content bytes (apparent sizes), checked against `maxBytes` before a file is created. */
   bytes = 0;
   private readonly kinds = new Map<string, Kind>([['', 'directory']]);
   private readonly foldedDirectories = new Set<string>(['']);
@@ -145,7 +142,7 @@ export class ConfinedTree {
 
   private charge(name: string, size: number): void {
     this.entries++;
-    this.bytes += size + ENTRY_OVERHEAD;
+    this.bytes += size;
     if (this.bytes > this.maxBytes) {
       throw new UnsafeArchiveError(
         name,

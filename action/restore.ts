@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Compression } from '../common/validate.js';
 import type { RestoredSymlink } from './confined-tree.js';
 import { CorruptArchiveError } from './extract-errors.js';
-import { createHashCounter } from './hash-stream.js';
+import { createHashCounter, type StreamDigest } from './hash-stream.js';
 import { safeExtract } from './safe-extract.js';
 import { freeBytes, moveIntoPlace, withStaging } from './staging.js';
 
@@ -27,8 +27,9 @@ export interface RestoreOptions {
   /** Opens the archive's bytes (an S3 GetObject body or the Worker's download route). */
   open: () => Promise<Readable>;
   compression: Compression;
-  /** From the backup's metadata record. */
-  expected: { sha256: string; size: number };
+  /** From the backup's metadata record; undefined only when the user accepted a record
+   *  without a hash (--allow-unverified): the archive is then hashed, not compared. */
+  expected: { sha256: string; size: number } | undefined;
   target: string;
   /** Replace a non-empty target. */
   force?: boolean;
@@ -41,6 +42,8 @@ export interface RestoreResult {
   entries: number;
   sha256: string;
   size: number;
+  /** Whether sha256 and size were compared with a record (false: only computed). */
+  compared: boolean;
   symlinks: RestoredSymlink[];
 }
 
@@ -49,16 +52,17 @@ const isDecodeError = (error: unknown): boolean =>
   error instanceof CorruptArchiveError ||
   /^(Z_|ERR_ZSTD|ZSTD)/.test(String((error as { code?: unknown })?.code ?? ''));
 
-/** Downloads `open()` to `file`, hashing it; refuses it unless it is exactly what was recorded. */
+/** Downloads `open()` to `file`, hashing it; refuses it unless it is exactly what was recorded
+ *  (when nothing was recorded, the digest is only returned). */
 export async function downloadVerified(
   open: () => Promise<Readable>,
   file: string,
-  expected: { sha256: string; size: number },
+  expected: { sha256: string; size: number } | undefined,
   what: string,
   target: string,
-): Promise<void> {
+): Promise<StreamDigest> {
   const free = freeBytes(join(file, '..'));
-  if (expected.size + FREE_SPACE_MARGIN > free) {
+  if (expected && expected.size + FREE_SPACE_MARGIN > free) {
     throw new Error(
       `Not enough space to stage ${what} of ${expected.size} bytes beside ${target} (${free} bytes free): nothing was written`,
     );
@@ -66,19 +70,20 @@ export async function downloadVerified(
   const counter = createHashCounter();
   await pipeline(await open(), counter.transform, createWriteStream(file));
   const { sha256, size } = counter.digest();
-  if (size !== expected.size || sha256 !== expected.sha256) {
+  if (expected && (size !== expected.size || sha256 !== expected.sha256)) {
     throw new IntegrityError(
       `${what} does not match its metadata: expected ${expected.size} bytes with SHA-256 ${expected.sha256}, ` +
         `read ${size} bytes with SHA-256 ${sha256}. The object is corrupt or was replaced. ` +
         `Nothing was written: ${target} was left as it was.`,
     );
   }
+  return { sha256, size };
 }
 
 export async function restoreArchive(options: RestoreOptions): Promise<RestoreResult> {
   return withStaging(options.target, options.force, async ({ target, staging }) => {
     const archive = join(staging, 'archive');
-    await downloadVerified(options.open, archive, options.expected, 'The archive', target);
+    const digest = await downloadVerified(options.open, archive, options.expected, 'The archive', target);
     const tree = join(staging, 'tree');
     await mkdir(tree);
     const maxBytes = options.maxBytes ?? Math.max(0, freeBytes(tree) - FREE_SPACE_MARGIN);
@@ -98,7 +103,13 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
       );
     }
     await moveIntoPlace(tree, target);
-    return { target, entries: extracted.entries, symlinks: extracted.symlinks, ...options.expected };
+    return {
+      target,
+      entries: extracted.entries,
+      symlinks: extracted.symlinks,
+      ...digest,
+      compared: options.expected !== undefined,
+    };
   });
 }
 

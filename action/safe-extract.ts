@@ -22,7 +22,7 @@ export function decompressor(compression: Compression): Transform {
 }
 
 export interface ExtractOptions {
-  /** Content bytes (apparent sizes, plus 512 per entry) the archive may expand to. */
+  /** Content bytes (apparent sizes) the archive may expand to. */
   maxBytes?: number;
 }
 

@@ -34,11 +34,20 @@ export interface BackupMetadataInput {
   bundle_shallow?: boolean;
 }
 
-/** What the Worker stores: the input plus who sent it and when. */
+/** Whether the Worker vouches for a record: it signed it (`verified`), it did not (`unsigned`:
+ *  written by the seed's Worker, or planted over S3), or the record changed since (`tampered`). */
+export type RecordVerification = 'verified' | 'unsigned' | 'tampered';
+
+/** What the Worker stores: the input plus who sent it, when, and its signature. Records of the
+ *  seed's Worker may lack everything but the seed's fields. */
 export interface BackupMetadata extends BackupMetadataInput {
   key: string;
   stored_at: string;
   principal: string;
+  /** HMAC-SHA-256 of the record by the Worker (record-signature.ts). */
+  signature?: string;
+  /** Set by the Worker when it answers, never stored. */
+  verification?: RecordVerification;
 }
 
 export const NOTIFICATION_STATUSES = ['success', 'failure', 'cancelled'] as const;
@@ -87,6 +96,7 @@ export interface InventoryResponse {
   bundles: { key: string; size: number; etag: string; uploaded: string }[];
   records: {
     backup_file: string;
+    verification: RecordVerification;
     size?: number;
     sha256?: string;
     compression?: string;

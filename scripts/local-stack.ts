@@ -13,6 +13,10 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The keys of `local_dev.experimental_s3_credentials` in worker/wrangler.toml (local only). */
 export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'local-dev-key', secretAccessKey: 'local-dev-secret' };
 
+/** The record signing key of the local stack unless a test gives its own (local only, like the
+ *  S3 keys above: a deployed Worker gets its own with `wrangler secret put RECORD_SIGNING_KEY`). */
+export const LOCAL_RECORD_SIGNING_KEY = 'local-dev-record-signing-key';
+
 export interface LocalStackOptions {
   /** Worker variables and secrets, passed as `--var NAME:VALUE`. */
   vars?: Record<string, string>;
@@ -83,7 +87,8 @@ async function launch(options: LocalStackOptions, port: number): Promise<LocalSt
   ];
   if (options.env) args.push('--env', options.env);
   if (options.testScheduled) args.push('--test-scheduled');
-  for (const [name, value] of Object.entries(options.vars ?? {})) args.push('--var', `${name}:${value}`);
+  const vars = { RECORD_SIGNING_KEY: LOCAL_RECORD_SIGNING_KEY, ...options.vars };
+  for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`);
 
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: ROOT,

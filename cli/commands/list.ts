@@ -1,5 +1,6 @@
 // r2-backup list: a tenant's backups, newest first, with whether each archive is stored whole.
 import type { BackupMetadata, InventoryResponse } from '../../common/metadata.js';
+import { timeOfStamp } from '../../common/naming.js';
 import { formatBytes } from '../../action/summary.js';
 import type { Command } from '../command.js';
 import { wholeNumber } from '../command.js';
@@ -16,6 +17,14 @@ function status(record: BackupMetadata, inventory: InventoryResponse): string {
   if (inventory.missing_archives.includes(record.backup_file)) return 'missing archive';
   if (inventory.size_mismatches.some((m) => m.backup_file === record.backup_file)) return 'size mismatch';
   return record.sha256 && record.size !== undefined ? 'ok' : 'unverifiable';
+}
+
+/** When the backup was made: the action's time, else when the Worker stored it, else (records
+ *  of the seed's Worker have neither) the time its name carries. */
+function timeOf(record: BackupMetadata): string {
+  if (record.created_at ?? record.stored_at) return (record.created_at ?? record.stored_at)!;
+  const stamp = /\d{8}-\d{6}/.exec(record.backup_file)?.[0];
+  return stamp ? timeOfStamp(stamp).toISOString() : '?';
 }
 
 function formatTable(rows: string[][]): string {
@@ -37,7 +46,9 @@ export const list: Command = {
 
 Lists the backups of a tenant, newest first: time (UTC), branch, short commit, size,
 compression, status (ok, missing archive, size mismatch, or unverifiable when the record
-has no size or SHA-256) and history (yes when the git bundle is stored beside it, shallow
+has no size or SHA-256), record (verified: signed by the Worker; unsigned: written by the
+seed's workflow or planted over S3; tampered: changed since it was signed) and history
+(yes when the git bundle is stored beside it, shallow
 when it came from a shallow checkout). --json prints the records as the Worker stores them.
 
   --tenant T     tenant (required)
@@ -65,16 +76,27 @@ ${CONNECTION_HELP}`,
       return 0;
     }
     const rows = shown.map((r) => [
-      (r.created_at ?? r.stored_at).replace('T', ' ').slice(0, 19),
-      r.branch,
-      r.commit.slice(0, 12),
+      timeOf(r).replace('T', ' ').slice(0, 19),
+      String(r.branch ?? '?'),
+      String(r.commit ?? '?').slice(0, 12),
       r.size === undefined ? '?' : formatBytes(r.size),
       r.compression ?? '?',
       status(r, inventory),
+      r.verification ?? '?',
       r.bundle_key ? (r.bundle_shallow ? 'shallow' : 'yes') : '-',
       r.backup_file,
     ]);
-    const header = ['TIME (UTC)', 'BRANCH', 'COMMIT', 'SIZE', 'COMPRESSION', 'STATUS', 'HISTORY', 'BACKUP'];
+    const header = [
+      'TIME (UTC)',
+      'BRANCH',
+      'COMMIT',
+      'SIZE',
+      'COMPRESSION',
+      'STATUS',
+      'RECORD',
+      'HISTORY',
+      'BACKUP',
+    ];
     console.log(formatTable([header, ...rows]));
     return 0;
   },

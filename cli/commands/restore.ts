@@ -31,7 +31,7 @@ export const restore: Command = {
   name: 'restore',
   summary: 'restore a backup into a directory, verified by its SHA-256',
   help: `Usage: r2-backup restore --tenant T [--bucket B] (--backup FILE | --latest | --commit PREFIX)
-                         --target DIR [--force] [--max-bytes N]
+                         --target DIR [--force] [--max-bytes N] [--allow-unverified]
 
 Downloads the archive into a staging directory beside DIR and checks its size and SHA-256
 against the backup's record before anything is extracted: a replaced or corrupt object writes
@@ -57,6 +57,9 @@ setgid bits are dropped.
   --commit PREFIX    the newest backup of the commit starting with PREFIX (4+ hex characters)
   --target DIR       where to restore (required); must be empty or missing unless --force
   --force            replace a non-empty DIR (only after the archive checked out)
+  --allow-unverified restore a record the Worker does not vouch for: unsigned (written by
+                     the seed's workflow, or planted over S3), tampered, or without a
+                     SHA-256 (then the archive's hash is computed and printed, not compared)
   --max-bytes N      refuse an archive that expands past N bytes (K, M, G, T allowed;
                      default: the free space of DIR's file system less 64 MiB)
   --history          restore the git history instead (include-git-history): the bundle is
@@ -73,6 +76,7 @@ ${CONNECTION_HELP}`,
     target: { type: 'string' },
     force: { type: 'boolean' },
     'max-bytes': { type: 'string' },
+    'allow-unverified': { type: 'boolean' },
     history: { type: 'boolean' },
   },
   async run(values) {
@@ -102,13 +106,15 @@ ${CONNECTION_HELP}`,
       selector,
       target: values.target,
       force: values.force === true,
+      allowUnverified: values['allow-unverified'] === true,
       maxBytes:
         values['max-bytes'] === undefined ? undefined : checkByteCount(values['max-bytes'], '--max-bytes'),
       log: (line) => console.error(line),
     });
+    const checked = restored.compared ? 'verified' : 'computed (the record has none to compare)';
     console.log(
       `Restored ${restored.record.backup_file} into ${restored.target}: ${restored.entries} entries, ` +
-        `${restored.size} bytes, sha256 ${restored.sha256} verified`,
+        `${restored.size} bytes, sha256 ${restored.sha256} ${checked}`,
     );
     for (const line of describeSymlinks(restored.symlinks)) console.log(line);
     return 0;

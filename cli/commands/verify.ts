@@ -31,18 +31,21 @@ async function hashObject(
 export const verify: Command = {
   name: 'verify',
   summary: 'check that every backup is stored whole (--deep: re-read and hash)',
-  help: `Usage: r2-backup verify --tenant T [--bucket B] [--backup FILE] [--deep]
+  help: `Usage: r2-backup verify --tenant T [--bucket B] [--backup FILE] [--deep] [--strict]
 
 Checks a tenant's backups (or one) against their records: each record has its archive and
 the archive has the recorded size; archives without a record and records without an archive
 are reported; git bundles (include-git-history) likewise. By default from one listing,
 without downloading; --deep also reads every archive and bundle and compares its SHA-256.
-Exits 1 on any problem.
+A record the Worker did not sign is tampered (a problem) when it was changed after signing,
+and unverifiable when it was never signed (the seed's workflow) or has no SHA-256: reported,
+a problem only with --strict. Exits 1 on any problem.
 
   --tenant T      tenant (required)
   --bucket B      bucket (default: {tenant}-github-backup)
   --backup FILE   only this backup
   --deep          read and hash every archive
+  --strict        count unverifiable records as problems
 
 ${CONNECTION_HELP}`,
   options: {
@@ -50,6 +53,7 @@ ${CONNECTION_HELP}`,
     ...CONNECTION_OPTIONS,
     backup: { type: 'string' },
     deep: { type: 'boolean' },
+    strict: { type: 'boolean' },
   },
   async run(values) {
     const { tenant, bucket } = tenantAndBucket(values as Record<string, string>);
@@ -69,7 +73,23 @@ ${CONNECTION_HELP}`,
       problems.push(`${file}: the record has no archive`);
     for (const file of inventory.orphan_archives.filter(chosen))
       problems.push(`${file}: the archive has no record`);
+    const unverifiable = (file: string, why: string): void => {
+      if (values.strict) problems.push(`${file}: unverifiable (${why})`);
+      else console.log(`${file}: unverifiable (${why})`);
+    };
     for (const record of records) {
+      if (record.verification === 'tampered') {
+        problems.push(
+          `${record.backup_file}: the record is tampered (changed or copied after the Worker signed it)`,
+        );
+        continue;
+      }
+      if (record.verification === 'unsigned') {
+        unverifiable(
+          record.backup_file,
+          "the Worker did not sign the record: the seed's workflow wrote it, or it was planted over S3",
+        );
+      }
       const archive = archives.get(record.backup_file);
       if (!archive) continue;
       if (record.size !== undefined && archive.size !== record.size) {
@@ -77,7 +97,7 @@ ${CONNECTION_HELP}`,
         continue;
       }
       if (!record.sha256 || record.size === undefined) {
-        console.log(`${record.backup_file}: unverifiable (the record has no size or SHA-256)`);
+        unverifiable(record.backup_file, 'the record has no size or SHA-256');
         continue;
       }
       if (values.deep) {

@@ -6,6 +6,10 @@ export interface Env {
   DEFAULT_BUCKET?: string;
   /** The admin token (a secret): every tenant and bucket. Unset: every authenticated route answers 401. */
   CLOUDCONNECT?: string;
+  /** The key the Worker signs every record it stores with (a secret, HMAC-SHA-256); required. */
+  RECORD_SIGNING_KEY?: string;
+  /** The key before a rotation: records it signed still verify until they are re-signed. */
+  RECORD_SIGNING_KEY_PREVIOUS?: string;
   /** Scoped tenant tokens (a secret), JSON `{"<sha256 hex of token>": {"tenants": [...], "buckets"?: [...]}}`. */
   TENANT_TOKENS?: string;
   /** JSON `{"<tenant>": "<bucket>"}`: the bucket of a tenant whose credential names none

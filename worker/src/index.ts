@@ -8,6 +8,7 @@ import { getInventory } from './inventory.js';
 import { getBackup, getLatestBackup, listBackups } from './listing.js';
 import { pruneBackups } from './prune-route.js';
 import { createBackupRecord, createNotification } from './records.js';
+import { resignRecords } from './resign-route.js';
 import { scheduled } from './scheduled.js';
 import { download, upload } from './uploads.js';
 
@@ -26,6 +27,7 @@ router
   .post('/api/github/backup/notify', authed(createNotification))
   .get('/api/github/backup/list', authed(listBackups))
   .post('/api/github/backup/prune', authed(pruneBackups))
+  .post('/api/github/backup/resign', authed(resignRecords))
   .get('/api/github/backup/:tenant/latest', authed(getLatestBackup))
   // Before /:tenant/:backup_file, which would take "inventory" for a file name.
   .get('/api/github/backup/:tenant/inventory', authed(getInventory))
@@ -40,6 +42,7 @@ router
   .all('/api/github/backup/notify', methodNotAllowed('POST'))
   .all('/api/github/backup/list', methodNotAllowed('GET'))
   .all('/api/github/backup/prune', methodNotAllowed('POST'))
+  .all('/api/github/backup/resign', methodNotAllowed('POST'))
   .all('/api/github/backup/:tenant/:backup_file', methodNotAllowed('GET'))
   .all('/api/r2/buckets/:bucket/upload', methodNotAllowed('PUT', 'POST', 'DELETE'))
   .all('/api/r2/buckets/:bucket/download', methodNotAllowed('GET'));

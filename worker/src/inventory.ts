@@ -7,7 +7,7 @@
 import type { AuthedRequest } from './auth.js';
 import type { Env } from './env.js';
 import { jsonResponse } from './http.js';
-import { newestFirst, readRecord, recordScope } from './listing.js';
+import { newestFirst, recordScope, recordsOf } from './listing.js';
 import { scanTenant } from './tenant-objects.js';
 
 export async function getInventory(request: AuthedRequest, env: Env): Promise<Response> {
@@ -22,11 +22,12 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
   }));
   const listed = objects.records.sort(newestFirst);
   // A record too long for its summary is read (rare: see record-summary.ts).
-  const full = await Promise.all(listed.map((l) => l.record ?? readRecord(binding, tenant, l.backupFile)));
+  const full = await recordsOf(env, binding, bucket, listed);
   const records = listed.map(({ backupFile }, i) => {
     const record = full[i];
     return {
       backup_file: backupFile,
+      verification: record?.verification ?? 'tampered',
       ...(record?.size !== undefined ? { size: record.size } : {}),
       ...(record?.sha256 !== undefined ? { sha256: record.sha256 } : {}),
       ...(record?.compression !== undefined ? { compression: record.compression } : {}),

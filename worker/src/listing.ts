@@ -7,7 +7,7 @@
 // cut from the scope's records sorted by (stamp, run in that second). The cursor is the
 // position of the last record returned, so records added meanwhile never shift a page.
 import type { BackupMetadata } from '../../common/metadata.js';
-import { metadataKey, positionOf, tenantPrefix } from '../../common/naming.js';
+import { archiveKey, metadataKey, positionOf, tenantPrefix } from '../../common/naming.js';
 import { ValidationError, checkBackupFile, checkTenant } from '../../common/validate.js';
 import { authorize } from './access.js';
 import type { AuthedRequest } from './auth.js';
@@ -15,7 +15,8 @@ import { bucketBinding, bucketName } from './buckets.js';
 import { decodeCursor, encodeCursor, type CursorScope } from './cursor.js';
 import type { Env } from './env.js';
 import { HttpError, jsonResponse, pathParam, queryParam } from './http.js';
-import { recordFromSummary } from './record-summary.js';
+import { vouched } from './record-signature.js';
+import { inRecordOrder, recordFromSummary } from './record-summary.js';
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
@@ -81,7 +82,7 @@ async function listTenants(binding: R2Bucket): Promise<string[]> {
   return tenants;
 }
 
-async function listScope(binding: R2Bucket, scope: CursorScope): Promise<Listed[]> {
+export async function listScope(binding: R2Bucket, scope: CursorScope): Promise<Listed[]> {
   if (scope.tenant !== null) return listTenantRecords(binding, scope.bucket, scope.tenant);
   const tenants = await listTenants(binding);
   const results: Listed[][] = [];
@@ -95,28 +96,49 @@ async function listScope(binding: R2Bucket, scope: CursorScope): Promise<Listed[
 export const newestFirst = (a: { position: string }, b: { position: string }): number =>
   a.position < b.position ? 1 : a.position > b.position ? -1 : 0;
 
-/** A record whose summary did not fit in customMetadata: read the object itself. */
+/** A record whose summary did not fit in customMetadata (or that the seed's Worker wrote):
+ *  read the object itself. Where it is stored says whose it is, whatever its body says. */
 export async function readRecord(
   binding: R2Bucket,
+  bucket: string,
   tenant: string,
   backupFile: string,
 ): Promise<BackupMetadata | null> {
   const object = await binding.get(metadataKey(tenant, backupFile));
   if (!object) return null;
   try {
-    return (await object.json()) as BackupMetadata;
+    const body = (await object.json()) as Record<string, unknown>;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('not an object');
+    return inRecordOrder({
+      ...body,
+      tenant,
+      bucket,
+      backup_file: backupFile,
+      key: archiveKey(tenant, backupFile),
+    });
   } catch {
     console.warn(`unreadable metadata record ${metadataKey(tenant, backupFile)}`);
     return null;
   }
 }
 
-async function recordsOf(binding: R2Bucket, listed: Listed[]): Promise<BackupMetadata[]> {
-  const records = await Promise.all(
-    listed.map((l) => l.record ?? readRecord(binding, l.tenant, l.backupFile)),
+/** The records of listed metadata objects, each marked with whether the Worker signed it. */
+export async function recordsOf(
+  env: Env,
+  binding: R2Bucket,
+  bucket: string,
+  listed: Listed[],
+): Promise<(BackupMetadata | null)[]> {
+  return Promise.all(
+    listed.map(async ({ tenant, backupFile, record }) => {
+      const found = record ?? (await readRecord(binding, bucket, tenant, backupFile));
+      return found && vouched(env, found, { tenant, bucket, backupFile });
+    }),
   );
-  return records.filter((r): r is BackupMetadata => r !== null);
 }
+
+const present = (records: (BackupMetadata | null)[]): BackupMetadata[] =>
+  records.filter((r): r is BackupMetadata => r !== null);
 
 function parseLimit(value: string | undefined): number {
   if (value === undefined) return DEFAULT_LIMIT;
@@ -144,7 +166,7 @@ export async function listBackups(request: AuthedRequest, env: Env): Promise<Res
     .filter((l) => after === null || l.position < after)
     .sort(newestFirst);
   const page = remaining.slice(0, limit);
-  const backups = await recordsOf(binding, page);
+  const backups = present(await recordsOf(env, binding, scope.bucket, page));
   const more = remaining.length > limit;
   return jsonResponse({
     success: true,
@@ -169,7 +191,7 @@ export function recordScope(
 export async function getLatestBackup(request: AuthedRequest, env: Env): Promise<Response> {
   const { tenant, bucket, binding } = recordScope(request, env);
   const newest = (await listTenantRecords(binding, bucket, tenant)).sort(newestFirst)[0];
-  const metadata = newest && (newest.record ?? (await readRecord(binding, tenant, newest.backupFile)));
+  const [metadata] = newest ? await recordsOf(env, binding, bucket, [newest]) : [];
   if (!metadata) throw new HttpError(404, `No backups for tenant ${tenant} in ${bucket}`);
   return jsonResponse({ success: true, metadata });
 }
@@ -178,7 +200,10 @@ export async function getBackup(request: AuthedRequest, env: Env): Promise<Respo
   const { tenant, bucket, binding } = recordScope(request, env);
   const backupFile = pathParam(request.params, 'backup_file');
   checkBackupFile(backupFile, tenant);
-  const metadata = await readRecord(binding, tenant, backupFile);
-  if (!metadata) throw new HttpError(404, `Backup not found: ${tenant}/${backupFile} in ${bucket}`);
-  return jsonResponse({ success: true, metadata });
+  const record = await readRecord(binding, bucket, tenant, backupFile);
+  if (!record) throw new HttpError(404, `Backup not found: ${tenant}/${backupFile} in ${bucket}`);
+  return jsonResponse({
+    success: true,
+    metadata: await vouched(env, record, { tenant, bucket, backupFile }),
+  });
 }

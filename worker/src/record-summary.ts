@@ -10,7 +10,13 @@ import { archiveKey } from '../../common/naming.js';
 const SUMMARY_FIELD = 'record';
 export const SUMMARY_BUDGET = 2000;
 const DERIVED = new Set(['tenant', 'bucket', 'backup_file', 'key']);
-const FIELD_ORDER: readonly string[] = [...METADATA_FIELDS, 'stored_at', 'principal'];
+const FIELD_ORDER: readonly string[] = [
+  ...METADATA_FIELDS,
+  'stored_at',
+  'principal',
+  'signature',
+  'verification',
+];
 
 /** Bytes as both R2 (UTF-8) and the simulator (2 per character when any is beyond Latin-1) count them. */
 function metadataBytes(text: string): number {

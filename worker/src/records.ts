@@ -10,6 +10,7 @@ import type { Env } from './env.js';
 import { HttpError, jsonResponse } from './http.js';
 import { readJsonObject } from './json-body.js';
 import { notificationName } from './notification-names.js';
+import { signRecord } from './record-signature.js';
 import { inRecordOrder, summaryOf } from './record-summary.js';
 import { forwardNotification } from './webhook.js';
 
@@ -23,13 +24,15 @@ export async function createBackupRecord(request: AuthedRequest, env: Env): Prom
   const binding = bucketBinding(env, bucket);
 
   const key = archiveKey(input.tenant, input.backup_file);
-  const record = inRecordOrder({
+  const unsigned = inRecordOrder({
     ...input,
     bucket,
     key,
     stored_at: new Date().toISOString(),
     principal: request.principal.name,
   });
+  const place = { tenant: input.tenant, bucket, backupFile: input.backup_file };
+  const record = { ...unsigned, signature: await signRecord(env, unsigned, place) };
   const recordKey = metadataKey(input.tenant, input.backup_file);
   const stored = await binding.put(recordKey, JSON.stringify(record, null, 2), {
     onlyIf: createOnly(),
@@ -47,7 +50,7 @@ export async function createBackupRecord(request: AuthedRequest, env: Env): Prom
     {
       success: true,
       message: 'Backup metadata stored',
-      metadata: record,
+      metadata: { ...record, verification: 'verified' },
       upload_url: `/api/r2/buckets/${bucket}/upload?key=${encodeURIComponent(key)}`,
     },
     201,
