@@ -111,7 +111,7 @@ describe('OIDC config', () => {
 
   test('a valid policy, names lower-cased', () => {
     const policy = parseOidcPolicy('{"owners": ["Acme"], "repositories": {"Ops/Tools": {"tenants": ["t"]}}}');
-    expect([...policy.owners]).toEqual(['acme']);
+    expect([...policy.owners.keys()]).toEqual(['acme']);
     expect(policy.repositories.get('ops/tools')).toEqual({ tenants: ['t'] });
   });
 });

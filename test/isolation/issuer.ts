@@ -1,10 +1,21 @@
 // A local OIDC issuer for the isolation suites: RS256 key pairs made here, the JWKS served on
 // loopback (counting fetches), ID tokens shaped like GitHub Actions' for any repository.
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWTPayload } from 'jose';
 
 export const AUDIENCE = 'r2-backup-test';
+
+// GitHub's immutable numeric ids, sent as decimal strings. Here a stable number per name
+// (case-insensitive, as GitHub's names are); a test overrides the claim to play a deleted and
+// re-created repository or owner of the same name.
+const idOf = (name: string): string =>
+  String(parseInt(createHash('sha256').update(name.toLowerCase()).digest('hex').slice(0, 8), 16));
+/** The `repository_id` the issuer puts in tokens of `owner/name`. */
+export const repositoryId = (repository: string): string => idOf(`repository:${repository}`);
+/** The `repository_owner_id` the issuer puts in tokens of repositories of `owner`. */
+export const ownerId = (owner: string): string => idOf(`owner:${owner}`);
 
 export interface LocalIssuer {
   issuer: string;
@@ -52,7 +63,9 @@ export async function startIssuer(): Promise<LocalIssuer> {
     const payload: JWTPayload = {
       sub: `repo:${repository}:ref:refs/heads/main`,
       repository,
+      repository_id: repositoryId(repository),
       repository_owner: repository.split('/')[0],
+      repository_owner_id: ownerId(repository.split('/')[0]!),
       ref: 'refs/heads/main',
       iss: issuer,
       aud: AUDIENCE,

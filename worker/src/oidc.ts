@@ -1,36 +1,16 @@
 // GitHub Actions OIDC: a workflow with `id-token: write` sends a short-lived ID token instead of
 // a stored secret. The token's signature is checked against the issuer's JWKS (fetched once and
-// cached per isolate by jose), then OIDC_POLICY maps its repository to the tenants it may touch.
+// cached per isolate by jose), then OIDC_POLICY maps its repository to the tenants it may touch (oidc-grants.ts).
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { Principal } from './access.js';
-import {
-  configBuckets,
-  configNames,
-  configTenants,
-  misconfigured,
-  parseConfigObject,
-} from './config-json.js';
+import { misconfigured } from './config-json.js';
 import { HttpError } from './http.js';
-import { bucketsOfTenants, type TenantBuckets } from './principal.js';
-import { checkTenant } from '../../common/validate.js';
+import { parseOidcPolicy, resolveGrants, type OidcPolicy } from './oidc-grants.js';
+import type { TenantBuckets } from './principal.js';
+
+export { parseOidcPolicy, type OidcPolicy } from './oidc-grants.js';
 
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
-
-const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
-const REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/;
-
-interface Grant {
-  tenants: string[];
-  buckets?: string[];
-}
-
-/** OIDC_POLICY, parsed. Owner and repository names are lower-cased: GitHub's are case-insensitive. */
-export interface OidcPolicy {
-  /** Every repository of these owners may use the tenant named like the repository. */
-  owners: Set<string>;
-  /** Named repositories (`owner/name`) may use these tenants (and buckets). */
-  repositories: Map<string, Grant>;
-}
 
 export interface OidcConfig {
   issuer: string;
@@ -44,41 +24,6 @@ export interface OidcEnv {
   OIDC_JWKS_URL?: string;
   OIDC_AUDIENCE?: string;
   OIDC_POLICY?: string;
-}
-
-export function parseOidcPolicy(json: string | undefined): OidcPolicy {
-  const policy: OidcPolicy = { owners: new Set(), repositories: new Map() };
-  const { owners, repositories, ...unknown } = parseConfigObject('OIDC_POLICY', json) ?? {};
-  if (Object.keys(unknown).length > 0) {
-    throw misconfigured('OIDC_POLICY', 'may only have "owners" and "repositories"');
-  }
-  if (owners !== undefined) {
-    configNames('OIDC_POLICY', '"owners"', owners, OWNER).forEach((owner) => policy.owners.add(owner));
-  }
-  if (repositories !== undefined) {
-    if (typeof repositories !== 'object' || repositories === null || Array.isArray(repositories)) {
-      throw misconfigured('OIDC_POLICY', '"repositories" must be an object of "owner/name" -> grant');
-    }
-    for (const [repository, value] of Object.entries(repositories)) {
-      const [name] = configNames('OIDC_POLICY', '"repositories" keys', [repository], REPOSITORY);
-      const where = `"repositories" entry ${name}`;
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        throw misconfigured(
-          'OIDC_POLICY',
-          `${where} must be an object {"tenants": [...], "buckets"?: [...]}`,
-        );
-      }
-      const { tenants, buckets, ...extra } = value as Record<string, unknown>;
-      if (Object.keys(extra).length > 0) {
-        throw misconfigured('OIDC_POLICY', `${where} may only have "tenants" and "buckets"`);
-      }
-      policy.repositories.set(name!, {
-        tenants: configTenants('OIDC_POLICY', where, tenants),
-        ...(buckets === undefined ? {} : { buckets: configBuckets('OIDC_POLICY', where, buckets) }),
-      });
-    }
-  }
-  return policy;
 }
 
 function checkJwksUrl(value: string): string {
@@ -135,15 +80,9 @@ function keySet(url: string): ReturnType<typeof createRemoteJWKSet> {
 interface GitHubClaims extends JWTPayload {
   repository?: string;
   repository_owner?: string;
-}
-
-function isTenant(name: string): boolean {
-  try {
-    checkTenant(name);
-    return true;
-  } catch {
-    return false;
-  }
+  /** Immutable numeric ids (decimal strings), checked where OIDC_POLICY binds them. */
+  repository_id?: string;
+  repository_owner_id?: string;
 }
 
 const refused = (reason: string): HttpError =>
@@ -184,23 +123,21 @@ export async function oidcPrincipal(
 ): Promise<Principal> {
   const claims = await verify(token, config);
   const repository = String(claims.repository);
-  const [owner, name] = repository.split('/');
-  if (!owner || !name || owner.toLowerCase() !== String(claims.repository_owner).toLowerCase()) {
+  const [owner, name, ...rest] = repository.split('/');
+  if (
+    !owner ||
+    !name ||
+    rest.length > 0 ||
+    owner.toLowerCase() !== String(claims.repository_owner).toLowerCase()
+  ) {
     throw refused('"repository" and "repository_owner" claims disagree');
   }
 
-  const tenants = new Set<string>();
-  const buckets = new Set<string>();
-  // A repository name that is no valid tenant (such as `.github`) gets nothing by its owner.
-  if (config.policy.owners.has(owner.toLowerCase()) && isTenant(name)) {
-    tenants.add(name);
-    bucketsOfTenants([name], tenantBuckets()).forEach((b) => buckets.add(b));
-  }
-  const grant = config.policy.repositories.get(repository.toLowerCase());
-  if (grant) {
-    grant.tenants.forEach((t) => tenants.add(t));
-    (grant.buckets ?? bucketsOfTenants(grant.tenants, tenantBuckets())).forEach((b) => buckets.add(b));
-  }
-  if (tenants.size === 0) throw refused(`repository ${repository} is not allowed by OIDC_POLICY`);
-  return { name: `oidc:${repository}`, tenants: [...tenants], buckets: [...buckets] };
+  const grants = resolveGrants(
+    config.policy,
+    { repository, repository_id: claims.repository_id, repository_owner_id: claims.repository_owner_id },
+    tenantBuckets,
+  );
+  if ('refused' in grants) throw refused(grants.refused);
+  return { name: `oidc:${repository}`, ...grants };
 }

@@ -1,0 +1,244 @@
+// OIDC_POLICY: which tenants the ID token of a GitHub repository may use. The policy is parsed
+// and a token's repository resolved to tenants here, in one place, so the rules that keep
+// grants from colliding sit together (docs/security.md, "GitHub OIDC"):
+//
+// 1. Explicit beats implicit: a tenant named in any "repositories" grant is never granted by
+//    "owners" (compared case-insensitively), so a new repository named like it gets nothing.
+// 2. Implicit tenants of different owners never share a name: at most one owner has its
+//    repositories' tenants named "{repo}"; every other owner's are "{owner}--{repo}", and a
+//    "{repo}" name inside such an owner's "{owner}--" namespace is not granted. The list form
+//    `"owners": ["acme"]` is one "{repo}" owner; a list of two or more is refused.
+// 3. Immutable ids: an owner or repository entry with "id" matches only tokens whose
+//    `repository_owner_id` / `repository_id` claim is that id; any other token naming it is
+//    refused, so a re-created repository or re-registered account of the same name is not it.
+import { checkTenant } from '../../common/validate.js';
+import {
+  configBuckets,
+  configNames,
+  configTenants,
+  misconfigured,
+  parseConfigObject,
+} from './config-json.js';
+import { bucketsOfTenants, type TenantBuckets } from './principal.js';
+
+/** How an owner's repositories name their implicit tenant. */
+export type TenantRule = '{repo}' | '{owner}--{repo}';
+const RULES: readonly string[] = ['{repo}', '{owner}--{repo}'];
+
+export interface OwnerGrant {
+  tenant: TenantRule;
+  /** The owner's `repository_owner_id`, as a decimal string. */
+  id?: string;
+}
+
+export interface RepositoryGrant {
+  tenants: string[];
+  buckets?: string[];
+  /** The repository's `repository_id`, as a decimal string. */
+  id?: string;
+}
+
+/** OIDC_POLICY, parsed. Owner and repository names are lower-cased: GitHub's are case-insensitive. */
+export interface OidcPolicy {
+  /** Every repository of these owners may use its tenant named by the owner's rule. */
+  owners: Map<string, OwnerGrant>;
+  /** Named repositories (`owner/name`) may use these tenants (and buckets). */
+  repositories: Map<string, RepositoryGrant>;
+  /** Every tenant of a "repositories" grant, lower-cased: never granted by "owners". */
+  explicitTenants: Set<string>;
+}
+
+const VARIABLE = 'OIDC_POLICY';
+// Owner names as configured (legacy accounts may hold "--" or end with "-")...
+const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+// ...but an owner whose tenants are "{owner}--{repo}" must follow GitHub's rule for new names
+// (single hyphens, none at either end), so that the first "--" of a tenant ends its owner part.
+const QUALIFIED_OWNER = /^(?=.{1,39}$)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$/;
+const REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A GitHub id: a positive integer, as JSON number or decimal string; kept as a string. */
+function configId(where: string, value: unknown): string {
+  const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
+  if (typeof text !== 'string' || !/^[1-9][0-9]{0,19}$/.test(text)) {
+    throw misconfigured(VARIABLE, `${where} "id" must be a positive integer (the GitHub id)`);
+  }
+  return text;
+}
+
+function parseOwners(owners: unknown): Map<string, OwnerGrant> {
+  const map = new Map<string, OwnerGrant>();
+  if (Array.isArray(owners)) {
+    // The list form names tenants "{repo}": safe for one owner only.
+    const names = new Set(configNames(VARIABLE, '"owners"', owners, OWNER));
+    if (names.size > 1) {
+      throw misconfigured(
+        VARIABLE,
+        `"owners" lists ${names.size} owners in a list: their repositories could claim the same ` +
+          'tenant; write "owners" as an object of owner -> {"tenant": "{owner}--{repo}"} ' +
+          '("{repo}" for at most one owner)',
+      );
+    }
+    names.forEach((name) => map.set(name, { tenant: '{repo}' }));
+    return map;
+  }
+  if (!isObject(owners) || Object.keys(owners).length === 0) {
+    throw misconfigured(
+      VARIABLE,
+      '"owners" must be a non-empty list of one owner, or an object of owner -> ' +
+        '{"tenant": "{repo}" | "{owner}--{repo}", "id"?: number}',
+    );
+  }
+  for (const [key, value] of Object.entries(owners)) {
+    const where = `"owners" entry ${key}`;
+    if (!isObject(value)) {
+      throw misconfigured(VARIABLE, `${where} must be an object {"tenant": ..., "id"?: number}`);
+    }
+    const { tenant, id, ...extra } = value;
+    if (Object.keys(extra).length > 0)
+      throw misconfigured(VARIABLE, `${where} may only have "tenant" and "id"`);
+    if (typeof tenant !== 'string' || !RULES.includes(tenant)) {
+      throw misconfigured(VARIABLE, `${where} "tenant" must be "{repo}" or "{owner}--{repo}"`);
+    }
+    const pattern = tenant === '{repo}' ? OWNER : QUALIFIED_OWNER;
+    const [name] = configNames(VARIABLE, '"owners" keys', [key], pattern);
+    if (map.has(name!)) throw misconfigured(VARIABLE, `"owners" names ${name} more than once`);
+    map.set(name!, {
+      tenant: tenant as TenantRule,
+      ...(id === undefined ? {} : { id: configId(where, id) }),
+    });
+  }
+  if ([...map.values()].filter((grant) => grant.tenant === '{repo}').length > 1) {
+    throw misconfigured(
+      VARIABLE,
+      'at most one owner may have "tenant": "{repo}": the repositories of two such owners could ' +
+        'claim the same tenant; give the others "{owner}--{repo}"',
+    );
+  }
+  return map;
+}
+
+function parseRepositories(repositories: unknown): Map<string, RepositoryGrant> {
+  const map = new Map<string, RepositoryGrant>();
+  if (!isObject(repositories)) {
+    throw misconfigured(VARIABLE, '"repositories" must be an object of "owner/name" -> grant');
+  }
+  for (const [repository, value] of Object.entries(repositories)) {
+    const [name] = configNames(VARIABLE, '"repositories" keys', [repository], REPOSITORY);
+    const where = `"repositories" entry ${name}`;
+    if (!isObject(value)) {
+      throw misconfigured(
+        VARIABLE,
+        `${where} must be an object {"tenants": [...], "buckets"?: [...], "id"?: number}`,
+      );
+    }
+    const { tenants, buckets, id, ...extra } = value;
+    if (Object.keys(extra).length > 0) {
+      throw misconfigured(VARIABLE, `${where} may only have "tenants", "buckets" and "id"`);
+    }
+    if (map.has(name!)) throw misconfigured(VARIABLE, `"repositories" names ${name} more than once`);
+    map.set(name!, {
+      tenants: configTenants(VARIABLE, where, tenants),
+      ...(buckets === undefined ? {} : { buckets: configBuckets(VARIABLE, where, buckets) }),
+      ...(id === undefined ? {} : { id: configId(where, id) }),
+    });
+  }
+  return map;
+}
+
+export function parseOidcPolicy(json: string | undefined): OidcPolicy {
+  const { owners, repositories, ...unknown } = parseConfigObject(VARIABLE, json) ?? {};
+  if (Object.keys(unknown).length > 0) {
+    throw misconfigured(VARIABLE, 'may only have "owners" and "repositories"');
+  }
+  const policy: OidcPolicy = {
+    owners: owners === undefined ? new Map() : parseOwners(owners),
+    repositories: repositories === undefined ? new Map() : parseRepositories(repositories),
+    explicitTenants: new Set(),
+  };
+  for (const grant of policy.repositories.values()) {
+    grant.tenants.forEach((tenant) => policy.explicitTenants.add(tenant.toLowerCase()));
+  }
+  return policy;
+}
+
+/** The claims of a verified GitHub ID token that the policy looks at. */
+export interface RepositoryClaims {
+  /** `owner/name`, already checked against `repository_owner`. */
+  repository: string;
+  repository_id?: unknown;
+  repository_owner_id?: unknown;
+}
+
+export type Grants = { tenants: string[]; buckets: string[] } | { refused: string };
+
+const claimId = (value: unknown): string =>
+  typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+
+function isTenant(name: string): boolean {
+  try {
+    checkTenant(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The tenant `owner/name` gets from its owner's rule, or undefined when it gets none. */
+function implicitTenant(policy: OidcPolicy, owner: string, name: string): string | undefined {
+  const rule = policy.owners.get(owner);
+  if (!rule) return undefined;
+  const tenant = rule.tenant === '{repo}' ? name : `${owner}--${name}`;
+  // A name that is no valid tenant (such as `.github` under "{repo}") gets nothing.
+  if (!isTenant(tenant)) return undefined;
+  const folded = tenant.toLowerCase();
+  if (policy.explicitTenants.has(folded)) return undefined;
+  // "{owner}--..." belongs to that owner alone (no other owner's repository may be named so).
+  for (const [other, { tenant: otherRule }] of policy.owners) {
+    if (other !== owner && otherRule === '{owner}--{repo}' && folded.startsWith(`${other}--`))
+      return undefined;
+  }
+  return tenant;
+}
+
+/** The tenants and buckets a verified token's repository may use, or why it is refused. */
+export function resolveGrants(
+  policy: OidcPolicy,
+  claims: RepositoryClaims,
+  tenantBuckets: () => TenantBuckets,
+): Grants {
+  const { repository } = claims;
+  const [owner = '', name = ''] = repository.split('/');
+  const folded = owner.toLowerCase();
+  const ownerGrant = policy.owners.get(folded);
+  if (ownerGrant?.id !== undefined && claimId(claims.repository_owner_id) !== ownerGrant.id) {
+    return {
+      refused: `the "repository_owner_id" claim is not the id OIDC_POLICY binds to owner ${folded}`,
+    };
+  }
+  const grant = policy.repositories.get(repository.toLowerCase());
+  if (grant?.id !== undefined && claimId(claims.repository_id) !== grant.id) {
+    return {
+      refused: `the "repository_id" claim is not the id OIDC_POLICY binds to ${repository} (a repository re-created under that name is another repository)`,
+    };
+  }
+
+  const tenants = new Set<string>();
+  const buckets = new Set<string>();
+  // The claim's own spelling of the name: the tenant is named as the repository is.
+  const implicit = implicitTenant(policy, folded, name);
+  if (implicit !== undefined) {
+    tenants.add(implicit);
+    bucketsOfTenants([implicit], tenantBuckets()).forEach((bucket) => buckets.add(bucket));
+  }
+  if (grant) {
+    grant.tenants.forEach((tenant) => tenants.add(tenant));
+    (grant.buckets ?? bucketsOfTenants(grant.tenants, tenantBuckets())).forEach((bucket) =>
+      buckets.add(bucket),
+    );
+  }
+  if (tenants.size === 0) return { refused: `repository ${repository} is not allowed by OIDC_POLICY` };
+  return { tenants: [...tenants], buckets: [...buckets] };
+}
