@@ -48,7 +48,11 @@ describe('POST /api/github/backup', () => {
       's3://my-bucket/backups/my-repo/metadata/my-repo-20250101-120000.tar.gz.json',
       '-',
     );
-    expect(JSON.parse(stored)).toEqual(body.metadata);
+    // Stored as answered, signed; whether it verifies is said when it is read, never stored.
+    const { verification, ...answered } = body.metadata as Record<string, unknown>;
+    expect(verification).toBe('verified');
+    expect(answered.signature).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.parse(stored)).toEqual(answered);
 
     const again = await api.post('/api/github/backup', seedBackup({ repo: 'other/repo' }));
     expect(again.status).toBe(409);
