@@ -1,5 +1,6 @@
 // JSON errors in the contract's shape: {success:false, error, field?, ...}.
 import { ValidationError } from '../../common/validate.js';
+import { callerR2Error } from './r2-errors.js';
 
 export class HttpError extends Error {
   constructor(
@@ -32,6 +33,9 @@ export function handleError(error: unknown): Response {
       error.headers,
     );
   }
+  // Wherever R2 is called: what the caller got wrong is theirs to know, with R2's reason.
+  const r2 = callerR2Error(error);
+  if (r2) return jsonResponse({ success: false, error: r2.message, r2_code: r2.code }, r2.status);
   // Never echo internals (they may include keys or upstream messages) to the caller.
   console.error('unhandled error', error);
   return jsonResponse({ success: false, error: 'Internal error' }, 500);

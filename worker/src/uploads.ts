@@ -10,6 +10,7 @@ import type { Env } from './env.js';
 import { HttpError, jsonResponse, pathParam, queryParam } from './http.js';
 import { readJsonObject } from './json-body.js';
 import { downloadKey, uploadKey, type ObjectKey } from './object-keys.js';
+import { r2Failure } from './r2-errors.js';
 
 /** Workers' request body limit on the Free and Pro plans. */
 export const SINGLE_UPLOAD_LIMIT = 100_000_000;
@@ -53,18 +54,29 @@ const exists = (t: Target): HttpError =>
 const contentType = (request: Request): string =>
   request.headers.get('content-type') ?? 'application/octet-stream';
 
-/** R2 errors a caller can cause, by R2 error code (the binding puts it in the message). */
-function callerError(error: unknown): never {
-  const message = error instanceof Error ? error.message : '';
-  if (/\(10024\)/.test(message))
-    throw new HttpError(404, 'Multipart upload not found (completed, aborted or unknown)');
-  if (/\(10025\)|\(10011\)|\(10048\)/.test(message)) {
-    throw new HttpError(400, `Multipart upload refused by R2: ${message.replace(/^\w+: /, '')}`, {
-      field: 'parts',
-    });
-  }
-  throw error;
-}
+/**
+ * Errors of calls on an upload id the caller gave. R2 answers 10024 for an upload that ended;
+ * workerd's R2 answers 10001 (InternalError) on complete and abort for an id it does not know
+ * under this key, such as another key's upload. Other R2 errors: http.ts.
+ */
+const uploadError =
+  (t: Target, unknownIdCodes: number[]) =>
+  (error: unknown): never => {
+    const failure = r2Failure(error);
+    if (failure && [10024, ...unknownIdCodes].includes(failure.code)) {
+      throw new HttpError(
+        404,
+        `Multipart upload not found for ${t.key}: unknown, of another key, completed or aborted`,
+        { field: 'uploadId' },
+      );
+    }
+    if (failure && [10025, 10011, 10048].includes(failure.code)) {
+      throw new HttpError(400, `Multipart upload refused by R2: ${failure.text} (${failure.code})`, {
+        field: 'parts',
+      });
+    }
+    throw error;
+  };
 
 async function putSingle(request: AuthedRequest, t: Target): Promise<Response> {
   bodyLength(request, SINGLE_UPLOAD_LIMIT);
@@ -106,7 +118,7 @@ async function uploadPart(request: AuthedRequest, t: Target): Promise<Response> 
   const part = await t.binding
     .resumeMultipartUpload(t.key, id)
     .uploadPart(partNumber, request.body!)
-    .catch(callerError);
+    .catch(uploadError(t, []));
   return jsonResponse({ success: true, partNumber: part.partNumber, etag: part.etag });
 }
 
@@ -139,12 +151,15 @@ async function completeUpload(request: AuthedRequest, t: Target): Promise<Respon
     await upload.abort().catch(() => undefined);
     throw exists(t);
   }
-  const object = await upload.complete(parts).catch(callerError);
+  const object = await upload.complete(parts).catch(uploadError(t, [10001]));
   return jsonResponse({ success: true, key: t.key, size: object.size, etag: object.etag }, 201);
 }
 
 async function abortUpload(request: AuthedRequest, t: Target): Promise<Response> {
-  await t.binding.resumeMultipartUpload(t.key, uploadId(request)).abort().catch(callerError);
+  await t.binding
+    .resumeMultipartUpload(t.key, uploadId(request))
+    .abort()
+    .catch(uploadError(t, [10001]));
   return jsonResponse({ success: true });
 }
 
