@@ -10,6 +10,7 @@ import type { Env } from './env.js';
 import { HttpError, jsonResponse, pathParam, queryParam } from './http.js';
 import { readJsonObject } from './json-body.js';
 import { downloadKey, uploadKey, type ObjectKey } from './object-keys.js';
+import { contentTypeOf, downloadHeaders } from './object-types.js';
 import { r2Failure } from './r2-errors.js';
 
 /** Workers' request body limit on the Free and Pro plans. */
@@ -51,9 +52,6 @@ const exists = (t: Target): HttpError =>
     key: t.key,
   });
 
-const contentType = (request: Request): string =>
-  request.headers.get('content-type') ?? 'application/octet-stream';
-
 /**
  * Errors of calls on an upload id the caller gave. R2 answers 10024 for an upload that ended;
  * workerd's R2 answers 10001 (InternalError) on complete and abort for an id it does not know
@@ -82,7 +80,7 @@ async function putSingle(request: AuthedRequest, t: Target): Promise<Response> {
   bodyLength(request, SINGLE_UPLOAD_LIMIT);
   const stored = await t.binding.put(t.key, request.body, {
     onlyIf: new Headers({ 'if-none-match': '*' }),
-    httpMetadata: { contentType: contentType(request) },
+    httpMetadata: { contentType: contentTypeOf(t.key) },
   });
   if (!stored) throw exists(t);
   return jsonResponse({ success: true, key: t.key, size: stored.size, etag: stored.etag }, 201);
@@ -92,7 +90,7 @@ async function createUpload(request: AuthedRequest, t: Target): Promise<Response
   // Refuse early; complete checks again because the key may appear meanwhile.
   if (await t.binding.head(t.key)) throw exists(t);
   const upload = await t.binding.createMultipartUpload(t.key, {
-    httpMetadata: { contentType: contentType(request) },
+    httpMetadata: { contentType: contentTypeOf(t.key) },
   });
   return jsonResponse({ success: true, key: t.key, uploadId: upload.uploadId });
 }
@@ -183,15 +181,15 @@ export async function upload(request: AuthedRequest, env: Env): Promise<Response
   return handler(request, target(request, env, uploadKey));
 }
 
-/** GET /api/r2/buckets/:bucket/download?key=K: the object, streamed. */
+/** GET /api/r2/buckets/:bucket/download?key=K: the object, streamed, as a file to save. */
 export async function download(request: AuthedRequest, env: Env): Promise<Response> {
   const t = target(request, env, downloadKey);
   const object = await t.binding.get(t.key);
   if (!object) throw new HttpError(404, `Object not found: ${t.key} in ${t.bucket}`);
   return new Response(object.body, {
     headers: {
+      ...downloadHeaders(t.key),
       'content-length': String(object.size),
-      'content-type': object.httpMetadata?.contentType ?? 'application/octet-stream',
       etag: object.httpEtag,
     },
   });
