@@ -8,6 +8,7 @@ import {
   ValidationError,
   checkBucket,
   checkCompression,
+  checkHttpUrl,
   checkTenant,
   type Compression,
 } from '../common/validate.js';
@@ -62,16 +63,22 @@ export function parseBoolean(name: string): boolean {
   throw new ValidationError(name, 'must be "true" or "false"');
 }
 
+/** An http(s) URL input without credentials (common/validate.ts checkHttpUrl), without its
+ *  trailing slashes. */
 export function parseUrl(name: string, value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ValidationError(name, 'must be an http(s) URL');
+  return checkHttpUrl(value, name).replace(/\/+$/, '');
+}
+
+/** The inputs that hold URLs, in the backup action and the restore sub-action. */
+export const URL_INPUTS = ['api-url', 'r2-endpoint'] as const;
+
+/** Checks every URL input before any other input, so that one with credentials in it stops the
+ *  run with an error naming it, before anything is logged or any other rule is reported. */
+export function checkUrlInputs(): void {
+  for (const name of URL_INPUTS) {
+    const value = optional(name);
+    if (value !== undefined) parseUrl(name, value);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw new ValidationError(name, 'must be an http(s) URL');
-  return value.replace(/\/+$/, '');
 }
 
 /** `tenant: bucket`, one a line; blank lines and `#` comments are skipped. */
@@ -193,6 +200,7 @@ export function readInputs(): ActionInputs {
     const value = core.getInput(name);
     if (value) core.setSecret(value);
   }
+  checkUrlInputs();
   const tenant = optional('tenant');
   const bucket = optional('bucket');
   const api = parseApi();

@@ -2,10 +2,11 @@
 // restore as a step, with the backup action's credentials and outputs for what it restored.
 import * as core from '@actions/core';
 import { checkBucket, checkByteCount, checkTenant, ValidationError } from '../common/validate.js';
+import { defaultBucket } from '../common/naming.js';
 import type { ArchiveSource } from './archive-source.js';
 import type { BackupSelector } from './backup-selection.js';
 import { createS3Client } from './s3-client.js';
-import { SECRET_INPUTS, parseBoolean, parseDestination, parseUrl } from './inputs.js';
+import { SECRET_INPUTS, checkUrlInputs, parseBoolean, parseDestination, parseUrl } from './inputs.js';
 import { describeSymlinks } from './restore.js';
 import { restoreBackup } from './restore-backup.js';
 import { listRecordsOverS3 } from './s3-catalogue.js';
@@ -26,11 +27,12 @@ async function run(): Promise<void> {
     const value = core.getInput(name);
     if (value) core.setSecret(value);
   }
+  checkUrlInputs();
   const tenant = checkTenant(
     core.getInput('tenant') || process.env.GITHUB_REPOSITORY?.split('/')[1],
     'tenant',
   );
-  const bucket = checkBucket(core.getInput('bucket') || `${tenant}-github-backup`, 'bucket');
+  const bucket = checkBucket(core.getInput('bucket') || defaultBucket(tenant), 'bucket');
   const apiUrl = core.getInput('api-url');
   const apiToken = core.getInput('api-token');
   if (Boolean(apiUrl) !== Boolean(apiToken))

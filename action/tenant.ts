@@ -1,4 +1,5 @@
 // Which tenant this backup belongs to and which bucket holds it, by the seed's rules.
+import { defaultBucket } from '../common/naming.js';
 import { checkBucket, checkTenant } from '../common/validate.js';
 import type { GitHubContext } from './github-context.js';
 
@@ -49,9 +50,8 @@ export function resolveTarget(
   let bucketSource: string;
   if (input.bucket) [bucket, bucketSource] = [input.bucket, 'the bucket input'];
   else if (input.bucketMap.has(tenant)) [bucket, bucketSource] = [input.bucketMap.get(tenant)!, 'bucket-map'];
-  // R2 bucket names are lowercase; tenants may not be.
-  else
-    [bucket, bucketSource] = [`${tenant.toLowerCase()}-github-backup`, 'the default {tenant}-github-backup'];
+  // R2 bucket names are lowercase; tenants may not be (common/naming.ts defaultBucket).
+  else [bucket, bucketSource] = [defaultBucket(tenant), 'the default {tenant}-github-backup'];
   checkBucket(bucket, `bucket (from ${bucketSource})`);
   return { tenant, bucket, tenantSource, bucketSource };
 }

@@ -1,7 +1,8 @@
 // The CLI's credentials and endpoints: a flag, else the environment variable of the same
 // meaning. Flags show in `ps`, so the environment is the place for secrets.
 import type { S3Client } from '@aws-sdk/client-s3';
-import { checkBucket, checkTenant, ValidationError } from '../common/validate.js';
+import { defaultBucket } from '../common/naming.js';
+import { checkBucket, checkHttpUrl, checkTenant, ValidationError } from '../common/validate.js';
 import type { ArchiveSource } from '../action/archive-source.js';
 import type { RecordLister } from '../action/restore-backup.js';
 import { listRecordsOverS3 } from '../action/s3-catalogue.js';
@@ -39,25 +40,37 @@ const setting = (
   variable: string,
 ): string | undefined => values[flag] || process.env[variable] || undefined;
 
+/** A URL setting, checked like the action's URL inputs (common/validate.ts checkHttpUrl): one
+ *  with credentials in it is refused, naming the flag and variable, never quoting the value. */
+function urlSetting(values: Values, flag: 'api-url' | 'endpoint', variable: string): string | undefined {
+  const value = setting(values, flag, variable);
+  if (value === undefined) return undefined;
+  try {
+    return checkHttpUrl(value, `--${flag} / ${variable}`).replace(/\/+$/, '');
+  } catch (error) {
+    if (error instanceof ValidationError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 export interface Connection {
   worker?: WorkerClient;
   s3?: S3Client;
 }
 
 export function connect(values: Values): Connection {
-  const apiUrl = setting(values, 'api-url', 'R2_BACKUP_API_URL');
+  // URLs first: one with credentials in it stops the command before any other message.
+  const apiUrl = urlSetting(values, 'api-url', 'R2_BACKUP_API_URL');
+  const endpoint = urlSetting(values, 'endpoint', 'R2_ENDPOINT');
   const apiToken = setting(values, 'api-token', 'R2_BACKUP_API_TOKEN');
   const accountId = setting(values, 'account-id', 'R2_ACCOUNT_ID');
-  const endpoint = setting(values, 'endpoint', 'R2_ENDPOINT');
   const accessKeyId = setting(values, 'access-key-id', 'R2_ACCESS_KEY_ID');
   const secretAccessKey = setting(values, 'secret-access-key', 'R2_SECRET_ACCESS_KEY');
   if (apiUrl && !apiToken)
     throw new UsageError('--api-url needs a token: --api-token or R2_BACKUP_API_TOKEN');
   const connection: Connection = {};
   if (apiUrl && apiToken) {
-    if (!/^https?:\/\//.test(apiUrl))
-      throw new UsageError('--api-url / R2_BACKUP_API_URL must be an http(s) URL');
-    connection.worker = new WorkerClient(apiUrl.replace(/\/+$/, ''), apiToken);
+    connection.worker = new WorkerClient(apiUrl, apiToken);
   }
   if (accessKeyId || secretAccessKey) {
     if (!accessKeyId || !secretAccessKey) {
@@ -107,12 +120,13 @@ export function archiveSource(connection: Connection, command: string): ArchiveS
   return { kind: 'worker', worker: requireWorker(connection, command) };
 }
 
-/** --tenant (required) and --bucket (default `{tenant}-github-backup`, as the action's). */
+/** --tenant (required) and --bucket (default `{tenant}-github-backup`, as the action's:
+ *  common/naming.ts defaultBucket). */
 export function tenantAndBucket(values: Values): { tenant: string; bucket: string } {
   if (!values.tenant) throw new UsageError('--tenant is required');
   try {
     const tenant = checkTenant(values.tenant, '--tenant');
-    return { tenant, bucket: checkBucket(values.bucket ?? `${tenant}-github-backup`, '--bucket') };
+    return { tenant, bucket: checkBucket(values.bucket ?? defaultBucket(tenant), '--bucket') };
   } catch (error) {
     if (error instanceof ValidationError) throw new UsageError(error.message);
     throw error;

@@ -16,6 +16,27 @@ export function backupFileName(stamp: string, compression: Compression, n = 1): 
 export const bundleFileName = (backupFile: string): string =>
   backupFile.replace(/\.tar(\.gz|\.zst)?$/, '.bundle');
 
+/** What every default bucket name ends with. */
+export const DEFAULT_BUCKET_SUFFIX = '-github-backup';
+
+/**
+ * A tenant's default bucket, `{tenant}-github-backup`, as an R2 bucket name can spell it: the
+ * tenant lower-cased, each `.` and `_` turned into `-`, hyphens at either end of it dropped
+ * (`MyRepo.js` -> `myrepo-js-github-backup`, `_config` -> `config-github-backup`). Tenants that
+ * differ only in these may share a bucket; each still has its own prefix `backups/{tenant}/`.
+ * The one place this name is made: the action, its restore sub-action, the CLI and the Worker's
+ * default grant all call it. The result is not checked here: a tenant of more than 49
+ * characters gives a name longer than R2 allows, which `checkBucket` refuses where it is used
+ * (the Worker then grants no default bucket to that tenant; it needs one named explicitly).
+ */
+export function defaultBucket(tenant: string): string {
+  const name = tenant
+    .toLowerCase()
+    .replace(/[._]/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return `${name}${DEFAULT_BUCKET_SUFFIX}`;
+}
+
 export const tenantPrefix = (tenant: string): string => `backups/${tenant}/`;
 export const archiveKey = (tenant: string, backupFile: string): string => `backups/${tenant}/${backupFile}`;
 export const metadataKey = (tenant: string, backupFile: string): string =>

@@ -11,6 +11,7 @@ import {
   checkBucket,
   checkCommit,
   checkCompression,
+  checkHttpUrl,
   checkRepo,
   checkSha256,
   checkTenant,
@@ -30,18 +31,8 @@ function checkCount(value: unknown, field: string): number {
   return value;
 }
 
-function checkUrl(value: unknown, field: string): string {
-  const rule = 'must be an http(s) URL of at most 512 characters';
-  if (typeof value !== 'string' || value.length > 512) throw new ValidationError(field, rule);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ValidationError(field, rule);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError(field, rule);
-  return value;
-}
+/** The shared URL check (no credentials in it either), at most 512 characters in a record. */
+const checkUrl = (value: unknown, field: string): string => checkHttpUrl(value, field, 512);
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 

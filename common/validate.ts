@@ -154,3 +154,30 @@ export function checkByteCount(value: unknown, field: string): number {
   }
   return bytes;
 }
+
+/**
+ * An http(s) URL without credentials: the one URL check of the action and the restore
+ * sub-action (`api-url`, `r2-endpoint`), the CLI (R2_BACKUP_API_URL, R2_ENDPOINT and their
+ * flags) and the records' `run_url`. `https://user:pass@host` would put the password in logs,
+ * error messages and records, so it is refused, never used. The error names the field and
+ * never quotes the value.
+ */
+export function checkHttpUrl(value: unknown, field: string, maxLength = 2048): string {
+  const rule = `must be an http(s) URL of at most ${maxLength} characters`;
+  if (typeof value !== 'string' || value.length > maxLength) throw new ValidationError(field, rule);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ValidationError(field, rule);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError(field, rule);
+  // The parser drops an empty `@` and tabs or newlines inside; the raw text is checked as well.
+  if (url.username || url.password || /^[^/?#]*\/\/[^/?#]*@/.test(value)) {
+    throw new ValidationError(
+      field,
+      'must not contain credentials ("user:password@"): give the token or keys as their own secret settings',
+    );
+  }
+  return value;
+}

@@ -63,7 +63,7 @@ describe('TENANT_BUCKETS', () => {
       'shared-bucket',
       'b-github-backup',
       'constructor-github-backup',
-      '__proto__-github-backup',
+      'proto-github-backup', // common/naming.ts defaultBucket: `_` as `-`, none at the ends
     ]);
     expect(configError(() => parseTenantBuckets('{"a": "BAD"}'))).toMatch(
       /TENANT_BUCKETS must map tenants to bucket names/,

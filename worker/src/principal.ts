@@ -1,4 +1,5 @@
 // The buckets a credential may use when it names none: each of its tenants maps to one bucket.
+import { defaultBucket } from '../../common/naming.js';
 import { checkBucket, checkTenant, ValidationError } from '../../common/validate.js';
 import { misconfigured, parseConfigObject } from './config-json.js';
 
@@ -7,9 +8,9 @@ import { misconfigured, parseConfigObject } from './config-json.js';
 export type TenantBuckets = ReadonlyMap<string, string>;
 
 /** The buckets of tenants: each one's TENANT_BUCKETS entry, else `{tenant}-github-backup`
- *  (the action's default bucket). */
+ *  (the action's default bucket, spelled by common/naming.ts defaultBucket). */
 export function bucketsOfTenants(tenants: string[], tenantBuckets: TenantBuckets): string[] {
-  return [...new Set(tenants.map((tenant) => tenantBuckets.get(tenant) ?? `${tenant}-github-backup`))];
+  return [...new Set(tenants.map((tenant) => tenantBuckets.get(tenant) ?? defaultBucket(tenant)))];
 }
 
 export function parseTenantBuckets(json: string | undefined): TenantBuckets {

@@ -1,0 +1,151 @@
+// The default bucket of a tenant is made in one place (common/naming.ts defaultBucket) and the
+// action, the CLI and the Worker's default grant all use it; the one URL check
+// (common/validate.ts checkHttpUrl) refuses credentials without ever quoting them.
+import { resolveTarget } from '../../action/tenant.js';
+import { parseUrl } from '../../action/inputs.js';
+import { tenantAndBucket } from '../../cli/connection.js';
+import { defaultBucket } from '../../common/naming.js';
+import { checkBucket, checkHttpUrl, checkTenant } from '../../common/validate.js';
+import { bucketsOfTenants } from '../../worker/src/principal.js';
+
+describe('defaultBucket', () => {
+  test.each([
+    ['MyRepo', 'myrepo-github-backup'],
+    ['MyRepo.js', 'myrepo-js-github-backup'],
+    ['my_repo', 'my-repo-github-backup'],
+    ['Meauxbility.ORG', 'meauxbility-org-github-backup'],
+    ['tenant-a', 'tenant-a-github-backup'],
+    ['A_b-c.d', 'a-b-c-d-github-backup'],
+    ['_config', 'config-github-backup'],
+    ['-dash-', 'dash-github-backup'],
+    ['repo_', 'repo-github-backup'],
+    ['a', 'a-github-backup'],
+    ['1.0', '1-0-github-backup'],
+  ])('%s -> %s, a valid R2 bucket name', (tenant, bucket) => {
+    expect(checkTenant(tenant)).toBe(tenant);
+    expect(defaultBucket(tenant)).toBe(bucket);
+    expect(checkBucket(defaultBucket(tenant))).toBe(bucket);
+  });
+
+  test('every tenant of up to 49 characters with a letter or digit gets a valid bucket', () => {
+    // Seeded, so that a failure repeats: tenants drawn from GitHub's repository-name alphabet.
+    let seed = 17;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-';
+    let checked = 0;
+    while (checked < 5000) {
+      const length = 1 + random(49);
+      const tenant = Array.from({ length }, () => alphabet[random(alphabet.length)]).join('');
+      if (!/[A-Za-z0-9]/.test(tenant)) continue;
+      try {
+        checkTenant(tenant);
+      } catch {
+        continue; // a leading "." or a ".." is no tenant
+      }
+      const bucket = defaultBucket(tenant);
+      expect(() => checkBucket(bucket)).not.toThrow();
+      expect(bucket).toMatch(/^[a-z0-9][a-z0-9-]*-github-backup$/);
+      checked++;
+    }
+  });
+
+  test('a tenant of 50 characters or more, or without a letter or digit, has no valid default', () => {
+    expect(checkBucket(defaultBucket('x'.repeat(49)))).toHaveLength(63);
+    expect(() => checkBucket(defaultBucket('x'.repeat(50)))).toThrow(/R2 bucket name/);
+    expect(() => checkBucket(defaultBucket('_'))).toThrow(/R2 bucket name/);
+    expect(() => checkBucket(defaultBucket('-_-'))).toThrow(/R2 bucket name/);
+  });
+
+  test('GitHub repository names are tenants (upper case, dots, underscores, hyphens)', () => {
+    for (const name of ['MyRepo', 'MyRepo.js', 'my_repo', 'my-repo', 'A.B_C-D', 'x'.repeat(100)]) {
+      expect(checkTenant(name)).toBe(name);
+    }
+    // The one exception, documented in docs/security.md: `.github` (a leading dot) is no
+    // tenant; such a repository names its tenant with the `tenant` input.
+    expect(() => checkTenant('.github')).toThrow(/must not start with "."/);
+  });
+});
+
+describe('the action, the CLI and the Worker agree on the default bucket', () => {
+  test.each(['MyRepo', 'MyRepo.js', 'my_repo', 'Meauxbility.ORG', 'tenant-a'])('%s', (tenant) => {
+    const expected = defaultBucket(tenant);
+    // The action: no tenant or bucket input, so the repository's name and its default bucket.
+    const target = resolveTarget(
+      { bucketMap: new Map() },
+      { eventName: 'push', payload: {}, repositoryName: tenant },
+    );
+    expect(target).toMatchObject({ tenant, bucket: expected });
+    // The CLI: --tenant alone.
+    expect(tenantAndBucket({ tenant })).toEqual({ tenant, bucket: expected });
+    // The Worker: the bucket a tenant credential gets when its configuration names none.
+    expect(bucketsOfTenants([tenant], new Map())).toEqual([expected]);
+    // An explicit TENANT_BUCKETS entry still wins.
+    expect(bucketsOfTenants([tenant], new Map([[tenant, 'my-bucket']]))).toEqual(['my-bucket']);
+  });
+
+  test('the CLI names --bucket when the default is no bucket name', () => {
+    expect(() => tenantAndBucket({ tenant: 'x'.repeat(50) })).toThrow(/Invalid --bucket/);
+    expect(tenantAndBucket({ tenant: 'x'.repeat(50), bucket: 'my-bucket' }).bucket).toBe('my-bucket');
+  });
+});
+
+describe('checkHttpUrl: the one URL check', () => {
+  test.each([
+    'http://127.0.0.1:8787',
+    'https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com',
+    'https://backup.example.workers.dev/',
+    'https://host/path/with@sign',
+    'https://host/?q=a@b',
+    'https://host/#frag@ment',
+  ])('%s is accepted', (url) => {
+    expect(checkHttpUrl(url, 'api-url')).toBe(url);
+  });
+
+  const SECRET = 's3cr3t-P4ss';
+  test.each([
+    `https://user:${SECRET}@host`,
+    `https://${SECRET}@host`,
+    `https://:${SECRET}@host`,
+    `HTTPS://USER:${SECRET}@HOST/api`,
+    `http://user:${SECRET}@127.0.0.1:8787/`,
+    `https:user:${SECRET}@host`,
+    `https:\\\\user:${SECRET}@host`,
+    `https://us\ter:${SECRET}@host`,
+    `https://user:${SECRET.slice(0, 4)}\n${SECRET.slice(4)}@host`,
+    `https://user:${encodeURIComponent(`${SECRET}@/`)}@host`,
+    'https://@host',
+  ])('%j is refused, naming the field and not quoting the value', (url) => {
+    let message = '';
+    try {
+      checkHttpUrl(url, 'r2-endpoint');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^Invalid r2-endpoint: must not contain credentials/);
+    expect(message).not.toContain(SECRET);
+    expect(message).not.toContain(SECRET.slice(0, 4));
+  });
+
+  test.each(['ftp://user:pw@host', 'javascript:alert(1)', 'not a url', 'https://', ''])(
+    '%j is no http(s) URL',
+    (url) => {
+      expect(() => checkHttpUrl(url, 'api-url')).toThrow(/^Invalid api-url: must be an http\(s\) URL/);
+    },
+  );
+
+  test('a URL longer than the limit is refused', () => {
+    const long = `https://host/${'x'.repeat(2048)}`;
+    expect(() => checkHttpUrl(long, 'api-url')).toThrow(/at most 2048 characters/);
+    expect(() => checkHttpUrl('https://host/x', 'run_url', 10)).toThrow(/^Invalid run_url: .* at most 10 /);
+  });
+
+  test('the action parses its URL inputs with it, dropping trailing slashes', () => {
+    expect(parseUrl('api-url', 'https://host/base//')).toBe('https://host/base');
+    expect(() => parseUrl('api-url', `https://u:${SECRET}@host`)).toThrow(
+      /^Invalid api-url: must not contain credentials/,
+    );
+  });
+});
