@@ -60,13 +60,14 @@ async function run(): Promise<void> {
     selector: selectorOf(),
     target,
     force: parseBoolean('force'),
+    allowUnverified: parseBoolean('allow-unverified'),
     maxBytes: core.getInput('max-bytes')
       ? checkByteCount(core.getInput('max-bytes'), 'max-bytes')
       : undefined,
     log: (line) => core.info(line),
   });
   core.info(
-    `Restored ${restored.record.backup_file}: ${restored.entries} entries, sha256 ${restored.sha256} verified`,
+    `Restored ${restored.record.backup_file}: ${restored.entries} entries, sha256 ${restored.sha256} ${restored.compared ? 'verified' : 'computed (not compared)'}`,
   );
   for (const line of describeSymlinks(restored.symlinks)) core.info(line);
   core.setOutput('backup-file', restored.record.backup_file);
@@ -86,7 +87,10 @@ async function run(): Promise<void> {
         ],
         ['Backup', `<code>${restored.key}</code> (${bucket})`],
         ['Commit', `${restored.record.commit} on ${restored.record.branch}`],
-        ['Size', `${formatBytes(restored.size)}, SHA-256 verified`],
+        [
+          'Size',
+          `${formatBytes(restored.size)}, SHA-256 ${restored.compared ? 'verified' : 'computed, not compared'}`,
+        ],
         ['Entries', String(restored.entries)],
         ['Target', restored.target],
       ])
