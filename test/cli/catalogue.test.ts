@@ -62,10 +62,11 @@ test('list: a table newest first, and --json', async () => {
   expect(run.code).toBe(0);
   const lines = run.stdout.trim().split('\n');
   expect(lines[0]).toMatch(
-    /^TIME \(UTC\)\s+BRANCH\s+COMMIT\s+SIZE\s+COMPRESSION\s+STATUS\s+HISTORY\s+BACKUP$/,
+    /^TIME \(UTC\)\s+BRANCH\s+COMMIT\s+SIZE\s+COMPRESSION\s+STATUS\s+RECORD\s+HISTORY\s+BACKUP$/,
   );
   expect(lines.slice(1).map((line) => line.split(/\s+/).pop())).toEqual([...files()].reverse());
-  for (const line of lines.slice(1)) expect(line).toMatch(/ main +fedcba987654 +[\d.]+ KiB +gzip +ok +/);
+  for (const line of lines.slice(1))
+    expect(line).toMatch(/ main +fedcba987654 +[\d.]+ KiB +gzip +ok +verified +/);
   const json = await runCli(['list', ...tenantArgs, '--json', '--limit', '2'], workerEnv(stack, ADMIN));
   const records = JSON.parse(json.stdout) as { backup_file: string; sha256: string }[];
   expect(records.map((r) => r.backup_file)).toEqual([files()[4], files()[3]]);

@@ -126,7 +126,7 @@ test('a branch deleted after the backup comes back: every ref equal, over S3 and
 
 test('list and verify cover the bundle; a missing or corrupted bundle is found and refused', async () => {
   const list = await runCli(['list', '--tenant', 'tenant-a'], workerEnv(stack, TOKEN));
-  expect(list.stdout).toMatch(/ ok +yes +\d{8}-\d{6}\.tar\.gz/);
+  expect(list.stdout).toMatch(/ ok +verified +yes +\d{8}-\d{6}\.tar\.gz/);
   expect((await runCli(['verify', '--tenant', 'tenant-a', '--deep'], fullEnv(stack, TOKEN))).code).toBe(0);
 
   const key = backup.outputs['bundle-key']!;

@@ -42,15 +42,19 @@ test('reports archives, records, missing archives, orphans and size mismatches',
   const body = await readJson(response);
   expect(response.status).toBe(200);
   expect(body).toMatchObject({ success: true, tenant: 'inv', bucket: BUCKET });
+  // Every record here was stored through the Worker, so each is signed.
+  const verification = 'verified';
   expect(body.records).toEqual([
     {
       backup_file: '20260104-120000.tar.gz',
+      verification,
       size: Buffer.byteLength('archive of inv/20260104-120000.tar.gz'),
     },
-    { backup_file: '20260103-120000.tar' },
-    { backup_file: '20260102-120000.tar.zst', size: 999 },
+    { backup_file: '20260103-120000.tar', verification },
+    { backup_file: '20260102-120000.tar.zst', verification, size: 999 },
     {
       backup_file: '20260101-120000.tar.gz',
+      verification,
       size: Buffer.byteLength('archive of inv/20260101-120000.tar.gz'),
     },
   ]);

@@ -215,7 +215,7 @@ describe('every tenant, the default bucket, records without a summary', () => {
     expect(body.backups[0].excludes).toEqual(excludes);
   });
 
-  test('a record written by another S3 client (no summary) is listed from its body', async () => {
+  test('a record written by another S3 client (no summary) is listed from its body, unsigned', async () => {
     const record = {
       ...seedBackup({ tenant: 'delta', bucket: 'autonomous-coding-agent' }),
       backup_file: '20250105-000000.tar.gz',
@@ -228,6 +228,9 @@ describe('every tenant, the default bucket, records without a summary', () => {
       }),
     );
     const body = await readJson(await api('/api/github/backup/list?tenant=delta'));
-    expect(body.backups).toEqual([record]);
+    // Its place, not its body, says whose it is; the Worker did not sign it.
+    expect(body.backups).toEqual([
+      { ...record, key: 'backups/delta/20250105-000000.tar.gz', verification: 'unsigned' },
+    ]);
   });
 });
