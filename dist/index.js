@@ -64602,6 +64602,32 @@ function checkByteCount(value, field) {
     }
     return bytes;
 }
+/**
+ * An http(s) URL without credentials: the one URL check of the action and the restore
+ * sub-action (`api-url`, `r2-endpoint`), the CLI (R2_BACKUP_API_URL, R2_ENDPOINT and their
+ * flags) and the records' `run_url`. `https://user:pass@host` would put the password in logs,
+ * error messages and records, so it is refused, never used. The error names the field and
+ * never quotes the value.
+ */
+function checkHttpUrl(value, field, maxLength = 2048) {
+    const rule = `must be an http(s) URL of at most ${maxLength} characters`;
+    if (typeof value !== 'string' || value.length > maxLength)
+        throw new ValidationError(field, rule);
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new ValidationError(field, rule);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        throw new ValidationError(field, rule);
+    // The parser drops an empty `@` and tabs or newlines inside; the raw text is checked as well.
+    if (url.username || url.password || /^[^/?#]*\/\/[^/?#]*@/.test(value)) {
+        throw new ValidationError(field, 'must not contain credentials ("user:password@"): give the token or keys as their own secret settings');
+    }
+    return value;
+}
 
 ;// CONCATENATED MODULE: ./common/naming.ts
 // The storage layout of design.md, in one place. Callers pass validated parts only.
@@ -64617,6 +64643,25 @@ function backupFileName(stamp, compression, n = 1) {
 }
 /** The git bundle beside an archive: `{stamp}.tar.gz` -> `{stamp}.bundle`. */
 const bundleFileName = (backupFile) => backupFile.replace(/\.tar(\.gz|\.zst)?$/, '.bundle');
+/** What every default bucket name ends with. */
+const DEFAULT_BUCKET_SUFFIX = '-github-backup';
+/**
+ * A tenant's default bucket, `{tenant}-github-backup`, as an R2 bucket name can spell it: the
+ * tenant lower-cased, each `.` and `_` turned into `-`, hyphens at either end of it dropped
+ * (`MyRepo.js` -> `myrepo-js-github-backup`, `_config` -> `config-github-backup`). Tenants that
+ * differ only in these may share a bucket; each still has its own prefix `backups/{tenant}/`.
+ * The one place this name is made: the action, its restore sub-action, the CLI and the Worker's
+ * default grant all call it. The result is not checked here: a tenant of more than 49
+ * characters gives a name longer than R2 allows, which `checkBucket` refuses where it is used
+ * (the Worker then grants no default bucket to that tenant; it needs one named explicitly).
+ */
+function defaultBucket(tenant) {
+    const name = tenant
+        .toLowerCase()
+        .replace(/[._]/g, '-')
+        .replace(/^-+|-+$/g, '');
+    return `${name}${DEFAULT_BUCKET_SUFFIX}`;
+}
 const tenantPrefix = (tenant) => `backups/${tenant}/`;
 const archiveKey = (tenant, backupFile) => `backups/${tenant}/${backupFile}`;
 const metadataKey = (tenant, backupFile) => `backups/${tenant}/metadata/${backupFile}.json`;
@@ -65490,17 +65535,21 @@ function parseBoolean(name) {
         return true;
     throw new ValidationError(name, 'must be "true" or "false"');
 }
+/** An http(s) URL input without credentials (common/validate.ts checkHttpUrl), without its
+ *  trailing slashes. */
 function parseUrl(name, value) {
-    let url;
-    try {
-        url = new URL(value);
+    return checkHttpUrl(value, name).replace(/\/+$/, '');
+}
+/** The inputs that hold URLs, in the backup action and the restore sub-action. */
+const URL_INPUTS = ['api-url', 'r2-endpoint'];
+/** Checks every URL input before any other input, so that one with credentials in it stops the
+ *  run with an error naming it, before anything is logged or any other rule is reported. */
+function checkUrlInputs() {
+    for (const name of URL_INPUTS) {
+        const value = optional(name);
+        if (value !== undefined)
+            parseUrl(name, value);
     }
-    catch {
-        throw new ValidationError(name, 'must be an http(s) URL');
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:')
-        throw new ValidationError(name, 'must be an http(s) URL');
-    return value.replace(/\/+$/, '');
 }
 /** `tenant: bucket`, one a line; blank lines and `#` comments are skipped. */
 function parseBucketMap(text) {
@@ -65622,6 +65671,7 @@ function readInputs() {
         if (value)
             setSecret(value);
     }
+    checkUrlInputs();
     const tenant = optional('tenant');
     const bucket = optional('bucket');
     const api = parseApi();
@@ -66701,6 +66751,7 @@ async function applyRetention(worker, target, policy, failOnApiError) {
 ;// CONCATENATED MODULE: ./action/tenant.ts
 // Which tenant this backup belongs to and which bucket holds it, by the seed's rules.
 
+
 const stringAt = (object, name) => {
     const value = object && typeof object === 'object' ? object[name] : undefined;
     return typeof value === 'string' && value.trim() ? value.trim() : undefined;
@@ -66736,9 +66787,9 @@ function resolveTarget(input, context) {
         [bucket, bucketSource] = [input.bucket, 'the bucket input'];
     else if (input.bucketMap.has(tenant))
         [bucket, bucketSource] = [input.bucketMap.get(tenant), 'bucket-map'];
-    // R2 bucket names are lowercase; tenants may not be.
+    // R2 bucket names are lowercase; tenants may not be (common/naming.ts defaultBucket).
     else
-        [bucket, bucketSource] = [`${tenant.toLowerCase()}-github-backup`, 'the default {tenant}-github-backup'];
+        [bucket, bucketSource] = [defaultBucket(tenant), 'the default {tenant}-github-backup'];
     checkBucket(bucket, `bucket (from ${bucketSource})`);
     return { tenant, bucket, tenantSource, bucketSource };
 }

@@ -61541,6 +61541,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   p: () => (/* binding */ list)
 });
 
+// EXTERNAL MODULE: ./common/naming.ts
+var naming = __nccwpck_require__(7860);
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
@@ -64528,12 +64530,21 @@ var connection = __nccwpck_require__(8065);
 
 
 
+
 function list_status(record, inventory) {
     if (inventory.missing_archives.includes(record.backup_file))
         return 'missing archive';
     if (inventory.size_mismatches.some((m) => m.backup_file === record.backup_file))
         return 'size mismatch';
     return record.sha256 && record.size !== undefined ? 'ok' : 'unverifiable';
+}
+/** When the backup was made: the action's time, else when the Worker stored it, else (records
+ *  of the seed's Worker have neither) the time its name carries. */
+function timeOf(record) {
+    if (record.created_at ?? record.stored_at)
+        return (record.created_at ?? record.stored_at);
+    const stamp = /\d{8}-\d{6}/.exec(record.backup_file)?.[0];
+    return stamp ? (0,naming/* timeOfStamp */.YN)(stamp).toISOString() : '?';
 }
 function formatTable(rows) {
     const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
@@ -64551,7 +64562,9 @@ const list = {
 
 Lists the backups of a tenant, newest first: time (UTC), branch, short commit, size,
 compression, status (ok, missing archive, size mismatch, or unverifiable when the record
-has no size or SHA-256) and history (yes when the git bundle is stored beside it, shallow
+has no size or SHA-256), record (verified: signed by the Worker; unsigned: written by the
+seed's workflow or planted over S3; tampered: changed since it was signed) and history
+(yes when the git bundle is stored beside it, shallow
 when it came from a shallow checkout). --json prints the records as the Worker stores them.
 
   --tenant T     tenant (required)
@@ -64579,16 +64592,27 @@ ${connection/* CONNECTION_HELP */.Xf}`,
             return 0;
         }
         const rows = shown.map((r) => [
-            (r.created_at ?? r.stored_at).replace('T', ' ').slice(0, 19),
-            r.branch,
-            r.commit.slice(0, 12),
+            timeOf(r).replace('T', ' ').slice(0, 19),
+            String(r.branch ?? '?'),
+            String(r.commit ?? '?').slice(0, 12),
             r.size === undefined ? '?' : formatBytes(r.size),
             r.compression ?? '?',
             list_status(r, inventory),
+            r.verification ?? '?',
             r.bundle_key ? (r.bundle_shallow ? 'shallow' : 'yes') : '-',
             r.backup_file,
         ]);
-        const header = ['TIME (UTC)', 'BRANCH', 'COMMIT', 'SIZE', 'COMPRESSION', 'STATUS', 'HISTORY', 'BACKUP'];
+        const header = [
+            'TIME (UTC)',
+            'BRANCH',
+            'COMMIT',
+            'SIZE',
+            'COMPRESSION',
+            'STATUS',
+            'RECORD',
+            'HISTORY',
+            'BACKUP',
+        ];
         console.log(formatTable([header, ...rows]));
         return 0;
     },
@@ -64726,12 +64750,12 @@ function quoteName(name) {
 function reasonAgainstAnyOs(name, what) {
     if (name.includes('\0'))
         return `${what} contains a NUL byte`;
-    // Windows reads "\" as a separator and "C:" as a drive: refused on every OS, so that an
-    // archive restores (or is refused) the same way everywhere.
+    // Windows reads "\" as a separator and "C:" as a drive (or, later in a path, a stream of
+    // file "C"): refused on every OS, so that an archive restores or is refused the same everywhere.
     if (name.includes('\\'))
         return `${what} contains a backslash`;
-    if (/^[A-Za-z]:/.test(name))
-        return `${what} starts with a drive letter ("X:")`;
+    if (/(^|\/)[A-Za-z]:/.test(name))
+        return `${what} has a drive letter form ("X:")`;
     return undefined;
 }
 /**
@@ -64855,12 +64879,9 @@ const O_DIRECTORY = external_node_fs_.constants.O_DIRECTORY ?? 0;
 const NEW_FILE = external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_EXCL | O_NOFOLLOW;
 // Never restore set-user-id or set-group-id bits from an archive.
 const MODE_MASK = 0o1777;
-/** What an entry costs on disk beyond its content, counted against the byte limit, so that an
- *  archive of millions of empty entries is bounded too. */
-const ENTRY_OVERHEAD = 512;
 class ConfinedTree {
     entries = 0;
-    /** Content bytes (apparent sizes) plus a per-entry overhead, checked against `maxBytes`. */
+    /** Content bytes (apparent sizes), checked against `maxBytes` before a file is created. */
     bytes = 0;
     kinds = new Map([['', 'directory']]);
     foldedDirectories = new Set(['']);
@@ -64954,7 +64975,7 @@ class ConfinedTree {
     }
     charge(name, size) {
         this.entries++;
-        this.bytes += size + ENTRY_OVERHEAD;
+        this.bytes += size;
         if (this.bytes > this.maxBytes) {
             throw new UnsafeArchiveError(name, `the archive expands past the limit of ${this.maxBytes} bytes (--max-bytes, or the free space of the target's file system)`);
         }
@@ -65000,7 +65021,9 @@ class ConfinedTree {
         }
     }
     makeDirectory(name) {
-        this.create(name, () => (0,external_node_fs_.mkdirSync)(this.path(name), 0o700));
+        // The default mode, as GNU tar gives directories the archive does not list (the staging
+        // directory around the tree is 700, so nobody else can reach into it meanwhile).
+        this.create(name, () => (0,external_node_fs_.mkdirSync)(this.path(name)));
         this.kinds.set(name, 'directory');
         this.foldedDirectories.add(foldName(name));
     }
@@ -65312,7 +65335,12 @@ function parseHeader(block) {
         unsigned += block[i];
         signed += block[i] < 128 ? block[i] : block[i] - 256;
     }
-    const checksum = parseNumber(block.subarray(148, 156));
+    const field = block
+        .subarray(148, 156)
+        .toString('latin1')
+        .replace(/[\0 ]+$/, '')
+        .trim();
+    const checksum = /^[0-7]{1,8}$/.test(field) ? parseInt(field, 8) : NaN;
     if (checksum !== unsigned && checksum !== signed)
         throw new CorruptArchiveError('tar header checksum mismatch (corrupt, or not a tar archive)');
     const name = cString(block.subarray(0, 100));
@@ -65795,25 +65823,27 @@ const READ_CHUNK = 1024 * 1024;
 /** zlib and zstd report bad input with Z_* / ZSTD codes; the tar reader with CorruptArchiveError. */
 const isDecodeError = (error) => error instanceof CorruptArchiveError ||
     /^(Z_|ERR_ZSTD|ZSTD)/.test(String(error?.code ?? ''));
-/** Downloads `open()` to `file`, hashing it; refuses it unless it is exactly what was recorded. */
+/** Downloads `open()` to `file`, hashing it; refuses it unless it is exactly what was recorded
+ *  (when nothing was recorded, the digest is only returned). */
 async function downloadVerified(open, file, expected, what, target) {
     const free = freeBytes((0,external_node_path_.join)(file, '..'));
-    if (expected.size + FREE_SPACE_MARGIN > free) {
+    if (expected && expected.size + FREE_SPACE_MARGIN > free) {
         throw new Error(`Not enough space to stage ${what} of ${expected.size} bytes beside ${target} (${free} bytes free): nothing was written`);
     }
     const counter = createHashCounter();
     await (0,external_node_stream_promises_namespaceObject.pipeline)(await open(), counter.transform, (0,external_node_fs_.createWriteStream)(file));
     const { sha256, size } = counter.digest();
-    if (size !== expected.size || sha256 !== expected.sha256) {
+    if (expected && (size !== expected.size || sha256 !== expected.sha256)) {
         throw new IntegrityError(`${what} does not match its metadata: expected ${expected.size} bytes with SHA-256 ${expected.sha256}, ` +
             `read ${size} bytes with SHA-256 ${sha256}. The object is corrupt or was replaced. ` +
             `Nothing was written: ${target} was left as it was.`);
     }
+    return { sha256, size };
 }
 async function restoreArchive(options) {
     return withStaging(options.target, options.force, async ({ target, staging }) => {
         const archive = (0,external_node_path_.join)(staging, 'archive');
-        await downloadVerified(options.open, archive, options.expected, 'The archive', target);
+        const digest = await downloadVerified(options.open, archive, options.expected, 'The archive', target);
         const tree = (0,external_node_path_.join)(staging, 'tree');
         await (0,promises_.mkdir)(tree);
         const maxBytes = options.maxBytes ?? Math.max(0, freeBytes(tree) - FREE_SPACE_MARGIN);
@@ -65828,7 +65858,13 @@ async function restoreArchive(options) {
             throw new IntegrityError(`The archive matches its record but cannot be read (${error.message}). Nothing was restored: ${target} was left as it was.`);
         }
         await moveIntoPlace(tree, target);
-        return { target, entries: extracted.entries, symlinks: extracted.symlinks, ...options.expected };
+        return {
+            target,
+            entries: extracted.entries,
+            symlinks: extracted.symlinks,
+            ...digest,
+            compared: options.expected !== undefined,
+        };
     });
 }
 /** The restore's account of the symbolic links it recreated, for the log. */
@@ -65851,21 +65887,43 @@ function describeSymlinks(symlinks) {
 async function chooseRecord(listRecords, tenant, bucket, selector) {
     return selectBackup(await listRecords(), selector, `tenant ${tenant}, bucket ${bucket}`);
 }
+/** Why a record is not to be trusted for a restore, or undefined. Records read over S3 carry no
+ *  verification (only the Worker can check signatures): the caller says so in its output. */
+function distrustOf(record, bucket) {
+    const file = record.backup_file;
+    if (record.verification === 'tampered') {
+        return `The record of ${file} is tampered: it was changed, or copied from another name or tenant, after the Worker signed it`;
+    }
+    if (record.verification === 'unsigned') {
+        return (`The record of ${file} is unsigned: the Worker did not write it (the seed's workflow did, or someone ` +
+            `with S3 keys to ${bucket} planted it)`);
+    }
+    if (!record.sha256 || record.size === undefined)
+        return `The record of ${file} has no size or SHA-256: the archive cannot be checked against it`;
+    return undefined;
+}
+const S3_RECORDS_NOTE = 'Records read over S3 with R2 keys alone: their signatures cannot be checked, so this trusts everyone who holds keys to the bucket (docs/security.md)';
 async function restoreBackup(options) {
     const { tenant, bucket } = options;
     const record = await chooseRecord(options.listRecords, tenant, bucket, options.selector);
-    if (!record.sha256 || record.size === undefined) {
-        throw new Error(`The record of ${record.backup_file} has no size or SHA-256: it cannot be verified, so it is not restored`);
-    }
+    const distrust = distrustOf(record, bucket);
+    if (distrust && !options.allowUnverified)
+        throw new Error(`${distrust}. Not restored; --allow-unverified restores it anyway.`);
+    if (distrust)
+        options.log?.(`Warning: ${distrust}; restoring it as --allow-unverified asks.`);
+    else if (record.verification === undefined)
+        options.log?.(S3_RECORDS_NOTE);
     // The key from validated parts, never the record's own text.
     const { compression } = (0,validate/* checkBackupFile */.ng)(record.backup_file, tenant);
     const key = (0,naming/* archiveKey */.q2)(tenant, record.backup_file);
-    options.log?.(`Restoring ${key} (${record.size} bytes, ${compression}, commit ${record.commit.slice(0, 12)} on ${record.branch}) ` +
+    const size = record.size === undefined ? 'size unknown' : `${record.size} bytes`;
+    options.log?.(`Restoring ${key} (${size}, ${compression}, commit ${String(record.commit).slice(0, 12)} on ${record.branch}) ` +
         `from ${(0,archive_source/* describeSource */.B)(options.source)} into ${options.target}`);
     const result = await restoreArchive({
         open: () => (0,archive_source/* openObject */.M)(options.source, bucket, key),
         compression,
-        expected: { sha256: record.sha256, size: record.size },
+        // A record without a hash (the seed's): the archive is hashed and the hash printed.
+        expected: !record.sha256 || record.size === undefined ? undefined : { sha256: record.sha256, size: record.size },
         target: options.target,
         force: options.force,
         maxBytes: options.maxBytes,
@@ -65962,7 +66020,7 @@ const restore = {
     name: 'restore',
     summary: 'restore a backup into a directory, verified by its SHA-256',
     help: `Usage: r2-backup restore --tenant T [--bucket B] (--backup FILE | --latest | --commit PREFIX)
-                         --target DIR [--force] [--max-bytes N]
+                         --target DIR [--force] [--max-bytes N] [--allow-unverified]
 
 Downloads the archive into a staging directory beside DIR and checks its size and SHA-256
 against the backup's record before anything is extracted: a replaced or corrupt object writes
@@ -65988,6 +66046,9 @@ setgid bits are dropped.
   --commit PREFIX    the newest backup of the commit starting with PREFIX (4+ hex characters)
   --target DIR       where to restore (required); must be empty or missing unless --force
   --force            replace a non-empty DIR (only after the archive checked out)
+  --allow-unverified restore a record the Worker does not vouch for: unsigned (written by
+                     the seed's workflow, or planted over S3), tampered, or without a
+                     SHA-256 (then the archive's hash is computed and printed, not compared)
   --max-bytes N      refuse an archive that expands past N bytes (K, M, G, T allowed;
                      default: the free space of DIR's file system less 64 MiB)
   --history          restore the git history instead (include-git-history): the bundle is
@@ -66004,6 +66065,7 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
         target: { type: 'string' },
         force: { type: 'boolean' },
         'max-bytes': { type: 'string' },
+        'allow-unverified': { type: 'boolean' },
         history: { type: 'boolean' },
     },
     async run(values) {
@@ -66025,11 +66087,13 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
             selector,
             target: values.target,
             force: values.force === true,
+            allowUnverified: values['allow-unverified'] === true,
             maxBytes: values['max-bytes'] === undefined ? undefined : (0,validate/* checkByteCount */.ET)(values['max-bytes'], '--max-bytes'),
             log: (line) => console.error(line),
         });
+        const checked = restored.compared ? 'verified' : 'computed (the record has none to compare)';
         console.log(`Restored ${restored.record.backup_file} into ${restored.target}: ${restored.entries} entries, ` +
-            `${restored.size} bytes, sha256 ${restored.sha256} verified`);
+            `${restored.size} bytes, sha256 ${restored.sha256} ${checked}`);
         for (const line of describeSymlinks(restored.symlinks))
             console.log(line);
         return 0;
@@ -66163,18 +66227,21 @@ async function hashObject(source, bucket, key) {
 const verify = {
     name: 'verify',
     summary: 'check that every backup is stored whole (--deep: re-read and hash)',
-    help: `Usage: r2-backup verify --tenant T [--bucket B] [--backup FILE] [--deep]
+    help: `Usage: r2-backup verify --tenant T [--bucket B] [--backup FILE] [--deep] [--strict]
 
 Checks a tenant's backups (or one) against their records: each record has its archive and
 the archive has the recorded size; archives without a record and records without an archive
 are reported; git bundles (include-git-history) likewise. By default from one listing,
 without downloading; --deep also reads every archive and bundle and compares its SHA-256.
-Exits 1 on any problem.
+A record the Worker did not sign is tampered (a problem) when it was changed after signing,
+and unverifiable when it was never signed (the seed's workflow) or has no SHA-256: reported,
+a problem only with --strict. Exits 1 on any problem.
 
   --tenant T      tenant (required)
   --bucket B      bucket (default: {tenant}-github-backup)
   --backup FILE   only this backup
   --deep          read and hash every archive
+  --strict        count unverifiable records as problems
 
 ${_connection_js__WEBPACK_IMPORTED_MODULE_2__/* .CONNECTION_HELP */ .Xf}`,
     options: {
@@ -66182,6 +66249,7 @@ ${_connection_js__WEBPACK_IMPORTED_MODULE_2__/* .CONNECTION_HELP */ .Xf}`,
         ..._connection_js__WEBPACK_IMPORTED_MODULE_2__/* .CONNECTION_OPTIONS */ .Ur,
         backup: { type: 'string' },
         deep: { type: 'boolean' },
+        strict: { type: 'boolean' },
     },
     async run(values) {
         const { tenant, bucket } = (0,_connection_js__WEBPACK_IMPORTED_MODULE_2__/* .tenantAndBucket */ .WG)(values);
@@ -66198,7 +66266,20 @@ ${_connection_js__WEBPACK_IMPORTED_MODULE_2__/* .CONNECTION_HELP */ .Xf}`,
             problems.push(`${file}: the record has no archive`);
         for (const file of inventory.orphan_archives.filter(chosen))
             problems.push(`${file}: the archive has no record`);
+        const unverifiable = (file, why) => {
+            if (values.strict)
+                problems.push(`${file}: unverifiable (${why})`);
+            else
+                console.log(`${file}: unverifiable (${why})`);
+        };
         for (const record of records) {
+            if (record.verification === 'tampered') {
+                problems.push(`${record.backup_file}: the record is tampered (changed or copied after the Worker signed it)`);
+                continue;
+            }
+            if (record.verification === 'unsigned') {
+                unverifiable(record.backup_file, "the Worker did not sign the record: the seed's workflow wrote it, or it was planted over S3");
+            }
             const archive = archives.get(record.backup_file);
             if (!archive)
                 continue;
@@ -66207,7 +66288,7 @@ ${_connection_js__WEBPACK_IMPORTED_MODULE_2__/* .CONNECTION_HELP */ .Xf}`,
                 continue;
             }
             if (!record.sha256 || record.size === undefined) {
-                console.log(`${record.backup_file}: unverifiable (the record has no size or SHA-256)`);
+                unverifiable(record.backup_file, 'the record has no size or SHA-256');
                 continue;
             }
             if (values.deep) {
@@ -66266,12 +66347,12 @@ __nccwpck_require__.d(__webpack_exports__, {
   WG: () => (/* binding */ tenantAndBucket)
 });
 
+// EXTERNAL MODULE: ./common/naming.ts
+var naming = __nccwpck_require__(7860);
 // EXTERNAL MODULE: ./common/validate.ts
 var validate = __nccwpck_require__(9046);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(3711);
-// EXTERNAL MODULE: ./common/naming.ts
-var naming = __nccwpck_require__(7860);
 ;// CONCATENATED MODULE: ./action/mirror/pool.ts
 // Runs an async job per item with at most `limit` in flight. On the first failure no new job
 // starts; the ones in flight finish, then the first error is thrown (with a count of others).
@@ -66552,6 +66633,7 @@ var usage = __nccwpck_require__(4036);
 
 
 
+
 const CONNECTION_OPTIONS = {
     'api-url': { type: 'string' },
     'api-token': { type: 'string' },
@@ -66572,20 +66654,34 @@ const CONNECTION_HELP = `Connection (flag, or environment variable):
   --access-key-id KEY      R2_ACCESS_KEY_ID      R2 S3 keys: archives are read over S3 when given,
   --secret-access-key KEY  R2_SECRET_ACCESS_KEY  else through the Worker's download route`;
 const setting = (values, flag, variable) => values[flag] || process.env[variable] || undefined;
+/** A URL setting, checked like the action's URL inputs (common/validate.ts checkHttpUrl): one
+ *  with credentials in it is refused, naming the flag and variable, never quoting the value. */
+function urlSetting(values, flag, variable) {
+    const value = setting(values, flag, variable);
+    if (value === undefined)
+        return undefined;
+    try {
+        return (0,validate/* checkHttpUrl */.Om)(value, `--${flag} / ${variable}`).replace(/\/+$/, '');
+    }
+    catch (error) {
+        if (error instanceof validate/* ValidationError */.yI)
+            throw new usage/* UsageError */.e(error.message);
+        throw error;
+    }
+}
 function connect(values) {
-    const apiUrl = setting(values, 'api-url', 'R2_BACKUP_API_URL');
+    // URLs first: one with credentials in it stops the command before any other message.
+    const apiUrl = urlSetting(values, 'api-url', 'R2_BACKUP_API_URL');
+    const endpoint = urlSetting(values, 'endpoint', 'R2_ENDPOINT');
     const apiToken = setting(values, 'api-token', 'R2_BACKUP_API_TOKEN');
     const accountId = setting(values, 'account-id', 'R2_ACCOUNT_ID');
-    const endpoint = setting(values, 'endpoint', 'R2_ENDPOINT');
     const accessKeyId = setting(values, 'access-key-id', 'R2_ACCESS_KEY_ID');
     const secretAccessKey = setting(values, 'secret-access-key', 'R2_SECRET_ACCESS_KEY');
     if (apiUrl && !apiToken)
         throw new usage/* UsageError */.e('--api-url needs a token: --api-token or R2_BACKUP_API_TOKEN');
     const connection = {};
     if (apiUrl && apiToken) {
-        if (!/^https?:\/\//.test(apiUrl))
-            throw new usage/* UsageError */.e('--api-url / R2_BACKUP_API_URL must be an http(s) URL');
-        connection.worker = new WorkerClient(apiUrl.replace(/\/+$/, ''), apiToken);
+        connection.worker = new WorkerClient(apiUrl, apiToken);
     }
     if (accessKeyId || secretAccessKey) {
         if (!accessKeyId || !secretAccessKey) {
@@ -66622,13 +66718,14 @@ function archiveSource(connection, command) {
         return { kind: 's3', s3: connection.s3 };
     return { kind: 'worker', worker: requireWorker(connection, command) };
 }
-/** --tenant (required) and --bucket (default `{tenant}-github-backup`, as the action's). */
+/** --tenant (required) and --bucket (default `{tenant}-github-backup`, as the action's:
+ *  common/naming.ts defaultBucket). */
 function tenantAndBucket(values) {
     if (!values.tenant)
         throw new usage/* UsageError */.e('--tenant is required');
     try {
         const tenant = (0,validate/* checkTenant */.Rh)(values.tenant, '--tenant');
-        return { tenant, bucket: (0,validate/* checkBucket */.L$)(values.bucket ?? `${tenant}-github-backup`, '--bucket') };
+        return { tenant, bucket: (0,validate/* checkBucket */.L$)(values.bucket ?? (0,naming/* defaultBucket */.Qn)(tenant), '--bucket') };
     }
     catch (error) {
         if (error instanceof validate/* ValidationError */.yI)
@@ -66732,12 +66829,14 @@ class UsageError extends Error {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   MZ: () => (/* binding */ bundleFileName),
+/* harmony export */   Qn: () => (/* binding */ defaultBucket),
+/* harmony export */   YN: () => (/* binding */ timeOfStamp),
 /* harmony export */   df: () => (/* binding */ positionOf),
 /* harmony export */   fb: () => (/* binding */ tenantPrefix),
 /* harmony export */   q2: () => (/* binding */ archiveKey),
 /* harmony export */   rY: () => (/* binding */ metadataKey)
 /* harmony export */ });
-/* unused harmony exports stampOf, backupFileName, notificationKey, mirrorPrefix, timeOfStamp, mirrorManifestKey */
+/* unused harmony exports stampOf, backupFileName, DEFAULT_BUCKET_SUFFIX, notificationKey, mirrorPrefix, mirrorManifestKey */
 /* harmony import */ var _validate_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9046);
 // The storage layout of design.md, in one place. Callers pass validated parts only.
 
@@ -66752,6 +66851,25 @@ function backupFileName(stamp, compression, n = 1) {
 }
 /** The git bundle beside an archive: `{stamp}.tar.gz` -> `{stamp}.bundle`. */
 const bundleFileName = (backupFile) => backupFile.replace(/\.tar(\.gz|\.zst)?$/, '.bundle');
+/** What every default bucket name ends with. */
+const DEFAULT_BUCKET_SUFFIX = '-github-backup';
+/**
+ * A tenant's default bucket, `{tenant}-github-backup`, as an R2 bucket name can spell it: the
+ * tenant lower-cased, each `.` and `_` turned into `-`, hyphens at either end of it dropped
+ * (`MyRepo.js` -> `myrepo-js-github-backup`, `_config` -> `config-github-backup`). Tenants that
+ * differ only in these may share a bucket; each still has its own prefix `backups/{tenant}/`.
+ * The one place this name is made: the action, its restore sub-action, the CLI and the Worker's
+ * default grant all call it. The result is not checked here: a tenant of more than 49
+ * characters gives a name longer than R2 allows, which `checkBucket` refuses where it is used
+ * (the Worker then grants no default bucket to that tenant; it needs one named explicitly).
+ */
+function defaultBucket(tenant) {
+    const name = tenant
+        .toLowerCase()
+        .replace(/[._]/g, '-')
+        .replace(/^-+|-+$/g, '');
+    return `${name}${DEFAULT_BUCKET_SUFFIX}`;
+}
 const tenantPrefix = (tenant) => `backups/${tenant}/`;
 const archiveKey = (tenant, backupFile) => `backups/${tenant}/${backupFile}`;
 const metadataKey = (tenant, backupFile) => `backups/${tenant}/metadata/${backupFile}.json`;
@@ -66788,6 +66906,7 @@ function positionOf(tenant, backupFile) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   ET: () => (/* binding */ checkByteCount),
 /* harmony export */   L$: () => (/* binding */ checkBucket),
+/* harmony export */   Om: () => (/* binding */ checkHttpUrl),
 /* harmony export */   Rh: () => (/* binding */ checkTenant),
 /* harmony export */   ng: () => (/* binding */ checkBackupFile),
 /* harmony export */   yI: () => (/* binding */ ValidationError)
@@ -66934,6 +67053,32 @@ function checkByteCount(value, field) {
         throw new ValidationError(field, 'must be a positive number of bytes, optionally with K, M, G or T (for example 20G)');
     }
     return bytes;
+}
+/**
+ * An http(s) URL without credentials: the one URL check of the action and the restore
+ * sub-action (`api-url`, `r2-endpoint`), the CLI (R2_BACKUP_API_URL, R2_ENDPOINT and their
+ * flags) and the records' `run_url`. `https://user:pass@host` would put the password in logs,
+ * error messages and records, so it is refused, never used. The error names the field and
+ * never quotes the value.
+ */
+function checkHttpUrl(value, field, maxLength = 2048) {
+    const rule = `must be an http(s) URL of at most ${maxLength} characters`;
+    if (typeof value !== 'string' || value.length > maxLength)
+        throw new ValidationError(field, rule);
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new ValidationError(field, rule);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        throw new ValidationError(field, rule);
+    // The parser drops an empty `@` and tabs or newlines inside; the raw text is checked as well.
+    if (url.username || url.password || /^[^/?#]*\/\/[^/?#]*@/.test(value)) {
+        throw new ValidationError(field, 'must not contain credentials ("user:password@"): give the token or keys as their own secret settings');
+    }
+    return value;
 }
 
 

@@ -61496,12 +61496,13 @@ module.exports = {
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   pH: () => (/* binding */ SECRET_INPUTS),
+  pi: () => (/* binding */ checkUrlInputs),
   yG: () => (/* binding */ parseBoolean),
   G2: () => (/* binding */ parseDestination),
   Dl: () => (/* binding */ parseUrl)
 });
 
-// UNUSED EXPORTS: parseBucketMap, parseExcludes, readInputs
+// UNUSED EXPORTS: URL_INPUTS, parseBucketMap, parseExcludes, readInputs
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
@@ -62043,17 +62044,21 @@ function parseBoolean(name) {
         return true;
     throw new validate/* ValidationError */.yI(name, 'must be "true" or "false"');
 }
+/** An http(s) URL input without credentials (common/validate.ts checkHttpUrl), without its
+ *  trailing slashes. */
 function parseUrl(name, value) {
-    let url;
-    try {
-        url = new URL(value);
+    return (0,validate/* checkHttpUrl */.Om)(value, name).replace(/\/+$/, '');
+}
+/** The inputs that hold URLs, in the backup action and the restore sub-action. */
+const URL_INPUTS = ['api-url', 'r2-endpoint'];
+/** Checks every URL input before any other input, so that one with credentials in it stops the
+ *  run with an error naming it, before anything is logged or any other rule is reported. */
+function checkUrlInputs() {
+    for (const name of URL_INPUTS) {
+        const value = optional(name);
+        if (value !== undefined)
+            parseUrl(name, value);
     }
-    catch {
-        throw new validate/* ValidationError */.yI(name, 'must be an http(s) URL');
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:')
-        throw new validate/* ValidationError */.yI(name, 'must be an http(s) URL');
-    return value.replace(/\/+$/, '');
 }
 /** `tenant: bucket`, one a line; blank lines and `#` comments are skipped. */
 function parseBucketMap(text) {
@@ -62175,6 +62180,7 @@ function readInputs() {
         if (value)
             core.setSecret(value);
     }
+    checkUrlInputs();
     const tenant = optional('tenant');
     const bucket = optional('bucket');
     const api = parseApi();
@@ -62225,15 +62231,17 @@ function readInputs() {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var _common_validate_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9046);
-/* harmony import */ var _s3_client_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5963);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4703);
-/* harmony import */ var _restore_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(126);
-/* harmony import */ var _restore_backup_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7555);
-/* harmony import */ var _s3_catalogue_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(1094);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6889);
-/* harmony import */ var _worker_client_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(9387);
+/* harmony import */ var _common_naming_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7860);
+/* harmony import */ var _s3_client_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5963);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4703);
+/* harmony import */ var _restore_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(126);
+/* harmony import */ var _restore_backup_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7555);
+/* harmony import */ var _s3_catalogue_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(1094);
+/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(6889);
+/* harmony import */ var _worker_client_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(9387);
 // The restore sub-action's entry point (restore/action.yml, dist/restore/index.js): the CLI's
 // restore as a step, with the backup action's credentials and outputs for what it restored.
+
 
 
 
@@ -62255,44 +62263,46 @@ function selectorOf() {
     return { latest: true };
 }
 async function run() {
-    for (const name of _inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .SECRET_INPUTS */ .pH) {
+    for (const name of _inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .SECRET_INPUTS */ .pH) {
         const value = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name);
         if (value)
             _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(value);
     }
+    (0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .checkUrlInputs */ .pi)();
     const tenant = (0,_common_validate_js__WEBPACK_IMPORTED_MODULE_1__/* .checkTenant */ .Rh)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('tenant') || process.env.GITHUB_REPOSITORY?.split('/')[1], 'tenant');
-    const bucket = (0,_common_validate_js__WEBPACK_IMPORTED_MODULE_1__/* .checkBucket */ .L$)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('bucket') || `${tenant}-github-backup`, 'bucket');
+    const bucket = (0,_common_validate_js__WEBPACK_IMPORTED_MODULE_1__/* .checkBucket */ .L$)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('bucket') || (0,_common_naming_js__WEBPACK_IMPORTED_MODULE_2__/* .defaultBucket */ .Qn)(tenant), 'bucket');
     const apiUrl = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('api-url');
     const apiToken = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('api-token');
     if (Boolean(apiUrl) !== Boolean(apiToken))
         throw new _common_validate_js__WEBPACK_IMPORTED_MODULE_1__/* .ValidationError */ .yI('api-token', 'and api-url go together');
-    const worker = apiUrl ? new _worker_client_js__WEBPACK_IMPORTED_MODULE_8__/* .WorkerClient */ .E3((0,_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .parseUrl */ .Dl)('api-url', apiUrl), apiToken) : undefined;
-    const destination = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .parseDestination */ .G2)();
-    const s3 = destination.kind === 's3' ? (0,_s3_client_js__WEBPACK_IMPORTED_MODULE_2__/* .createS3Client */ .q)(destination) : undefined;
+    const worker = apiUrl ? new _worker_client_js__WEBPACK_IMPORTED_MODULE_9__/* .WorkerClient */ .E3((0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .parseUrl */ .Dl)('api-url', apiUrl), apiToken) : undefined;
+    const destination = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .parseDestination */ .G2)();
+    const s3 = destination.kind === 's3' ? (0,_s3_client_js__WEBPACK_IMPORTED_MODULE_3__/* .createS3Client */ .q)(destination) : undefined;
     if (!worker && !s3) {
         throw new _common_validate_js__WEBPACK_IMPORTED_MODULE_1__/* .ValidationError */ .yI('api-url', 'or the R2 S3 keys are needed: the Worker, or R2 itself, holds the records');
     }
     // Records from the Worker when given (it checks who may read them), else over S3.
     const listRecords = worker
         ? () => worker.listAll(tenant, bucket)
-        : () => (0,_s3_catalogue_js__WEBPACK_IMPORTED_MODULE_6__/* .listRecordsOverS3 */ .N)(s3, bucket, tenant);
+        : () => (0,_s3_catalogue_js__WEBPACK_IMPORTED_MODULE_7__/* .listRecordsOverS3 */ .N)(s3, bucket, tenant);
     const source = s3 ? { kind: 's3', s3 } : { kind: 'worker', worker: worker };
     const target = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('target', { required: true });
-    const restored = await (0,_restore_backup_js__WEBPACK_IMPORTED_MODULE_5__/* .restoreBackup */ .d)({
+    const restored = await (0,_restore_backup_js__WEBPACK_IMPORTED_MODULE_6__/* .restoreBackup */ .dH)({
         listRecords,
         source,
         tenant,
         bucket,
         selector: selectorOf(),
         target,
-        force: (0,_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .parseBoolean */ .yG)('force'),
+        force: (0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .parseBoolean */ .yG)('force'),
+        allowUnverified: (0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .parseBoolean */ .yG)('allow-unverified'),
         maxBytes: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('max-bytes')
             ? (0,_common_validate_js__WEBPACK_IMPORTED_MODULE_1__/* .checkByteCount */ .ET)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('max-bytes'), 'max-bytes')
             : undefined,
         log: (line) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(line),
     });
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`Restored ${restored.record.backup_file}: ${restored.entries} entries, sha256 ${restored.sha256} verified`);
-    for (const line of (0,_restore_js__WEBPACK_IMPORTED_MODULE_4__/* .describeSymlinks */ .YT)(restored.symlinks))
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`Restored ${restored.record.backup_file}: ${restored.entries} entries, sha256 ${restored.sha256} ${restored.compared ? 'verified' : 'computed (not compared)'}`);
+    for (const line of (0,_restore_js__WEBPACK_IMPORTED_MODULE_5__/* .describeSymlinks */ .YT)(restored.symlinks))
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(line);
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('backup-file', restored.record.backup_file);
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('backup-key', restored.key);
@@ -62311,7 +62321,10 @@ async function run() {
             ],
             ['Backup', `<code>${restored.key}</code> (${bucket})`],
             ['Commit', `${restored.record.commit} on ${restored.record.branch}`],
-            ['Size', `${(0,_summary_js__WEBPACK_IMPORTED_MODULE_7__/* .formatBytes */ .z3)(restored.size)}, SHA-256 verified`],
+            [
+                'Size',
+                `${(0,_summary_js__WEBPACK_IMPORTED_MODULE_8__/* .formatBytes */ .z3)(restored.size)}, SHA-256 ${restored.compared ? 'verified' : 'computed, not compared'}`,
+            ],
             ['Entries', String(restored.entries)],
             ['Target', restored.target],
         ])
@@ -62336,10 +62349,10 @@ __webpack_async_result__();
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  d: () => (/* binding */ restoreBackup)
+  dH: () => (/* binding */ restoreBackup)
 });
 
-// UNUSED EXPORTS: chooseRecord
+// UNUSED EXPORTS: S3_RECORDS_NOTE, chooseRecord, distrustOf
 
 // EXTERNAL MODULE: ./common/naming.ts
 var naming = __nccwpck_require__(7860);
@@ -62396,21 +62409,43 @@ var restore = __nccwpck_require__(126);
 async function chooseRecord(listRecords, tenant, bucket, selector) {
     return selectBackup(await listRecords(), selector, `tenant ${tenant}, bucket ${bucket}`);
 }
+/** Why a record is not to be trusted for a restore, or undefined. Records read over S3 carry no
+ *  verification (only the Worker can check signatures): the caller says so in its output. */
+function distrustOf(record, bucket) {
+    const file = record.backup_file;
+    if (record.verification === 'tampered') {
+        return `The record of ${file} is tampered: it was changed, or copied from another name or tenant, after the Worker signed it`;
+    }
+    if (record.verification === 'unsigned') {
+        return (`The record of ${file} is unsigned: the Worker did not write it (the seed's workflow did, or someone ` +
+            `with S3 keys to ${bucket} planted it)`);
+    }
+    if (!record.sha256 || record.size === undefined)
+        return `The record of ${file} has no size or SHA-256: the archive cannot be checked against it`;
+    return undefined;
+}
+const S3_RECORDS_NOTE = 'Records read over S3 with R2 keys alone: their signatures cannot be checked, so this trusts everyone who holds keys to the bucket (docs/security.md)';
 async function restoreBackup(options) {
     const { tenant, bucket } = options;
     const record = await chooseRecord(options.listRecords, tenant, bucket, options.selector);
-    if (!record.sha256 || record.size === undefined) {
-        throw new Error(`The record of ${record.backup_file} has no size or SHA-256: it cannot be verified, so it is not restored`);
-    }
+    const distrust = distrustOf(record, bucket);
+    if (distrust && !options.allowUnverified)
+        throw new Error(`${distrust}. Not restored; --allow-unverified restores it anyway.`);
+    if (distrust)
+        options.log?.(`Warning: ${distrust}; restoring it as --allow-unverified asks.`);
+    else if (record.verification === undefined)
+        options.log?.(S3_RECORDS_NOTE);
     // The key from validated parts, never the record's own text.
     const { compression } = (0,validate/* checkBackupFile */.ng)(record.backup_file, tenant);
     const key = (0,naming/* archiveKey */.q2)(tenant, record.backup_file);
-    options.log?.(`Restoring ${key} (${record.size} bytes, ${compression}, commit ${record.commit.slice(0, 12)} on ${record.branch}) ` +
+    const size = record.size === undefined ? 'size unknown' : `${record.size} bytes`;
+    options.log?.(`Restoring ${key} (${size}, ${compression}, commit ${String(record.commit).slice(0, 12)} on ${record.branch}) ` +
         `from ${describeSource(options.source)} into ${options.target}`);
     const result = await (0,restore/* restoreArchive */.By)({
         open: () => openObject(options.source, bucket, key),
         compression,
-        expected: { sha256: record.sha256, size: record.size },
+        // A record without a hash (the seed's): the archive is hashed and the hash printed.
+        expected: !record.sha256 || record.size === undefined ? undefined : { sha256: record.sha256, size: record.size },
         target: options.target,
         force: options.force,
         maxBytes: options.maxBytes,
@@ -62458,12 +62493,12 @@ function quoteName(name) {
 function reasonAgainstAnyOs(name, what) {
     if (name.includes('\0'))
         return `${what} contains a NUL byte`;
-    // Windows reads "\" as a separator and "C:" as a drive: refused on every OS, so that an
-    // archive restores (or is refused) the same way everywhere.
+    // Windows reads "\" as a separator and "C:" as a drive (or, later in a path, a stream of
+    // file "C"): refused on every OS, so that an archive restores or is refused the same everywhere.
     if (name.includes('\\'))
         return `${what} contains a backslash`;
-    if (/^[A-Za-z]:/.test(name))
-        return `${what} starts with a drive letter ("X:")`;
+    if (/(^|\/)[A-Za-z]:/.test(name))
+        return `${what} has a drive letter form ("X:")`;
     return undefined;
 }
 /**
@@ -62587,12 +62622,9 @@ const O_DIRECTORY = external_node_fs_.constants.O_DIRECTORY ?? 0;
 const NEW_FILE = external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_EXCL | O_NOFOLLOW;
 // Never restore set-user-id or set-group-id bits from an archive.
 const MODE_MASK = 0o1777;
-/** What an entry costs on disk beyond its content, counted against the byte limit, so that an
- *  archive of millions of empty entries is bounded too. */
-const ENTRY_OVERHEAD = 512;
 class ConfinedTree {
     entries = 0;
-    /** Content bytes (apparent sizes) plus a per-entry overhead, checked against `maxBytes`. */
+    /** Content bytes (apparent sizes), checked against `maxBytes` before a file is created. */
     bytes = 0;
     kinds = new Map([['', 'directory']]);
     foldedDirectories = new Set(['']);
@@ -62686,7 +62718,7 @@ class ConfinedTree {
     }
     charge(name, size) {
         this.entries++;
-        this.bytes += size + ENTRY_OVERHEAD;
+        this.bytes += size;
         if (this.bytes > this.maxBytes) {
             throw new UnsafeArchiveError(name, `the archive expands past the limit of ${this.maxBytes} bytes (--max-bytes, or the free space of the target's file system)`);
         }
@@ -62732,7 +62764,9 @@ class ConfinedTree {
         }
     }
     makeDirectory(name) {
-        this.create(name, () => (0,external_node_fs_.mkdirSync)(this.path(name), 0o700));
+        // The default mode, as GNU tar gives directories the archive does not list (the staging
+        // directory around the tree is 700, so nobody else can reach into it meanwhile).
+        this.create(name, () => (0,external_node_fs_.mkdirSync)(this.path(name)));
         this.kinds.set(name, 'directory');
         this.foldedDirectories.add(foldName(name));
     }
@@ -62914,7 +62948,12 @@ function parseHeader(block) {
         unsigned += block[i];
         signed += block[i] < 128 ? block[i] : block[i] - 256;
     }
-    const checksum = parseNumber(block.subarray(148, 156));
+    const field = block
+        .subarray(148, 156)
+        .toString('latin1')
+        .replace(/[\0 ]+$/, '')
+        .trim();
+    const checksum = /^[0-7]{1,8}$/.test(field) ? parseInt(field, 8) : NaN;
     if (checksum !== unsigned && checksum !== signed)
         throw new CorruptArchiveError('tar header checksum mismatch (corrupt, or not a tar archive)');
     const name = cString(block.subarray(0, 100));
@@ -63397,25 +63436,27 @@ const READ_CHUNK = 1024 * 1024;
 /** zlib and zstd report bad input with Z_* / ZSTD codes; the tar reader with CorruptArchiveError. */
 const isDecodeError = (error) => error instanceof CorruptArchiveError ||
     /^(Z_|ERR_ZSTD|ZSTD)/.test(String(error?.code ?? ''));
-/** Downloads `open()` to `file`, hashing it; refuses it unless it is exactly what was recorded. */
+/** Downloads `open()` to `file`, hashing it; refuses it unless it is exactly what was recorded
+ *  (when nothing was recorded, the digest is only returned). */
 async function downloadVerified(open, file, expected, what, target) {
     const free = freeBytes((0,external_node_path_.join)(file, '..'));
-    if (expected.size + FREE_SPACE_MARGIN > free) {
+    if (expected && expected.size + FREE_SPACE_MARGIN > free) {
         throw new Error(`Not enough space to stage ${what} of ${expected.size} bytes beside ${target} (${free} bytes free): nothing was written`);
     }
     const counter = createHashCounter();
     await (0,external_node_stream_promises_.pipeline)(await open(), counter.transform, (0,external_node_fs_.createWriteStream)(file));
     const { sha256, size } = counter.digest();
-    if (size !== expected.size || sha256 !== expected.sha256) {
+    if (expected && (size !== expected.size || sha256 !== expected.sha256)) {
         throw new IntegrityError(`${what} does not match its metadata: expected ${expected.size} bytes with SHA-256 ${expected.sha256}, ` +
             `read ${size} bytes with SHA-256 ${sha256}. The object is corrupt or was replaced. ` +
             `Nothing was written: ${target} was left as it was.`);
     }
+    return { sha256, size };
 }
 async function restoreArchive(options) {
     return withStaging(options.target, options.force, async ({ target, staging }) => {
         const archive = (0,external_node_path_.join)(staging, 'archive');
-        await downloadVerified(options.open, archive, options.expected, 'The archive', target);
+        const digest = await downloadVerified(options.open, archive, options.expected, 'The archive', target);
         const tree = (0,external_node_path_.join)(staging, 'tree');
         await (0,promises_.mkdir)(tree);
         const maxBytes = options.maxBytes ?? Math.max(0, freeBytes(tree) - FREE_SPACE_MARGIN);
@@ -63430,7 +63471,13 @@ async function restoreArchive(options) {
             throw new IntegrityError(`The archive matches its record but cannot be read (${error.message}). Nothing was restored: ${target} was left as it was.`);
         }
         await moveIntoPlace(tree, target);
-        return { target, entries: extracted.entries, symlinks: extracted.symlinks, ...options.expected };
+        return {
+            target,
+            entries: extracted.entries,
+            symlinks: extracted.symlinks,
+            ...digest,
+            compared: options.expected !== undefined,
+        };
     });
 }
 /** The restore's account of the symbolic links it recreated, for the log. */
@@ -63978,12 +64025,13 @@ class WorkerClient {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Qn: () => (/* binding */ defaultBucket),
 /* harmony export */   df: () => (/* binding */ positionOf),
 /* harmony export */   fb: () => (/* binding */ tenantPrefix),
 /* harmony export */   q2: () => (/* binding */ archiveKey),
 /* harmony export */   rY: () => (/* binding */ metadataKey)
 /* harmony export */ });
-/* unused harmony exports stampOf, backupFileName, bundleFileName, notificationKey, mirrorPrefix, timeOfStamp, mirrorManifestKey */
+/* unused harmony exports stampOf, backupFileName, bundleFileName, DEFAULT_BUCKET_SUFFIX, notificationKey, mirrorPrefix, timeOfStamp, mirrorManifestKey */
 /* harmony import */ var _validate_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9046);
 // The storage layout of design.md, in one place. Callers pass validated parts only.
 
@@ -63998,6 +64046,25 @@ function backupFileName(stamp, compression, n = 1) {
 }
 /** The git bundle beside an archive: `{stamp}.tar.gz` -> `{stamp}.bundle`. */
 const bundleFileName = (backupFile) => backupFile.replace(/\.tar(\.gz|\.zst)?$/, '.bundle');
+/** What every default bucket name ends with. */
+const DEFAULT_BUCKET_SUFFIX = '-github-backup';
+/**
+ * A tenant's default bucket, `{tenant}-github-backup`, as an R2 bucket name can spell it: the
+ * tenant lower-cased, each `.` and `_` turned into `-`, hyphens at either end of it dropped
+ * (`MyRepo.js` -> `myrepo-js-github-backup`, `_config` -> `config-github-backup`). Tenants that
+ * differ only in these may share a bucket; each still has its own prefix `backups/{tenant}/`.
+ * The one place this name is made: the action, its restore sub-action, the CLI and the Worker's
+ * default grant all call it. The result is not checked here: a tenant of more than 49
+ * characters gives a name longer than R2 allows, which `checkBucket` refuses where it is used
+ * (the Worker then grants no default bucket to that tenant; it needs one named explicitly).
+ */
+function defaultBucket(tenant) {
+    const name = tenant
+        .toLowerCase()
+        .replace(/[._]/g, '-')
+        .replace(/^-+|-+$/g, '');
+    return `${name}${DEFAULT_BUCKET_SUFFIX}`;
+}
 const tenantPrefix = (tenant) => `backups/${tenant}/`;
 const archiveKey = (tenant, backupFile) => `backups/${tenant}/${backupFile}`;
 const metadataKey = (tenant, backupFile) => `backups/${tenant}/metadata/${backupFile}.json`;
@@ -64034,6 +64101,7 @@ function positionOf(tenant, backupFile) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   ET: () => (/* binding */ checkByteCount),
 /* harmony export */   L$: () => (/* binding */ checkBucket),
+/* harmony export */   Om: () => (/* binding */ checkHttpUrl),
 /* harmony export */   Rh: () => (/* binding */ checkTenant),
 /* harmony export */   ng: () => (/* binding */ checkBackupFile),
 /* harmony export */   yI: () => (/* binding */ ValidationError)
@@ -64180,6 +64248,32 @@ function checkByteCount(value, field) {
         throw new ValidationError(field, 'must be a positive number of bytes, optionally with K, M, G or T (for example 20G)');
     }
     return bytes;
+}
+/**
+ * An http(s) URL without credentials: the one URL check of the action and the restore
+ * sub-action (`api-url`, `r2-endpoint`), the CLI (R2_BACKUP_API_URL, R2_ENDPOINT and their
+ * flags) and the records' `run_url`. `https://user:pass@host` would put the password in logs,
+ * error messages and records, so it is refused, never used. The error names the field and
+ * never quotes the value.
+ */
+function checkHttpUrl(value, field, maxLength = 2048) {
+    const rule = `must be an http(s) URL of at most ${maxLength} characters`;
+    if (typeof value !== 'string' || value.length > maxLength)
+        throw new ValidationError(field, rule);
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new ValidationError(field, rule);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        throw new ValidationError(field, rule);
+    // The parser drops an empty `@` and tabs or newlines inside; the raw text is checked as well.
+    if (url.username || url.password || /^[^/?#]*\/\/[^/?#]*@/.test(value)) {
+        throw new ValidationError(field, 'must not contain credentials ("user:password@"): give the token or keys as their own secret settings');
+    }
+    return value;
 }
 
 
