@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { downloadVerified, IntegrityError } from './restore.js';
-import { moveIntoPlace, withStaging } from './staging.js';
+import { withStaging } from './staging.js';
 
 const exec = promisify(execFile);
 const git = async (cwd: string, ...args: string[]): Promise<string> =>
@@ -29,7 +29,7 @@ export interface RestoredHistory {
 }
 
 export async function restoreHistory(options: RestoreHistoryOptions): Promise<RestoredHistory> {
-  return withStaging(options.target, options.force, async ({ target, staging }) => {
+  return withStaging(options.target, options.force, async ({ target, staging, install }) => {
     const bundle = join(staging, 'history.bundle');
     await downloadVerified(options.open, bundle, options.expected, 'The git bundle', target);
     const repository = join(staging, 'repository');
@@ -48,7 +48,7 @@ export async function restoreHistory(options: RestoreHistoryOptions): Promise<Re
     const refs = (await git(repository, 'for-each-ref', '--format=%(refname)'))
       .split('\n')
       .filter(Boolean).length;
-    await moveIntoPlace(repository, target);
+    await install(repository);
     return { target, refs, head };
   });
 }

@@ -6,14 +6,14 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Compression } from '../common/validate.js';
 import type { RestoredSymlink } from './confined-tree.js';
 import { CorruptArchiveError } from './extract-errors.js';
 import { createHashCounter, type StreamDigest } from './hash-stream.js';
 import { safeExtract } from './safe-extract.js';
-import { freeBytes, moveIntoPlace, withStaging } from './staging.js';
+import { freeBytes, withStaging } from './staging.js';
 
 export class IntegrityError extends Error {
   override name = 'IntegrityError';
@@ -68,7 +68,30 @@ export async function downloadVerified(
     );
   }
   const counter = createHashCounter();
-  await pipeline(await open(), counter.transform, createWriteStream(file));
+  let received = 0;
+  const failed = (cause: string): Error =>
+    new Error(
+      `The download of ${what.replace(/^The /, 'the ')} ${cause} after ${received} of ${expected?.size ?? '?'} bytes. ` +
+        `Nothing was written: ${target} was left as it was.`,
+    );
+  const stall = stallTimeoutMs();
+  const source = await withDeadline(open(), stall, () => failed(`got no answer for ${stall / 1000} s`));
+  const guard = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      received += chunk.length;
+      timer.refresh();
+      callback(null, chunk);
+    },
+  });
+  const timer = setTimeout(() => guard.destroy(failed(`stalled: no byte for ${stall / 1000} s`)), stall);
+  try {
+    await pipeline(source, guard, counter.transform, createWriteStream(file));
+  } catch (error) {
+    if ((error as Error).message.startsWith('The download of')) throw error;
+    throw failed(`failed (${(error as Error).message || (error as Error).name})`);
+  } finally {
+    clearTimeout(timer);
+  }
   const { sha256, size } = counter.digest();
   if (expected && (size !== expected.size || sha256 !== expected.sha256)) {
     throw new IntegrityError(
@@ -80,8 +103,24 @@ export async function downloadVerified(
   return { sha256, size };
 }
 
+/** How long a download may go without a byte (R2_BACKUP_IDLE_TIMEOUT_MS, default 60 s). */
+function stallTimeoutMs(): number {
+  const value = Number(process.env.R2_BACKUP_IDLE_TIMEOUT_MS);
+  return Number.isInteger(value) && value > 0 ? value : 60_000;
+}
+
+async function withDeadline<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(error()), ms)));
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function restoreArchive(options: RestoreOptions): Promise<RestoreResult> {
-  return withStaging(options.target, options.force, async ({ target, staging }) => {
+  return withStaging(options.target, options.force, async ({ target, staging, install }) => {
     const archive = join(staging, 'archive');
     const digest = await downloadVerified(options.open, archive, options.expected, 'The archive', target);
     const tree = join(staging, 'tree');
@@ -102,7 +141,7 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
         `The archive matches its record but cannot be read (${(error as Error).message}). Nothing was restored: ${target} was left as it was.`,
       );
     }
-    await moveIntoPlace(tree, target);
+    await install(tree);
     return {
       target,
       entries: extracted.entries,

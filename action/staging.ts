@@ -1,8 +1,9 @@
 // Restores build beside their target (same file system, so moving into place is a rename) in a
 // staging directory that is removed however the restore ends: on success, on an error, and on
-// SIGINT or SIGTERM (Ctrl-C, or the runner cancelling a job or hitting its timeout).
-import { rmSync, statfsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+// SIGINT or SIGTERM (Ctrl-C, or the runner cancelling a job or hitting its timeout). A lock
+// file beside the target, created exclusively, keeps two restores out of one target.
+import { readFileSync, rmSync, statfsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
 const live = new Set<string>();
@@ -38,6 +39,38 @@ export interface Staging {
   target: string;
   /** A fresh directory beside it, only this process's (mode 700). */
   staging: string;
+  /** Moves `built` (inside `staging`) into place as the target. */
+  install: (built: string) => Promise<void>;
+}
+
+/** Takes the target for this process, or says who holds it. A lock whose process is gone (a
+ *  restore killed with SIGKILL) is taken over. */
+async function lockTarget(lock: string, target: string): Promise<void> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = Number(readFileSync(lock, 'utf8').trim());
+    if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
+      throw new Error(
+        `Another restore (process ${holder}) is writing ${target}: wait for it, or remove ${lock} if it is gone. Nothing was written.`,
+      );
+    }
+    rmSync(lock, { force: true }); // its process is gone
+  }
+  throw new Error(`Could not take ${lock} for ${target}. Nothing was written.`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Runs `work` with a staging directory beside the target (refused when the target is not
@@ -48,19 +81,35 @@ export async function withStaging<T>(
   work: (staging: Staging) => Promise<T>,
 ): Promise<T> {
   const target = resolve(targetPath);
-  if (!force && !(await isEmptyOrMissing(target))) {
-    throw new Error(
-      `Target directory ${target} is not empty: choose an empty directory, or pass --force to replace it`,
-    );
-  }
+  const refuseNonEmpty = async (): Promise<void> => {
+    if (!force && !(await isEmptyOrMissing(target))) {
+      throw new Error(
+        `Target directory ${target} is not empty: choose an empty directory, or pass --force to replace it`,
+      );
+    }
+  };
+  await refuseNonEmpty();
   await mkdir(dirname(target), { recursive: true });
-  const staging = await mkdtemp(join(dirname(target), `.${basename(target)}.restore-`));
-  track(staging);
+  const lock = join(dirname(target), `.${basename(target)}.restore-lock`);
+  await lockTarget(lock, target);
+  track(lock);
   try {
-    return await work({ target, staging });
+    const staging = await mkdtemp(join(dirname(target), `.${basename(target)}.restore-`));
+    track(staging);
+    try {
+      // Checked again at the end: the target may have been filled while the archive came in.
+      const install = async (built: string): Promise<void> => {
+        await refuseNonEmpty();
+        await moveIntoPlace(built, target);
+      };
+      return await work({ target, staging, install });
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+      untrack(staging);
+    }
   } finally {
-    await rm(staging, { recursive: true, force: true });
-    untrack(staging);
+    await rm(lock, { force: true });
+    untrack(lock);
   }
 }
 
@@ -72,7 +121,7 @@ export function freeBytes(path: string): number {
 
 /** Swap `built` in for the target; the old target is removed only after the swap. `built`
  *  must be inside a staging directory (the old target passes through it). */
-export async function moveIntoPlace(built: string, target: string): Promise<void> {
+async function moveIntoPlace(built: string, target: string): Promise<void> {
   const old = `${built}.old`;
   let hadTarget = true;
   try {
