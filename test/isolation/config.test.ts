@@ -26,9 +26,13 @@ describe('TENANT_TOKENS', () => {
       JSON.stringify({
         [digest.toUpperCase()]: { tenants: ['a'] },
         ['cd'.repeat(32)]: { tenants: ['b'], buckets: ['bb-bucket'] },
+        ['ef'.repeat(32)]: { tenants: ['c'], role: 'maintain' },
+        ['01'.repeat(32)]: { tenants: ['d'], role: 'backup' },
       }),
     );
     expect(tokens.get(digest)).toEqual({ tenants: ['a'] });
+    expect(tokens.get('ef'.repeat(32))).toEqual({ tenants: ['c'], role: 'maintain' });
+    expect(tokens.get('01'.repeat(32))).toEqual({ tenants: ['d'], role: 'backup' });
     expect(tokens.get('cd'.repeat(32))).toEqual({ tenants: ['b'], buckets: ['bb-bucket'] });
     expect(parseTenantTokens(undefined).size).toBe(0);
   });
@@ -48,7 +52,12 @@ describe('TENANT_TOKENS', () => {
       `{"${digest}": {"tenants": ["a"], "buckets": ["Not_A_Bucket"]}}`,
       /"buckets": each must be an R2 bucket name/,
     ],
-    [`{"${digest}": {"tenants": ["a"], "bucket": ["typo"]}}`, /may only have "tenants" and "buckets"/],
+    [
+      `{"${digest}": {"tenants": ["a"], "bucket": ["typo"]}}`,
+      /may only have "tenants", "buckets" and "role"/,
+    ],
+    [`{"${digest}": {"tenants": ["a"], "role": "admin"}}`, /entry 1 "role" must be "backup" or "maintain"/],
+    [`{"${digest}": {"tenants": ["a"], "role": ["maintain"]}}`, /"role" must be "backup" or "maintain"/],
   ])('%s is refused', (json, message) => {
     const error = configError(() => parseTenantTokens(json));
     expect(error).toMatch(message);
@@ -105,6 +114,14 @@ describe('OIDC config', () => {
     ],
     ['{"repositories": []}', /"repositories" must be an object/],
     ['owners: acme', /OIDC_POLICY is not valid JSON/],
+    [
+      '{"owners": {"acme": {"tenant": "{repo}", "role": "owner"}}}',
+      /"owners" entry acme "role" must be "backup" or "maintain"/,
+    ],
+    [
+      '{"repositories": {"acme/x": {"tenants": ["a"], "role": "admin"}}}',
+      /"repositories" entry acme\/x "role" must be "backup" or "maintain"/,
+    ],
   ])('policy %s is refused', (json, message) => {
     expect(configError(() => parseOidcPolicy(json))).toMatch(message);
   });
@@ -177,13 +194,18 @@ describe('createTenantToken (token create)', () => {
     expect(made.token).toMatch(/^r2b_[\w-]{43}$/);
     expect(made.token).not.toBe(createTenantToken(['web-app']).token);
     expect(JSON.parse(`{${made.configEntry}}`)).toEqual({
-      [made.sha256]: { tenants: ['web-app'], buckets: ['web-backups'] },
+      [made.sha256]: { tenants: ['web-app'], buckets: ['web-backups'], role: 'backup' },
     });
     expect(parseTenantTokens(`{${made.configEntry}}`).get(made.sha256)).toEqual({
       tenants: ['web-app'],
       buckets: ['web-backups'],
+      role: 'backup',
     });
     expect(made.principal).toBe(`token:${made.sha256.slice(0, 12)}`);
+    const maintain = createTenantToken(['web-app'], [], 'maintain');
+    expect(JSON.parse(`{${maintain.configEntry}}`)).toEqual({
+      [maintain.sha256]: { tenants: ['web-app'], role: 'maintain' },
+    });
   });
 
   test('refuses no tenant, a bad tenant or a bad bucket', () => {

@@ -328,7 +328,7 @@ describe('OIDC_POLICY grant rules (parsing)', () => {
     [
       'an unknown owner field',
       { owners: { acme: { tenant: '{repo}', tenants: ['x'] } } },
-      /may only have "tenant" and "id"/,
+      /may only have "tenant", "id" and "role"/,
     ],
     ['an owner id that is no number', { owners: { acme: { tenant: '{repo}', id: 'acme' } } }, /"id" must be/],
     ['an owner id below 1', { owners: { acme: { tenant: '{repo}', id: 0 } } }, /"id" must be/],
@@ -345,7 +345,7 @@ describe('OIDC_POLICY grant rules (parsing)', () => {
     [
       'an unknown repository field',
       { repositories: { 'acme/x': { tenants: ['x'], owner_id: 1 } } },
-      /may only have "tenants", "buckets" and "id"/,
+      /may only have "tenants", "buckets", "id" and "role"/,
     ],
   ])('%s is refused', (_, policy, message) => {
     expect(configError(policy)).toMatch(/^Worker misconfigured: OIDC_POLICY /);

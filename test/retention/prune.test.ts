@@ -21,7 +21,9 @@ const KEPT_STAMP = '20260315-220000';
 const ORPHAN_KEY = 'backups/tenant-a/20251201-000000.tar.gz';
 
 const adminToken = newToken();
-const tokenA = createTenantToken(['tenant-a']);
+// Pruning deletes: a token with the maintain role (test/retention/append-only.test.ts: a backup
+// token cannot).
+const tokenA = createTenantToken(['tenant-a'], [], 'maintain');
 const RETENTION_POLICIES = {
   'my-bucket': { 'cron-tenant': { keep_last: 2 } },
   'autonomous-coding-agent': { 'cron-days': { keep_days: 2 } },
@@ -263,17 +265,20 @@ describe('POST /api/github/backup/prune', () => {
 
 describe('the retention cron', () => {
   test('applies RETENTION_POLICIES to the tenants it names, and only to them', async () => {
+    // Written over S3 as the seed's workflow does: records stored through the Worker would
+    // already be pruned by its policy after each record (append-only.test.ts), leaving the cron
+    // nothing to do.
+    const plantBackup = async (bucket: string, tenant: string, backupFile: string) => {
+      await plant(stack, bucket, `backups/${tenant}/${backupFile}`, 'archive');
+      const record = { tenant, bucket, backup_file: backupFile, repo: `acme/${tenant}`, branch: 'main' };
+      await plant(stack, bucket, `backups/${tenant}/metadata/${backupFile}.json`, JSON.stringify(record));
+    };
     for (const backupFile of days(5)) {
-      await storeBackup(admin, { tenant: 'cron-tenant', bucket: 'my-bucket', backupFile, notify: false });
+      await plantBackup('my-bucket', 'cron-tenant', backupFile);
       await storeBackup(admin, { tenant: 'cron-untouched', bucket: 'my-bucket', backupFile, notify: false });
     }
     for (const backupFile of days(4, '20260110')) {
-      await storeBackup(admin, {
-        tenant: 'cron-days',
-        bucket: 'autonomous-coding-agent',
-        backupFile,
-        notify: false,
-      });
+      await plantBackup('autonomous-coding-agent', 'cron-days', backupFile);
     }
     const untouched = (await keysOf(stack, 'my-bucket')).filter((k) =>
       k.startsWith('backups/cron-untouched/'),

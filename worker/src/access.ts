@@ -1,11 +1,31 @@
 // What a principal may touch, decided in one place for every route.
+import { misconfigured } from './config-json.js';
 import { HttpError } from './http.js';
+
+/**
+ * What a tenant credential may do. `backup` (the default) adds and reads: records,
+ * notifications, uploads, list, download, restore, verify, dry-run prune. `maintain` may also
+ * delete (prune, DELETE of one backup). The admin token may do everything, on every tenant.
+ */
+export type Role = 'backup' | 'maintain';
+export const ROLES: readonly Role[] = ['backup', 'maintain'];
+
+/** A credential's "role": absent is `backup` (the format before roles); anything else fails closed. */
+export function configRole(variable: string, where: string, value: unknown): { role?: Role } {
+  if (value === undefined) return {};
+  if (typeof value !== 'string' || !(ROLES as readonly string[]).includes(value)) {
+    throw misconfigured(variable, `${where} "role" must be "backup" or "maintain"`);
+  }
+  return { role: value as Role };
+}
 
 export interface Principal {
   /** Recorded in stored metadata as `principal`. */
   name: string;
   tenants: '*' | string[];
   buckets: '*' | string[];
+  /** The tenants whose backups it may delete (the `maintain` role); absent or [] for none. */
+  maintains?: '*' | string[];
 }
 
 const allows = (scope: '*' | string[], value: string): boolean => scope === '*' || scope.includes(value);
@@ -22,6 +42,22 @@ export function authorize(principal: Principal, tenant: string | null, bucket: s
     throw new HttpError(403, 'Forbidden', {
       reason:
         tenant === null ? 'listing every tenant needs an admin token' : `not allowed to use tenant ${tenant}`,
+    });
+  }
+}
+
+/**
+ * Deleting backups (prune, DELETE): the tenant and bucket as for any route, and the `maintain`
+ * role for that tenant. A `backup` credential is refused before anything is read or changed.
+ */
+export function authorizeDeletion(principal: Principal, tenant: string, bucket: string, what: string): void {
+  authorize(principal, tenant, bucket);
+  if (!allows(principal.maintains ?? [], tenant)) {
+    throw new HttpError(403, 'Forbidden', {
+      reason:
+        `${what} needs the maintain role for tenant ${tenant}; this credential has the backup role, ` +
+        'which adds and reads backups but never deletes them',
+      required_role: 'maintain',
     });
   }
 }

@@ -11,7 +11,7 @@ import { parseTenantTokens, tenantTokenPrincipal } from './tenant-tokens.js';
 
 export type AuthedRequest = IRequest & { principal: Principal };
 
-const ADMIN: Principal = { name: 'admin', tenants: '*', buckets: '*' };
+const ADMIN: Principal = { name: 'admin', tenants: '*', buckets: '*', maintains: '*' };
 
 const unauthorized = (): HttpError =>
   new HttpError(401, 'Unauthorized', {}, { 'www-authenticate': 'Bearer realm="r2-backup"' });

@@ -10,7 +10,8 @@ export interface Env {
   RECORD_SIGNING_KEY?: string;
   /** The key before a rotation: records it signed still verify until they are re-signed. */
   RECORD_SIGNING_KEY_PREVIOUS?: string;
-  /** Scoped tenant tokens (a secret), JSON `{"<sha256 hex of token>": {"tenants": [...], "buckets"?: [...]}}`. */
+  /** Scoped tenant tokens (a secret), JSON `{"<sha256 hex of token>": {"tenants": [...], "buckets"?: [...],
+   *  "role"?: "backup" | "maintain"}}`; without a role a token is `backup` (never deletes). */
   TENANT_TOKENS?: string;
   /** JSON `{"<tenant>": "<bucket>"}`: the bucket of a tenant whose credential names none
    *  (default `{tenant}-github-backup`). */
@@ -21,14 +22,19 @@ export interface Env {
   OIDC_JWKS_URL?: string;
   /** Expected `aud`; required to turn OIDC on. */
   OIDC_AUDIENCE?: string;
-  /** JSON `{"owners": [...], "repositories": {"owner/name": {"tenants": [...], "buckets"?: [...]}}}`. */
+  /** JSON `{"owners": {...}, "repositories": {"owner/name": {"tenants": [...], "buckets"?: [...], "id"?: n,
+   *  "role"?: "backup" | "maintain"}}}` (docs/security.md); a grant without a role is `backup`. */
   OIDC_POLICY?: string;
   /** Slack-compatible incoming webhook for notifications; unset: none is sent. */
   WEBHOOK_URL?: string;
   /** How long to wait for the webhook, in milliseconds (default 3000). */
   WEBHOOK_TIMEOUT_MS?: string;
-  /** JSON `{"<bucket>": {"<tenant>": {"keep_last": 30, "keep_days": 90, ...}}}`: what the
-   *  cron trigger prunes (scheduled.ts). Unset: the cron does nothing. */
+  /** JSON `{"<bucket>": {"<tenant>": {"keep_last": 30, "keep_days": 90, ...}}}`: the Worker's
+   *  retention, applied by the cron trigger (scheduled.ts) and after each recorded backup of
+   *  that tenant (retention-after-record.ts). Unset: the Worker deletes nothing by itself. */
   RETENTION_POLICIES?: string;
+  /** Days after it is stored that no credential may delete a backup (admin included): a whole
+   *  number for every tenant, or JSON `{"*": 7, "<tenant>": 30}`. Unset: 0. */
+  MIN_RETENTION_DAYS?: string;
   [binding: string]: unknown;
 }

@@ -3,6 +3,7 @@
 import { AutoRouter, type IRequest } from 'itty-router';
 import { withPrincipal, type AuthedRequest } from './auth.js';
 import type { Env } from './env.js';
+import { deleteOneBackup } from './delete-route.js';
 import { handleError, methodNotAllowed, notFound } from './http.js';
 import { getInventory } from './inventory.js';
 import { getBackup, getLatestBackup, listBackups } from './listing.js';
@@ -31,7 +32,11 @@ router
   .get('/api/github/backup/:tenant/latest', authed(getLatestBackup))
   // Before /:tenant/:backup_file, which would take "inventory" for a file name.
   .get('/api/github/backup/:tenant/inventory', authed(getInventory))
+  // Before DELETE /:tenant/:backup_file, which would take them for file names.
+  .all('/api/github/backup/:tenant/latest', methodNotAllowed('GET'))
+  .all('/api/github/backup/:tenant/inventory', methodNotAllowed('GET'))
   .get('/api/github/backup/:tenant/:backup_file', authed(getBackup))
+  .delete('/api/github/backup/:tenant/:backup_file', authed(deleteOneBackup))
 
   .put('/api/r2/buckets/:bucket/upload', authed(upload))
   .post('/api/r2/buckets/:bucket/upload', authed(upload))
@@ -43,7 +48,7 @@ router
   .all('/api/github/backup/list', methodNotAllowed('GET'))
   .all('/api/github/backup/prune', methodNotAllowed('POST'))
   .all('/api/github/backup/resign', methodNotAllowed('POST'))
-  .all('/api/github/backup/:tenant/:backup_file', methodNotAllowed('GET'))
+  .all('/api/github/backup/:tenant/:backup_file', methodNotAllowed('GET', 'DELETE'))
   .all('/api/r2/buckets/:bucket/upload', methodNotAllowed('PUT', 'POST', 'DELETE'))
   .all('/api/r2/buckets/:bucket/download', methodNotAllowed('GET'));
 

@@ -11,7 +11,10 @@
 // 3. Immutable ids: an owner or repository entry with "id" matches only tokens whose
 //    `repository_owner_id` / `repository_id` claim is that id; any other token naming it is
 //    refused, so a re-created repository or re-registered account of the same name is not it.
+// Roles: an owner or repository entry may say "role": "maintain" (prune and delete the tenants
+// it grants); without it a grant is "backup" (add and read, never delete).
 import { checkTenant } from '../../common/validate.js';
+import { configRole, type Role } from './access.js';
 import {
   configBuckets,
   configNames,
@@ -29,6 +32,8 @@ export interface OwnerGrant {
   tenant: TenantRule;
   /** The owner's `repository_owner_id`, as a decimal string. */
   id?: string;
+  /** Absent: `backup`. */
+  role?: Role;
 }
 
 export interface RepositoryGrant {
@@ -36,6 +41,8 @@ export interface RepositoryGrant {
   buckets?: string[];
   /** The repository's `repository_id`, as a decimal string. */
   id?: string;
+  /** Absent: `backup`. */
+  role?: Role;
 }
 
 /** OIDC_POLICY, parsed. Owner and repository names are lower-cased: GitHub's are case-insensitive. */
@@ -88,17 +95,20 @@ function parseOwners(owners: unknown): Map<string, OwnerGrant> {
     throw misconfigured(
       VARIABLE,
       '"owners" must be a non-empty list of one owner, or an object of owner -> ' +
-        '{"tenant": "{repo}" | "{owner}--{repo}", "id"?: number}',
+        '{"tenant": "{repo}" | "{owner}--{repo}", "id"?: number, "role"?: "backup" | "maintain"}',
     );
   }
   for (const [key, value] of Object.entries(owners)) {
     const where = `"owners" entry ${key}`;
     if (!isObject(value)) {
-      throw misconfigured(VARIABLE, `${where} must be an object {"tenant": ..., "id"?: number}`);
+      throw misconfigured(
+        VARIABLE,
+        `${where} must be an object {"tenant": ..., "id"?: number, "role"?: ...}`,
+      );
     }
-    const { tenant, id, ...extra } = value;
+    const { tenant, id, role, ...extra } = value;
     if (Object.keys(extra).length > 0)
-      throw misconfigured(VARIABLE, `${where} may only have "tenant" and "id"`);
+      throw misconfigured(VARIABLE, `${where} may only have "tenant", "id" and "role"`);
     if (typeof tenant !== 'string' || !RULES.includes(tenant)) {
       throw misconfigured(VARIABLE, `${where} "tenant" must be "{repo}" or "{owner}--{repo}"`);
     }
@@ -108,6 +118,7 @@ function parseOwners(owners: unknown): Map<string, OwnerGrant> {
     map.set(name!, {
       tenant: tenant as TenantRule,
       ...(id === undefined ? {} : { id: configId(where, id) }),
+      ...configRole(VARIABLE, where, role),
     });
   }
   if ([...map.values()].filter((grant) => grant.tenant === '{repo}').length > 1) {
@@ -131,18 +142,19 @@ function parseRepositories(repositories: unknown): Map<string, RepositoryGrant> 
     if (!isObject(value)) {
       throw misconfigured(
         VARIABLE,
-        `${where} must be an object {"tenants": [...], "buckets"?: [...], "id"?: number}`,
+        `${where} must be an object {"tenants": [...], "buckets"?: [...], "id"?: number, "role"?: ...}`,
       );
     }
-    const { tenants, buckets, id, ...extra } = value;
+    const { tenants, buckets, id, role, ...extra } = value;
     if (Object.keys(extra).length > 0) {
-      throw misconfigured(VARIABLE, `${where} may only have "tenants", "buckets" and "id"`);
+      throw misconfigured(VARIABLE, `${where} may only have "tenants", "buckets", "id" and "role"`);
     }
     if (map.has(name!)) throw misconfigured(VARIABLE, `"repositories" names ${name} more than once`);
     map.set(name!, {
       tenants: configTenants(VARIABLE, where, tenants),
       ...(buckets === undefined ? {} : { buckets: configBuckets(VARIABLE, where, buckets) }),
       ...(id === undefined ? {} : { id: configId(where, id) }),
+      ...configRole(VARIABLE, where, role),
     });
   }
   return map;
@@ -172,7 +184,8 @@ export interface RepositoryClaims {
   repository_owner_id?: unknown;
 }
 
-export type Grants = { tenants: string[]; buckets: string[] } | { refused: string };
+/** `maintains`: the granted tenants whose grant has the maintain role. */
+export type Grants = { tenants: string[]; buckets: string[]; maintains: string[] } | { refused: string };
 
 const claimId = (value: unknown): string =>
   typeof value === 'string' || typeof value === 'number' ? String(value) : '';
@@ -227,18 +240,21 @@ export function resolveGrants(
 
   const tenants = new Set<string>();
   const buckets = new Set<string>();
+  const maintains = new Set<string>();
   // The claim's own spelling of the name: the tenant is named as the repository is.
   const implicit = implicitTenant(policy, folded, name);
   if (implicit !== undefined) {
     tenants.add(implicit);
+    if (ownerGrant?.role === 'maintain') maintains.add(implicit);
     bucketsOfTenants([implicit], tenantBuckets()).forEach((bucket) => buckets.add(bucket));
   }
   if (grant) {
     grant.tenants.forEach((tenant) => tenants.add(tenant));
+    if (grant.role === 'maintain') grant.tenants.forEach((tenant) => maintains.add(tenant));
     (grant.buckets ?? bucketsOfTenants(grant.tenants, tenantBuckets())).forEach((bucket) =>
       buckets.add(bucket),
     );
   }
   if (tenants.size === 0) return { refused: `repository ${repository} is not allowed by OIDC_POLICY` };
-  return { tenants: [...tenants], buckets: [...buckets] };
+  return { tenants: [...tenants], buckets: [...buckets], maintains: [...maintains] };
 }

@@ -1,9 +1,15 @@
 // Retention: which of a tenant's backups a policy keeps (common/retention.ts decides), and
-// deleting the others completely: archive, sibling objects of the same name (e.g. a future
+// deleting the others completely: archive, sibling objects of the same name (e.g. a
 // `{stamp}.bundle`), notifications, and the metadata record last, so a prune cut short is
 // finished by the next one instead of leaving an archive without its record. Archives without
 // a record are never touched, and the newest backup (and the newest that has its archive)
-// is always kept.
+// is always kept. Beyond the policy, a backup is never deleted when:
+// - MIN_RETENTION_DAYS locks it: R2 stored its record or archive less than that many days ago
+//   (the Worker's clock; a backup's name says only when the caller claims it ran);
+// - it is the backup of the run that asks (`run.backup_file`), or was recorded while that run
+//   went on (`run.started_ms_ago`): overlapping runs never delete each other's new backups.
+// A backup's time for the policy is its stamp, but never later than when its record was
+// stored: a record named far in the future cannot pass for the newest and push real backups out.
 import { applyRetention, type RetentionPolicy } from '../../common/retention.js';
 import { archiveKey, metadataKey, notificationKey, timeOfStamp } from '../../common/naming.js';
 import { checkBackupFile } from '../../common/validate.js';
@@ -16,10 +22,26 @@ import { scanTenant, type TenantObjects } from './tenant-objects.js';
 export const DELETE_BATCH = 1000;
 // Parallel reads of old-style notifications (Workers allow six open subrequests).
 const READ_CONCURRENCY = 6;
+const DAY_MS = 86_400_000;
 
 export interface PruneResult {
   kept: { backup_file: string; reasons: string[] }[];
   deleted: { backup_file: string; keys: string[] }[];
+}
+
+/** The run that asks for the prune (the action after its backup, or the Worker after a record). */
+export interface PruningRun {
+  /** The backup the run stored: kept whatever the policy says. */
+  backupFile: string;
+  /** How long ago the run started: every backup recorded since is kept too. */
+  startedMsAgo: number;
+}
+
+export interface PruneOptions {
+  dryRun: boolean;
+  /** MIN_RETENTION_DAYS of the tenant. */
+  lockDays: number;
+  run?: PruningRun;
 }
 
 interface Backup {
@@ -28,35 +50,69 @@ interface Backup {
   stamp: string;
   /** The archive name without its extension: siblings are `{base}.{anything}`. */
   base: string;
+  /** When R2 stored its record (undefined only for a record listed without one). */
+  recorded?: Date;
+  /** The latest of when R2 stored its record and its archive: what the lock counts from. */
+  stored?: Date;
 }
 
-function backupOf(listed: Listed): Backup {
-  const { stamp, extension } = checkBackupFile(listed.backupFile, listed.tenant);
-  return { listed, stamp, time: timeOfStamp(stamp), base: listed.backupFile.slice(0, -extension.length) };
+function backupsOf(objects: TenantObjects): Backup[] {
+  const archives = new Map(objects.archives.map((a) => [a.backupFile, a.object.uploaded]));
+  const backups = objects.records.map((listed): Backup => {
+    const { stamp, extension } = checkBackupFile(listed.backupFile, listed.tenant);
+    const recorded = objects.recordUploaded.get(listed.backupFile);
+    const claimed = timeOfStamp(stamp);
+    const time = recorded && recorded < claimed ? recorded : claimed;
+    const archived = archives.get(listed.backupFile);
+    const stored = [recorded, archived].filter((d): d is Date => d !== undefined).sort((a, b) => +b - +a)[0];
+    return { listed, stamp, time, base: listed.backupFile.slice(0, -extension.length), recorded, stored };
+  });
+  // Newest first by time, then (stamp, run): runs within one second keep this order and
+  // "newest" is the last run, whatever the names sort like.
+  return backups.sort((a, b) => +b.time - +a.time || newestFirst(a.listed, b.listed));
 }
+
+/** Why a backup must stay whatever the policy says, or [] when it may go. */
+function protections(backup: Backup, options: PruneOptions, now: number): string[] {
+  const reasons: string[] = [];
+  const { run } = options;
+  if (run && backup.listed.backupFile === run.backupFile) reasons.push('this run');
+  else if (run && backup.recorded && +backup.recorded >= now - run.startedMsAgo)
+    reasons.push('recorded during this run');
+  if (lockedUntil(backup, options.lockDays) > now) reasons.push(lockReason(options.lockDays));
+  return reasons;
+}
+
+const lockedUntil = (backup: Backup, lockDays: number): number =>
+  lockDays === 0 ? 0 : +(backup.stored ?? new Date()) + lockDays * DAY_MS;
+
+const lockReason = (days: number): string =>
+  `locked: stored less than ${days} day${days === 1 ? '' : 's'} ago (MIN_RETENTION_DAYS)`;
 
 function decide(
   objects: TenantObjects,
   policy: RetentionPolicy,
+  options: PruneOptions,
 ): { keep: PruneResult['kept']; remove: Backup[] } {
-  // Newest first by (stamp, run): applyRetention's sort is stable, so runs within one second
-  // keep this order and "newest" is the last run, whatever the names sort like.
-  const backups = [...objects.records].sort(newestFirst).map(backupOf);
+  const now = Date.now();
+  const backups = backupsOf(objects);
   const decision = applyRetention(backups, policy);
   const archives = new Set(objects.archives.map((a) => a.backupFile));
   const newestStored = backups.find((b) => archives.has(b.listed.backupFile));
   const keep = decision.keep.map(({ item, reasons }) => ({ item, reasons }));
-  let remove = decision.remove;
-  if (newestStored && remove.includes(newestStored)) {
+  const remove: Backup[] = [];
+  for (const backup of decision.remove) {
     // The newest record may be a run whose upload failed: keep the newest real backup too.
-    remove = remove.filter((b) => b !== newestStored);
-    keep.push({ item: newestStored, reasons: ['newest with archive'] });
+    const reasons = backup === newestStored ? ['newest with archive'] : protections(backup, options, now);
+    if (reasons.length > 0) keep.push({ item: backup, reasons });
+    else remove.push(backup);
   }
   // applyRetention always keeps the newest; this guard makes a bug there fail loudly here.
   if (backups.length > 0 && remove.includes(backups[0]!)) {
     throw new HttpError(500, 'Retention would delete the newest backup; nothing was deleted');
   }
-  keep.sort((a, b) => newestFirst(a.item.listed, b.item.listed));
+  const order = new Map(backups.map((b, i) => [b, i]));
+  keep.sort((a, b) => order.get(a.item)! - order.get(b.item)!);
   return {
     keep: keep.map(({ item, reasons }) => ({ backup_file: item.listed.backupFile, reasons })),
     remove,
@@ -90,23 +146,19 @@ async function deleteInBatches(binding: R2Bucket, keys: string[]): Promise<void>
   for (let i = 0; i < keys.length; i += DELETE_BATCH) await binding.delete(keys.slice(i, i + DELETE_BATCH));
 }
 
-export async function pruneTenant(
+/** Every key of each backup: archive, siblings, notifications, and its record last. */
+async function keysOfBackups(
   binding: R2Bucket,
-  bucket: string,
   tenant: string,
-  policy: RetentionPolicy,
-  dryRun: boolean,
-): Promise<PruneResult> {
-  const objects = await scanTenant(binding, bucket, tenant);
-  const { keep, remove } = decide(objects, policy);
-
+  objects: TenantObjects,
+  remove: Backup[],
+): Promise<PruneResult['deleted']> {
   const removeByStamp = new Map<string, Backup[]>();
   for (const backup of remove)
     removeByStamp.set(backup.stamp, [...(removeByStamp.get(backup.stamp) ?? []), backup]);
   const owners = await legacyOwners(binding, tenant, objects.notifications, removeByStamp);
   const archives = new Set(objects.archives.map((a) => a.backupFile));
-
-  const deleted = remove.map(({ listed: { backupFile }, base }) => {
+  return remove.map(({ listed: { backupFile }, base }) => {
     const notifications = objects.notifications.filter(
       (name) => namesBackup(name, backupFile) || owners.get(name) === backupFile,
     );
@@ -118,15 +170,66 @@ export async function pruneTenant(
     ];
     return { backup_file: backupFile, keys };
   });
+}
 
-  if (!dryRun) {
-    const records = new Set(remove.map(({ listed }) => metadataKey(tenant, listed.backupFile)));
-    const all = deleted.flatMap((d) => d.keys);
-    await deleteInBatches(
-      binding,
-      all.filter((key) => !records.has(key)),
-    );
-    await deleteInBatches(binding, [...records]);
-  }
+/** Deletes everything of the backups, their records last (a cut-short delete is finished later). */
+async function deleteBackups(binding: R2Bucket, deleted: PruneResult['deleted']): Promise<void> {
+  const records = new Set(deleted.map((d) => d.keys[d.keys.length - 1]!));
+  const all = deleted.flatMap((d) => d.keys);
+  await deleteInBatches(
+    binding,
+    all.filter((key) => !records.has(key)),
+  );
+  await deleteInBatches(binding, [...records]);
+}
+
+export async function pruneTenant(
+  binding: R2Bucket,
+  _bucket: string,
+  tenant: string,
+  policy: RetentionPolicy,
+  options: PruneOptions,
+): Promise<PruneResult> {
+  const objects = await scanTenant(binding, _bucket, tenant);
+  const { keep, remove } = decide(objects, policy, options);
+  const deleted = await keysOfBackups(binding, tenant, objects, remove);
+  if (!options.dryRun) await deleteBackups(binding, deleted);
   return { kept: keep, deleted };
+}
+
+/**
+ * Deletes one backup (DELETE /api/github/backup/:tenant/:backup_file): 404 when it has no
+ * record, 409 for the tenant's newest backup (or newest with its archive), 403 while
+ * MIN_RETENTION_DAYS locks it.
+ */
+export async function deleteBackup(
+  binding: R2Bucket,
+  bucket: string,
+  tenant: string,
+  backupFile: string,
+  lockDays: number,
+): Promise<PruneResult['deleted'][number]> {
+  const objects = await scanTenant(binding, bucket, tenant);
+  const backups = backupsOf(objects);
+  const backup = backups.find((b) => b.listed.backupFile === backupFile);
+  if (!backup) throw new HttpError(404, `No backup ${backupFile} of tenant ${tenant} in ${bucket}`);
+  const archives = new Set(objects.archives.map((a) => a.backupFile));
+  const newestStored = backups.find((b) => archives.has(b.listed.backupFile));
+  if (backup === backups[0] || backup === newestStored) {
+    throw new HttpError(
+      409,
+      `${backupFile} is the newest backup of tenant ${tenant}${backup === backups[0] ? '' : ' that has its archive'}; the newest is never deleted`,
+    );
+  }
+  const until = lockedUntil(backup, lockDays);
+  if (until > Date.now()) {
+    throw new HttpError(403, 'Forbidden', {
+      reason:
+        `MIN_RETENTION_DAYS keeps backups of tenant ${tenant} for ${lockDays} days after they are stored; ` +
+        `${backupFile} may be deleted from ${new Date(until).toISOString()}, by no credential before`,
+    });
+  }
+  const [deleted] = await keysOfBackups(binding, tenant, objects, [backup]);
+  await deleteBackups(binding, [deleted!]);
+  return deleted!;
 }

@@ -12,6 +12,7 @@ import { readJsonObject } from './json-body.js';
 import { notificationName } from './notification-names.js';
 import { signRecord } from './record-signature.js';
 import { inRecordOrder, summaryOf } from './record-summary.js';
+import { retainAfterRecord } from './retention-after-record.js';
 import { forwardNotification } from './webhook.js';
 
 const createOnly = (): Headers => new Headers({ 'if-none-match': '*' });
@@ -46,12 +47,22 @@ export async function createBackupRecord(request: AuthedRequest, env: Env): Prom
       { key: recordKey },
     );
   }
+  // The Worker's own RETENTION_POLICIES, never deleting this backup (retention-after-record.ts).
+  const retention = await retainAfterRecord(
+    env,
+    binding,
+    bucket,
+    input.tenant,
+    input.backup_file,
+    input.duration_ms,
+  );
   return jsonResponse(
     {
       success: true,
       message: 'Backup metadata stored',
       metadata: { ...record, verification: 'verified' },
       upload_url: `/api/r2/buckets/${bucket}/upload?key=${encodeURIComponent(key)}`,
+      ...(retention ? { retention } : {}),
     },
     201,
   );

@@ -16,6 +16,13 @@ const snakeName = (rule: Rule): string => rule.replace(/[A-Z]/g, (c) => `_${c.to
 
 export const POLICY_FIELDS: readonly string[] = POLICY_RULES.map(snakeName);
 
+/** A policy as its snake_case fields, as the Worker answers it. */
+export function policyFields(policy: RetentionPolicy): Record<string, number> {
+  const fields: Record<string, number> = {};
+  for (const rule of POLICY_RULES) if (policy[rule] !== undefined) fields[snakeName(rule)] = policy[rule];
+  return fields;
+}
+
 /** The policy named by the `keep_*` fields of `input` (other fields are the caller's business).
  *  Each must be a JSON number from 1 to 100000 (null counts as absent); at least one is required. */
 export function policyFromFields(input: Record<string, unknown>, fieldPrefix = ''): RetentionPolicy {

@@ -19,13 +19,21 @@ export interface TenantObjects {
   others: R2Object[];
   /** Names of notifications, without folder and `.json`. */
   notifications: string[];
+  /** When R2 stored each record (by backup file): the Worker's clock, not the caller's stamp. */
+  recordUploaded: Map<string, Date>;
 }
 
 export async function scanTenant(binding: R2Bucket, bucket: string, tenant: string): Promise<TenantObjects> {
   const prefix = tenantPrefix(tenant);
   const metadataPrefix = `${prefix}metadata/`;
   const notificationPrefix = `${prefix}notifications/`;
-  const found: TenantObjects = { archives: [], records: [], others: [], notifications: [] };
+  const found: TenantObjects = {
+    archives: [],
+    records: [],
+    others: [],
+    notifications: [],
+    recordUploaded: new Map(),
+  };
   let cursor: string | undefined;
   do {
     // With `include`, R2 may return fewer than `limit` objects while more remain.
@@ -33,7 +41,10 @@ export async function scanTenant(binding: R2Bucket, bucket: string, tenant: stri
     for (const object of page.objects) {
       if (object.key.startsWith(metadataPrefix)) {
         const listed = listedRecord(object, bucket, tenant, metadataPrefix);
-        if (listed) found.records.push(listed);
+        if (listed) {
+          found.records.push(listed);
+          found.recordUploaded.set(listed.backupFile, object.uploaded);
+        }
       } else if (object.key.startsWith(notificationPrefix)) {
         const name = object.key.slice(notificationPrefix.length);
         if (name.endsWith('.json') && !name.includes('/')) found.notifications.push(name.slice(0, -5));

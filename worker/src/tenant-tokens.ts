@@ -1,8 +1,9 @@
 // Scoped tenant tokens: the secret TENANT_TOKENS holds
-// {"<sha256 hex of the token>": {"tenants": ["..."], "buckets": ["..."]}}. Only digests are
+// {"<sha256 hex of the token>": {"tenants": ["..."], "buckets"?: ["..."], "role"?: "backup" | "maintain"}}.
+// Without "role" a token is `backup`: it adds and reads backups, never deletes. Only digests are
 // stored, so a leaked config reveals no token. Looking a digest up in a map is safe: an
 // attacker cannot steer which SHA-256 digest their guess produces.
-import type { Principal } from './access.js';
+import { configRole, type Principal, type Role } from './access.js';
 import { configBuckets, configTenants, misconfigured, parseConfigObject } from './config-json.js';
 import { bucketsOfTenants, type TenantBuckets } from './principal.js';
 
@@ -10,6 +11,8 @@ interface TenantTokenEntry {
   tenants: string[];
   /** Absent: the buckets the tenants map to (TENANT_BUCKETS, else `{tenant}-github-backup`). */
   buckets?: string[];
+  /** Absent: `backup`. */
+  role?: Role;
 }
 
 export type TenantTokens = ReadonlyMap<string, TenantTokenEntry>;
@@ -29,15 +32,16 @@ export function parseTenantTokens(json: string | undefined): TenantTokens {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw misconfigured(
         'TENANT_TOKENS',
-        `${where} must be an object {"tenants": [...], "buckets"?: [...]}`,
+        `${where} must be an object {"tenants": [...], "buckets"?: [...], "role"?: "backup" | "maintain"}`,
       );
     }
-    const { tenants, buckets, ...unknown } = value as Record<string, unknown>;
+    const { tenants, buckets, role, ...unknown } = value as Record<string, unknown>;
     if (Object.keys(unknown).length > 0) {
-      throw misconfigured('TENANT_TOKENS', `${where} may only have "tenants" and "buckets"`);
+      throw misconfigured('TENANT_TOKENS', `${where} may only have "tenants", "buckets" and "role"`);
     }
     entries.set(digest.toLowerCase(), {
       tenants: configTenants('TENANT_TOKENS', where, tenants),
+      ...configRole('TENANT_TOKENS', where, role),
       ...(buckets === undefined ? {} : { buckets: configBuckets('TENANT_TOKENS', where, buckets) }),
     });
   });
@@ -64,5 +68,6 @@ export async function tenantTokenPrincipal(
     name: `token:${digest.slice(0, 12)}`,
     tenants: entry.tenants,
     buckets: entry.buckets ?? bucketsOfTenants(entry.tenants, tenantBuckets()),
+    maintains: entry.role === 'maintain' ? entry.tenants : [],
   };
 }
