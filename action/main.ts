@@ -357,7 +357,10 @@ export async function run(): Promise<void> {
       report.recorded = await recordBackup(worker, metadata, inputs.failOnApiError);
       // Only with the new backup on record: the Worker keeps the newest record, which must be it.
       if (report.recorded && inputs.retention) {
-        report.pruned = await applyRetention(worker, target, inputs.retention, inputs.failOnApiError);
+        report.pruned = await applyRetention(worker, target, inputs.retention, inputs.failOnApiError, {
+          backupFile: stored.backupFile,
+          startedMs: started,
+        });
         if (report.pruned !== undefined) core.setOutput('pruned', String(report.pruned));
       }
     }

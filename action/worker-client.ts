@@ -17,6 +17,8 @@ export class WorkerApiError extends Error {
     readonly status: number,
     message: string,
     readonly field?: string,
+    /** The Worker's `reason` (a 403 names the role needed). */
+    readonly reason?: string,
   ) {
     super(message);
     this.name = 'WorkerApiError';
@@ -133,7 +135,13 @@ export class WorkerClient {
       const message =
         typeof parsed.error === 'string' ? parsed.error : text.slice(0, 200) || response.statusText;
       const field = typeof parsed.field === 'string' ? parsed.field : undefined;
-      throw new WorkerApiError(response.status, `${method} ${path}: ${response.status} ${message}`, field);
+      const reason = typeof parsed.reason === 'string' ? parsed.reason : undefined;
+      throw new WorkerApiError(
+        response.status,
+        `${method} ${path}: ${response.status} ${message}`,
+        field,
+        reason,
+      );
     }
     return parsed as T;
   }
@@ -156,9 +164,10 @@ export class WorkerClient {
     bucket: string,
     policy: Record<string, number>,
     dryRun = false,
+    run?: { backup_file: string; started_ms_ago: number },
   ): Promise<PruneResponse> {
     return this.request<PruneResponse>('POST', '/api/github/backup/prune', {
-      json: { tenant, bucket, ...policy, dry_run: dryRun },
+      json: { tenant, bucket, ...policy, dry_run: dryRun, ...(run ? { run } : {}) },
     });
   }
 

@@ -10,6 +10,7 @@ import {
   tenantAndBucket,
 } from '../connection.js';
 import { UsageError } from '../usage.js';
+import { WorkerApiError } from '../../action/worker-client.js';
 
 const RULES = ['keep-last', 'keep-days', 'keep-daily', 'keep-weekly', 'keep-monthly'];
 
@@ -20,8 +21,10 @@ export const prune: Command = {
                        [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--dry-run]
 
 A backup is kept when any rule keeps it, as with restic forget; the newest backup is never
-deleted. Deleting a backup deletes its archive, record and notifications. --dry-run prints
-what would go and deletes nothing.
+deleted, nor one the Worker's MIN_RETENTION_DAYS still locks. Deleting a backup deletes its
+archive, record and notifications. Pruning needs a credential with the maintain role (or the
+admin token); a backup-role token may only --dry-run. --dry-run prints what would go and
+deletes nothing.
 
   --keep-last N      the N newest backups
   --keep-days D      every backup less than D days older than the newest
@@ -48,7 +51,21 @@ ${CONNECTION_HELP}`,
       throw new UsageError(`give at least one of --${RULES.join(', --')}`);
     const dryRun = values['dry-run'] === true;
     const worker = requireWorker(connect(values as Record<string, string>), 'prune');
-    const answer = await worker.prune(tenant, bucket, policy, dryRun);
+    const answer = await worker.prune(tenant, bucket, policy, dryRun).catch((error: unknown) => {
+      // The tenant was allowed (a dry run works) but deleting was not: say which role is needed.
+      if (
+        error instanceof WorkerApiError &&
+        error.status === 403 &&
+        !dryRun &&
+        error.reason?.includes('maintain role')
+      ) {
+        throw new Error(
+          `${error.reason}. Nothing was deleted. Use a token created with --role maintain (or the admin token); ` +
+            "the Worker's own retention (RETENTION_POLICIES) needs none.",
+        );
+      }
+      throw error;
+    });
     for (const { backup_file, reasons } of answer.kept)
       console.log(`keep    ${backup_file}  (${reasons.join(', ')})`);
     for (const { backup_file } of answer.deleted)

@@ -1,26 +1,47 @@
 // r2-backup token create: a tenant token, printed once, and the Worker's TENANT_TOKENS entry.
-import { createTenantToken } from '../../action/tenant-token.js';
+import { createTenantToken, type TokenRole } from '../../action/tenant-token.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../usage.js';
 
 export const token: Command = {
   name: 'token',
   summary: 'create a tenant token (token create --tenant T)',
-  help: `Usage: r2-backup token create --tenant T [--tenant T2 ...] [--bucket B ...]
+  help: `Usage: r2-backup token create --tenant T [--tenant T2 ...] [--bucket B ...] [--role R]
 
 Prints a new random token once, and the entry to add to the Worker's TENANT_TOKENS secret,
 which holds only the token's SHA-256. The token may touch only the given tenants (and, with
---bucket, only those buckets; without, the buckets its tenants map to). Store the token as
-the repository's secret for the action's api-token.`,
-  options: { tenant: { type: 'string', multiple: true }, bucket: { type: 'string', multiple: true } },
+--bucket, only those buckets; without, the buckets its tenants map to).
+
+  --role backup     (default) add, list, read, restore and verify backups; never delete:
+                    what a repository's workflow needs. Store it as the repository secret
+                    R2_BACKUP_TOKEN for the action's api-token.
+  --role maintain   also prune and delete backups: for operators and cleanup jobs, not for
+                    the repositories being backed up. The Worker's own retention
+                    (RETENTION_POLICIES) needs no such token.`,
+  options: {
+    tenant: { type: 'string', multiple: true },
+    bucket: { type: 'string', multiple: true },
+    role: { type: 'string' },
+  },
   allowPositionals: true,
   async run(values, positionals) {
     if (positionals.length !== 1 || positionals[0] !== 'create')
       throw new UsageError('the subcommand is: token create');
     const tenants = (values.tenant as string[] | undefined) ?? [];
     if (tenants.length === 0) throw new UsageError('--tenant is required');
-    const created = createTenantToken(tenants, (values.bucket as string[] | undefined) ?? []);
-    console.log(`Token (shown only now; store it as a secret, e.g. gh secret set CLOUDCONNECT):
+    const role = (values.role as string | undefined) ?? 'backup';
+    if (role !== 'backup' && role !== 'maintain')
+      throw new UsageError('--role must be backup (the default) or maintain');
+    const created = createTenantToken(
+      tenants,
+      (values.bucket as string[] | undefined) ?? [],
+      role as TokenRole,
+    );
+    const store =
+      role === 'backup'
+        ? 'store it as the repository secret, e.g. gh secret set R2_BACKUP_TOKEN'
+        : 'it may delete backups: keep it with operators, never in the repositories it protects';
+    console.log(`Token with the ${role} role (shown only now; ${store}):
 ${created.token}
 
 Add this entry to the JSON object of the Worker's TENANT_TOKENS secret

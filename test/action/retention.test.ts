@@ -2,17 +2,23 @@
 // tenant, and exactly the backups the policy names remain (checked with awscli).
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { createTenantToken } from '../../action/tenant-token.js';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { listKeys, makeFixtureTree, runAction, s3Inputs } from './helpers.js';
 
 const TOKEN = randomBytes(24).toString('hex');
+// The secure setup: a backup-role tenant token (the default role).
+const BACKUP_TOKEN = createTenantToken(['tenant-a']);
 const BUCKET = 'tenant-a-github-backup';
 const DAY = 24 * 3600 * 1000;
 let stack: LocalStack;
 let tree: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: TOKEN } });
+  stack = await startLocalStack({
+    env: 'test',
+    vars: { CLOUDCONNECT: TOKEN, TENANT_TOKENS: `{${BACKUP_TOKEN.configEntry}}` },
+  });
   tree = makeFixtureTree(16 * 1024);
 });
 afterAll(async () => {
@@ -94,4 +100,37 @@ test('an invalid keep-last stops the run before anything is uploaded', async () 
   expect(noApi.code).toBe(1);
   expect(noApi.stdout).toMatch(/::error::Invalid keep-days: needs api-url/);
   expect(await listKeys(stack, BUCKET, 'backups/tenant-a/')).toEqual(before);
+});
+
+// Issue 23: keep-* with a backup credential (the secure setup) deletes nothing and says why.
+test('keep-last with a backup-role token deletes nothing, warns why, and the run succeeds', async () => {
+  const before = await listKeys(stack, BUCKET, 'backups/tenant-a/');
+  expect(before.length).toBeGreaterThan(3);
+  const run = await runAction({
+    inputs: inputs({ 'api-token': BACKUP_TOKEN.token, 'keep-last': '1', 'fail-on-api-error': 'true' }),
+  });
+  expect(run.code).toBe(0);
+  expect(run.stdout).toMatch(
+    /::warning::Retention \(keep-last 1\) was not applied: .*needs the maintain role.*Nothing was deleted.*RETENTION_POLICIES/,
+  );
+  expect(run.outputs.pruned).toBeUndefined();
+  const after = await listKeys(stack, BUCKET, 'backups/tenant-a/');
+  // Everything that was there is still there, plus this run's backup.
+  expect(after).toEqual(expect.arrayContaining(before));
+  expect(
+    after.filter((key) => !before.includes(key)).every((key) => key.includes(run.outputs['backup-file']!)),
+  ).toBe(true);
+});
+
+// Issue 25 item 6: the run that started first but finishes second applies keep-last 1.
+test('overlapping runs: keep-last 1 never deletes the backup the same run just stored', async () => {
+  const now = Date.now();
+  const later = await backupAt(new Date(now + 60_000));
+  const first = await backupAt(new Date(now - 3600_000), { 'keep-last': '1' });
+  const stored = await backupsStored();
+  expect(Object.keys(stored).sort()).toEqual(
+    [first.outputs['backup-file'], later.outputs['backup-file']].sort(),
+  );
+  // The outputs name a backup that exists.
+  expect(await listKeys(stack, BUCKET, first.outputs['backup-key']!)).toEqual([first.outputs['backup-key']]);
 });
