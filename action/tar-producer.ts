@@ -10,10 +10,14 @@
 // worth of work (lstat, read) per call, so the file walk runs only as fast as the consumer
 // reads (backpressure) and memory stays at a few blocks whatever the tree's size. Sync calls
 // on the main thread keep libuv's thread pool free for the compressors; each step is short.
+//
+// Names are read as bytes and walked directory by directory (directory-cursor.ts), so that a
+// name that is not valid UTF-8 and a path longer than PATH_MAX archive as GNU tar archives them.
 import { closeSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
-import { normalize, sep } from 'node:path';
+import { normalize } from 'node:path';
 import { Readable } from 'node:stream';
 import { BlockPool } from './block-pool.js';
+import { DirectoryCursor, byteString, bytesOf, textOf } from './directory-cursor.js';
 import type { ExcludeMatcher } from './excludes.js';
 import { END_OF_ARCHIVE, encodeHeader, padding, type TarEntryHeader } from './tar-header.js';
 
@@ -122,6 +126,7 @@ function* produceTarBlocks(
   counters: TarCounters,
 ): Generator<Buffer> {
   const out = new BlockWriter(pool);
+  /** dev:ino -> the first archive path (a byte string) of a file with several links. */
   const hardLinks = new Map<string, string>();
 
   // Most headers and paddings fit in the current block without filling it: copied there
@@ -147,8 +152,8 @@ function* produceTarBlocks(
     }
   }
 
-  function* putFile(absolute: string, relative: string, stats: Stats): Generator<Buffer> {
-    const fd = openSync(absolute, 'r');
+  function* putFile(path: Buffer, relative: string, stats: Stats): Generator<Buffer> {
+    const fd = openSync(path, 'r');
     try {
       let position = 0;
       while (position < stats.size) {
@@ -172,19 +177,19 @@ function* produceTarBlocks(
     else yield* putZeros(pad);
   }
 
-  /** `directory` ends with a separator; `prefix` is its archive path, '' or ending with '/'. */
-  function* walk(directory: string, prefix: string): Generator<Buffer> {
-    // Sorted, so that the same tree gives the same archive.
-    const names = readdirSync(directory).sort();
+  /** `prefix` is the directory's archive path, a byte string ('' or ending with '/'), and
+   *  `textPrefix` the same as text, which exclude patterns match. */
+  function* walk(directory: DirectoryCursor, prefix: string, textPrefix: string): Generator<Buffer> {
+    // Sorted (by bytes), so that the same tree gives the same archive.
+    const names = readdirSync(directory.here(), { encoding: 'latin1' }).sort();
     for (const name of names) {
       const relative = prefix + name;
-      if (options.exclude(relative)) continue;
-      // Not path.join: `directory` is already normal, and join's normalisation per entry
-      // was the walk's largest allocation.
-      const absolute = directory + name;
-      const stats = lstatSync(absolute);
+      const text = textPrefix + textOf(name);
+      if (options.exclude(text)) continue;
+      const path = directory.path(name);
+      const stats = lstatSync(path);
       const header: TarEntryHeader = {
-        path: relative,
+        path: bytesOf(relative),
         type: 'file',
         mode: stats.mode,
         uid: stats.uid,
@@ -193,32 +198,37 @@ function* produceTarBlocks(
         mtimeMs: stats.mtimeMs,
       };
       if (stats.isDirectory()) {
-        header.path += '/';
+        header.path = bytesOf(relative + '/');
         header.type = 'directory';
         const bytes = encodeHeader(header);
         if (!putNow(bytes)) yield* putBytes(bytes);
-        yield* walk(absolute + sep, relative + '/');
+        const mark = directory.enter(name);
+        try {
+          yield* walk(directory, relative + '/', text + '/');
+        } finally {
+          directory.leave(mark);
+        }
         continue;
       } else if (stats.isSymbolicLink()) {
         header.type = 'symlink';
-        header.linkpath = readlinkSync(absolute);
+        header.linkpath = readlinkSync(path, { encoding: 'buffer' });
       } else if (stats.isFile()) {
         const key = stats.nlink > 1 ? `${stats.dev}:${stats.ino}` : undefined;
         const first = key === undefined ? undefined : hardLinks.get(key);
         if (first !== undefined) {
           header.type = 'hardlink';
-          header.linkpath = first;
+          header.linkpath = bytesOf(first);
         } else {
           if (key !== undefined) hardLinks.set(key, relative);
           counters.files++;
           header.size = stats.size;
           const bytes = encodeHeader(header);
           if (!putNow(bytes)) yield* putBytes(bytes);
-          yield* putFile(absolute, relative, stats);
+          yield* putFile(path, text, stats);
           continue;
         }
       } else {
-        options.onSkip?.(relative, `${kindOf(stats)} skipped: tar archives store no ${kindOf(stats)}s`);
+        options.onSkip?.(text, `${kindOf(stats)} skipped: tar archives store no ${kindOf(stats)}s`);
         continue;
       }
       counters.files++;
@@ -227,8 +237,12 @@ function* produceTarBlocks(
     }
   }
 
-  const root = normalize(options.root);
-  yield* walk(root.endsWith(sep) ? root : root + sep, '');
+  const root = new DirectoryCursor(byteString(normalize(options.root)));
+  try {
+    yield* walk(root, '', '');
+  } finally {
+    root.close();
+  }
   yield* putBytes(END_OF_ARCHIVE);
   // GNU tar pads archives to 10 KiB records; readers do not need it, so neither do we.
   const rest = out.take();

@@ -2,7 +2,7 @@
 // size is chosen. Only lstat: no file is read. Entries whose name equals an exclude pattern
 // are skipped; glob patterns are not applied, which can only overestimate (never a part too small).
 import { lstatSync, readFileSync, readdirSync, realpathSync, statfsSync } from 'node:fs';
-import { join } from 'node:path';
+import { DirectoryCursor, byteString, textOf } from './directory-cursor.js';
 
 /** tar's header and padding per entry, rounded up. */
 const PER_ENTRY = 1024;
@@ -10,24 +10,41 @@ const PER_ENTRY = 1024;
 export function estimateTreeBytes(root: string, excludes: string[]): number {
   const skip = new Set(excludes);
   let total = 0;
-  const stack = [root];
-  while (stack.length > 0) {
-    const dir = stack.pop()!;
+  // By bytes and directory by directory, as the archive reads the tree (tar-producer.ts): a
+  // name that is not UTF-8 or a path past PATH_MAX is counted, not skipped or fatal.
+  const walk = (directory: DirectoryCursor): void => {
     let names: string[];
     try {
-      names = readdirSync(dir);
+      names = readdirSync(directory.here(), { encoding: 'latin1' });
     } catch {
-      continue; // the archive step reports unreadable directories
+      return; // the archive step reports unreadable directories
     }
     for (const name of names) {
-      if (skip.has(name)) continue;
-      const path = join(dir, name);
-      const stat = lstatSync(path, { throwIfNoEntry: false });
+      if (skip.has(textOf(name))) continue;
+      const stat = lstatSync(directory.path(name), { throwIfNoEntry: false });
       if (!stat) continue;
       total += PER_ENTRY;
-      if (stat.isDirectory()) stack.push(path);
-      else if (stat.isFile()) total += stat.size;
+      if (stat.isFile()) total += stat.size;
+      else if (stat.isDirectory()) {
+        let mark;
+        try {
+          mark = directory.enter(name);
+        } catch {
+          continue;
+        }
+        try {
+          walk(directory);
+        } finally {
+          directory.leave(mark);
+        }
+      }
     }
+  };
+  const cursor = new DirectoryCursor(byteString(root));
+  try {
+    walk(cursor);
+  } finally {
+    cursor.close();
   }
   return total;
 }
