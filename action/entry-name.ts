@@ -1,16 +1,32 @@
 // Archive entry names, made safe by construction: one normal form ("a/b/c", no empty, "." or
 // ".." segment) that every check and every file-system call uses, so that "d//t", "d/./t" and
 // "d/t" are one name and can never alias each other.
+//
+// Names are byte strings (one char per byte, see directory-cursor.ts): an archive's name is
+// bytes, and a name that is not valid UTF-8 (git checks such names out) restores with its bytes,
+// as GNU tar restores it. Folding, for the symbolic-link checks, reads the bytes as UTF-8 where
+// they are UTF-8.
+import { isUtf8 } from 'node:buffer';
+import { textOf } from './directory-cursor.js';
 
-/** Longer names cannot be opened on Linux (PATH_MAX) and only cost time to check. */
-export const MAX_NAME_BYTES = 4096;
+/** Longer names are refused: deeper than any real tree, and checked in time linear in the
+ *  name's length anyway (the confined tree walks and creates them directory by directory). */
+export const MAX_NAME_BYTES = 64 * 1024;
+/** Deeper names are refused: no real tree is that deep, and removing a deeper tree (a refused
+ *  restore's staging directory) takes Node's rm superlinear time and a descriptor per level. */
+export const MAX_NAME_DEPTH = 2048;
+/** A symbolic link's target is stored by the OS as one string of at most PATH_MAX bytes. */
+export const MAX_LINK_TARGET_BYTES = 4096;
 /** How much of a name an error message shows. */
 const SHOWN_NAME_CHARS = 200;
 
-/** A name for messages: quoted, cut to a few hundred characters. */
+/** A name (a byte string, or text) for messages: quoted, cut to a few hundred characters. */
 export function quoteName(name: string): string {
-  const shown = name.length > SHOWN_NAME_CHARS ? `${name.slice(0, SHOWN_NAME_CHARS)}...` : name;
-  return JSON.stringify(shown);
+  const head = name.slice(0, 4 * SHOWN_NAME_CHARS);
+  let text = /[\u0100-\uffff]/.test(head) ? head : textOf(head);
+  const cut = text.length > SHOWN_NAME_CHARS || head.length < name.length;
+  if (text.length > SHOWN_NAME_CHARS) text = text.slice(0, SHOWN_NAME_CHARS);
+  return JSON.stringify(cut ? `${text}...` : text);
 }
 
 /** Why a name (or a link target) is unsafe on some runner OS, whatever it is used for. */
@@ -41,8 +57,9 @@ export function normaliseName(raw: string, what = 'name'): NameResult {
     segments.push(segment);
   }
   const name = segments.join('/');
-  if (Buffer.byteLength(name) > MAX_NAME_BYTES)
-    return { reason: `${what} longer than ${MAX_NAME_BYTES} bytes` };
+  if (name.length > MAX_NAME_BYTES) return { reason: `${what} longer than ${MAX_NAME_BYTES} bytes` };
+  if (segments.length > MAX_NAME_DEPTH)
+    return { reason: `${what} deeper than ${MAX_NAME_DEPTH} directories` };
   return { name };
 }
 
@@ -51,7 +68,7 @@ export function normaliseName(raw: string, what = 'name'): NameResult {
  *  written through a link. */
 export function symlinkTargetReason(target: string): string | undefined {
   if (target === '') return 'symbolic link with an empty target';
-  if (Buffer.byteLength(target) > MAX_NAME_BYTES) return `link target longer than ${MAX_NAME_BYTES} bytes`;
+  if (target.length > MAX_LINK_TARGET_BYTES) return `link target longer than ${MAX_LINK_TARGET_BYTES} bytes`;
   return reasonAgainstAnyOs(target, 'link target');
 }
 
@@ -60,6 +77,15 @@ export function symlinkTargetReason(target: string): string | undefined {
  *  these keys on every OS. */
 export function foldName(name: string): string {
   return name.normalize('NFD').toUpperCase().toLowerCase().normalize('NFC');
+}
+
+/** `foldName` of one segment of a name (a byte string): of its UTF-8 text where it is UTF-8,
+ *  else of its bytes, ASCII letters folded (and marked, so as to be no UTF-8 segment's key). */
+export function foldSegment(segment: string): string {
+  if (!/[\u0080-\uffff]/.test(segment)) return segment.toLowerCase();
+  const bytes = Buffer.from(segment, 'latin1');
+  if (isUtf8(bytes)) return foldName(bytes.toString('utf8'));
+  return '\0' + segment.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 
 /** "a/b/c" -> "a/b"; "a" -> "". */

@@ -4,6 +4,9 @@
 // ConfinedTree, which keeps the restore inside its directory by construction. Writes are
 // synchronous system calls, as GNU tar makes them: one open, write and close per file and no
 // round trip through the thread pool, so extraction keeps up with the decompressor.
+// Names are read as bytes (latin1 byte strings, see entry-name.ts), whichever header holds
+// them, and restored with those bytes, as GNU tar restores them: ustar fields, GNU long names
+// and pax records (UTF-8 by the standard, raw bytes when GNU tar writes a name that is not).
 import { closeSync, ftruncateSync, writeSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { ConfinedTree, type RestoredSymlink } from './confined-tree.js';
@@ -56,7 +59,7 @@ function parseNumber(field: Buffer): number {
 
 const cString = (field: Buffer): string => {
   const end = field.indexOf(0);
-  return field.subarray(0, end < 0 ? field.length : end).toString('utf8');
+  return field.subarray(0, end < 0 ? field.length : end).toString('latin1');
 };
 
 function parseHeader(block: Buffer): Header {
@@ -106,7 +109,8 @@ function parsePax(data: Buffer): [string, string][] {
     ) {
       throw new CorruptArchiveError('invalid pax record');
     }
-    const record = data.subarray(space + 1, at + length - 1).toString('utf8');
+    // As bytes: keys and numbers are ASCII, and names keep their bytes.
+    const record = data.subarray(space + 1, at + length - 1).toString('latin1');
     const equals = record.indexOf('=');
     if (equals <= 0) throw new CorruptArchiveError('invalid pax record');
     records.push([record.slice(0, equals), record.slice(equals + 1)]);
