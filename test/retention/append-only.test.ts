@@ -6,6 +6,7 @@
 // applies its own RETENTION_POLICIES after each recorded backup without ever deleting the backup
 // just recorded nor one recorded during that run (issue 25 item 6).
 import { createHash } from 'node:crypto';
+import { stampOf } from '../../common/naming.js';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { startIssuer, AUDIENCE, type LocalIssuer } from '../isolation/issuer.js';
 import { aws, apiClient, COMMIT, newToken, readJson, type Api } from '../worker/helpers.js';
@@ -20,9 +21,9 @@ const explicitBackupToken = rawToken(); // "role": "backup"
 const maintainToken = rawToken();
 const lockedMaintainToken = rawToken();
 const TENANT_TOKENS = {
-  [digest(backupToken)]: { tenants: ['tenant-a', 'policy-a', 'runs-a'] },
+  [digest(backupToken)]: { tenants: ['tenant-a', 'policy-a', 'runs-a', 'future'] },
   [digest(explicitBackupToken)]: { tenants: ['tenant-a'], role: 'backup' },
-  [digest(maintainToken)]: { tenants: ['tenant-a', 'overlap'], role: 'maintain' },
+  [digest(maintainToken)]: { tenants: ['tenant-a', 'overlap', 'future'], role: 'maintain' },
   [digest(lockedMaintainToken)]: { tenants: ['locked'], buckets: ['my-bucket'], role: 'maintain' },
 };
 
@@ -277,6 +278,32 @@ describe('a maintain credential prunes and deletes', () => {
       keep_last: 1,
     });
     expect(other.status).toBe(403);
+  });
+  // A backup credential names its backups: one named in 2099 must not become "the newest" for
+  // good, so that keep_days counted from it would push out every real backup.
+  test('a record named in the future cannot pass for the newest and push real backups out', async () => {
+    const asBackup = apiClient(stack, backupToken);
+    const hoursAgo = (h: number) => `${stampOf(new Date(Date.now() - h * 3600_000))}.tar.gz`;
+    const real = [hoursAgo(2)];
+    await storeBackup(asBackup, { tenant: 'future', bucket: BUCKET, backupFile: real[0]! });
+    await storeBackup(asBackup, {
+      tenant: 'future',
+      bucket: BUCKET,
+      backupFile: '20991231-000000.tar.gz',
+      archive: null,
+    });
+    real.push(hoursAgo(1));
+    await storeBackup(asBackup, { tenant: 'future', bucket: BUCKET, backupFile: real[1]! });
+    const response = await apiClient(stack, maintainToken).post('/api/github/backup/prune', {
+      tenant: 'future',
+      bucket: BUCKET,
+      keep_days: 1,
+    });
+    const pruned = await readJson(response);
+    expect([response.status, pruned.count_deleted]).toEqual([200, 0]);
+    expect(await keysOf(stack, BUCKET)).toEqual(
+      expect.arrayContaining(real.map((f) => `backups/future/metadata/${f}.json`)),
+    );
   });
 });
 

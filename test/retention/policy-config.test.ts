@@ -4,6 +4,7 @@ import { timeOfStamp } from '../../common/naming.js';
 import { legacyStampOf, namesBackup, notificationName } from '../../worker/src/notification-names.js';
 import { policyFromFields } from '../../worker/src/retention-policy.js';
 import { parseRetentionPolicies } from '../../worker/src/retention-config.js';
+import { parseRetentionLock } from '../../worker/src/retention-lock.js';
 
 test('policy fields are snake_case numbers, at least one of them', () => {
   expect(policyFromFields({ keep_last: 3, keep_monthly: 12, dry_run: true })).toEqual({
@@ -55,4 +56,25 @@ test("a notification belongs to exactly its backup's file name", () => {
 test('a stamp names its UTC second', () => {
   expect(timeOfStamp('20260330-220000').toISOString()).toBe('2026-03-30T22:00:00.000Z');
   expect(timeOfStamp('20260330-220000-3').toISOString()).toBe('2026-03-30T22:00:00.000Z');
+});
+
+test('MIN_RETENTION_DAYS: one number for every tenant, or per tenant with "*"; broken fails closed', () => {
+  expect(parseRetentionLock(undefined)('a')).toBe(0);
+  expect(parseRetentionLock('')('a')).toBe(0);
+  expect(parseRetentionLock('14')('any')).toBe(14);
+  const lock = parseRetentionLock('{"*": 7, "billing": 30, "scratch": 0}');
+  expect([lock('billing'), lock('scratch'), lock('other')]).toEqual([30, 0, 7]);
+  expect(parseRetentionLock('{"billing": 30}')('other')).toBe(0);
+  for (const broken of ['soon', '-1', '1.5', '36501', '{"a": "7"}', '{"../a": 7}', '[7]', '{"a": 7']) {
+    let message = '';
+    try {
+      parseRetentionLock(broken);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect([broken, message]).toEqual([
+      broken,
+      expect.stringMatching(/^Worker misconfigured: MIN_RETENTION_DAYS /),
+    ]);
+  }
 });
