@@ -41,12 +41,12 @@ the restore ends (errors, Ctrl-C, SIGTERM). gzip, zstd and plain tar archives, a
 bsdtar, Python's tarfile and this action write them, sparse files included.
 
 Refused (the whole restore, naming the entry): names that are absolute, contain "..", a NUL,
-a backslash or start with a drive letter ("C:"), or are longer than 4096 bytes; any entry
-whose path goes through a symbolic link of the archive (names compared ignoring case and
-Unicode form); a symbolic link named as a directory; a hard link to anything but a regular
-file the archive created before it; an entry replacing a directory; devices, FIFOs and
-unknown entry types; extension headers over 1 MiB; an archive that expands past --max-bytes
-or holds no entry. Symbolic links are restored verbatim (absolute or pointing outside DIR,
+a backslash or start with a drive letter ("C:"), are longer than 65,536 bytes or deeper
+than 2,048 levels, or link to a target longer than 4,096 bytes; any entry whose path goes
+through a symbolic link of the archive (names compared ignoring case and Unicode form); a
+symbolic link named as a directory; a hard link to anything but a regular file the archive
+created before it; an entry replacing a directory; devices, FIFOs and unknown entry types;
+extension headers over 1 MiB; an archive that expands past --max-bytes or holds no entry. Symbolic links are restored verbatim (absolute or pointing outside DIR,
 as git checks them out), last, and listed: nothing is ever written through one. setuid and
 setgid bits are dropped.
 
