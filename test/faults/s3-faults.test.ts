@@ -1,0 +1,175 @@
+// Faults between the action and R2's S3 endpoint, injected by a proxy on loopback (issue 25):
+// each run goes through `node dist/index.js` as the runner runs it, and each must end in bounded
+// time with a log line naming the request, and leave the bucket clean: no empty claims, no open
+// multipart uploads, no unrecorded archives, nothing completed and then deleted.
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { startLocalStack, ROOT, type LocalStack } from '../../scripts/local-stack.js';
+import { makeFixtureTree, runAction, s3Inputs, type RunResult } from '../action/helpers.js';
+import { startFaultProxy, throughProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
+import { SHORT_TIMEOUTS, expectCleanBucket, expectNoObjectDeleted } from './helpers.js';
+
+const TOKEN = randomBytes(24).toString('hex');
+const BUCKET = 'my-bucket';
+let stack: LocalStack;
+let proxy: FaultProxy;
+let tree: string;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: TOKEN } });
+  proxy = await startFaultProxy(Number(new URL(stack.url).port));
+  // 20 MiB of random bytes: three 8 MiB parts.
+  tree = makeFixtureTree(20 * 1024 * 1024);
+});
+afterAll(async () => {
+  await proxy?.close();
+  await stack?.stop();
+  if (tree) rmSync(tree, { recursive: true, force: true });
+});
+beforeEach(() => proxy.clear());
+
+/** A backup of the fixture to `tenant` in my-bucket through the proxy; the Worker is reached directly. */
+async function backup(tenant: string, rules: FaultRule[], env: Record<string, string> = {}) {
+  for (const rule of rules) proxy.add(rule);
+  const started = Date.now();
+  const run = await runAction({
+    inputs: {
+      path: tree,
+      ...s3Inputs(stack),
+      'r2-endpoint': throughProxy(stack.s3Endpoint, proxy),
+      'api-url': stack.url,
+      'api-token': TOKEN,
+      tenant,
+      bucket: BUCKET,
+      compression: 'none',
+    },
+    env: { ...SHORT_TIMEOUTS, ...env },
+  });
+  return { run, seconds: (Date.now() - started) / 1000 };
+}
+
+const log = (run: RunResult): string => run.stdout + run.stderr;
+const keyPath = (tenant: string): string => `/s3/${BUCKET}/backups/${tenant}/`;
+
+test('a stalled UploadPart: the idle timeout names it, it is retried, the backup is stored', async () => {
+  const { run, seconds } = await backup('fault-stall', [
+    { method: 'PUT', url: new RegExp(`${keyPath('fault-stall')}.*partNumber=2`), fault: { kind: 'stall' } },
+  ]);
+  expect(log(run)).toMatch(/UploadPart backups\/fault-stall\/\S+ part 2.*no byte for 3 s.*retrying/);
+  expect(run.code).toBe(0);
+  expect(seconds).toBeLessThan(45);
+  expect(await expectCleanBucket(stack, BUCKET, 'fault-stall', proxy, true)).toHaveLength(1);
+  expectNoObjectDeleted(proxy);
+}, 60_000);
+
+test('a slow answer past the per-attempt deadline is abandoned and retried', async () => {
+  const { run, seconds } = await backup(
+    'fault-slow',
+    [
+      {
+        method: 'POST',
+        url: new RegExp(`${keyPath('fault-slow')}.*\\?uploads`),
+        fault: { kind: 'slow', delayMs: 6000, bytesPerSecond: 200 },
+      },
+    ],
+    { R2_BACKUP_REQUEST_TIMEOUT_MS: '4000', R2_BACKUP_IDLE_TIMEOUT_MS: '8000' },
+  );
+  expect(log(run)).toMatch(/CreateMultipartUpload backups\/fault-slow\/\S+.*no answer within 4 s.*retrying/);
+  expect(run.code).toBe(0);
+  expect(seconds).toBeLessThan(45);
+  expect(await expectCleanBucket(stack, BUCKET, 'fault-slow', proxy, true)).toHaveLength(1);
+}, 60_000);
+
+test('a 503 with Retry-After on CompleteMultipartUpload: waits as told (capped), then completes', async () => {
+  const { run, seconds } = await backup('fault-503', [
+    {
+      method: 'POST',
+      url: new RegExp(`${keyPath('fault-503')}.*uploadId=`),
+      fault: { kind: 'unavailable', retryAfterSeconds: 3 },
+      times: 2,
+    },
+  ]);
+  expect(log(run)).toMatch(
+    /CompleteMultipartUpload backups\/fault-503\/\S+.*HTTP 503.*retrying in 3\.\d s \(Retry-After\)/,
+  );
+  expect(run.code).toBe(0);
+  expect(seconds).toBeGreaterThan(5.5);
+  expect(seconds).toBeLessThan(45);
+  expect(await expectCleanBucket(stack, BUCKET, 'fault-503', proxy, true)).toHaveLength(1);
+}, 60_000);
+
+test('a part cut mid-body is sent again', async () => {
+  const { run, seconds } = await backup('fault-cut', [
+    {
+      method: 'PUT',
+      url: new RegExp(`${keyPath('fault-cut')}.*partNumber=1`),
+      fault: { kind: 'cut', bytes: 3 * 1024 * 1024, direction: 'request' },
+    },
+  ]);
+  expect(log(run)).toMatch(/UploadPart backups\/fault-cut\/\S+ part 1.*retrying/);
+  expect(run.code).toBe(0);
+  expect(seconds).toBeLessThan(45);
+  expect(await expectCleanBucket(stack, BUCKET, 'fault-cut', proxy, true)).toHaveLength(1);
+}, 60_000);
+
+test('a lost CompleteMultipartUpload answer: the object is checked, found ours, kept and recorded', async () => {
+  const { run, seconds } = await backup('fault-lost-complete', [
+    {
+      method: 'POST',
+      url: new RegExp(`${keyPath('fault-lost-complete')}.*uploadId=`),
+      fault: { kind: 'lose-answer' },
+    },
+  ]);
+  expect(log(run)).toMatch(
+    /CompleteMultipartUpload backups\/fault-lost-complete\/\S+.*(NoSuchUpload|no answer)/,
+  );
+  expect(log(run)).toMatch(/is this upload's: completed/);
+  expect(run.code).toBe(0);
+  expect(seconds).toBeLessThan(45);
+  const archives = await expectCleanBucket(stack, BUCKET, 'fault-lost-complete', proxy, true);
+  expect(archives.map((a) => a.Key)).toEqual([run.outputs['backup-key']]);
+  expectNoObjectDeleted(proxy);
+}, 60_000);
+
+test("a lost claim answer: the retry recognises its own claim, no '-2', no empty claim", async () => {
+  const { run, seconds } = await backup('fault-lost-claim', [
+    {
+      method: 'PUT',
+      url: new RegExp(`${keyPath('fault-lost-claim')}.*x-id=PutObject`),
+      fault: { kind: 'lose-answer' },
+    },
+  ]);
+  expect(run.code).toBe(0);
+  expect(seconds).toBeLessThan(45);
+  expect(log(run)).toMatch(/claim .* is this run's/);
+  const archives = await expectCleanBucket(stack, BUCKET, 'fault-lost-claim', proxy, true);
+  expect(archives.map((a) => a.Key)).toEqual([run.outputs['backup-key']]);
+  expect(run.outputs['backup-key']).not.toMatch(/-2\.tar$/);
+}, 60_000);
+
+const SKEWED = {
+  NODE_OPTIONS: `--import ${join(ROOT, 'test/faults/skewed-clock.mjs')}`,
+  R2_BACKUP_TEST_CLOCK_SKEW_MS: String(-20 * 60_000),
+};
+
+test("a runner clock 20 minutes off: corrected from R2's Date header, and said so", async () => {
+  const { run } = await backup('fault-clock', [], SKEWED);
+  expect(log(run)).toMatch(/the runner's clock is 20 minutes off/);
+  expect(run.code).toBe(0);
+  expect(await expectCleanBucket(stack, BUCKET, 'fault-clock', proxy, true)).toHaveLength(1);
+}, 60_000);
+
+test('a runner clock 20 minutes off and no Date header: the error names the clock, not the keys', async () => {
+  const { run, seconds } = await backup(
+    'fault-clock-nodate',
+    [{ url: /./, fault: { kind: 'no-date' }, times: Infinity }],
+    SKEWED,
+  );
+  expect(run.code).toBe(1);
+  expect(seconds).toBeLessThan(45);
+  const error = run.stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '';
+  expect(error).toMatch(/the runner's clock is off/);
+  expect(error).not.toMatch(/refused the credentials/);
+  expect(await expectCleanBucket(stack, BUCKET, 'fault-clock-nodate', proxy, false)).toEqual([]);
+}, 60_000);

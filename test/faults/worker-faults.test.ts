@@ -1,0 +1,95 @@
+// Faults between the action and the Worker's upload route (runs with an API token and no S3
+// keys), injected by a proxy on loopback (issue 25), through `node dist/index.js`.
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { makeFixtureTree, runAction, type RunResult } from '../action/helpers.js';
+import { startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
+import { SHORT_TIMEOUTS, expectCleanBucket } from './helpers.js';
+
+const TOKEN = randomBytes(24).toString('hex');
+const BUCKET = 'my-bucket';
+let stack: LocalStack;
+let proxy: FaultProxy;
+let tree: string;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: TOKEN } });
+  proxy = await startFaultProxy(Number(new URL(stack.url).port));
+  tree = makeFixtureTree(12 * 1024 * 1024); // two 8 MiB parts
+});
+afterAll(async () => {
+  await proxy?.close();
+  await stack?.stop();
+  if (tree) rmSync(tree, { recursive: true, force: true });
+});
+beforeEach(() => proxy.clear());
+
+async function backup(tenant: string, rules: FaultRule[]) {
+  for (const rule of rules) proxy.add(rule);
+  const started = Date.now();
+  const run = await runAction({
+    inputs: {
+      path: tree,
+      'api-url': proxy.url,
+      'api-token': TOKEN,
+      tenant,
+      bucket: BUCKET,
+      compression: 'none',
+    },
+    env: SHORT_TIMEOUTS,
+  });
+  return { run, seconds: (Date.now() - started) / 1000 };
+}
+
+const log = (run: RunResult): string => run.stdout + run.stderr;
+const action = (name: string): RegExp => new RegExp(`/upload\\?.*action=${name}`);
+const UNAVAILABLE = {
+  kind: 'unavailable',
+  retryAfterSeconds: 2,
+  body: '{"success":false,"error":"busy"}',
+} as const;
+
+test('a 503 with Retry-After on mpu-create is retried after it', async () => {
+  const { run, seconds } = await backup('wfault-create', [
+    { method: 'POST', url: action('mpu-create'), fault: UNAVAILABLE },
+  ]);
+  expect(log(run)).toMatch(
+    /mpu-create backups\/wfault-create\/\S+ failed .*503.*retrying in 2\.0 s \(Retry-After\)/,
+  );
+  expect(run.code).toBe(0);
+  expect(seconds).toBeGreaterThan(2);
+  expect(seconds).toBeLessThan(45);
+  expect(await expectCleanBucket(stack, BUCKET, 'wfault-create', proxy, true)).toHaveLength(1);
+}, 60_000);
+
+test('a 503 with Retry-After on mpu-complete is retried after it', async () => {
+  const { run, seconds } = await backup('wfault-complete', [
+    { method: 'POST', url: action('mpu-complete'), fault: UNAVAILABLE },
+  ]);
+  expect(log(run)).toMatch(/mpu-complete backups\/wfault-complete\/\S+ failed .*503.*Retry-After/);
+  expect(run.code).toBe(0);
+  expect(seconds).toBeLessThan(45);
+  expect(await expectCleanBucket(stack, BUCKET, 'wfault-complete', proxy, true)).toHaveLength(1);
+}, 60_000);
+
+test('a stalled part: the idle timeout names it and it is sent again', async () => {
+  const { run, seconds } = await backup('wfault-stall', [
+    { method: 'PUT', url: action('mpu-uploadpart'), fault: { kind: 'stall' } },
+  ]);
+  expect(log(run)).toMatch(/mpu-uploadpart backups\/wfault-stall\/\S+ part \d failed .*no byte for 3 s/);
+  expect(run.code).toBe(0);
+  expect(seconds).toBeLessThan(45);
+  expect(await expectCleanBucket(stack, BUCKET, 'wfault-stall', proxy, true)).toHaveLength(1);
+}, 60_000);
+
+test('a lost mpu-complete answer: the retry is told the object is ours; recorded, no second archive', async () => {
+  const { run, seconds } = await backup('wfault-lost', [
+    { method: 'POST', url: action('mpu-complete'), fault: { kind: 'lose-answer' } },
+  ]);
+  expect(log(run)).toMatch(/completed by an earlier attempt/);
+  expect(run.code).toBe(0);
+  expect(seconds).toBeLessThan(45);
+  const archives = await expectCleanBucket(stack, BUCKET, 'wfault-lost', proxy, true);
+  expect(archives.map((a) => a.Key)).toEqual([run.outputs['backup-key']]);
+}, 60_000);
