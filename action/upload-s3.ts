@@ -6,16 +6,27 @@
 // honour. Only the claim's holder then writes the archive over its own placeholder. (The local
 // endpoint ignores If-None-Match on CompleteMultipartUpload, so a conditional complete alone
 // would let two runs of the same second overwrite each other there.)
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+//
+// A claim carries the run's identity: when its answer is lost and the retry meets 412 on it, the
+// run recognises its own claim and carries on. Cleanup deletes only this run's empty claim, never
+// an object that may be a completed backup.
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { S3StreamUpload, statusOf } from './s3-stream-upload.js';
-import { MIB, partsInFlight, type ArchiveUploader, type PendingUpload } from './uploader.js';
+import { clockSkewOf, clockSkewText, failedRequestOf } from './s3-client.js';
+import { S3StreamUpload, statusOf, type DigestOf } from './s3-stream-upload.js';
+import { MIB, partsInFlight, runIdentity, type ArchiveUploader, type PendingUpload } from './uploader.js';
+
+const CLAIM_METADATA = 'r2-backup-claim';
 
 /** An S3 error as a message that says what to fix. */
 export function explainS3Error(error: unknown, bucket: string, endpoint: string): string {
   const name = (error as Error)?.name ?? '';
   const status = statusOf(error);
-  const detail = `${name}${status ? ` (HTTP ${status})` : ''}: ${(error as Error)?.message ?? String(error)}`;
+  const request = failedRequestOf(error);
+  const detail = `${request ? `${request}: ` : ''}${name}${status ? ` (HTTP ${status})` : ''}: ${(error as Error)?.message ?? String(error)}`;
+  if (name === 'RequestTimeTooSkewed') {
+    return `R2 at ${endpoint} refused the request because ${clockSkewText(clockSkewOf(error))}: set the runner's clock right (NTP). ${detail}`;
+  }
   if (
     /SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied|Unauthorized|Forbidden/i.test(name) ||
     status === 401 ||
@@ -38,6 +49,9 @@ export class S3Uploader implements ArchiveUploader {
     private readonly bucket: string,
     endpoint: string,
     private readonly contentType: string,
+    private readonly log: (message: string) => void = () => undefined,
+    /** Tags this run's claims (runIdentity()). */
+    private readonly identity = runIdentity(),
   ) {
     this.description = `${endpoint} (bucket ${bucket})`;
   }
@@ -50,15 +64,23 @@ export class S3Uploader implements ArchiveUploader {
           Key: key,
           Body: new Uint8Array(0),
           IfNoneMatch: '*',
-          Metadata: { 'r2-backup-state': 'uploading' },
+          Metadata: { 'r2-backup-state': 'uploading', [CLAIM_METADATA]: this.identity },
         }),
       );
     } catch (error) {
-      if (statusOf(error) === 412) return undefined;
-      throw error;
+      if (statusOf(error) !== 412) throw error;
+      // Taken: by another run, or by this run's own claim whose answer was lost (the retry met it).
+      if (!(await isOwnClaim(this.client, this.bucket, key, this.identity))) return undefined;
+      this.log(`The claim of ${key} is this run's (its answer was lost); carrying on with it`);
     }
-    return new S3PendingUpload(this.client, this.bucket, key, this.contentType);
+    return new S3PendingUpload(this.client, this.bucket, key, this.contentType, this.identity, this.log);
   }
+}
+
+/** Whether `key` holds this run's empty claim. */
+async function isOwnClaim(client: S3Client, bucket: string, key: string, identity: string): Promise<boolean> {
+  const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
+  return head?.ContentLength === 0 && head.Metadata?.[CLAIM_METADATA] === identity;
 }
 
 class S3PendingUpload implements PendingUpload {
@@ -71,13 +93,15 @@ class S3PendingUpload implements PendingUpload {
     private readonly bucket: string,
     private readonly key: string,
     contentType: string,
+    private readonly identity: string,
+    private readonly log: (message: string) => void,
   ) {
-    this.upload = new S3StreamUpload(client, { Bucket: bucket, Key: key, ContentType: contentType });
+    this.upload = new S3StreamUpload(client, { Bucket: bucket, Key: key, ContentType: contentType }, log);
   }
 
-  async send(body: Readable, partSize: number): Promise<void> {
+  async send(body: Readable, partSize: number, digestOf?: DigestOf): Promise<void> {
     // A body shorter than one part is written over the placeholder by one PutObject.
-    await this.upload.send(body, partSize, partsInFlight(partSize));
+    await this.upload.send(body, partSize, partsInFlight(partSize), digestOf);
     this.stored = true;
   }
 
@@ -86,7 +110,12 @@ class S3PendingUpload implements PendingUpload {
     if (this.stored || this.aborted) return;
     this.aborted = true;
     await this.upload.abort();
-    // Removes our placeholder (or an object a single PutObject had just stored).
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key }));
+    // Removes this run's empty claim, and nothing else: an object this upload completed (its
+    // answer lost) stays, and so does anything another writer put there.
+    if (await isOwnClaim(this.client, this.bucket, this.key, this.identity)) {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key }));
+    } else if (await this.upload.isStoredAtKey()) {
+      this.log(`${this.key} was completed by this run before it failed; it is left in place`);
+    }
   }
 }

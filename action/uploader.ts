@@ -1,5 +1,6 @@
 // What both upload paths (S3 and the Worker's route) offer the orchestration, and how big
 // their parts are.
+import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 
 export const MIB = 1024 * 1024;
@@ -22,10 +23,20 @@ export class KeyExistsError extends Error {
   }
 }
 
+/**
+ * This run's identity, tagged on its claims so that a retry recognises its own: the workflow run
+ * and attempt, and a random part (two processes of one run, or runs of a test, never share it).
+ */
+export const runIdentity = (): string =>
+  [process.env.GITHUB_RUN_ID, process.env.GITHUB_RUN_ATTEMPT, randomUUID()].filter(Boolean).join('-');
+
 /** An upload to a key this run holds. */
 export interface PendingUpload {
-  /** Streams `body` into the key in equal parts; throws KeyExistsError when the key was taken. */
-  send(body: Readable, partSize: number): Promise<void>;
+  /**
+   * Streams `body` into the key in equal parts; throws KeyExistsError when the key was taken.
+   * `digestOf` gives the body's SHA-256 once it has ended (written into a single PutObject's metadata).
+   */
+  send(body: Readable, partSize: number, digestOf?: () => { sha256: string; size: number }): Promise<void>;
   /** Leaves nothing behind: no parts, no placeholder, no partial object. Idempotent. */
   abort(): Promise<void>;
 }
