@@ -2,6 +2,7 @@
 // upload route. Every call has a timeout; the token only ever goes in the Authorization header.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { parseRetryAfter, timeouts } from './retry.js';
 import type {
   BackupMetadata,
   BackupMetadataInput,
@@ -19,6 +20,8 @@ export class WorkerApiError extends Error {
     readonly field?: string,
     /** The Worker's `reason` (a 403 names the role needed). */
     readonly reason?: string,
+    /** The answer's Retry-After, in ms from when it came. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'WorkerApiError';
@@ -38,36 +41,63 @@ export const isTransientWorkerError = (error: unknown): boolean =>
   error instanceof WorkerUnreachableError ||
   (error instanceof WorkerApiError && (error.status >= 500 || error.status === 429));
 
+/** The Retry-After of a Worker error, for withRetries. */
+export const workerRetryAfter = (error: unknown): number | undefined =>
+  error instanceof WorkerApiError ? error.retryAfterMs : undefined;
+
+interface Answer {
+  status: number;
+  statusText: string;
+  text: string;
+  retryAfter?: string;
+}
+
 /**
- * Sends bytes with node:http. fetch copies every body it is given (a 16 MiB part, each
- * attempt), which doubles the memory of the parts in flight; a socket write does not.
+ * One request with node:http (fetch copies every body it is given: a 16 MiB part, each attempt,
+ * doubling the memory of the parts in flight; a socket write does not). It never hangs: a
+ * connection timeout, an idle timeout (no byte either way for `idleMs`) and a deadline for the
+ * whole attempt, each named in the error.
  */
-function sendBytes(
+function send(
   url: string,
   method: string,
   headers: Record<string, string>,
-  body: Uint8Array,
-  timeoutMs: number,
-): Promise<{ status: number; statusText: string; text: string }> {
-  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const request = send(
-      url,
-      {
-        method,
-        headers: { ...headers, 'content-length': String(body.length) },
-        signal: AbortSignal.timeout(timeoutMs),
-      },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, statusText: response.statusMessage ?? '', text }),
-        );
-        response.on('error', reject);
-      },
-    );
+  body: Uint8Array | undefined,
+  deadlineMs: number,
+): Promise<Answer> {
+  const t = timeouts();
+  const request = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, {
+    method,
+    headers: body ? { ...headers, 'content-length': String(body.length) } : headers,
+  });
+  return new Promise<Answer>((resolve, reject) => {
+    const fail = (reason: string): void => void request.destroy(new Error(reason));
+    const deadline = setTimeout(() => fail(`no answer within ${deadlineMs / 1000} s`), deadlineMs);
+    const connecting = setTimeout(() => fail(`no connection within ${t.connectMs / 1000} s`), t.connectMs);
+    request.on('socket', (socket) => {
+      if (!socket.connecting) clearTimeout(connecting);
+      else socket.once('connect', () => clearTimeout(connecting));
+    });
+    request.setTimeout(t.idleMs, () => fail(`no byte for ${t.idleMs / 1000} s (idle timeout)`));
+    request.on('close', () => {
+      clearTimeout(deadline);
+      clearTimeout(connecting);
+    });
+    request.on('response', (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          statusText: response.statusMessage ?? '',
+          text,
+          retryAfter: response.headers['retry-after'],
+        }),
+      );
+      response.on('error', reject);
+      response.on('aborted', () => reject(new Error('the answer was cut')));
+    });
     request.on('error', reject);
     request.end(body);
   });
@@ -77,6 +107,7 @@ export interface RequestOptions {
   query?: Record<string, string | undefined>;
   json?: unknown;
   body?: Uint8Array;
+  /** The attempt's deadline (default: the client's; retry.ts's R2_BACKUP_REQUEST_TIMEOUT_MS). */
   timeoutMs?: number;
 }
 
@@ -87,7 +118,7 @@ export class WorkerClient {
   constructor(
     readonly baseUrl: string,
     private readonly token: BearerToken,
-    private readonly timeoutMs = 30_000,
+    private readonly timeoutMs = timeouts().requestMs,
   ) {}
 
   url(path: string, query: Record<string, string | undefined> = {}): string {
@@ -105,23 +136,15 @@ export class WorkerClient {
       accept: 'application/json',
     };
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    let response: { status: number; statusText: string; text: string };
+    if (options.body) headers['content-type'] = 'application/octet-stream';
+    else if (options.json !== undefined) headers['content-type'] = 'application/json';
+    const body =
+      options.body ?? (options.json === undefined ? undefined : Buffer.from(JSON.stringify(options.json)));
+    let response: Answer;
     try {
-      if (options.body) {
-        headers['content-type'] = 'application/octet-stream';
-        response = await sendBytes(url, method, headers, options.body, timeoutMs);
-      } else {
-        if (options.json !== undefined) headers['content-type'] = 'application/json';
-        const answer = await fetch(url, {
-          method,
-          headers,
-          body: options.json === undefined ? undefined : JSON.stringify(options.json),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        response = { status: answer.status, statusText: answer.statusText, text: await answer.text() };
-      }
+      response = await send(url, method, headers, body, timeoutMs);
     } catch (error) {
-      throw new WorkerUnreachableError(this.baseUrl, (error as Error).cause ?? error);
+      throw new WorkerUnreachableError(this.baseUrl, error);
     }
     const { text } = response;
     let parsed: Record<string, unknown> = {};
@@ -141,6 +164,7 @@ export class WorkerClient {
         `${method} ${path}: ${response.status} ${message}`,
         field,
         reason,
+        parseRetryAfter(response.retryAfter),
       );
     }
     return parsed as T;

@@ -86,11 +86,28 @@ async function putSingle(request: AuthedRequest, t: Target): Promise<Response> {
   return jsonResponse({ success: true, key: t.key, size: stored.size, etag: stored.etag }, 201);
 }
 
+/**
+ * The caller's upload token (a random id it sends with mpu-create and mpu-complete): written into
+ * the object's metadata, it lets a retried complete, whose first answer was lost after R2 did the
+ * work, recognise the object as this upload's instead of refusing a taken key.
+ */
+const TOKEN_METADATA = 'r2-backup-upload';
+
+function uploadToken(request: AuthedRequest): string | undefined {
+  const token = queryParam(request.query, 'token');
+  if (token !== undefined && !/^[A-Za-z0-9-]{8,64}$/.test(token)) {
+    throw new ValidationError('token', 'must be 8-64 letters, digits or hyphens');
+  }
+  return token;
+}
+
 async function createUpload(request: AuthedRequest, t: Target): Promise<Response> {
+  const token = uploadToken(request);
   // Refuse early; complete checks again because the key may appear meanwhile.
   if (await t.binding.head(t.key)) throw exists(t);
   const upload = await t.binding.createMultipartUpload(t.key, {
     httpMetadata: { contentType: contentTypeOf(t.key) },
+    ...(token && { customMetadata: { [TOKEN_METADATA]: token } }),
   });
   return jsonResponse({ success: true, key: t.key, uploadId: upload.uploadId });
 }
@@ -140,12 +157,21 @@ function parseParts(body: Record<string, unknown>): R2UploadedPart[] {
 
 async function completeUpload(request: AuthedRequest, t: Target): Promise<Response> {
   const id = uploadId(request);
+  const token = uploadToken(request);
   const parts = parseParts(await readJsonObject(request, COMPLETE_BODY_LIMIT));
   const upload = t.binding.resumeMultipartUpload(t.key, id);
   // The binding's complete() has no condition, so this check and the completion can race
   // with another writer of the same key; the archive names carry a stamp and a run number,
   // which makes that a second writer of the very same backup.
-  if (await t.binding.head(t.key)) {
+  const existing = await t.binding.head(t.key);
+  if (existing) {
+    // This upload's own object: an earlier complete did the work and its answer was lost.
+    if (token && existing.customMetadata?.[TOKEN_METADATA] === token) {
+      return jsonResponse(
+        { success: true, key: t.key, size: existing.size, etag: existing.etag, completed_before: true },
+        200,
+      );
+    }
     await upload.abort().catch(() => undefined);
     throw exists(t);
   }
