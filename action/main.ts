@@ -81,7 +81,7 @@ async function archiveInto(inputs: ActionInputs, pending: PendingUpload, partSiz
   archive.stream.on('error', (error) => hash.transform.destroy(error));
   const body: Readable = archive.stream.pipe(hash.transform);
   try {
-    await pending.send(body, partSize);
+    await pending.send(body, partSize, () => hash.digest());
   } catch (error) {
     archive.stream.destroy();
     // The archive's own error (an unreadable file, say) is the cause worth reporting.
@@ -195,12 +195,13 @@ function createUploader(
   worker: WorkerClient | undefined,
   contentType: string,
 ): ArchiveUploader {
-  if (inputs.destination.kind === 'worker') return new WorkerUploader(worker!, target.bucket);
+  if (inputs.destination.kind === 'worker') return new WorkerUploader(worker!, target.bucket, core.warning);
   return new S3Uploader(
-    createS3Client(inputs.destination),
+    createS3Client({ ...inputs.destination, log: core.warning }),
     target.bucket,
     inputs.destination.endpoint,
     contentType,
+    core.warning,
   );
 }
 
