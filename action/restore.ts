@@ -12,6 +12,7 @@ import type { Compression } from '../common/validate.js';
 import type { RestoredSymlink } from './confined-tree.js';
 import { CorruptArchiveError } from './extract-errors.js';
 import { createHashCounter, type StreamDigest } from './hash-stream.js';
+import { timeouts } from './retry.js';
 import { safeExtract } from './safe-extract.js';
 import { freeBytes, withStaging } from './staging.js';
 
@@ -74,7 +75,8 @@ export async function downloadVerified(
       `The download of ${what.replace(/^The /, 'the ')} ${cause} after ${received} of ${expected?.size ?? '?'} bytes. ` +
         `Nothing was written: ${target} was left as it was.`,
     );
-  const stall = stallTimeoutMs();
+  // The same idle timeout as every other request (retry.ts), for the Worker's stream too.
+  const stall = timeouts().idleMs;
   const source = await withDeadline(open(), stall, () => failed(`got no answer for ${stall / 1000} s`));
   const guard = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -101,12 +103,6 @@ export async function downloadVerified(
     );
   }
   return { sha256, size };
-}
-
-/** How long a download may go without a byte (R2_BACKUP_IDLE_TIMEOUT_MS, default 60 s). */
-function stallTimeoutMs(): number {
-  const value = Number(process.env.R2_BACKUP_IDLE_TIMEOUT_MS);
-  return Number.isInteger(value) && value > 0 ? value : 60_000;
 }
 
 async function withDeadline<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
