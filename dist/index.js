@@ -7689,7 +7689,7 @@ __webpack_unused_export__ = HeadBucketCommand;
 __webpack_unused_export__ = HeadBucketOutput$;
 __webpack_unused_export__ = HeadBucketRequest$;
 __webpack_unused_export__ = HeadObject$;
-__webpack_unused_export__ = HeadObjectCommand;
+exports.l81 = HeadObjectCommand;
 __webpack_unused_export__ = HeadObjectOutput$;
 __webpack_unused_export__ = HeadObjectRequest$;
 __webpack_unused_export__ = IdempotencyParameterMismatch;
@@ -61493,7 +61493,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5657);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2117);
 // The action's entry point (dist/index.js after the ncc build).
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -61503,7 +61503,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5657:
+/***/ 2117:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64987,38 +64987,150 @@ class ParallelCompressStream extends external_node_stream_.Transform {
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./action/directory-cursor.ts
+// Paths of any depth, kept short for system calls, and names kept as their bytes.
+//
+// Linux refuses a path longer than PATH_MAX (4,096 bytes) with ENAMETOOLONG, yet a checkout
+// may be deeper (git and GNU tar get there with openat). Node has no openat: a cursor that gets
+// deep opens the directory it is in and names what lies below as "/proc/self/fd/N/...", which
+// the kernel resolves from that open directory, as openat would, in time linear in the depth.
+// Not process.chdir: the working directory is shared by the whole process, libuv's thread pool
+// included, where the upload, a staging file or a test may resolve a relative path at that
+// moment; an open descriptor changes nothing anyone else sees. Without /proc (macOS, Windows)
+// paths stay whole and the OS's own limit applies.
+//
+// Names and paths here are byte strings: one char per byte (latin1), so that a name that is not
+// valid UTF-8 (git checks such names out) keeps its bytes; `bytesOf` gives them back for a call.
+
+const PROC_FD = process.platform === 'linux' && (0,external_node_fs_.existsSync)('/proc/self/fd') ? '/proc/self/fd/' : undefined;
+const O_DIRECTORY = external_node_fs_.constants.O_DIRECTORY ?? 0;
+const O_NOFOLLOW = external_node_fs_.constants.O_NOFOLLOW ?? 0;
+/** A prefix that would grow past this is replaced by the /proc name of its open directory:
+ *  each call then resolves at most this many bytes (linear time), far below PATH_MAX. */
+const SHORT_PREFIX = 512;
+/** The byte string of a JS (UTF-16) string, such as a path from the environment. */
+function byteString(text) {
+    return !/[\u0080-\uffff]/.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
+}
+/** The bytes of a byte string, for a system call or an archive header. */
+function bytesOf(bytes) {
+    return Buffer.from(bytes, 'latin1');
+}
+/** A byte string as text, for messages and glob patterns (invalid UTF-8 shows as U+FFFD). */
+function textOf(bytes) {
+    return !/[\u0080-\uffff]/.test(bytes) ? bytes : Buffer.from(bytes, 'latin1').toString('utf8');
+}
+/** A directory, and short paths of the entries in it, however deep it is. */
+class DirectoryCursor {
+    /** This directory's path as a byte string, ending with '/'. */
+    prefix;
+    fds = [];
+    /** `directory` is a byte string (see `byteString`). */
+    constructor(directory) {
+        this.prefix = directory.endsWith('/') ? directory : directory + '/';
+    }
+    /** The directory itself. */
+    here() {
+        return bytesOf(this.prefix);
+    }
+    /** An entry of this directory. */
+    path(name) {
+        return bytesOf(this.prefix + name);
+    }
+    /** Moves into the subdirectory `name` (opened with O_NOFOLLOW when it is opened at all);
+     *  `leave(mark)` comes back. */
+    enter(name) {
+        const mark = { prefix: this.prefix, fds: this.fds.length };
+        if (PROC_FD === undefined || this.prefix.length + name.length < SHORT_PREFIX) {
+            this.prefix = this.prefix + name + '/';
+        }
+        else {
+            const fd = (0,external_node_fs_.openSync)(this.path(name), external_node_fs_.constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+            this.fds.push(fd);
+            this.prefix = `${PROC_FD}${fd}/`;
+        }
+        return mark;
+    }
+    leave(mark) {
+        while (this.fds.length > mark.fds)
+            (0,external_node_fs_.closeSync)(this.fds.pop());
+        this.prefix = mark.prefix;
+    }
+    /** Closes every directory this cursor opened; it is not used afterwards. */
+    close() {
+        while (this.fds.length > 0)
+            (0,external_node_fs_.closeSync)(this.fds.pop());
+    }
+    /** Whether paths go through an open directory (then they are valid only until `close`). */
+    get opened() {
+        return this.fds.length > 0;
+    }
+}
+
+// EXTERNAL MODULE: external "node:buffer"
+var external_node_buffer_ = __nccwpck_require__(4573);
 ;// CONCATENATED MODULE: ./action/tar-header.ts
 // POSIX tar (ustar) headers, with a pax extended header in front of an entry when a field
 // does not fit ustar (long or non-ASCII path or link name, size >= 8 GiB, large ids or times).
 // GNU tar, bsdtar and the `tar` package all read this format.
+//
+// Names are bytes. A name that is not valid UTF-8 (git checks such names out) cannot go to pax,
+// whose `path` is UTF-8 (GNU tar writes the raw bytes there, which bsdtar refuses to convert;
+// `hdrcharset=BINARY` makes GNU tar warn): it is written as GNU tar's gnu format writes every
+// name, raw in the ustar fields when it fits, else in a GNU long-name ('L') or long-link ('K')
+// entry in front, which GNU tar, bsdtar, Python's tarfile and the `tar` package read as bytes.
+
 const BLOCK = 512;
 const TYPEFLAG = { file: '0', hardlink: '1', symlink: '2', directory: '5' };
 const MAX_OCTAL_7 = 0o7777777;
 const MAX_OCTAL_11 = 0o77777777777;
 const NO_BYTES = Buffer.alloc(0);
-/** The header bytes of one entry: [pax header + pax data] + ustar header, a multiple of 512. */
+const NEWLINE = Buffer.from('\n');
+/** The header bytes of one entry: [GNU long name/link] [pax header + pax data] + ustar header,
+ *  a multiple of 512. */
 function encodeHeader(entry) {
-    const pathBytes = Buffer.from(entry.path, 'utf8');
-    const linkBytes = entry.linkpath === undefined ? NO_BYTES : Buffer.from(entry.linkpath, 'utf8');
+    const pathBytes = entry.path;
+    const linkBytes = entry.linkpath ?? NO_BYTES;
     const seconds = Math.floor(entry.mtimeMs / 1000);
     const pax = [];
-    // Non-ASCII names go to pax too, so that every reader decodes them as UTF-8.
+    const gnu = [];
     const ustarName = splitUstarName(pathBytes);
-    if (!ustarName || !isAscii(pathBytes))
-        pax.push(['path', entry.path]);
-    if (linkBytes.length > 100 || !isAscii(linkBytes))
-        pax.push(['linkpath', entry.linkpath]);
+    let prefix = NO_BYTES;
+    let name;
+    if (ustarName && isAscii(pathBytes))
+        [prefix, name] = ustarName;
+    else if ((0,external_node_buffer_.isUtf8)(pathBytes)) {
+        // Non-ASCII names go to pax too, so that every reader decodes them as UTF-8.
+        pax.push(['path', pathBytes]);
+        [prefix, name] = ustarName ?? [NO_BYTES, asciiFallback(pathBytes, 100)];
+    }
+    else if (ustarName)
+        [prefix, name] = ustarName;
+    else {
+        gnu.push(gnuLongEntry('L', pathBytes));
+        name = pathBytes.subarray(0, 100);
+    }
+    let linkField = linkBytes;
+    if (linkBytes.length > 100 || !isAscii(linkBytes)) {
+        if ((0,external_node_buffer_.isUtf8)(linkBytes)) {
+            pax.push(['linkpath', linkBytes]);
+            linkField = asciiFallback(linkBytes, 100);
+        }
+        else if (linkBytes.length > 100) {
+            gnu.push(gnuLongEntry('K', linkBytes));
+            linkField = linkBytes.subarray(0, 100);
+        }
+    }
     if (entry.size > MAX_OCTAL_11)
-        pax.push(['size', String(entry.size)]);
+        pax.push(['size', Buffer.from(String(entry.size))]);
     if (entry.uid > MAX_OCTAL_7)
-        pax.push(['uid', String(entry.uid)]);
+        pax.push(['uid', Buffer.from(String(entry.uid))]);
     if (entry.gid > MAX_OCTAL_7)
-        pax.push(['gid', String(entry.gid)]);
+        pax.push(['gid', Buffer.from(String(entry.gid))]);
     if (seconds < 0 || seconds > MAX_OCTAL_11)
-        pax.push(['mtime', String(seconds)]);
+        pax.push(['mtime', Buffer.from(String(seconds))]);
     // From Node's shared pool: one header per entry, no allocation of its own to collect.
     const header = Buffer.allocUnsafe(BLOCK).fill(0);
-    const [prefix, name] = ustarName ?? [NO_BYTES, asciiFallback(pathBytes, 100)];
     name.copy(header, 0, 0, Math.min(name.length, 100));
     writeOctal(header, 100, 8, entry.mode & 0o7777);
     writeOctal(header, 108, 8, entry.uid > MAX_OCTAL_7 ? 0 : entry.uid);
@@ -65026,13 +65138,15 @@ function encodeHeader(entry) {
     writeOctal(header, 124, 12, entry.size > MAX_OCTAL_11 ? 0 : entry.size);
     writeOctal(header, 136, 12, Math.min(Math.max(seconds, 0), MAX_OCTAL_11));
     header.write(TYPEFLAG[entry.type], 156, 'latin1');
-    if (linkBytes.length > 0)
-        asciiFallback(linkBytes, 100).copy(header, 157);
+    if (linkField.length > 0)
+        linkField.copy(header, 157, 0, Math.min(linkField.length, 100));
     header.write('ustar\u000000', 257, 'latin1');
     prefix.copy(header, 345, 0, Math.min(prefix.length, 155));
     writeChecksum(header);
-    if (pax.length === 0)
+    if (pax.length === 0 && gnu.length === 0)
         return header;
+    if (pax.length === 0)
+        return Buffer.concat([...gnu, header]);
     const data = encodePaxRecords(pax);
     const paxHeader = Buffer.alloc(BLOCK);
     // The pax header's own name is informational only; keep it short and ASCII.
@@ -65045,7 +65159,23 @@ function encodeHeader(entry) {
     paxHeader.write('x', 156, 'latin1');
     paxHeader.write('ustar\u000000', 257, 'latin1');
     writeChecksum(paxHeader);
-    return Buffer.concat([paxHeader, data, Buffer.alloc(padding(data.length)), header]);
+    return Buffer.concat([...gnu, paxHeader, data, Buffer.alloc(padding(data.length)), header]);
+}
+/** A GNU long name ('L') or long link name ('K'): the bytes, NUL-terminated, as the data of an
+ *  entry named "././@LongLink", as GNU tar writes it. */
+function gnuLongEntry(type, bytes) {
+    const size = bytes.length + 1;
+    const header = Buffer.alloc(BLOCK);
+    header.write('././@LongLink', 0, 'latin1');
+    writeOctal(header, 100, 8, 0o644);
+    writeOctal(header, 108, 8, 0);
+    writeOctal(header, 116, 8, 0);
+    writeOctal(header, 124, 12, size);
+    writeOctal(header, 136, 12, 0);
+    header.write(type, 156, 'latin1');
+    header.write('ustar\u000000', 257, 'latin1');
+    writeChecksum(header);
+    return Buffer.concat([header, bytes, Buffer.alloc(1 + padding(size))]);
 }
 /** Zero bytes needed after `size` content bytes to reach a block boundary. */
 function padding(size) {
@@ -65054,15 +65184,14 @@ function padding(size) {
 }
 /** Two zero blocks end an archive. */
 const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);
-/** "%d key=value\n", where %d counts the whole record including itself. */
+/** "%d key=value\n", where %d counts the whole record including itself; values are bytes. */
 function encodePaxRecords(records) {
     const parts = records.map(([key, value]) => {
-        const body = ` ${key}=${value}\n`;
-        const bodyLength = Buffer.byteLength(body, 'utf8');
+        const bodyLength = key.length + value.length + 3; // " ", "=" and "\n"
         let length = bodyLength + String(bodyLength).length;
         if (String(length).length !== String(bodyLength).length)
             length = bodyLength + String(length).length;
-        return Buffer.from(`${length}${body}`, 'utf8');
+        return Buffer.concat([Buffer.from(`${length} ${key}=`, 'latin1'), value, NEWLINE]);
     });
     return Buffer.concat(parts);
 }
@@ -65132,6 +65261,10 @@ function writeChecksum(block) {
 // worth of work (lstat, read) per call, so the file walk runs only as fast as the consumer
 // reads (backpressure) and memory stays at a few blocks whatever the tree's size. Sync calls
 // on the main thread keep libuv's thread pool free for the compressors; each step is short.
+//
+// Names are read as bytes and walked directory by directory (directory-cursor.ts), so that a
+// name that is not valid UTF-8 and a path longer than PATH_MAX archive as GNU tar archives them.
+
 
 
 
@@ -65220,6 +65353,7 @@ class BlockWriter {
 }
 function* produceTarBlocks(options, pool, counters) {
     const out = new BlockWriter(pool);
+    /** dev:ino -> the first archive path (a byte string) of a file with several links. */
     const hardLinks = new Map();
     // Most headers and paddings fit in the current block without filling it: copied there
     // directly, they need no generator of their own (a generator object per header and per
@@ -65245,8 +65379,8 @@ function* produceTarBlocks(options, pool, counters) {
                 yield out.take();
         }
     }
-    function* putFile(absolute, relative, stats) {
-        const fd = (0,external_node_fs_.openSync)(absolute, 'r');
+    function* putFile(path, relative, stats) {
+        const fd = (0,external_node_fs_.openSync)(path, 'r');
         try {
             let position = 0;
             while (position < stats.size) {
@@ -65273,20 +65407,20 @@ function* produceTarBlocks(options, pool, counters) {
         else
             yield* putZeros(pad);
     }
-    /** `directory` ends with a separator; `prefix` is its archive path, '' or ending with '/'. */
-    function* walk(directory, prefix) {
-        // Sorted, so that the same tree gives the same archive.
-        const names = (0,external_node_fs_.readdirSync)(directory).sort();
+    /** `prefix` is the directory's archive path, a byte string ('' or ending with '/'), and
+     *  `textPrefix` the same as text, which exclude patterns match. */
+    function* walk(directory, prefix, textPrefix) {
+        // Sorted (by bytes), so that the same tree gives the same archive.
+        const names = (0,external_node_fs_.readdirSync)(directory.here(), { encoding: 'latin1' }).sort();
         for (const name of names) {
             const relative = prefix + name;
-            if (options.exclude(relative))
+            const text = textPrefix + textOf(name);
+            if (options.exclude(text))
                 continue;
-            // Not path.join: `directory` is already normal, and join's normalisation per entry
-            // was the walk's largest allocation.
-            const absolute = directory + name;
-            const stats = (0,external_node_fs_.lstatSync)(absolute);
+            const path = directory.path(name);
+            const stats = (0,external_node_fs_.lstatSync)(path);
             const header = {
-                path: relative,
+                path: bytesOf(relative),
                 type: 'file',
                 mode: stats.mode,
                 uid: stats.uid,
@@ -65295,24 +65429,30 @@ function* produceTarBlocks(options, pool, counters) {
                 mtimeMs: stats.mtimeMs,
             };
             if (stats.isDirectory()) {
-                header.path += '/';
+                header.path = bytesOf(relative + '/');
                 header.type = 'directory';
                 const bytes = encodeHeader(header);
                 if (!putNow(bytes))
                     yield* putBytes(bytes);
-                yield* walk(absolute + external_node_path_.sep, relative + '/');
+                const mark = directory.enter(name);
+                try {
+                    yield* walk(directory, relative + '/', text + '/');
+                }
+                finally {
+                    directory.leave(mark);
+                }
                 continue;
             }
             else if (stats.isSymbolicLink()) {
                 header.type = 'symlink';
-                header.linkpath = (0,external_node_fs_.readlinkSync)(absolute);
+                header.linkpath = (0,external_node_fs_.readlinkSync)(path, { encoding: 'buffer' });
             }
             else if (stats.isFile()) {
                 const key = stats.nlink > 1 ? `${stats.dev}:${stats.ino}` : undefined;
                 const first = key === undefined ? undefined : hardLinks.get(key);
                 if (first !== undefined) {
                     header.type = 'hardlink';
-                    header.linkpath = first;
+                    header.linkpath = bytesOf(first);
                 }
                 else {
                     if (key !== undefined)
@@ -65322,12 +65462,12 @@ function* produceTarBlocks(options, pool, counters) {
                     const bytes = encodeHeader(header);
                     if (!putNow(bytes))
                         yield* putBytes(bytes);
-                    yield* putFile(absolute, relative, stats);
+                    yield* putFile(path, text, stats);
                     continue;
                 }
             }
             else {
-                options.onSkip?.(relative, `${kindOf(stats)} skipped: tar archives store no ${kindOf(stats)}s`);
+                options.onSkip?.(text, `${kindOf(stats)} skipped: tar archives store no ${kindOf(stats)}s`);
                 continue;
             }
             counters.files++;
@@ -65336,8 +65476,13 @@ function* produceTarBlocks(options, pool, counters) {
                 yield* putBytes(bytes);
         }
     }
-    const root = (0,external_node_path_.normalize)(options.root);
-    yield* walk(root.endsWith(external_node_path_.sep) ? root : root + external_node_path_.sep, '');
+    const root = new DirectoryCursor(byteString((0,external_node_path_.normalize)(options.root)));
+    try {
+        yield* walk(root, '', '');
+    }
+    finally {
+        root.close();
+    }
     yield* putBytes(END_OF_ARCHIVE);
     // GNU tar pads archives to 10 KiB records; readers do not need it, so neither do we.
     const rest = out.take();
@@ -65715,20 +65860,155 @@ function readInputs() {
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(3711);
+;// CONCATENATED MODULE: ./action/retry.ts
+// Retries an operation on transient errors with exponential backoff and jitter, honouring a
+// server's Retry-After up to a cap; and the timeouts of every request to R2 and the Worker,
+// read in one place (README: Troubleshooting), so that tests can shorten them.
+/** Milliseconds from an environment variable, else `fallback`. */
+function envMs(name, fallback) {
+    const value = process.env[name];
+    if (value === undefined || value === '')
+        return fallback;
+    const ms = Number(value);
+    if (!Number.isFinite(ms) || ms <= 0)
+        throw new Error(`${name} must be a positive number of milliseconds`);
+    return ms;
+}
+/**
+ * R2_BACKUP_CONNECT_TIMEOUT_MS (10 s), R2_BACKUP_IDLE_TIMEOUT_MS (60 s), R2_BACKUP_REQUEST_TIMEOUT_MS
+ * (120 s), R2_BACKUP_MIN_BYTES_PER_SECOND (64 KiB/s), R2_BACKUP_RETRY_AFTER_MAX_MS (60 s),
+ * R2_BACKUP_RETRY_BASE_MS (500 ms).
+ */
+function timeouts() {
+    return {
+        connectMs: envMs('R2_BACKUP_CONNECT_TIMEOUT_MS', 10_000),
+        idleMs: envMs('R2_BACKUP_IDLE_TIMEOUT_MS', 60_000),
+        requestMs: envMs('R2_BACKUP_REQUEST_TIMEOUT_MS', 120_000),
+        minBytesPerSecond: envMs('R2_BACKUP_MIN_BYTES_PER_SECOND', 64 * 1024),
+        retryAfterMaxMs: envMs('R2_BACKUP_RETRY_AFTER_MAX_MS', 60_000),
+        retryBaseMs: envMs('R2_BACKUP_RETRY_BASE_MS', 500),
+    };
+}
+/** The per-attempt deadline of a request carrying `bytes`: sized to the body. */
+const attemptDeadlineMs = (bytes, t = timeouts()) => t.requestMs + Math.ceil((bytes / t.minBytesPerSecond) * 1000);
+/** Seconds or an HTTP date, as milliseconds from now; undefined when absent or unreadable. */
+function parseRetryAfter(value) {
+    if (!value)
+        return undefined;
+    const seconds = Number(value);
+    if (Number.isFinite(seconds))
+        return Math.max(0, seconds * 1000);
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+/** The wait before attempt `attempt + 1`: Retry-After (capped) when the server gave one, else backoff. */
+function retryDelay(attempt, retryAfterMs, t = timeouts()) {
+    if (retryAfterMs !== undefined)
+        return Math.min(retryAfterMs, t.retryAfterMaxMs);
+    return Math.min(20_000, t.retryBaseMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+}
+/** "retrying in 1.2 s (Retry-After), attempt 2 of 4": the end of a retry's log line. */
+const retryNote = (delayMs, fromRetryAfter, next, attempts) => `retrying in ${(delayMs / 1000).toFixed(1)} s${fromRetryAfter ? ' (Retry-After)' : ''}, attempt ${next} of ${attempts}`;
+async function withRetries(operation, options) {
+    const t = timeouts();
+    if (options.baseDelayMs !== undefined)
+        t.retryBaseMs = options.baseDelayMs;
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await operation(attempt);
+        }
+        catch (error) {
+            if (attempt >= options.attempts || !options.isTransient(error))
+                throw error;
+            const retryAfter = options.retryAfterOf?.(error);
+            const delay = retryDelay(attempt, retryAfter, t);
+            options.log?.(`${options.what ?? 'A request'} failed (${error?.message ?? String(error)}); ${retryNote(delay, retryAfter !== undefined, attempt + 1, options.attempts)}`);
+            await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./action/s3-client.ts
 // The S3 client for R2. Only object calls are ever made with it (Head/Put/multipart), so an
 // R2 token scoped to one bucket, or to object operations, is enough.
+//
+// No request can hang: each attempt has a connection timeout, an idle timeout (no byte either
+// way) and a deadline (callers of large bodies pass one sized to the body as `requestTimeout`),
+// all from retry.ts. A failed attempt is retried when it may succeed (timeouts, resets, 5xx,
+// 429, a corrected clock), after the server's Retry-After (capped) or a backoff, with a log line
+// naming the request. Clock skew: the SDK corrects its clock from R2's Date header.
+
 
 /** Commands whose body is data to store: archives, their parts, records. */
 const BODY_COMMANDS = new Set(['PutObjectCommand', 'UploadPartCommand']);
+/** "UploadPart backups/t/x.tar part 2". */
+const describeRequest = (commandName, input) => `${(commandName ?? 'request').replace(/Command$/, '')} ${String(input.Key ?? input.Bucket ?? '')}${input.PartNumber ? ` part ${String(input.PartNumber)}` : ''}`;
+/** The SDK's timeout messages, said plainly. */
+function reasonOf(error) {
+    const message = error.message ?? String(error);
+    let m = /within the configured timeout of (\d+) ms/.exec(message);
+    if (m)
+        return `no connection within ${Number(m[1]) / 1000} s`;
+    m = /after (\d+) ms of inactivity/.exec(message);
+    if (m)
+        return `no byte for ${Number(m[1]) / 1000} s (idle timeout)`;
+    m = /exceeded the configured (\d+) ms requestTimeout/.exec(message);
+    if (m)
+        return `no answer within ${Number(m[1]) / 1000} s (per-attempt deadline)`;
+    const status = error.$metadata?.httpStatusCode;
+    return `${error.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}: ${message}`;
+}
+/** Minutes the runner's clock is ahead of (+) or behind (-) the server's Date header. */
+function clockSkewMinutes(error) {
+    const date = error.$response?.headers?.date ?? error.$response?.headers?.Date;
+    const server = date ? Date.parse(date) : NaN;
+    return Number.isNaN(server) ? undefined : Math.round((Date.now() - server) / 60_000);
+}
+/** "the runner's clock is 20 minutes off (behind R2's)", or off by more than R2 allows. */
+function clockSkewText(minutes) {
+    if (minutes === undefined)
+        return "the runner's clock is off (by more than the 15 minutes R2 allows; R2's answer had no Date header to correct it by)";
+    return `the runner's clock is ${Math.abs(minutes)} minutes off (${minutes < 0 ? 'behind' : 'ahead of'} R2's)`;
+}
+/** A retry strategy (the SDK's v2 interface) honouring Retry-After up to a cap, and logging. */
+function retryStrategy(attempts, log) {
+    const token = (count, delay) => ({
+        getRetryCount: () => count,
+        getRetryDelay: () => delay,
+    });
+    return {
+        mode: 'standard',
+        acquireInitialRetryToken: async () => token(0, 0),
+        refreshRetryTokenForRetry: async (previous, info) => {
+            const count = previous.getRetryCount() + 1;
+            if (count >= attempts || info.errorType === 'CLIENT_ERROR')
+                throw new Error('No retry token available');
+            const retryAfter = info.retryAfterHint
+                ? Math.max(0, info.retryAfterHint.getTime() - Date.now())
+                : undefined;
+            const delay = retryDelay(count, retryAfter);
+            const error = (info.error ?? {});
+            log(`S3 ${error.$r2Request ?? 'request'} failed (${reasonOf(error)}); ${retryNote(delay, retryAfter !== undefined, count + 1, attempts)}`);
+            return token(count, delay);
+        },
+        recordSuccess: () => undefined,
+    };
+}
 function createS3Client(settings) {
+    const t = timeouts();
+    const log = settings.log ?? ((message) => void process.stderr.write(`${message}\n`));
     const client = new dist_cjs/* S3Client */.YxF({
         endpoint: settings.endpoint,
         region: 'auto',
         forcePathStyle: true,
         credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
-        maxAttempts: settings.maxAttempts ?? 5,
-        retryMode: 'standard',
+        retryStrategy: retryStrategy(settings.maxAttempts ?? 5, log),
+        requestHandler: {
+            connectionTimeout: t.connectMs,
+            socketTimeout: t.idleMs,
+            requestTimeout: t.requestMs,
+            throwOnRequestTimeout: true,
+        },
         // R2 (and workerd) never answer `Expect: 100-continue`: uploads would stall.
         expectContinueHeader: false,
         // R2's endpoint does not take aws-chunked bodies with trailing checksums; integrity comes
@@ -65736,6 +66016,23 @@ function createS3Client(settings) {
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
     });
+    // Each attempt: a failure names its request, and a skewed clock is said to be one.
+    client.middlewareStack.add((next, context) => async (args) => {
+        try {
+            return await next(args);
+        }
+        catch (error) {
+            const described = error;
+            if (described && typeof described === 'object') {
+                described.$r2Request ??= describeRequest(context.commandName, args.input);
+                if (described.name === 'RequestTimeTooSkewed') {
+                    described.$r2ClockSkewMinutes = clockSkewMinutes(described);
+                    log(`S3 ${described.$r2Request}: R2 refused the request because ${clockSkewText(described.$r2ClockSkewMinutes)}`);
+                }
+            }
+            throw error;
+        }
+    }, { step: 'finalizeRequest', priority: 'low', name: 'r2DescribeAttempt' });
     // Over HTTPS, bodies go with `x-amz-content-sha256: UNSIGNED-PAYLOAD`, as awscli and boto3 send
     // them: TLS already protects the bytes, and signing them costs one more SHA-256 pass over the
     // whole archive on the main thread (the signer hashes every part before sending it). The
@@ -65751,6 +66048,9 @@ function createS3Client(settings) {
     }
     return client;
 }
+/** The request a failed S3 call made, and the clock skew it found, for error messages. */
+const failedRequestOf = (error) => error?.$r2Request;
+const clockSkewOf = (error) => error?.$r2ClockSkewMinutes;
 
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
@@ -66190,26 +66490,48 @@ async function sendParts(body, partSize, parallel, sendPart) {
 // One stream into one S3 object: equal parts, a few in flight (send-parts.ts), or a single
 // PutObject when the whole body is shorter than one part. A failure aborts the multipart
 // upload, so no parts stay behind; abort() also cancels the requests in flight.
+//
+// Completion is idempotent: each upload writes a token of its own (and, for a single PutObject,
+// the body's SHA-256) into the object's metadata. When CompleteMultipartUpload (or the PutObject)
+// fails ambiguously (NoSuchUpload after a retry, a timeout, a reset: the answer may have been
+// lost after R2 did the work), the object is checked with HEAD, and when it is this upload's
+// (its token, and its size) the upload has succeeded.
+
+
 
 
 /** The HTTP status of an S3 error, when it has one. */
 const statusOf = (error) => error?.$metadata?.httpStatusCode;
+/** Custom metadata of what the action stores: which upload wrote it, and its SHA-256 when known. */
+const UPLOAD_TOKEN_METADATA = 'r2-backup-upload';
+const SHA256_METADATA = 'r2-backup-sha256';
+/** A definite refusal: the request was judged and refused, so nothing may have been stored by it. */
+const definite = (error) => {
+    const status = statusOf(error);
+    return status !== undefined && status >= 400 && status < 500 && status !== 404 && status !== 408;
+};
 class S3StreamUpload {
     client;
     target;
     uploadId;
     cancel = new AbortController();
     settled = false;
-    constructor(client, target) {
+    /** Written into the object's metadata: what makes it recognisably this upload's. */
+    token = (0,external_node_crypto_.randomUUID)();
+    log;
+    constructor(client, target, log = () => undefined) {
         this.client = client;
         this.target = target;
+        this.log = log;
     }
     /** Resolves with the stored object's ETag. */
-    async send(body, partSize, parallel) {
+    async send(body, partSize, parallel, digestOf) {
         let singleEtag;
+        let bytes = 0;
         const sendPart = async (part) => {
+            bytes += part.data.length;
             if (part.number === 1 && part.last) {
-                singleEtag = await this.put(part.data);
+                singleEtag = await this.put(part.data, digestOf?.());
                 return '';
             }
             return this.uploadPart(part);
@@ -66219,19 +66541,44 @@ class S3StreamUpload {
             if (!this.uploadId)
                 return singleEtag;
             const uploadId = await this.uploadId;
-            const { ETag } = await this.client.send(new dist_cjs/* CompleteMultipartUploadCommand */.Gym({
+            const etag = await this.client
+                .send(new dist_cjs/* CompleteMultipartUploadCommand */.Gym({
                 Bucket: this.target.Bucket,
                 Key: this.target.Key,
                 UploadId: uploadId,
                 MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.number, ETag: p.etag })) },
-            }), { abortSignal: this.cancel.signal });
+            }), { abortSignal: this.cancel.signal })
+                .then((answer) => answer.ETag, (error) => this.ifOurs(error, bytes, 'CompleteMultipartUpload'));
             this.settled = true;
-            return ETag;
+            return etag;
         }
         catch (error) {
             await this.abort().catch(() => undefined);
             throw error;
         }
+    }
+    /**
+     * After a failed completion: when the key holds this upload's object of `bytes` bytes, the
+     * answer was lost after R2 completed it, and it is a success; else the failure stands.
+     */
+    async ifOurs(error, bytes, what) {
+        if (this.cancel.signal.aborted || definite(error))
+            throw error;
+        const head = await this.client
+            .send(new dist_cjs/* HeadObjectCommand */.l81({ Bucket: this.target.Bucket, Key: this.target.Key }))
+            .catch(() => undefined);
+        const ours = head?.Metadata?.[UPLOAD_TOKEN_METADATA] === this.token && head.ContentLength === bytes;
+        if (!ours)
+            throw error;
+        this.log(`${what} ${this.target.Key} failed (${error.name ?? 'Error'}: ${error.message}), but the object at the key is this upload's: completed, ${bytes} bytes; carrying on`);
+        return head.ETag ?? '';
+    }
+    /** Whether the key holds this upload's completed object (for cleanup that must never delete it). */
+    async isStoredAtKey() {
+        const head = await this.client
+            .send(new dist_cjs/* HeadObjectCommand */.l81({ Bucket: this.target.Bucket, Key: this.target.Key }))
+            .catch(() => undefined);
+        return head?.Metadata?.[UPLOAD_TOKEN_METADATA] === this.token;
     }
     /** Cancels the requests in flight and aborts the multipart upload, if one was started. */
     async abort() {
@@ -66253,14 +66600,26 @@ class S3StreamUpload {
                 throw error; // already gone
         });
     }
-    async put(data) {
-        const { ETag } = await this.client.send(new dist_cjs/* PutObjectCommand */.wKZ({ ...this.target, Body: data, ContentLength: data.length }), { abortSignal: this.cancel.signal });
+    metadata(digest) {
+        return { [UPLOAD_TOKEN_METADATA]: this.token, ...(digest && { [SHA256_METADATA]: digest.sha256 }) };
+    }
+    async put(data, digest) {
+        const etag = await this.client
+            .send(new dist_cjs/* PutObjectCommand */.wKZ({
+            ...this.target,
+            Body: data,
+            ContentLength: data.length,
+            Metadata: this.metadata(digest?.size === data.length ? digest : undefined),
+        }), { abortSignal: this.cancel.signal, requestTimeout: attemptDeadlineMs(data.length) })
+            .then((answer) => answer.ETag, (error) => this.ifOurs(error, data.length, 'PutObject'));
         this.settled = true;
-        return ETag;
+        return etag;
     }
     async uploadPart(part) {
         this.uploadId ??= this.client
-            .send(new dist_cjs/* CreateMultipartUploadCommand */.nG4(this.target), { abortSignal: this.cancel.signal })
+            .send(new dist_cjs/* CreateMultipartUploadCommand */.nG4({ ...this.target, Metadata: this.metadata() }), {
+            abortSignal: this.cancel.signal,
+        })
             .then((answer) => answer.UploadId);
         const { ETag } = await this.client.send(new dist_cjs/* UploadPartCommand */.iVK({
             Bucket: this.target.Bucket,
@@ -66269,12 +66628,15 @@ class S3StreamUpload {
             PartNumber: part.number,
             Body: part.data,
             ContentLength: part.data.length,
-        }), { abortSignal: this.cancel.signal });
+        }), { abortSignal: this.cancel.signal, requestTimeout: attemptDeadlineMs(part.data.length) });
         return ETag;
     }
 }
 
 ;// CONCATENATED MODULE: ./action/uploader.ts
+// What both upload paths (S3 and the Worker's route) offer the orchestration, and how big
+// their parts are.
+
 const uploader_MIB = 1024 * 1024;
 const MAX_PARTS = 10_000;
 /** Parts in flight at once for the smallest parts. */
@@ -66293,6 +66655,11 @@ class KeyExistsError extends Error {
         this.name = 'KeyExistsError';
     }
 }
+/**
+ * This run's identity, tagged on its claims so that a retry recognises its own: the workflow run
+ * and attempt, and a random part (two processes of one run, or runs of a test, never share it).
+ */
+const runIdentity = () => [process.env.GITHUB_RUN_ID, process.env.GITHUB_RUN_ATTEMPT, (0,external_node_crypto_.randomUUID)()].filter(Boolean).join('-');
 /** Parts an archive is sized for: a margin under R2's 10,000. */
 const PART_COUNT_TARGET = 9_000;
 /** Whether an archive of at most `bytes` fits in parts of the smallest size. */
@@ -66722,24 +67089,246 @@ function oidcTokenProvider(audience) {
     };
 }
 
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+// EXTERNAL MODULE: external "node:https"
+var external_node_https_ = __nccwpck_require__(4708);
+;// CONCATENATED MODULE: ./action/worker-client.ts
+// Talks to the backup Worker (docs/worker-api.md): records, notifications, listing and the
+// upload route. Every call has a timeout; the token only ever goes in the Authorization header.
+
+
+
+/** The Worker answered with an error status. */
+class WorkerApiError extends Error {
+    status;
+    field;
+    reason;
+    retryAfterMs;
+    constructor(status, message, field, 
+    /** The Worker's `reason` (a 403 names the role needed). */
+    reason, 
+    /** The answer's Retry-After, in ms from when it came. */
+    retryAfterMs) {
+        super(message);
+        this.status = status;
+        this.field = field;
+        this.reason = reason;
+        this.retryAfterMs = retryAfterMs;
+        this.name = 'WorkerApiError';
+    }
+}
+/** No answer at all: refused connection, DNS, timeout. */
+class WorkerUnreachableError extends Error {
+    constructor(url, cause) {
+        super(`The Worker at ${url} cannot be reached: ${cause?.message ?? String(cause)}`);
+        this.name = 'WorkerUnreachableError';
+    }
+}
+/** Worth another attempt: no answer, or a 5xx / 429. */
+const isTransientWorkerError = (error) => error instanceof WorkerUnreachableError ||
+    (error instanceof WorkerApiError && (error.status >= 500 || error.status === 429));
+/** The Retry-After of a Worker error, for withRetries. */
+const workerRetryAfter = (error) => error instanceof WorkerApiError ? error.retryAfterMs : undefined;
+/**
+ * One request with node:http (fetch copies every body it is given: a 16 MiB part, each attempt,
+ * doubling the memory of the parts in flight; a socket write does not). It never hangs: a
+ * connection timeout, an idle timeout (no byte either way for `idleMs`) and a deadline for the
+ * whole attempt, each named in the error.
+ */
+function send(url, method, headers, body, deadlineMs) {
+    const t = timeouts();
+    const request = (url.startsWith('https:') ? external_node_https_.request : external_node_http_.request)(url, {
+        method,
+        headers: body ? { ...headers, 'content-length': String(body.length) } : headers,
+    });
+    return new Promise((resolve, reject) => {
+        const fail = (reason) => void request.destroy(new Error(reason));
+        const deadline = setTimeout(() => fail(`no answer within ${deadlineMs / 1000} s`), deadlineMs);
+        const connecting = setTimeout(() => fail(`no connection within ${t.connectMs / 1000} s`), t.connectMs);
+        request.on('socket', (socket) => {
+            if (!socket.connecting)
+                clearTimeout(connecting);
+            else
+                socket.once('connect', () => clearTimeout(connecting));
+        });
+        request.setTimeout(t.idleMs, () => fail(`no byte for ${t.idleMs / 1000} s (idle timeout)`));
+        request.on('close', () => {
+            clearTimeout(deadline);
+            clearTimeout(connecting);
+        });
+        request.on('response', (response) => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk) => (text += chunk));
+            response.on('end', () => resolve({
+                status: response.statusCode ?? 0,
+                statusText: response.statusMessage ?? '',
+                text,
+                retryAfter: response.headers['retry-after'],
+            }));
+            response.on('error', reject);
+            response.on('aborted', () => reject(new Error('the answer was cut')));
+        });
+        request.on('error', reject);
+        request.end(body);
+    });
+}
+class WorkerClient {
+    baseUrl;
+    token;
+    timeoutMs;
+    constructor(baseUrl, token, timeoutMs = timeouts().requestMs) {
+        this.baseUrl = baseUrl;
+        this.token = token;
+        this.timeoutMs = timeoutMs;
+    }
+    url(path, query = {}) {
+        const url = new URL(path, `${this.baseUrl}/`);
+        for (const [name, value] of Object.entries(query))
+            if (value !== undefined)
+                url.searchParams.set(name, value);
+        return url.toString();
+    }
+    async request(method, path, options = {}) {
+        const url = this.url(path, options.query);
+        const token = typeof this.token === 'string' ? this.token : await this.token();
+        const headers = {
+            authorization: `Bearer ${token}`,
+            accept: 'application/json',
+        };
+        const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+        if (options.body)
+            headers['content-type'] = 'application/octet-stream';
+        else if (options.json !== undefined)
+            headers['content-type'] = 'application/json';
+        const body = options.body ?? (options.json === undefined ? undefined : Buffer.from(JSON.stringify(options.json)));
+        let response;
+        try {
+            response = await send(url, method, headers, body, timeoutMs);
+        }
+        catch (error) {
+            throw new WorkerUnreachableError(this.baseUrl, error);
+        }
+        const { text } = response;
+        let parsed = {};
+        try {
+            parsed = JSON.parse(text);
+        }
+        catch {
+            // not JSON: reported below with the status
+        }
+        const ok = response.status >= 200 && response.status < 300;
+        if (!ok || parsed.success !== true) {
+            const message = typeof parsed.error === 'string' ? parsed.error : text.slice(0, 200) || response.statusText;
+            const field = typeof parsed.field === 'string' ? parsed.field : undefined;
+            const reason = typeof parsed.reason === 'string' ? parsed.reason : undefined;
+            throw new WorkerApiError(response.status, `${method} ${path}: ${response.status} ${message}`, field, reason, parseRetryAfter(response.retryAfter));
+        }
+        return parsed;
+    }
+    async storeMetadata(input) {
+        const answer = await this.request('POST', '/api/github/backup', {
+            json: input,
+        });
+        return answer.metadata;
+    }
+    async notify(input) {
+        const answer = await this.request('POST', '/api/github/backup/notify', { json: input });
+        return answer.key;
+    }
+    /** Applies a retention policy (`keep_last`, ...) to a tenant; the Worker does the deleting. */
+    prune(tenant, bucket, policy, dryRun = false, run) {
+        return this.request('POST', '/api/github/backup/prune', {
+            json: { tenant, bucket, ...policy, dry_run: dryRun, ...(run ? { run } : {}) },
+        });
+    }
+    list(tenant, bucket, limit = 100, cursor) {
+        return this.request('GET', '/api/github/backup/list', {
+            query: { tenant, bucket, limit: String(limit), cursor },
+        });
+    }
+    /** Every record of a tenant, newest first, page by page. */
+    async listAll(tenant, bucket) {
+        const records = [];
+        let cursor;
+        do {
+            const page = await this.list(tenant, bucket, 1000, cursor);
+            records.push(...page.backups);
+            cursor = page.cursor;
+        } while (cursor);
+        return records;
+    }
+    inventory(tenant, bucket) {
+        return this.request('GET', `/api/github/backup/${encodeURIComponent(tenant)}/inventory`, {
+            query: { bucket },
+        });
+    }
+    /** An object's bytes through the download route, as a stream (no copy in memory). */
+    async download(bucket, key) {
+        const url = this.url(`/api/r2/buckets/${encodeURIComponent(bucket)}/download`, { key });
+        const token = typeof this.token === 'string' ? this.token : await this.token();
+        const get = url.startsWith('https:') ? external_node_https_.request : external_node_http_.request;
+        const response = await new Promise((resolve, reject) => {
+            const request = get(url, { headers: { authorization: `Bearer ${token}` } }, resolve);
+            request.setTimeout(this.timeoutMs, () => request.destroy(new Error(`no answer in ${this.timeoutMs} ms`)));
+            request.on('error', (error) => reject(new WorkerUnreachableError(this.baseUrl, error)));
+            request.end();
+        });
+        if (response.statusCode !== 200) {
+            let text = '';
+            for await (const chunk of response)
+                text += String(chunk);
+            let message = text.slice(0, 200);
+            try {
+                message = JSON.parse(text).error ?? message;
+            }
+            catch {
+                // not JSON: the text itself
+            }
+            throw new WorkerApiError(response.statusCode ?? 0, `GET download ${key}: ${response.statusCode} ${message}`);
+        }
+        return response;
+    }
+}
+
 ;// CONCATENATED MODULE: ./action/retention-step.ts
 // The keep-* inputs: after a recorded backup, ask the Worker to apply the retention policy to
-// the tenant. The Worker owns deletion (and never deletes the newest backup); a failed prune
-// never touches the backup just stored.
+// the tenant. The Worker owns deletion: it never deletes the newest backup, this run's backup
+// or one recorded while this run went on (overlapping runs), nor what MIN_RETENTION_DAYS locks.
+// Deleting needs a credential with the maintain role; with a backup-role credential (the secure
+// default) nothing is deleted, a warning says why, and the Worker's own policy applies.
 
-/** The number of backups deleted, or undefined when the Worker could not prune. */
-async function applyRetention(worker, target, policy, failOnApiError) {
+
+/** The number of backups deleted, or undefined when the Worker did not prune. */
+async function applyRetention(worker, target, policy, failOnApiError, run) {
     const rules = Object.entries(policy)
         .map(([name, value]) => `${name.replace('_', '-')} ${value}`)
         .join(', ');
     try {
-        const answer = await worker.prune(target.tenant, target.bucket, policy);
+        const answer = await worker.prune(target.tenant, target.bucket, policy, false, {
+            backup_file: run.backupFile,
+            started_ms_ago: Math.max(0, Date.now() - run.startedMs),
+        });
         for (const { backup_file } of answer.deleted)
             info(`Retention: deleted ${backup_file}`);
+        for (const { backup_file, reasons } of answer.kept) {
+            const held = reasons.filter((r) => r === 'recorded during this run' || r.startsWith('locked'));
+            if (held.length > 0)
+                info(`Retention: kept ${backup_file} (${held.join(', ')})`);
+        }
         info(`Retention (${rules}): kept ${answer.count_kept}, deleted ${answer.count_deleted}`);
         return answer.count_deleted;
     }
     catch (error) {
+        if (error instanceof WorkerApiError && error.status === 403 && error.reason?.includes('maintain role')) {
+            // Not a failure: append-only credentials are the secure setup.
+            warning(`Retention (${rules}) was not applied: the Worker refused to delete with this credential ` +
+                `(${error.reason}). Nothing was deleted; the new backup is stored. The Worker's own ` +
+                'retention policy (RETENTION_POLICIES) applies to this tenant instead; remove the keep-* ' +
+                'inputs, or give this step a credential with the maintain role.');
+            return undefined;
+        }
         const message = `Retention (${rules}) was not applied: ${error.message}. The new backup is stored.`;
         if (failOnApiError)
             throw new Error(message);
@@ -66805,29 +67394,48 @@ const PER_ENTRY = 1024;
 function estimateTreeBytes(root, excludes) {
     const skip = new Set(excludes);
     let total = 0;
-    const stack = [root];
-    while (stack.length > 0) {
-        const dir = stack.pop();
+    // By bytes and directory by directory, as the archive reads the tree (tar-producer.ts): a
+    // name that is not UTF-8 or a path past PATH_MAX is counted, not skipped or fatal.
+    const walk = (directory) => {
         let names;
         try {
-            names = (0,external_node_fs_.readdirSync)(dir);
+            names = (0,external_node_fs_.readdirSync)(directory.here(), { encoding: 'latin1' });
         }
         catch {
-            continue; // the archive step reports unreadable directories
+            return; // the archive step reports unreadable directories
         }
         for (const name of names) {
-            if (skip.has(name))
+            if (skip.has(textOf(name)))
                 continue;
-            const path = (0,external_node_path_.join)(dir, name);
-            const stat = (0,external_node_fs_.lstatSync)(path, { throwIfNoEntry: false });
+            const stat = (0,external_node_fs_.lstatSync)(directory.path(name), { throwIfNoEntry: false });
             if (!stat)
                 continue;
             total += PER_ENTRY;
-            if (stat.isDirectory())
-                stack.push(path);
-            else if (stat.isFile())
+            if (stat.isFile())
                 total += stat.size;
+            else if (stat.isDirectory()) {
+                let mark;
+                try {
+                    mark = directory.enter(name);
+                }
+                catch {
+                    continue;
+                }
+                try {
+                    walk(directory);
+                }
+                finally {
+                    directory.leave(mark);
+                }
+            }
         }
+    };
+    const cursor = new DirectoryCursor(byteString(root));
+    try {
+        walk(cursor);
+    }
+    finally {
+        cursor.close();
     }
     return total;
 }
@@ -66882,14 +67490,24 @@ function mountPoints(mountInfo) {
 // honour. Only the claim's holder then writes the archive over its own placeholder. (The local
 // endpoint ignores If-None-Match on CompleteMultipartUpload, so a conditional complete alone
 // would let two runs of the same second overwrite each other there.)
+//
+// A claim carries the run's identity: when its answer is lost and the retry meets 412 on it, the
+// run recognises its own claim and carries on. Cleanup deletes only this run's empty claim, never
+// an object that may be a completed backup.
 
 
 
+
+const CLAIM_METADATA = 'r2-backup-claim';
 /** An S3 error as a message that says what to fix. */
 function explainS3Error(error, bucket, endpoint) {
     const name = error?.name ?? '';
     const status = statusOf(error);
-    const detail = `${name}${status ? ` (HTTP ${status})` : ''}: ${error?.message ?? String(error)}`;
+    const request = failedRequestOf(error);
+    const detail = `${request ? `${request}: ` : ''}${name}${status ? ` (HTTP ${status})` : ''}: ${error?.message ?? String(error)}`;
+    if (name === 'RequestTimeTooSkewed') {
+        return `R2 at ${endpoint} refused the request because ${clockSkewText(clockSkewOf(error))}: set the runner's clock right (NTP). ${detail}`;
+    }
     if (/SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied|Unauthorized|Forbidden/i.test(name) ||
         status === 401 ||
         status === 403) {
@@ -66904,12 +67522,18 @@ class S3Uploader {
     client;
     bucket;
     contentType;
+    log;
+    identity;
     description;
     maxPartSize = 5 * 1024 * uploader_MIB;
-    constructor(client, bucket, endpoint, contentType) {
+    constructor(client, bucket, endpoint, contentType, log = () => undefined, 
+    /** Tags this run's claims (runIdentity()). */
+    identity = runIdentity()) {
         this.client = client;
         this.bucket = bucket;
         this.contentType = contentType;
+        this.log = log;
+        this.identity = identity;
         this.description = `${endpoint} (bucket ${bucket})`;
     }
     async begin(key) {
@@ -66919,33 +67543,45 @@ class S3Uploader {
                 Key: key,
                 Body: new Uint8Array(0),
                 IfNoneMatch: '*',
-                Metadata: { 'r2-backup-state': 'uploading' },
+                Metadata: { 'r2-backup-state': 'uploading', [CLAIM_METADATA]: this.identity },
             }));
         }
         catch (error) {
-            if (statusOf(error) === 412)
+            if (statusOf(error) !== 412)
+                throw error;
+            // Taken: by another run, or by this run's own claim whose answer was lost (the retry met it).
+            if (!(await isOwnClaim(this.client, this.bucket, key, this.identity)))
                 return undefined;
-            throw error;
+            this.log(`The claim of ${key} is this run's (its answer was lost); carrying on with it`);
         }
-        return new S3PendingUpload(this.client, this.bucket, key, this.contentType);
+        return new S3PendingUpload(this.client, this.bucket, key, this.contentType, this.identity, this.log);
     }
+}
+/** Whether `key` holds this run's empty claim. */
+async function isOwnClaim(client, bucket, key, identity) {
+    const head = await client.send(new dist_cjs/* HeadObjectCommand */.l81({ Bucket: bucket, Key: key })).catch(() => undefined);
+    return head?.ContentLength === 0 && head.Metadata?.[CLAIM_METADATA] === identity;
 }
 class S3PendingUpload {
     client;
     bucket;
     key;
+    identity;
+    log;
     upload;
     stored = false;
     aborted = false;
-    constructor(client, bucket, key, contentType) {
+    constructor(client, bucket, key, contentType, identity, log) {
         this.client = client;
         this.bucket = bucket;
         this.key = key;
-        this.upload = new S3StreamUpload(client, { Bucket: bucket, Key: key, ContentType: contentType });
+        this.identity = identity;
+        this.log = log;
+        this.upload = new S3StreamUpload(client, { Bucket: bucket, Key: key, ContentType: contentType }, log);
     }
-    async send(body, partSize) {
+    async send(body, partSize, digestOf) {
         // A body shorter than one part is written over the placeholder by one PutObject.
-        await this.upload.send(body, partSize, partsInFlight(partSize));
+        await this.upload.send(body, partSize, partsInFlight(partSize), digestOf);
         this.stored = true;
     }
     async abort() {
@@ -66954,230 +67590,54 @@ class S3PendingUpload {
             return;
         this.aborted = true;
         await this.upload.abort();
-        // Removes our placeholder (or an object a single PutObject had just stored).
-        await this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: this.bucket, Key: this.key }));
-    }
-}
-
-;// CONCATENATED MODULE: ./action/retry.ts
-// Retries an operation on transient errors with exponential backoff and jitter.
-async function withRetries(operation, options) {
-    const base = options.baseDelayMs ?? 500;
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await operation(attempt);
+        // Removes this run's empty claim, and nothing else: an object this upload completed (its
+        // answer lost) stays, and so does anything another writer put there.
+        if (await isOwnClaim(this.client, this.bucket, this.key, this.identity)) {
+            await this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: this.bucket, Key: this.key }));
         }
-        catch (error) {
-            if (attempt >= options.attempts || !options.isTransient(error))
-                throw error;
-            const delay = base * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
-            await new Promise((resolve) => setTimeout(resolve, delay));
+        else if (await this.upload.isStoredAtKey()) {
+            this.log(`${this.key} was completed by this run before it failed; it is left in place`);
         }
-    }
-}
-
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-// EXTERNAL MODULE: external "node:https"
-var external_node_https_ = __nccwpck_require__(4708);
-;// CONCATENATED MODULE: ./action/worker-client.ts
-// Talks to the backup Worker (docs/worker-api.md): records, notifications, listing and the
-// upload route. Every call has a timeout; the token only ever goes in the Authorization header.
-
-
-/** The Worker answered with an error status. */
-class WorkerApiError extends Error {
-    status;
-    field;
-    constructor(status, message, field) {
-        super(message);
-        this.status = status;
-        this.field = field;
-        this.name = 'WorkerApiError';
-    }
-}
-/** No answer at all: refused connection, DNS, timeout. */
-class WorkerUnreachableError extends Error {
-    constructor(url, cause) {
-        super(`The Worker at ${url} cannot be reached: ${cause?.message ?? String(cause)}`);
-        this.name = 'WorkerUnreachableError';
-    }
-}
-/** Worth another attempt: no answer, or a 5xx / 429. */
-const isTransientWorkerError = (error) => error instanceof WorkerUnreachableError ||
-    (error instanceof WorkerApiError && (error.status >= 500 || error.status === 429));
-/**
- * Sends bytes with node:http. fetch copies every body it is given (a 16 MiB part, each
- * attempt), which doubles the memory of the parts in flight; a socket write does not.
- */
-function sendBytes(url, method, headers, body, timeoutMs) {
-    const send = url.startsWith('https:') ? external_node_https_.request : external_node_http_.request;
-    return new Promise((resolve, reject) => {
-        const request = send(url, {
-            method,
-            headers: { ...headers, 'content-length': String(body.length) },
-            signal: AbortSignal.timeout(timeoutMs),
-        }, (response) => {
-            let text = '';
-            response.setEncoding('utf8');
-            response.on('data', (chunk) => (text += chunk));
-            response.on('end', () => resolve({ status: response.statusCode ?? 0, statusText: response.statusMessage ?? '', text }));
-            response.on('error', reject);
-        });
-        request.on('error', reject);
-        request.end(body);
-    });
-}
-class WorkerClient {
-    baseUrl;
-    token;
-    timeoutMs;
-    constructor(baseUrl, token, timeoutMs = 30_000) {
-        this.baseUrl = baseUrl;
-        this.token = token;
-        this.timeoutMs = timeoutMs;
-    }
-    url(path, query = {}) {
-        const url = new URL(path, `${this.baseUrl}/`);
-        for (const [name, value] of Object.entries(query))
-            if (value !== undefined)
-                url.searchParams.set(name, value);
-        return url.toString();
-    }
-    async request(method, path, options = {}) {
-        const url = this.url(path, options.query);
-        const token = typeof this.token === 'string' ? this.token : await this.token();
-        const headers = {
-            authorization: `Bearer ${token}`,
-            accept: 'application/json',
-        };
-        const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-        let response;
-        try {
-            if (options.body) {
-                headers['content-type'] = 'application/octet-stream';
-                response = await sendBytes(url, method, headers, options.body, timeoutMs);
-            }
-            else {
-                if (options.json !== undefined)
-                    headers['content-type'] = 'application/json';
-                const answer = await fetch(url, {
-                    method,
-                    headers,
-                    body: options.json === undefined ? undefined : JSON.stringify(options.json),
-                    signal: AbortSignal.timeout(timeoutMs),
-                });
-                response = { status: answer.status, statusText: answer.statusText, text: await answer.text() };
-            }
-        }
-        catch (error) {
-            throw new WorkerUnreachableError(this.baseUrl, error.cause ?? error);
-        }
-        const { text } = response;
-        let parsed = {};
-        try {
-            parsed = JSON.parse(text);
-        }
-        catch {
-            // not JSON: reported below with the status
-        }
-        const ok = response.status >= 200 && response.status < 300;
-        if (!ok || parsed.success !== true) {
-            const message = typeof parsed.error === 'string' ? parsed.error : text.slice(0, 200) || response.statusText;
-            const field = typeof parsed.field === 'string' ? parsed.field : undefined;
-            throw new WorkerApiError(response.status, `${method} ${path}: ${response.status} ${message}`, field);
-        }
-        return parsed;
-    }
-    async storeMetadata(input) {
-        const answer = await this.request('POST', '/api/github/backup', {
-            json: input,
-        });
-        return answer.metadata;
-    }
-    async notify(input) {
-        const answer = await this.request('POST', '/api/github/backup/notify', { json: input });
-        return answer.key;
-    }
-    /** Applies a retention policy (`keep_last`, ...) to a tenant; the Worker does the deleting. */
-    prune(tenant, bucket, policy, dryRun = false) {
-        return this.request('POST', '/api/github/backup/prune', {
-            json: { tenant, bucket, ...policy, dry_run: dryRun },
-        });
-    }
-    list(tenant, bucket, limit = 100, cursor) {
-        return this.request('GET', '/api/github/backup/list', {
-            query: { tenant, bucket, limit: String(limit), cursor },
-        });
-    }
-    /** Every record of a tenant, newest first, page by page. */
-    async listAll(tenant, bucket) {
-        const records = [];
-        let cursor;
-        do {
-            const page = await this.list(tenant, bucket, 1000, cursor);
-            records.push(...page.backups);
-            cursor = page.cursor;
-        } while (cursor);
-        return records;
-    }
-    inventory(tenant, bucket) {
-        return this.request('GET', `/api/github/backup/${encodeURIComponent(tenant)}/inventory`, {
-            query: { bucket },
-        });
-    }
-    /** An object's bytes through the download route, as a stream (no copy in memory). */
-    async download(bucket, key) {
-        const url = this.url(`/api/r2/buckets/${encodeURIComponent(bucket)}/download`, { key });
-        const token = typeof this.token === 'string' ? this.token : await this.token();
-        const get = url.startsWith('https:') ? external_node_https_.request : external_node_http_.request;
-        const response = await new Promise((resolve, reject) => {
-            const request = get(url, { headers: { authorization: `Bearer ${token}` } }, resolve);
-            request.setTimeout(this.timeoutMs, () => request.destroy(new Error(`no answer in ${this.timeoutMs} ms`)));
-            request.on('error', (error) => reject(new WorkerUnreachableError(this.baseUrl, error)));
-            request.end();
-        });
-        if (response.statusCode !== 200) {
-            let text = '';
-            for await (const chunk of response)
-                text += String(chunk);
-            let message = text.slice(0, 200);
-            try {
-                message = JSON.parse(text).error ?? message;
-            }
-            catch {
-                // not JSON: the text itself
-            }
-            throw new WorkerApiError(response.statusCode ?? 0, `GET download ${key}: ${response.statusCode} ${message}`);
-        }
-        return response;
     }
 }
 
 ;// CONCATENATED MODULE: ./action/upload-worker.ts
+// Uploads the archive through the Worker's multipart route (docs/worker-api.md), for runs
+// that have an API token but no S3 keys. Parts are equal, a few in flight, each retried on
+// transient errors; memory stays at a few parts whatever the size.
+//
+// Every step is retried on transient errors, after the Worker's Retry-After (capped) or a
+// backoff, with a log line naming it; each attempt has an idle timeout and a deadline sized to
+// its body (retry.ts). Completion is idempotent: the upload's token goes with mpu-create (into the
+// object's metadata) and with mpu-complete, so a retried complete whose first answer was lost is
+// told the object is already this upload's, instead of 409.
+
 
 
 
 
 /** Under the Worker's 100 MB request limit. */
 const WORKER_MAX_PART = 95 * uploader_MIB;
-const PART_TIMEOUT_MS = 10 * 60_000;
+const ATTEMPTS = 5;
 class WorkerUploader {
     client;
     bucket;
+    log;
     description;
     maxPartSize = WORKER_MAX_PART;
-    constructor(client, bucket) {
+    constructor(client, bucket, log = () => undefined) {
         this.client = client;
         this.bucket = bucket;
+        this.log = log;
         this.description = `the Worker at ${client.baseUrl} (bucket ${bucket})`;
     }
     async begin(key) {
+        const token = (0,external_node_crypto_.randomUUID)();
         try {
-            const answer = await this.client.request('POST', this.path(), {
-                query: { key, action: 'mpu-create' },
-            });
-            return new WorkerPendingUpload(this.client, this.path(), key, answer.uploadId);
+            const answer = await withRetries(() => this.client.request('POST', this.path(), {
+                query: { key, action: 'mpu-create', token },
+            }), retrying(`mpu-create ${key}`, this.log));
+            return new WorkerPendingUpload(this.client, this.path(), key, answer.uploadId, token, this.log);
         }
         catch (error) {
             if (error instanceof WorkerApiError && error.status === 409)
@@ -67189,27 +67649,48 @@ class WorkerUploader {
         return `/api/r2/buckets/${encodeURIComponent(this.bucket)}/upload`;
     }
 }
+/** Retry options of a Worker step: transient errors, Retry-After, a log line naming the step. */
+const retrying = (what, log) => ({
+    attempts: ATTEMPTS,
+    isTransient: isTransientWorkerError,
+    retryAfterOf: workerRetryAfter,
+    what,
+    log,
+});
 class WorkerPendingUpload {
     client;
     path;
     key;
     uploadId;
+    token;
+    log;
     finished = false;
-    constructor(client, path, key, uploadId) {
+    constructor(client, path, key, uploadId, token, log) {
         this.client = client;
         this.path = path;
         this.key = key;
         this.uploadId = uploadId;
+        this.token = token;
+        this.log = log;
     }
     async send(body, partSize) {
-        const sent = await sendParts(body, partSize, partsInFlight(partSize), (part) => this.sendPart(part.number, part.data));
+        let bytes = 0;
+        const sent = await sendParts(body, partSize, partsInFlight(partSize), (part) => {
+            bytes += part.data.length;
+            return this.sendPart(part.number, part.data);
+        });
         const parts = sent.map(({ number, etag }) => ({ partNumber: number, etag }));
         try {
-            await this.client.request('POST', this.path, {
-                query: { key: this.key, action: 'mpu-complete', uploadId: this.uploadId },
+            const answer = await withRetries(() => this.client.request('POST', this.path, {
+                query: { key: this.key, action: 'mpu-complete', uploadId: this.uploadId, token: this.token },
                 json: { parts },
-                timeoutMs: PART_TIMEOUT_MS,
-            });
+            }), retrying(`mpu-complete ${this.key}`, this.log));
+            if (answer.size !== bytes) {
+                throw new Error(`The Worker completed ${this.key} with ${answer.size} bytes, not the ${bytes} sent`);
+            }
+            if (answer.completed_before) {
+                this.log(`mpu-complete ${this.key}: the object is this upload's, completed by an earlier attempt; carrying on`);
+            }
         }
         catch (error) {
             // The Worker aborts the upload itself when it refuses a taken key.
@@ -67230,16 +67711,19 @@ class WorkerPendingUpload {
                 partNumber: String(partNumber),
             },
             body: data,
-            timeoutMs: PART_TIMEOUT_MS,
-        }), { attempts: 4, isTransient: isTransientWorkerError });
+            timeoutMs: attemptDeadlineMs(data.length),
+        }), retrying(`mpu-uploadpart ${this.key} part ${partNumber}`, this.log));
         return answer.etag;
     }
     async abort() {
         if (this.finished)
             return;
         this.finished = true;
-        await this.client.request('DELETE', this.path, {
+        await withRetries(() => this.client.request('DELETE', this.path, {
             query: { key: this.key, action: 'mpu-abort', uploadId: this.uploadId },
+        }), retrying(`mpu-abort ${this.key}`, this.log)).catch((error) => {
+            if (!(error instanceof WorkerApiError && error.status === 404))
+                throw error; // already gone
         });
     }
 }
@@ -67368,7 +67852,7 @@ async function archiveInto(inputs, pending, partSize) {
     archive.stream.on('error', (error) => hash.transform.destroy(error));
     const body = archive.stream.pipe(hash.transform);
     try {
-        await pending.send(body, partSize);
+        await pending.send(body, partSize, () => hash.digest());
     }
     catch (error) {
         archive.stream.destroy();
@@ -67457,8 +67941,8 @@ async function storeBundle(inputs, bundle, history) {
 }
 function createUploader(inputs, target, worker, contentType) {
     if (inputs.destination.kind === 'worker')
-        return new WorkerUploader(worker, target.bucket);
-    return new S3Uploader(createS3Client(inputs.destination), target.bucket, inputs.destination.endpoint, contentType);
+        return new WorkerUploader(worker, target.bucket, warning);
+    return new S3Uploader(createS3Client({ ...inputs.destination, log: warning }), target.bucket, inputs.destination.endpoint, contentType, warning);
 }
 /** The part-size-mib input, else a size from the tree's size that fits R2's part limit. */
 function partSizeFor(inputs, uploader) {
@@ -67598,7 +68082,10 @@ async function run() {
             report.recorded = await recordBackup(worker, metadata, inputs.failOnApiError);
             // Only with the new backup on record: the Worker keeps the newest record, which must be it.
             if (report.recorded && inputs.retention) {
-                report.pruned = await applyRetention(worker, target, inputs.retention, inputs.failOnApiError);
+                report.pruned = await applyRetention(worker, target, inputs.retention, inputs.failOnApiError, {
+                    backupFile: stored.backupFile,
+                    startedMs: started,
+                });
                 if (report.pruned !== undefined)
                     setOutput('pruned', String(report.pruned));
             }

@@ -61510,6 +61510,300 @@ const describeSource = (source) => source.kind === 's3' ? 'R2 over S3' : 'the Wo
 
 /***/ }),
 
+/***/ 2395:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Fw: () => (/* binding */ timeouts),
+/* harmony export */   a2: () => (/* binding */ retryDelay),
+/* harmony export */   mu: () => (/* binding */ parseRetryAfter),
+/* harmony export */   vT: () => (/* binding */ retryNote)
+/* harmony export */ });
+/* unused harmony exports attemptDeadlineMs, withRetries */
+// Retries an operation on transient errors with exponential backoff and jitter, honouring a
+// server's Retry-After up to a cap; and the timeouts of every request to R2 and the Worker,
+// read in one place (README: Troubleshooting), so that tests can shorten them.
+/** Milliseconds from an environment variable, else `fallback`. */
+function envMs(name, fallback) {
+    const value = process.env[name];
+    if (value === undefined || value === '')
+        return fallback;
+    const ms = Number(value);
+    if (!Number.isFinite(ms) || ms <= 0)
+        throw new Error(`${name} must be a positive number of milliseconds`);
+    return ms;
+}
+/**
+ * R2_BACKUP_CONNECT_TIMEOUT_MS (10 s), R2_BACKUP_IDLE_TIMEOUT_MS (60 s), R2_BACKUP_REQUEST_TIMEOUT_MS
+ * (120 s), R2_BACKUP_MIN_BYTES_PER_SECOND (64 KiB/s), R2_BACKUP_RETRY_AFTER_MAX_MS (60 s),
+ * R2_BACKUP_RETRY_BASE_MS (500 ms).
+ */
+function timeouts() {
+    return {
+        connectMs: envMs('R2_BACKUP_CONNECT_TIMEOUT_MS', 10_000),
+        idleMs: envMs('R2_BACKUP_IDLE_TIMEOUT_MS', 60_000),
+        requestMs: envMs('R2_BACKUP_REQUEST_TIMEOUT_MS', 120_000),
+        minBytesPerSecond: envMs('R2_BACKUP_MIN_BYTES_PER_SECOND', 64 * 1024),
+        retryAfterMaxMs: envMs('R2_BACKUP_RETRY_AFTER_MAX_MS', 60_000),
+        retryBaseMs: envMs('R2_BACKUP_RETRY_BASE_MS', 500),
+    };
+}
+/** The per-attempt deadline of a request carrying `bytes`: sized to the body. */
+const attemptDeadlineMs = (bytes, t = timeouts()) => t.requestMs + Math.ceil((bytes / t.minBytesPerSecond) * 1000);
+/** Seconds or an HTTP date, as milliseconds from now; undefined when absent or unreadable. */
+function parseRetryAfter(value) {
+    if (!value)
+        return undefined;
+    const seconds = Number(value);
+    if (Number.isFinite(seconds))
+        return Math.max(0, seconds * 1000);
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+/** The wait before attempt `attempt + 1`: Retry-After (capped) when the server gave one, else backoff. */
+function retryDelay(attempt, retryAfterMs, t = timeouts()) {
+    if (retryAfterMs !== undefined)
+        return Math.min(retryAfterMs, t.retryAfterMaxMs);
+    return Math.min(20_000, t.retryBaseMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+}
+/** "retrying in 1.2 s (Retry-After), attempt 2 of 4": the end of a retry's log line. */
+const retryNote = (delayMs, fromRetryAfter, next, attempts) => `retrying in ${(delayMs / 1000).toFixed(1)} s${fromRetryAfter ? ' (Retry-After)' : ''}, attempt ${next} of ${attempts}`;
+async function withRetries(operation, options) {
+    const t = timeouts();
+    if (options.baseDelayMs !== undefined)
+        t.retryBaseMs = options.baseDelayMs;
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await operation(attempt);
+        }
+        catch (error) {
+            if (attempt >= options.attempts || !options.isTransient(error))
+                throw error;
+            const retryAfter = options.retryAfterOf?.(error);
+            const delay = retryDelay(attempt, retryAfter, t);
+            options.log?.(`${options.what ?? 'A request'} failed (${error?.message ?? String(error)}); ${retryNote(delay, retryAfter !== undefined, attempt + 1, options.attempts)}`);
+            await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+    }
+}
+
+
+/***/ }),
+
+/***/ 9387:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   E3: () => (/* binding */ WorkerClient),
+/* harmony export */   Tn: () => (/* binding */ WorkerApiError)
+/* harmony export */ });
+/* unused harmony exports WorkerUnreachableError, isTransientWorkerError, workerRetryAfter */
+/* harmony import */ var node_http__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7067);
+/* harmony import */ var node_http__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_http__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_https__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4708);
+/* harmony import */ var node_https__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_https__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2395);
+// Talks to the backup Worker (docs/worker-api.md): records, notifications, listing and the
+// upload route. Every call has a timeout; the token only ever goes in the Authorization header.
+
+
+
+/** The Worker answered with an error status. */
+class WorkerApiError extends Error {
+    status;
+    field;
+    reason;
+    retryAfterMs;
+    constructor(status, message, field, 
+    /** The Worker's `reason` (a 403 names the role needed). */
+    reason, 
+    /** The answer's Retry-After, in ms from when it came. */
+    retryAfterMs) {
+        super(message);
+        this.status = status;
+        this.field = field;
+        this.reason = reason;
+        this.retryAfterMs = retryAfterMs;
+        this.name = 'WorkerApiError';
+    }
+}
+/** No answer at all: refused connection, DNS, timeout. */
+class WorkerUnreachableError extends Error {
+    constructor(url, cause) {
+        super(`The Worker at ${url} cannot be reached: ${cause?.message ?? String(cause)}`);
+        this.name = 'WorkerUnreachableError';
+    }
+}
+/** Worth another attempt: no answer, or a 5xx / 429. */
+const isTransientWorkerError = (error) => error instanceof WorkerUnreachableError ||
+    (error instanceof WorkerApiError && (error.status >= 500 || error.status === 429));
+/** The Retry-After of a Worker error, for withRetries. */
+const workerRetryAfter = (error) => error instanceof WorkerApiError ? error.retryAfterMs : undefined;
+/**
+ * One request with node:http (fetch copies every body it is given: a 16 MiB part, each attempt,
+ * doubling the memory of the parts in flight; a socket write does not). It never hangs: a
+ * connection timeout, an idle timeout (no byte either way for `idleMs`) and a deadline for the
+ * whole attempt, each named in the error.
+ */
+function send(url, method, headers, body, deadlineMs) {
+    const t = (0,_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .timeouts */ .Fw)();
+    const request = (url.startsWith('https:') ? node_https__WEBPACK_IMPORTED_MODULE_1__.request : node_http__WEBPACK_IMPORTED_MODULE_0__.request)(url, {
+        method,
+        headers: body ? { ...headers, 'content-length': String(body.length) } : headers,
+    });
+    return new Promise((resolve, reject) => {
+        const fail = (reason) => void request.destroy(new Error(reason));
+        const deadline = setTimeout(() => fail(`no answer within ${deadlineMs / 1000} s`), deadlineMs);
+        const connecting = setTimeout(() => fail(`no connection within ${t.connectMs / 1000} s`), t.connectMs);
+        request.on('socket', (socket) => {
+            if (!socket.connecting)
+                clearTimeout(connecting);
+            else
+                socket.once('connect', () => clearTimeout(connecting));
+        });
+        request.setTimeout(t.idleMs, () => fail(`no byte for ${t.idleMs / 1000} s (idle timeout)`));
+        request.on('close', () => {
+            clearTimeout(deadline);
+            clearTimeout(connecting);
+        });
+        request.on('response', (response) => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk) => (text += chunk));
+            response.on('end', () => resolve({
+                status: response.statusCode ?? 0,
+                statusText: response.statusMessage ?? '',
+                text,
+                retryAfter: response.headers['retry-after'],
+            }));
+            response.on('error', reject);
+            response.on('aborted', () => reject(new Error('the answer was cut')));
+        });
+        request.on('error', reject);
+        request.end(body);
+    });
+}
+class WorkerClient {
+    baseUrl;
+    token;
+    timeoutMs;
+    constructor(baseUrl, token, timeoutMs = (0,_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .timeouts */ .Fw)().requestMs) {
+        this.baseUrl = baseUrl;
+        this.token = token;
+        this.timeoutMs = timeoutMs;
+    }
+    url(path, query = {}) {
+        const url = new URL(path, `${this.baseUrl}/`);
+        for (const [name, value] of Object.entries(query))
+            if (value !== undefined)
+                url.searchParams.set(name, value);
+        return url.toString();
+    }
+    async request(method, path, options = {}) {
+        const url = this.url(path, options.query);
+        const token = typeof this.token === 'string' ? this.token : await this.token();
+        const headers = {
+            authorization: `Bearer ${token}`,
+            accept: 'application/json',
+        };
+        const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+        if (options.body)
+            headers['content-type'] = 'application/octet-stream';
+        else if (options.json !== undefined)
+            headers['content-type'] = 'application/json';
+        const body = options.body ?? (options.json === undefined ? undefined : Buffer.from(JSON.stringify(options.json)));
+        let response;
+        try {
+            response = await send(url, method, headers, body, timeoutMs);
+        }
+        catch (error) {
+            throw new WorkerUnreachableError(this.baseUrl, error);
+        }
+        const { text } = response;
+        let parsed = {};
+        try {
+            parsed = JSON.parse(text);
+        }
+        catch {
+            // not JSON: reported below with the status
+        }
+        const ok = response.status >= 200 && response.status < 300;
+        if (!ok || parsed.success !== true) {
+            const message = typeof parsed.error === 'string' ? parsed.error : text.slice(0, 200) || response.statusText;
+            const field = typeof parsed.field === 'string' ? parsed.field : undefined;
+            const reason = typeof parsed.reason === 'string' ? parsed.reason : undefined;
+            throw new WorkerApiError(response.status, `${method} ${path}: ${response.status} ${message}`, field, reason, (0,_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .parseRetryAfter */ .mu)(response.retryAfter));
+        }
+        return parsed;
+    }
+    async storeMetadata(input) {
+        const answer = await this.request('POST', '/api/github/backup', {
+            json: input,
+        });
+        return answer.metadata;
+    }
+    async notify(input) {
+        const answer = await this.request('POST', '/api/github/backup/notify', { json: input });
+        return answer.key;
+    }
+    /** Applies a retention policy (`keep_last`, ...) to a tenant; the Worker does the deleting. */
+    prune(tenant, bucket, policy, dryRun = false, run) {
+        return this.request('POST', '/api/github/backup/prune', {
+            json: { tenant, bucket, ...policy, dry_run: dryRun, ...(run ? { run } : {}) },
+        });
+    }
+    list(tenant, bucket, limit = 100, cursor) {
+        return this.request('GET', '/api/github/backup/list', {
+            query: { tenant, bucket, limit: String(limit), cursor },
+        });
+    }
+    /** Every record of a tenant, newest first, page by page. */
+    async listAll(tenant, bucket) {
+        const records = [];
+        let cursor;
+        do {
+            const page = await this.list(tenant, bucket, 1000, cursor);
+            records.push(...page.backups);
+            cursor = page.cursor;
+        } while (cursor);
+        return records;
+    }
+    inventory(tenant, bucket) {
+        return this.request('GET', `/api/github/backup/${encodeURIComponent(tenant)}/inventory`, {
+            query: { bucket },
+        });
+    }
+    /** An object's bytes through the download route, as a stream (no copy in memory). */
+    async download(bucket, key) {
+        const url = this.url(`/api/r2/buckets/${encodeURIComponent(bucket)}/download`, { key });
+        const token = typeof this.token === 'string' ? this.token : await this.token();
+        const get = url.startsWith('https:') ? node_https__WEBPACK_IMPORTED_MODULE_1__.request : node_http__WEBPACK_IMPORTED_MODULE_0__.request;
+        const response = await new Promise((resolve, reject) => {
+            const request = get(url, { headers: { authorization: `Bearer ${token}` } }, resolve);
+            request.setTimeout(this.timeoutMs, () => request.destroy(new Error(`no answer in ${this.timeoutMs} ms`)));
+            request.on('error', (error) => reject(new WorkerUnreachableError(this.baseUrl, error)));
+            request.end();
+        });
+        if (response.statusCode !== 200) {
+            let text = '';
+            for await (const chunk of response)
+                text += String(chunk);
+            let message = text.slice(0, 200);
+            try {
+                message = JSON.parse(text).error ?? message;
+            }
+            catch {
+                // not JSON: the text itself
+            }
+            throw new WorkerApiError(response.statusCode ?? 0, `GET download ${key}: ${response.statusCode} ${message}`);
+        }
+        return response;
+    }
+}
+
+
+/***/ }),
+
 /***/ 6314:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -64524,8 +64818,8 @@ async function writeSummary(report) {
 
 // EXTERNAL MODULE: ./cli/command.ts
 var command = __nccwpck_require__(6314);
-// EXTERNAL MODULE: ./cli/connection.ts + 4 modules
-var connection = __nccwpck_require__(8065);
+// EXTERNAL MODULE: ./cli/connection.ts + 3 modules
+var connection = __nccwpck_require__(5821);
 ;// CONCATENATED MODULE: ./cli/commands/list.ts
 
 
@@ -64627,9 +64921,11 @@ ${connection/* CONNECTION_HELP */.Xf}`,
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   R: () => (/* binding */ prune)
 /* harmony export */ });
-/* harmony import */ var _command_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6314);
-/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8065);
-/* harmony import */ var _usage_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4036);
+/* harmony import */ var _command_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6314);
+/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5821);
+/* harmony import */ var _usage_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4036);
+/* harmony import */ var _action_worker_client_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9387);
+
 
 
 
@@ -64641,8 +64937,10 @@ const prune = {
                        [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--dry-run]
 
 A backup is kept when any rule keeps it, as with restic forget; the newest backup is never
-deleted. Deleting a backup deletes its archive, record and notifications. --dry-run prints
-what would go and deletes nothing.
+deleted, nor one the Worker's MIN_RETENTION_DAYS still locks. Deleting a backup deletes its
+archive, record and notifications. Pruning needs a credential with the maintain role (or the
+admin token); a backup-role token may only --dry-run. --dry-run prints what would go and
+deletes nothing.
 
   --keep-last N      the N newest backups
   --keep-days D      every backup less than D days older than the newest
@@ -64662,15 +64960,25 @@ ${_connection_js__WEBPACK_IMPORTED_MODULE_0__/* .CONNECTION_HELP */ .Xf}`,
         const { tenant, bucket } = (0,_connection_js__WEBPACK_IMPORTED_MODULE_0__/* .tenantAndBucket */ .WG)(values);
         const policy = {};
         for (const rule of RULES) {
-            const value = (0,_command_js__WEBPACK_IMPORTED_MODULE_1__/* .wholeNumber */ .r)(values, rule);
+            const value = (0,_command_js__WEBPACK_IMPORTED_MODULE_2__/* .wholeNumber */ .r)(values, rule);
             if (value !== undefined)
                 policy[rule.replace('-', '_')] = value;
         }
         if (Object.keys(policy).length === 0)
-            throw new _usage_js__WEBPACK_IMPORTED_MODULE_2__/* .UsageError */ .e(`give at least one of --${RULES.join(', --')}`);
+            throw new _usage_js__WEBPACK_IMPORTED_MODULE_3__/* .UsageError */ .e(`give at least one of --${RULES.join(', --')}`);
         const dryRun = values['dry-run'] === true;
         const worker = (0,_connection_js__WEBPACK_IMPORTED_MODULE_0__/* .requireWorker */ .EO)((0,_connection_js__WEBPACK_IMPORTED_MODULE_0__/* .connect */ .Ng)(values), 'prune');
-        const answer = await worker.prune(tenant, bucket, policy, dryRun);
+        const answer = await worker.prune(tenant, bucket, policy, dryRun).catch((error) => {
+            // The tenant was allowed (a dry run works) but deleting was not: say which role is needed.
+            if (error instanceof _action_worker_client_js__WEBPACK_IMPORTED_MODULE_1__/* .WorkerApiError */ .Tn &&
+                error.status === 403 &&
+                !dryRun &&
+                error.reason?.includes('maintain role')) {
+                throw new Error(`${error.reason}. Nothing was deleted. Use a token created with --role maintain (or the admin token); ` +
+                    "the Worker's own retention (RETENTION_POLICIES) needs none.");
+            }
+            throw error;
+        });
         for (const { backup_file, reasons } of answer.kept)
             console.log(`keep    ${backup_file}  (${reasons.join(', ')})`);
         for (const { backup_file } of answer.deleted)
@@ -64683,7 +64991,7 @@ ${_connection_js__WEBPACK_IMPORTED_MODULE_0__/* .CONNECTION_HELP */ .Xf}`,
 
 /***/ }),
 
-/***/ 1515:
+/***/ 3235:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64731,20 +65039,121 @@ var external_node_fs_ = __nccwpck_require__(3024);
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:buffer"
+var external_node_buffer_ = __nccwpck_require__(4573);
+;// CONCATENATED MODULE: ./action/directory-cursor.ts
+// Paths of any depth, kept short for system calls, and names kept as their bytes.
+//
+// Linux refuses a path longer than PATH_MAX (4,096 bytes) with ENAMETOOLONG, yet a checkout
+// may be deeper (git and GNU tar get there with openat). Node has no openat: a cursor that gets
+// deep opens the directory it is in and names what lies below as "/proc/self/fd/N/...", which
+// the kernel resolves from that open directory, as openat would, in time linear in the depth.
+// Not process.chdir: the working directory is shared by the whole process, libuv's thread pool
+// included, where the upload, a staging file or a test may resolve a relative path at that
+// moment; an open descriptor changes nothing anyone else sees. Without /proc (macOS, Windows)
+// paths stay whole and the OS's own limit applies.
+//
+// Names and paths here are byte strings: one char per byte (latin1), so that a name that is not
+// valid UTF-8 (git checks such names out) keeps its bytes; `bytesOf` gives them back for a call.
+
+const PROC_FD = process.platform === 'linux' && (0,external_node_fs_.existsSync)('/proc/self/fd') ? '/proc/self/fd/' : undefined;
+const O_DIRECTORY = external_node_fs_.constants.O_DIRECTORY ?? 0;
+const O_NOFOLLOW = external_node_fs_.constants.O_NOFOLLOW ?? 0;
+/** A prefix that would grow past this is replaced by the /proc name of its open directory:
+ *  each call then resolves at most this many bytes (linear time), far below PATH_MAX. */
+const SHORT_PREFIX = 512;
+/** The byte string of a JS (UTF-16) string, such as a path from the environment. */
+function byteString(text) {
+    return !/[\u0080-\uffff]/.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
+}
+/** The bytes of a byte string, for a system call or an archive header. */
+function bytesOf(bytes) {
+    return Buffer.from(bytes, 'latin1');
+}
+/** A byte string as text, for messages and glob patterns (invalid UTF-8 shows as U+FFFD). */
+function textOf(bytes) {
+    return !/[\u0080-\uffff]/.test(bytes) ? bytes : Buffer.from(bytes, 'latin1').toString('utf8');
+}
+/** A directory, and short paths of the entries in it, however deep it is. */
+class DirectoryCursor {
+    /** This directory's path as a byte string, ending with '/'. */
+    prefix;
+    fds = [];
+    /** `directory` is a byte string (see `byteString`). */
+    constructor(directory) {
+        this.prefix = directory.endsWith('/') ? directory : directory + '/';
+    }
+    /** The directory itself. */
+    here() {
+        return bytesOf(this.prefix);
+    }
+    /** An entry of this directory. */
+    path(name) {
+        return bytesOf(this.prefix + name);
+    }
+    /** Moves into the subdirectory `name` (opened with O_NOFOLLOW when it is opened at all);
+     *  `leave(mark)` comes back. */
+    enter(name) {
+        const mark = { prefix: this.prefix, fds: this.fds.length };
+        if (PROC_FD === undefined || this.prefix.length + name.length < SHORT_PREFIX) {
+            this.prefix = this.prefix + name + '/';
+        }
+        else {
+            const fd = (0,external_node_fs_.openSync)(this.path(name), external_node_fs_.constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+            this.fds.push(fd);
+            this.prefix = `${PROC_FD}${fd}/`;
+        }
+        return mark;
+    }
+    leave(mark) {
+        while (this.fds.length > mark.fds)
+            (0,external_node_fs_.closeSync)(this.fds.pop());
+        this.prefix = mark.prefix;
+    }
+    /** Closes every directory this cursor opened; it is not used afterwards. */
+    close() {
+        while (this.fds.length > 0)
+            (0,external_node_fs_.closeSync)(this.fds.pop());
+    }
+    /** Whether paths go through an open directory (then they are valid only until `close`). */
+    get opened() {
+        return this.fds.length > 0;
+    }
+}
+
 ;// CONCATENATED MODULE: ./action/entry-name.ts
 // Archive entry names, made safe by construction: one normal form ("a/b/c", no empty, "." or
 // ".." segment) that every check and every file-system call uses, so that "d//t", "d/./t" and
 // "d/t" are one name and can never alias each other.
-/** Longer names cannot be opened on Linux (PATH_MAX) and only cost time to check. */
-const MAX_NAME_BYTES = 4096;
+//
+// Names are byte strings (one char per byte, see directory-cursor.ts): an archive's name is
+// bytes, and a name that is not valid UTF-8 (git checks such names out) restores with its bytes,
+// as GNU tar restores it. Folding, for the symbolic-link checks, reads the bytes as UTF-8 where
+// they are UTF-8.
+
+
+/** Longer names are refused: deeper than any real tree, and checked in time linear in the
+ *  name's length anyway (the confined tree walks and creates them directory by directory). */
+const MAX_NAME_BYTES = 64 * 1024;
+/** Deeper names are refused: no real tree is that deep, and removing a deeper tree (a refused
+ *  restore's staging directory) takes Node's rm superlinear time and a descriptor per level. */
+const MAX_NAME_DEPTH = 2048;
+/** A symbolic link's target is stored by the OS as one string of at most PATH_MAX bytes. */
+const MAX_LINK_TARGET_BYTES = 4096;
 /** How much of a name an error message shows. */
 const SHOWN_NAME_CHARS = 200;
-/** A name for messages: quoted, cut to a few hundred characters. */
+/** A name (a byte string, or text) for messages: quoted, cut to a few hundred characters. */
 function quoteName(name) {
-    const shown = name.length > SHOWN_NAME_CHARS ? `${name.slice(0, SHOWN_NAME_CHARS)}...` : name;
-    return JSON.stringify(shown);
+    const head = name.slice(0, 4 * SHOWN_NAME_CHARS);
+    let text = /[\u0100-\uffff]/.test(head) ? head : textOf(head);
+    const cut = text.length > SHOWN_NAME_CHARS || head.length < name.length;
+    if (text.length > SHOWN_NAME_CHARS)
+        text = text.slice(0, SHOWN_NAME_CHARS);
+    return JSON.stringify(cut ? `${text}...` : text);
 }
 /** Why a name (or a link target) is unsafe on some runner OS, whatever it is used for. */
 function reasonAgainstAnyOs(name, what) {
@@ -64779,8 +65188,10 @@ function normaliseName(raw, what = 'name') {
         segments.push(segment);
     }
     const name = segments.join('/');
-    if (Buffer.byteLength(name) > MAX_NAME_BYTES)
+    if (name.length > MAX_NAME_BYTES)
         return { reason: `${what} longer than ${MAX_NAME_BYTES} bytes` };
+    if (segments.length > MAX_NAME_DEPTH)
+        return { reason: `${what} deeper than ${MAX_NAME_DEPTH} directories` };
     return { name };
 }
 /** Why a symbolic link's target cannot be restored verbatim, or undefined. Targets are data:
@@ -64789,8 +65200,8 @@ function normaliseName(raw, what = 'name') {
 function symlinkTargetReason(target) {
     if (target === '')
         return 'symbolic link with an empty target';
-    if (Buffer.byteLength(target) > MAX_NAME_BYTES)
-        return `link target longer than ${MAX_NAME_BYTES} bytes`;
+    if (target.length > MAX_LINK_TARGET_BYTES)
+        return `link target longer than ${MAX_LINK_TARGET_BYTES} bytes`;
     return reasonAgainstAnyOs(target, 'link target');
 }
 /** The key under which names that a case-insensitive, normalising file system (macOS, Windows)
@@ -64798,6 +65209,16 @@ function symlinkTargetReason(target) {
  *  these keys on every OS. */
 function foldName(name) {
     return name.normalize('NFD').toUpperCase().toLowerCase().normalize('NFC');
+}
+/** `foldName` of one segment of a name (a byte string): of its UTF-8 text where it is UTF-8,
+ *  else of its bytes, ASCII letters folded (and marked, so as to be no UTF-8 segment's key). */
+function foldSegment(segment) {
+    if (!/[\u0080-\uffff]/.test(segment))
+        return segment.toLowerCase();
+    const bytes = Buffer.from(segment, 'latin1');
+    if ((0,external_node_buffer_.isUtf8)(bytes))
+        return foldName(bytes.toString('utf8'));
+    return '\0' + segment.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 /** "a/b/c" -> "a/b"; "a" -> "". */
 function parentOf(name) {
@@ -64823,8 +65244,6 @@ class UnsafeArchiveError extends Error {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./action/hash-stream.ts
 // A pass-through stage that records the SHA-256 and the byte count of what flows through it:
 // the archive's digest and size, computed while it streams to R2, with no second read.
@@ -64856,6 +65275,8 @@ function createHashCounter() {
     };
 }
 
+// EXTERNAL MODULE: ./action/retry.ts
+var retry = __nccwpck_require__(2395);
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./action/confined-tree.ts
@@ -64869,39 +65290,55 @@ var external_node_zlib_ = __nccwpck_require__(8522);
 //   opened, so a file never writes into another name's inode (a hard link, a link).
 // - A hard link may only name a regular file this archive created.
 // - Directory modes and times are applied last, through descriptors opened with O_NOFOLLOW.
+// - Names are bytes (byte strings, see entry-name.ts), so a name that is not UTF-8 restores
+//   as it was; the tree is kept as a tree of segments, walked and created directory by
+//   directory through short paths (directory-cursor.ts), so that a path longer than PATH_MAX
+//   restores and every check costs time linear in the name's length.
 
 
 
 
 // Windows has no O_NOFOLLOW or O_DIRECTORY; there the deferred links alone keep writes inside.
-const O_NOFOLLOW = external_node_fs_.constants.O_NOFOLLOW ?? 0;
-const O_DIRECTORY = external_node_fs_.constants.O_DIRECTORY ?? 0;
-const NEW_FILE = external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_EXCL | O_NOFOLLOW;
+const confined_tree_O_NOFOLLOW = external_node_fs_.constants.O_NOFOLLOW ?? 0;
+const confined_tree_O_DIRECTORY = external_node_fs_.constants.O_DIRECTORY ?? 0;
+const NEW_FILE = external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_EXCL | confined_tree_O_NOFOLLOW;
 // Never restore set-user-id or set-group-id bits from an archive.
 const MODE_MASK = 0o1777;
 class ConfinedTree {
     entries = 0;
     /** Content bytes (apparent sizes), checked against `maxBytes` before a file is created. */
     bytes = 0;
-    kinds = new Map([['', 'directory']]);
-    foldedDirectories = new Set(['']);
-    /** Links to create at the end, in archive order, and their folded names. */
+    top = {
+        kind: 'directory',
+        segment: '',
+        parent: undefined,
+        depth: 0,
+        children: new Map(),
+        fold: { children: undefined, directory: true, links: undefined },
+    };
+    /** Links to create at the end, in archive order. */
     links = new Map();
-    foldedLinks = new Map();
     directoryModes = new Map();
+    /** The last parent directory found by name (most entries share their predecessor's). */
+    last;
     root;
     maxBytes;
     constructor(root, maxBytes = Number.POSITIVE_INFINITY) {
-        this.root = root;
+        this.root = byteString(root);
         this.maxBytes = maxBytes;
     }
     /** A new, empty regular file, open for writing; the caller closes it with `closeFile`. */
     openFile(name, size) {
         this.charge(name, size);
-        this.prepare(name, 'file');
-        const fd = this.create(name, () => (0,external_node_fs_.openSync)(this.path(name), NEW_FILE, 0o600));
-        this.kinds.set(name, 'file');
-        return fd;
+        const place = this.prepare(name, 'file');
+        try {
+            const fd = this.create(name, () => (0,external_node_fs_.openSync)(place.cursor.path(place.leaf), NEW_FILE, 0o600));
+            this.add(place, 'file');
+            return fd;
+        }
+        finally {
+            place.cursor.close();
+        }
     }
     closeFile(fd, mode, mtime) {
         try {
@@ -64916,62 +65353,99 @@ class ConfinedTree {
         if (name === '')
             return; // the target itself: its mode stays the restorer's
         this.charge(name, 0);
-        if (this.kinds.get(name) !== 'directory') {
-            this.prepare(name, 'directory');
-            this.makeDirectory(name);
+        let node;
+        const place = this.locate(name, true);
+        try {
+            const existing = place.parent.children.get(place.leaf);
+            if (existing?.kind === 'directory')
+                node = existing;
+            else {
+                this.free(name, place, 'directory');
+                node = this.makeDirectory(name, place);
+            }
         }
-        this.directoryModes.set(name, { mode: mode & MODE_MASK, mtime });
+        finally {
+            place.cursor.close();
+        }
+        this.directoryModes.set(node, { mode: mode & MODE_MASK, mtime });
     }
     hardLink(name, target) {
-        const kind = this.kinds.get(target);
-        if (kind !== 'file' || target === name) {
-            const what = kind === undefined
-                ? 'which no earlier entry of the archive created'
-                : kind === 'file'
-                    ? 'which is the entry itself'
-                    : `which is a ${kind === 'symlink' ? 'symbolic link' : 'directory'}`;
-            throw new UnsafeArchiveError(name, `hard link to ${quoteName(target)}, ${what}`);
+        const to = this.locate(target, false);
+        try {
+            const kind = to?.parent.children.get(to.leaf)?.kind;
+            if (kind !== 'file' || target === name) {
+                const what = kind === undefined
+                    ? 'which no earlier entry of the archive created'
+                    : kind === 'file'
+                        ? 'which is the entry itself'
+                        : `which is a ${kind === 'symlink' ? 'symbolic link' : 'directory'}`;
+                throw new UnsafeArchiveError(name, `hard link to ${quoteName(target)}, ${what}`);
+            }
+            this.charge(name, 0);
+            const place = this.prepare(name, 'file');
+            try {
+                this.create(name, () => (0,external_node_fs_.linkSync)(to.cursor.path(to.leaf), place.cursor.path(place.leaf)));
+                this.add(place, 'file');
+            }
+            finally {
+                place.cursor.close();
+            }
         }
-        this.charge(name, 0);
-        this.prepare(name, 'file');
-        this.create(name, () => (0,external_node_fs_.linkSync)(this.path(target), this.path(name)));
-        this.kinds.set(name, 'file');
+        finally {
+            to?.cursor.close();
+        }
     }
     symlink(name, target, mtime) {
         this.charge(name, 0);
-        if (this.foldedDirectories.has(foldName(name)))
-            throw new UnsafeArchiveError(name, 'a symbolic link named as a directory of the archive');
-        this.prepare(name, 'symlink');
-        this.kinds.set(name, 'symlink');
-        this.links.set(name, { target, mtime });
-        const folded = foldName(name);
-        const same = this.foldedLinks.get(folded) ?? new Set();
-        this.foldedLinks.set(folded, same.add(name));
+        const place = this.locate(name, true);
+        try {
+            if (this.foldChild(place.parent, place.leaf)?.directory)
+                throw new UnsafeArchiveError(name, 'a symbolic link named as a directory of the archive');
+            this.free(name, place, 'symlink');
+        }
+        finally {
+            place.cursor.close();
+        }
+        const node = this.add(place, 'symlink');
+        node.fold = this.foldChild(place.parent, place.leaf, true);
+        (node.fold.links ??= new Set()).add(node);
+        this.links.set(node, { target, mtime });
     }
     /** Creates the links, then applies directory modes and times (deepest first, so that a
      *  read-only directory is closed only after everything inside it was written). */
     finish() {
         const restored = [];
-        for (const [name, { target, mtime }] of this.links) {
-            this.create(name, () => (0,external_node_fs_.symlinkSync)(target, this.path(name)));
-            (0,external_node_fs_.lutimesSync)(this.path(name), mtime, mtime);
-            restored.push({ path: name, target });
-        }
-        const deepestFirst = [...this.directoryModes].sort(([a], [b]) => b.length - a.length);
-        for (const [name, { mode, mtime }] of deepestFirst) {
-            const fd = (0,external_node_fs_.openSync)(this.path(name), external_node_fs_.constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+        for (const [node, { target, mtime }] of this.links) {
+            const name = nameOf(node);
+            const place = this.locate(name, false);
             try {
-                (0,external_node_fs_.fchmodSync)(fd, mode);
-                (0,external_node_fs_.futimesSync)(fd, mtime, mtime);
+                const path = place.cursor.path(place.leaf);
+                this.create(name, () => (0,external_node_fs_.symlinkSync)(bytesOf(target), path));
+                (0,external_node_fs_.lutimesSync)(path, mtime, mtime);
             }
             finally {
-                (0,external_node_fs_.closeSync)(fd);
+                place.cursor.close();
+            }
+            restored.push({ path: textOf(name), target: textOf(target) });
+        }
+        const deepestFirst = [...this.directoryModes].sort(([a], [b]) => b.depth - a.depth);
+        for (const [node, { mode, mtime }] of deepestFirst) {
+            const place = this.locate(nameOf(node), false);
+            try {
+                const fd = (0,external_node_fs_.openSync)(place.cursor.path(place.leaf), external_node_fs_.constants.O_RDONLY | confined_tree_O_DIRECTORY | confined_tree_O_NOFOLLOW);
+                try {
+                    (0,external_node_fs_.fchmodSync)(fd, mode);
+                    (0,external_node_fs_.futimesSync)(fd, mtime, mtime);
+                }
+                finally {
+                    (0,external_node_fs_.closeSync)(fd);
+                }
+            }
+            finally {
+                place.cursor.close();
             }
         }
         return restored;
-    }
-    path(name) {
-        return (0,external_node_path_.join)(this.root, name);
     }
     charge(name, size) {
         this.entries++;
@@ -64980,60 +65454,121 @@ class ConfinedTree {
             throw new UnsafeArchiveError(name, `the archive expands past the limit of ${this.maxBytes} bytes (--max-bytes, or the free space of the target's file system)`);
         }
     }
+    /**
+     * The name's parent directory and a short path to it, walking from the root segment by
+     * segment. With `make`, missing parents are made, each refused if it is a file or, under any
+     * spelling, one of the archive's links; without, undefined when the parent is not a
+     * directory of this tree.
+     */
+    locate(name, make) {
+        const slash = name.lastIndexOf('/');
+        const parentName = slash < 0 ? '' : name.slice(0, slash);
+        const leaf = name.slice(slash + 1);
+        if (this.last?.name === parentName)
+            return { parent: this.last.node, leaf, cursor: new DirectoryCursor(this.last.prefix) };
+        const cursor = new DirectoryCursor(this.root);
+        let node = this.top;
+        try {
+            if (parentName !== '') {
+                const segments = parentName.split('/');
+                for (let i = 0; i < segments.length; i++) {
+                    const segment = segments[i];
+                    const child = node.children.get(segment);
+                    if (child?.kind !== 'directory') {
+                        if (!make) {
+                            cursor.close();
+                            return undefined;
+                        }
+                        if (child?.kind === 'file') {
+                            const at = segments.slice(0, i + 1).join('/');
+                            throw new UnsafeArchiveError(name, `its parent ${quoteName(at)} is a file`);
+                        }
+                        this.refuseFoldedLink(name, node, segment);
+                        node = this.makeDirectory(name, { parent: node, leaf: segment, cursor });
+                    }
+                    else
+                        node = child;
+                    cursor.enter(segment);
+                }
+            }
+        }
+        catch (error) {
+            cursor.close();
+            throw error;
+        }
+        if (!cursor.opened)
+            this.last = { name: parentName, node, prefix: cursor.prefix };
+        return { parent: node, leaf, cursor };
+    }
     /** Makes the name's parent a real directory of this tree, and frees the name itself for an
      *  entry of `kind`: an earlier file or link of that name is replaced, a directory is not. */
     prepare(name, kind) {
-        this.makeParents(name);
-        const existing = this.kinds.get(name);
-        if (existing === 'directory') {
+        const place = this.locate(name, true);
+        try {
+            this.free(name, place, kind);
+        }
+        catch (error) {
+            place.cursor.close();
+            throw error;
+        }
+        return place;
+    }
+    free(name, { parent, leaf, cursor }, kind) {
+        const existing = parent.children.get(leaf);
+        if (existing?.kind === 'directory') {
             throw new UnsafeArchiveError(name, 'replaces a directory the archive already created');
         }
-        if (existing === 'file')
-            (0,external_node_fs_.unlinkSync)(this.path(name));
-        if (existing === 'symlink')
-            this.forgetLink(name);
-        this.kinds.delete(name);
+        if (existing?.kind === 'file')
+            (0,external_node_fs_.unlinkSync)(cursor.path(leaf));
+        if (existing?.kind === 'symlink')
+            this.forgetLink(existing);
+        parent.children.delete(leaf);
         if (kind === 'directory')
-            this.refuseFoldedLink(name, name);
+            this.refuseFoldedLink(name, parent, leaf);
     }
-    makeParents(name) {
-        const parent = parentOf(name);
-        if (this.kinds.get(parent) === 'directory')
-            return;
-        // Walk up to the nearest directory this tree made; each missing one must not be a file or
-        // one of the archive's links, under any spelling.
-        const missing = [];
-        for (let at = parent; this.kinds.get(at) !== 'directory'; at = parentOf(at)) {
-            const kind = this.kinds.get(at);
-            if (kind === 'file')
-                throw new UnsafeArchiveError(name, `its parent ${quoteName(at)} is a file`);
-            this.refuseFoldedLink(name, at);
-            missing.push(at);
+    add({ parent, leaf }, kind) {
+        const node = {
+            kind,
+            segment: leaf,
+            parent,
+            depth: parent.depth + 1,
+            children: kind === 'directory' ? new Map() : undefined,
+            fold: undefined,
+        };
+        parent.children.set(leaf, node);
+        return node;
+    }
+    /** The folded name of `segment` in `parent`, made with `make`. */
+    foldChild(parent, segment, make = false) {
+        const folds = parent.fold;
+        const key = foldSegment(segment);
+        let fold = folds.children?.get(key);
+        if (!fold && make) {
+            fold = { children: undefined, directory: false, links: undefined };
+            (folds.children ??= new Map()).set(key, fold);
         }
-        for (const directory of missing.reverse())
-            this.makeDirectory(directory);
+        return fold;
     }
-    refuseFoldedLink(name, at) {
-        const links = this.foldedLinks.get(foldName(at));
-        if (links) {
+    /** Refuses `name` if `segment` in `parent` is, under any spelling, one of the archive's links. */
+    refuseFoldedLink(name, parent, segment) {
+        const links = this.foldChild(parent, segment)?.links;
+        if (links && links.size > 0) {
             const link = [...links][0];
-            throw new UnsafeArchiveError(name, `goes through the archive's symbolic link ${quoteName(link)}`);
+            throw new UnsafeArchiveError(name, `goes through the archive's symbolic link ${quoteName(nameOf(link))}`);
         }
     }
-    makeDirectory(name) {
+    makeDirectory(name, place) {
         // The default mode, as GNU tar gives directories the archive does not list (the staging
         // directory around the tree is 700, so nobody else can reach into it meanwhile).
-        this.create(name, () => (0,external_node_fs_.mkdirSync)(this.path(name)));
-        this.kinds.set(name, 'directory');
-        this.foldedDirectories.add(foldName(name));
+        this.create(name, () => (0,external_node_fs_.mkdirSync)(place.cursor.path(place.leaf)));
+        const node = this.add(place, 'directory');
+        node.fold = this.foldChild(place.parent, place.leaf, true);
+        node.fold.directory = true;
+        return node;
     }
-    forgetLink(name) {
-        this.links.delete(name);
-        const folded = foldName(name);
-        const same = this.foldedLinks.get(folded);
-        same.delete(name);
-        if (same.size === 0)
-            this.foldedLinks.delete(folded);
+    forgetLink(node) {
+        this.links.delete(node);
+        node.fold.links.delete(node);
     }
     /** A name this tree does not know exists on disk only where the file system folds names
      *  (another entry differing in case or Unicode form): say so, not a raw EEXIST. */
@@ -65049,39 +65584,76 @@ class ConfinedTree {
         }
     }
 }
+/** A node's name, from its segments (only for links, directory modes and messages). */
+function nameOf(node) {
+    const segments = [];
+    for (let at = node; at?.parent; at = at.parent)
+        segments.push(at.segment);
+    return segments.reverse().join('/');
+}
 
 ;// CONCATENATED MODULE: ./action/tar-header.ts
 // POSIX tar (ustar) headers, with a pax extended header in front of an entry when a field
 // does not fit ustar (long or non-ASCII path or link name, size >= 8 GiB, large ids or times).
 // GNU tar, bsdtar and the `tar` package all read this format.
+//
+// Names are bytes. A name that is not valid UTF-8 (git checks such names out) cannot go to pax,
+// whose `path` is UTF-8 (GNU tar writes the raw bytes there, which bsdtar refuses to convert;
+// `hdrcharset=BINARY` makes GNU tar warn): it is written as GNU tar's gnu format writes every
+// name, raw in the ustar fields when it fits, else in a GNU long-name ('L') or long-link ('K')
+// entry in front, which GNU tar, bsdtar, Python's tarfile and the `tar` package read as bytes.
+
 const BLOCK = 512;
 const TYPEFLAG = { file: '0', hardlink: '1', symlink: '2', directory: '5' };
 const MAX_OCTAL_7 = 0o7777777;
 const MAX_OCTAL_11 = 0o77777777777;
 const NO_BYTES = Buffer.alloc(0);
-/** The header bytes of one entry: [pax header + pax data] + ustar header, a multiple of 512. */
+const NEWLINE = Buffer.from('\n');
+/** The header bytes of one entry: [GNU long name/link] [pax header + pax data] + ustar header,
+ *  a multiple of 512. */
 function encodeHeader(entry) {
-    const pathBytes = Buffer.from(entry.path, 'utf8');
-    const linkBytes = entry.linkpath === undefined ? NO_BYTES : Buffer.from(entry.linkpath, 'utf8');
+    const pathBytes = entry.path;
+    const linkBytes = entry.linkpath ?? NO_BYTES;
     const seconds = Math.floor(entry.mtimeMs / 1000);
     const pax = [];
-    // Non-ASCII names go to pax too, so that every reader decodes them as UTF-8.
+    const gnu = [];
     const ustarName = splitUstarName(pathBytes);
-    if (!ustarName || !isAscii(pathBytes))
-        pax.push(['path', entry.path]);
-    if (linkBytes.length > 100 || !isAscii(linkBytes))
-        pax.push(['linkpath', entry.linkpath]);
+    let prefix = NO_BYTES;
+    let name;
+    if (ustarName && isAscii(pathBytes))
+        [prefix, name] = ustarName;
+    else if (isUtf8(pathBytes)) {
+        // Non-ASCII names go to pax too, so that every reader decodes them as UTF-8.
+        pax.push(['path', pathBytes]);
+        [prefix, name] = ustarName ?? [NO_BYTES, asciiFallback(pathBytes, 100)];
+    }
+    else if (ustarName)
+        [prefix, name] = ustarName;
+    else {
+        gnu.push(gnuLongEntry('L', pathBytes));
+        name = pathBytes.subarray(0, 100);
+    }
+    let linkField = linkBytes;
+    if (linkBytes.length > 100 || !isAscii(linkBytes)) {
+        if (isUtf8(linkBytes)) {
+            pax.push(['linkpath', linkBytes]);
+            linkField = asciiFallback(linkBytes, 100);
+        }
+        else if (linkBytes.length > 100) {
+            gnu.push(gnuLongEntry('K', linkBytes));
+            linkField = linkBytes.subarray(0, 100);
+        }
+    }
     if (entry.size > MAX_OCTAL_11)
-        pax.push(['size', String(entry.size)]);
+        pax.push(['size', Buffer.from(String(entry.size))]);
     if (entry.uid > MAX_OCTAL_7)
-        pax.push(['uid', String(entry.uid)]);
+        pax.push(['uid', Buffer.from(String(entry.uid))]);
     if (entry.gid > MAX_OCTAL_7)
-        pax.push(['gid', String(entry.gid)]);
+        pax.push(['gid', Buffer.from(String(entry.gid))]);
     if (seconds < 0 || seconds > MAX_OCTAL_11)
-        pax.push(['mtime', String(seconds)]);
+        pax.push(['mtime', Buffer.from(String(seconds))]);
     // From Node's shared pool: one header per entry, no allocation of its own to collect.
     const header = Buffer.allocUnsafe(BLOCK).fill(0);
-    const [prefix, name] = ustarName ?? [NO_BYTES, asciiFallback(pathBytes, 100)];
     name.copy(header, 0, 0, Math.min(name.length, 100));
     writeOctal(header, 100, 8, entry.mode & 0o7777);
     writeOctal(header, 108, 8, entry.uid > MAX_OCTAL_7 ? 0 : entry.uid);
@@ -65089,13 +65661,15 @@ function encodeHeader(entry) {
     writeOctal(header, 124, 12, entry.size > MAX_OCTAL_11 ? 0 : entry.size);
     writeOctal(header, 136, 12, Math.min(Math.max(seconds, 0), MAX_OCTAL_11));
     header.write(TYPEFLAG[entry.type], 156, 'latin1');
-    if (linkBytes.length > 0)
-        asciiFallback(linkBytes, 100).copy(header, 157);
+    if (linkField.length > 0)
+        linkField.copy(header, 157, 0, Math.min(linkField.length, 100));
     header.write('ustar\u000000', 257, 'latin1');
     prefix.copy(header, 345, 0, Math.min(prefix.length, 155));
     writeChecksum(header);
-    if (pax.length === 0)
+    if (pax.length === 0 && gnu.length === 0)
         return header;
+    if (pax.length === 0)
+        return Buffer.concat([...gnu, header]);
     const data = encodePaxRecords(pax);
     const paxHeader = Buffer.alloc(BLOCK);
     // The pax header's own name is informational only; keep it short and ASCII.
@@ -65108,7 +65682,23 @@ function encodeHeader(entry) {
     paxHeader.write('x', 156, 'latin1');
     paxHeader.write('ustar\u000000', 257, 'latin1');
     writeChecksum(paxHeader);
-    return Buffer.concat([paxHeader, data, Buffer.alloc(padding(data.length)), header]);
+    return Buffer.concat([...gnu, paxHeader, data, Buffer.alloc(padding(data.length)), header]);
+}
+/** A GNU long name ('L') or long link name ('K'): the bytes, NUL-terminated, as the data of an
+ *  entry named "././@LongLink", as GNU tar writes it. */
+function gnuLongEntry(type, bytes) {
+    const size = bytes.length + 1;
+    const header = Buffer.alloc(BLOCK);
+    header.write('././@LongLink', 0, 'latin1');
+    writeOctal(header, 100, 8, 0o644);
+    writeOctal(header, 108, 8, 0);
+    writeOctal(header, 116, 8, 0);
+    writeOctal(header, 124, 12, size);
+    writeOctal(header, 136, 12, 0);
+    header.write(type, 156, 'latin1');
+    header.write('ustar\u000000', 257, 'latin1');
+    writeChecksum(header);
+    return Buffer.concat([header, bytes, Buffer.alloc(1 + padding(size))]);
 }
 /** Zero bytes needed after `size` content bytes to reach a block boundary. */
 function padding(size) {
@@ -65117,15 +65707,14 @@ function padding(size) {
 }
 /** Two zero blocks end an archive. */
 const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);
-/** "%d key=value\n", where %d counts the whole record including itself. */
+/** "%d key=value\n", where %d counts the whole record including itself; values are bytes. */
 function encodePaxRecords(records) {
     const parts = records.map(([key, value]) => {
-        const body = ` ${key}=${value}\n`;
-        const bodyLength = Buffer.byteLength(body, 'utf8');
+        const bodyLength = key.length + value.length + 3; // " ", "=" and "\n"
         let length = bodyLength + String(bodyLength).length;
         if (String(length).length !== String(bodyLength).length)
             length = bodyLength + String(length).length;
-        return Buffer.from(`${length}${body}`, 'utf8');
+        return Buffer.concat([Buffer.from(`${length} ${key}=`, 'latin1'), value, NEWLINE]);
     });
     return Buffer.concat(parts);
 }
@@ -65290,6 +65879,9 @@ function dataMapRegions(data) {
 // ConfinedTree, which keeps the restore inside its directory by construction. Writes are
 // synchronous system calls, as GNU tar makes them: one open, write and close per file and no
 // round trip through the thread pool, so extraction keeps up with the decompressor.
+// Names are read as bytes (latin1 byte strings, see entry-name.ts), whichever header holds
+// them, and restored with those bytes, as GNU tar restores them: ustar fields, GNU long names
+// and pax records (UTF-8 by the standard, raw bytes when GNU tar writes a name that is not).
 
 
 
@@ -65323,7 +65915,7 @@ function parseNumber(field) {
 }
 const cString = (field) => {
     const end = field.indexOf(0);
-    return field.subarray(0, end < 0 ? field.length : end).toString('utf8');
+    return field.subarray(0, end < 0 ? field.length : end).toString('latin1');
 };
 function parseHeader(block) {
     // GNU tar accepts the checksum summed over signed or unsigned bytes; so do we.
@@ -65370,7 +65962,8 @@ function parsePax(data) {
             data[at + length - 1] !== 0x0a) {
             throw new CorruptArchiveError('invalid pax record');
         }
-        const record = data.subarray(space + 1, at + length - 1).toString('utf8');
+        // As bytes: keys and numbers are ASCII, and names keep their bytes.
+        const record = data.subarray(space + 1, at + length - 1).toString('latin1');
         const equals = record.indexOf('=');
         if (equals <= 0)
             throw new CorruptArchiveError('invalid pax record');
@@ -65725,7 +66318,8 @@ async function safeExtract(source, compression, directory, options = {}) {
 ;// CONCATENATED MODULE: ./action/staging.ts
 // Restores build beside their target (same file system, so moving into place is a rename) in a
 // staging directory that is removed however the restore ends: on success, on an error, and on
-// SIGINT or SIGTERM (Ctrl-C, or the runner cancelling a job or hitting its timeout).
+// SIGINT or SIGTERM (Ctrl-C, or the runner cancelling a job or hitting its timeout). A lock
+// file beside the target, created exclusively, keeps two restores out of one target.
 
 
 
@@ -65759,22 +66353,68 @@ async function isEmptyOrMissing(directory) {
         throw error;
     }
 }
+/** Takes the target for this process, or says who holds it. A lock whose process is gone (a
+ *  restore killed with SIGKILL) is taken over. */
+async function lockTarget(lock, target) {
+    for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+            await (0,promises_.writeFile)(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+            return;
+        }
+        catch (error) {
+            if (error.code !== 'EEXIST')
+                throw error;
+        }
+        const holder = Number((0,external_node_fs_.readFileSync)(lock, 'utf8').trim());
+        if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
+            throw new Error(`Another restore (process ${holder}) is writing ${target}: wait for it, or remove ${lock} if it is gone. Nothing was written.`);
+        }
+        (0,external_node_fs_.rmSync)(lock, { force: true }); // its process is gone
+    }
+    throw new Error(`Could not take ${lock} for ${target}. Nothing was written.`);
+}
+function isAlive(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (error) {
+        return error.code === 'EPERM';
+    }
+}
 /** Runs `work` with a staging directory beside the target (refused when the target is not
  *  empty, unless forced), and removes the staging directory afterwards, whatever happens. */
 async function withStaging(targetPath, force, work) {
     const target = (0,external_node_path_.resolve)(targetPath);
-    if (!force && !(await isEmptyOrMissing(target))) {
-        throw new Error(`Target directory ${target} is not empty: choose an empty directory, or pass --force to replace it`);
-    }
+    const refuseNonEmpty = async () => {
+        if (!force && !(await isEmptyOrMissing(target))) {
+            throw new Error(`Target directory ${target} is not empty: choose an empty directory, or pass --force to replace it`);
+        }
+    };
+    await refuseNonEmpty();
     await (0,promises_.mkdir)((0,external_node_path_.dirname)(target), { recursive: true });
-    const staging = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_path_.dirname)(target), `.${(0,external_node_path_.basename)(target)}.restore-`));
-    track(staging);
+    const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(target), `.${(0,external_node_path_.basename)(target)}.restore-lock`);
+    await lockTarget(lock, target);
+    track(lock);
     try {
-        return await work({ target, staging });
+        const staging = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_path_.dirname)(target), `.${(0,external_node_path_.basename)(target)}.restore-`));
+        track(staging);
+        try {
+            // Checked again at the end: the target may have been filled while the archive came in.
+            const install = async (built) => {
+                await refuseNonEmpty();
+                await moveIntoPlace(built, target);
+            };
+            return await work({ target, staging, install });
+        }
+        finally {
+            await (0,promises_.rm)(staging, { recursive: true, force: true });
+            untrack(staging);
+        }
     }
     finally {
-        await (0,promises_.rm)(staging, { recursive: true, force: true });
-        untrack(staging);
+        await (0,promises_.rm)(lock, { force: true });
+        untrack(lock);
     }
 }
 /** Bytes free for an unprivileged writer on the file system that holds `path`. */
@@ -65814,6 +66454,8 @@ async function moveIntoPlace(built, target) {
 
 
 
+
+
 class IntegrityError extends Error {
     name = 'IntegrityError';
 }
@@ -65831,7 +66473,31 @@ async function downloadVerified(open, file, expected, what, target) {
         throw new Error(`Not enough space to stage ${what} of ${expected.size} bytes beside ${target} (${free} bytes free): nothing was written`);
     }
     const counter = createHashCounter();
-    await (0,external_node_stream_promises_namespaceObject.pipeline)(await open(), counter.transform, (0,external_node_fs_.createWriteStream)(file));
+    let received = 0;
+    const failed = (cause) => new Error(`The download of ${what.replace(/^The /, 'the ')} ${cause} after ${received} of ${expected?.size ?? '?'} bytes. ` +
+        `Nothing was written: ${target} was left as it was.`);
+    // The same idle timeout as every other request (retry.ts), for the Worker's stream too.
+    const stall = (0,retry/* timeouts */.Fw)().idleMs;
+    const source = await withDeadline(open(), stall, () => failed(`got no answer for ${stall / 1000} s`));
+    const guard = new external_node_stream_.Transform({
+        transform(chunk, _encoding, callback) {
+            received += chunk.length;
+            timer.refresh();
+            callback(null, chunk);
+        },
+    });
+    const timer = setTimeout(() => guard.destroy(failed(`stalled: no byte for ${stall / 1000} s`)), stall);
+    try {
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(source, guard, counter.transform, (0,external_node_fs_.createWriteStream)(file));
+    }
+    catch (error) {
+        if (error.message.startsWith('The download of'))
+            throw error;
+        throw failed(`failed (${error.message || error.name})`);
+    }
+    finally {
+        clearTimeout(timer);
+    }
     const { sha256, size } = counter.digest();
     if (expected && (size !== expected.size || sha256 !== expected.sha256)) {
         throw new IntegrityError(`${what} does not match its metadata: expected ${expected.size} bytes with SHA-256 ${expected.sha256}, ` +
@@ -65840,8 +66506,18 @@ async function downloadVerified(open, file, expected, what, target) {
     }
     return { sha256, size };
 }
+async function withDeadline(promise, ms, error) {
+    let timer;
+    const deadline = new Promise((_, reject) => (timer = setTimeout(() => reject(error()), ms)));
+    try {
+        return await Promise.race([promise, deadline]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
 async function restoreArchive(options) {
-    return withStaging(options.target, options.force, async ({ target, staging }) => {
+    return withStaging(options.target, options.force, async ({ target, staging, install }) => {
         const archive = (0,external_node_path_.join)(staging, 'archive');
         const digest = await downloadVerified(options.open, archive, options.expected, 'The archive', target);
         const tree = (0,external_node_path_.join)(staging, 'tree');
@@ -65857,7 +66533,7 @@ async function restoreArchive(options) {
             // The bytes are the recorded ones, so the archive was stored broken (or is not tar).
             throw new IntegrityError(`The archive matches its record but cannot be read (${error.message}). Nothing was restored: ${target} was left as it was.`);
         }
-        await moveIntoPlace(tree, target);
+        await install(tree);
         return {
             target,
             entries: extracted.entries,
@@ -65949,7 +66625,7 @@ var external_node_util_ = __nccwpck_require__(7975);
 const exec = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
 const git = async (cwd, ...args) => (await exec('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
 async function restoreHistory(options) {
-    return withStaging(options.target, options.force, async ({ target, staging }) => {
+    return withStaging(options.target, options.force, async ({ target, staging, install }) => {
         const bundle = (0,external_node_path_.join)(staging, 'history.bundle');
         await downloadVerified(options.open, bundle, options.expected, 'The git bundle', target);
         const repository = (0,external_node_path_.join)(staging, 'repository');
@@ -65967,7 +66643,7 @@ async function restoreHistory(options) {
         const refs = (await git(repository, 'for-each-ref', '--format=%(refname)'))
             .split('\n')
             .filter(Boolean).length;
-        await moveIntoPlace(repository, target);
+        await install(repository);
         return { target, refs, head };
     });
 }
@@ -65992,8 +66668,8 @@ async function checkOutHead(repository, bundle) {
     return { commit };
 }
 
-// EXTERNAL MODULE: ./cli/connection.ts + 4 modules
-var cli_connection = __nccwpck_require__(8065);
+// EXTERNAL MODULE: ./cli/connection.ts + 3 modules
+var cli_connection = __nccwpck_require__(5821);
 // EXTERNAL MODULE: ./cli/usage.ts
 var usage = __nccwpck_require__(4036);
 ;// CONCATENATED MODULE: ./cli/commands/restore.ts
@@ -66030,12 +66706,12 @@ the restore ends (errors, Ctrl-C, SIGTERM). gzip, zstd and plain tar archives, a
 bsdtar, Python's tarfile and this action write them, sparse files included.
 
 Refused (the whole restore, naming the entry): names that are absolute, contain "..", a NUL,
-a backslash or start with a drive letter ("C:"), or are longer than 4096 bytes; any entry
-whose path goes through a symbolic link of the archive (names compared ignoring case and
-Unicode form); a symbolic link named as a directory; a hard link to anything but a regular
-file the archive created before it; an entry replacing a directory; devices, FIFOs and
-unknown entry types; extension headers over 1 MiB; an archive that expands past --max-bytes
-or holds no entry. Symbolic links are restored verbatim (absolute or pointing outside DIR,
+a backslash or start with a drive letter ("C:"), are longer than 65,536 bytes or deeper
+than 2,048 levels, or link to a target longer than 4,096 bytes; any entry whose path goes
+through a symbolic link of the archive (names compared ignoring case and Unicode form); a
+symbolic link named as a directory; a hard link to anything but a regular file the archive
+created before it; an entry replacing a directory; devices, FIFOs and unknown entry types;
+extension headers over 1 MiB; an archive that expands past --max-bytes or holds no entry. Symbolic links are restored verbatim (absolute or pointing outside DIR,
 as git checks them out), last, and listed: nothing is ever written through one. setuid and
 setgid bits are dropped.
 
@@ -66142,12 +66818,15 @@ var validate = __nccwpck_require__(9046);
 // Worker needs, which holds only the token's SHA-256.
 
 
-function createTenantToken(tenants, buckets = []) {
+function createTenantToken(tenants, buckets = [], role = 'backup') {
     if (tenants.length === 0)
         throw new Error('token create needs at least one --tenant');
+    if (role !== 'backup' && role !== 'maintain')
+        throw new Error('the role is "backup" or "maintain"');
     const scope = {
         tenants: [...new Set(tenants.map((tenant) => (0,validate/* checkTenant */.Rh)(tenant)))],
         ...(buckets.length > 0 ? { buckets: [...new Set(buckets.map((bucket) => (0,validate/* checkBucket */.L$)(bucket)))] } : {}),
+        role,
     };
     const token = `r2b_${(0,external_node_crypto_.randomBytes)(32).toString('base64url')}`;
     const sha256 = (0,external_node_crypto_.createHash)('sha256').update(token).digest('hex');
@@ -66168,13 +66847,23 @@ var usage = __nccwpck_require__(4036);
 const token = {
     name: 'token',
     summary: 'create a tenant token (token create --tenant T)',
-    help: `Usage: r2-backup token create --tenant T [--tenant T2 ...] [--bucket B ...]
+    help: `Usage: r2-backup token create --tenant T [--tenant T2 ...] [--bucket B ...] [--role R]
 
 Prints a new random token once, and the entry to add to the Worker's TENANT_TOKENS secret,
 which holds only the token's SHA-256. The token may touch only the given tenants (and, with
---bucket, only those buckets; without, the buckets its tenants map to). Store the token as
-the repository's secret for the action's api-token.`,
-    options: { tenant: { type: 'string', multiple: true }, bucket: { type: 'string', multiple: true } },
+--bucket, only those buckets; without, the buckets its tenants map to).
+
+  --role backup     (default) add, list, read, restore and verify backups; never delete:
+                    what a repository's workflow needs. Store it as the repository secret
+                    R2_BACKUP_TOKEN for the action's api-token.
+  --role maintain   also prune and delete backups: for operators and cleanup jobs, not for
+                    the repositories being backed up. The Worker's own retention
+                    (RETENTION_POLICIES) needs no such token.`,
+    options: {
+        tenant: { type: 'string', multiple: true },
+        bucket: { type: 'string', multiple: true },
+        role: { type: 'string' },
+    },
     allowPositionals: true,
     async run(values, positionals) {
         if (positionals.length !== 1 || positionals[0] !== 'create')
@@ -66182,8 +66871,14 @@ the repository's secret for the action's api-token.`,
         const tenants = values.tenant ?? [];
         if (tenants.length === 0)
             throw new usage/* UsageError */.e('--tenant is required');
-        const created = createTenantToken(tenants, values.bucket ?? []);
-        console.log(`Token (shown only now; store it as a secret, e.g. gh secret set CLOUDCONNECT):
+        const role = values.role ?? 'backup';
+        if (role !== 'backup' && role !== 'maintain')
+            throw new usage/* UsageError */.e('--role must be backup (the default) or maintain');
+        const created = createTenantToken(tenants, values.bucket ?? [], role);
+        const store = role === 'backup'
+            ? 'store it as the repository secret, e.g. gh secret set R2_BACKUP_TOKEN'
+            : 'it may delete backups: keep it with operators, never in the repositories it protects';
+        console.log(`Token with the ${role} role (shown only now; ${store}):
 ${created.token}
 
 Add this entry to the JSON object of the Worker's TENANT_TOKENS secret
@@ -66208,7 +66903,7 @@ Records written with it name the principal ${created.principal}.`);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _common_naming_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7860);
 /* harmony import */ var _action_archive_source_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(277);
-/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8065);
+/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5821);
 // r2-backup verify: every record has its archive, of the recorded size (and with --deep, of
 // the recorded SHA-256); archives without a record and records without an archive are reported.
 
@@ -66331,7 +67026,7 @@ ${_connection_js__WEBPACK_IMPORTED_MODULE_2__/* .CONNECTION_HELP */ .Xf}`,
 
 /***/ }),
 
-/***/ 8065:
+/***/ 5821:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -66410,20 +67105,89 @@ async function listRecordsOverS3(s3, bucket, tenant) {
     return records;
 }
 
+// EXTERNAL MODULE: ./action/retry.ts
+var retry = __nccwpck_require__(2395);
 ;// CONCATENATED MODULE: ./action/s3-client.ts
 // The S3 client for R2. Only object calls are ever made with it (Head/Put/multipart), so an
 // R2 token scoped to one bucket, or to object operations, is enough.
+//
+// No request can hang: each attempt has a connection timeout, an idle timeout (no byte either
+// way) and a deadline (callers of large bodies pass one sized to the body as `requestTimeout`),
+// all from retry.ts. A failed attempt is retried when it may succeed (timeouts, resets, 5xx,
+// 429, a corrected clock), after the server's Retry-After (capped) or a backoff, with a log line
+// naming the request. Clock skew: the SDK corrects its clock from R2's Date header.
+
 
 /** Commands whose body is data to store: archives, their parts, records. */
 const BODY_COMMANDS = new Set(['PutObjectCommand', 'UploadPartCommand']);
+/** "UploadPart backups/t/x.tar part 2". */
+const describeRequest = (commandName, input) => `${(commandName ?? 'request').replace(/Command$/, '')} ${String(input.Key ?? input.Bucket ?? '')}${input.PartNumber ? ` part ${String(input.PartNumber)}` : ''}`;
+/** The SDK's timeout messages, said plainly. */
+function reasonOf(error) {
+    const message = error.message ?? String(error);
+    let m = /within the configured timeout of (\d+) ms/.exec(message);
+    if (m)
+        return `no connection within ${Number(m[1]) / 1000} s`;
+    m = /after (\d+) ms of inactivity/.exec(message);
+    if (m)
+        return `no byte for ${Number(m[1]) / 1000} s (idle timeout)`;
+    m = /exceeded the configured (\d+) ms requestTimeout/.exec(message);
+    if (m)
+        return `no answer within ${Number(m[1]) / 1000} s (per-attempt deadline)`;
+    const status = error.$metadata?.httpStatusCode;
+    return `${error.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}: ${message}`;
+}
+/** Minutes the runner's clock is ahead of (+) or behind (-) the server's Date header. */
+function clockSkewMinutes(error) {
+    const date = error.$response?.headers?.date ?? error.$response?.headers?.Date;
+    const server = date ? Date.parse(date) : NaN;
+    return Number.isNaN(server) ? undefined : Math.round((Date.now() - server) / 60_000);
+}
+/** "the runner's clock is 20 minutes off (behind R2's)", or off by more than R2 allows. */
+function clockSkewText(minutes) {
+    if (minutes === undefined)
+        return "the runner's clock is off (by more than the 15 minutes R2 allows; R2's answer had no Date header to correct it by)";
+    return `the runner's clock is ${Math.abs(minutes)} minutes off (${minutes < 0 ? 'behind' : 'ahead of'} R2's)`;
+}
+/** A retry strategy (the SDK's v2 interface) honouring Retry-After up to a cap, and logging. */
+function retryStrategy(attempts, log) {
+    const token = (count, delay) => ({
+        getRetryCount: () => count,
+        getRetryDelay: () => delay,
+    });
+    return {
+        mode: 'standard',
+        acquireInitialRetryToken: async () => token(0, 0),
+        refreshRetryTokenForRetry: async (previous, info) => {
+            const count = previous.getRetryCount() + 1;
+            if (count >= attempts || info.errorType === 'CLIENT_ERROR')
+                throw new Error('No retry token available');
+            const retryAfter = info.retryAfterHint
+                ? Math.max(0, info.retryAfterHint.getTime() - Date.now())
+                : undefined;
+            const delay = (0,retry/* retryDelay */.a2)(count, retryAfter);
+            const error = (info.error ?? {});
+            log(`S3 ${error.$r2Request ?? 'request'} failed (${reasonOf(error)}); ${(0,retry/* retryNote */.vT)(delay, retryAfter !== undefined, count + 1, attempts)}`);
+            return token(count, delay);
+        },
+        recordSuccess: () => undefined,
+    };
+}
 function createS3Client(settings) {
+    const t = (0,retry/* timeouts */.Fw)();
+    const log = settings.log ?? ((message) => void process.stderr.write(`${message}\n`));
     const client = new dist_cjs/* S3Client */.YxF({
         endpoint: settings.endpoint,
         region: 'auto',
         forcePathStyle: true,
         credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
-        maxAttempts: settings.maxAttempts ?? 5,
-        retryMode: 'standard',
+        retryStrategy: retryStrategy(settings.maxAttempts ?? 5, log),
+        requestHandler: {
+            connectionTimeout: t.connectMs,
+            socketTimeout: t.idleMs,
+            requestTimeout: t.requestMs,
+            throwOnRequestTimeout: true,
+        },
         // R2 (and workerd) never answer `Expect: 100-continue`: uploads would stall.
         expectContinueHeader: false,
         // R2's endpoint does not take aws-chunked bodies with trailing checksums; integrity comes
@@ -66431,6 +67195,23 @@ function createS3Client(settings) {
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
     });
+    // Each attempt: a failure names its request, and a skewed clock is said to be one.
+    client.middlewareStack.add((next, context) => async (args) => {
+        try {
+            return await next(args);
+        }
+        catch (error) {
+            const described = error;
+            if (described && typeof described === 'object') {
+                described.$r2Request ??= describeRequest(context.commandName, args.input);
+                if (described.name === 'RequestTimeTooSkewed') {
+                    described.$r2ClockSkewMinutes = clockSkewMinutes(described);
+                    log(`S3 ${described.$r2Request}: R2 refused the request because ${clockSkewText(described.$r2ClockSkewMinutes)}`);
+                }
+            }
+            throw error;
+        }
+    }, { step: 'finalizeRequest', priority: 'low', name: 'r2DescribeAttempt' });
     // Over HTTPS, bodies go with `x-amz-content-sha256: UNSIGNED-PAYLOAD`, as awscli and boto3 send
     // them: TLS already protects the bytes, and signing them costs one more SHA-256 pass over the
     // whole archive on the main thread (the signer hashes every part before sending it). The
@@ -66446,185 +67227,12 @@ function createS3Client(settings) {
     }
     return client;
 }
+/** The request a failed S3 call made, and the clock skew it found, for error messages. */
+const failedRequestOf = (error) => error?.$r2Request;
+const clockSkewOf = (error) => error?.$r2ClockSkewMinutes;
 
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-// EXTERNAL MODULE: external "node:https"
-var external_node_https_ = __nccwpck_require__(4708);
-;// CONCATENATED MODULE: ./action/worker-client.ts
-// Talks to the backup Worker (docs/worker-api.md): records, notifications, listing and the
-// upload route. Every call has a timeout; the token only ever goes in the Authorization header.
-
-
-/** The Worker answered with an error status. */
-class WorkerApiError extends Error {
-    status;
-    field;
-    constructor(status, message, field) {
-        super(message);
-        this.status = status;
-        this.field = field;
-        this.name = 'WorkerApiError';
-    }
-}
-/** No answer at all: refused connection, DNS, timeout. */
-class WorkerUnreachableError extends Error {
-    constructor(url, cause) {
-        super(`The Worker at ${url} cannot be reached: ${cause?.message ?? String(cause)}`);
-        this.name = 'WorkerUnreachableError';
-    }
-}
-/** Worth another attempt: no answer, or a 5xx / 429. */
-const isTransientWorkerError = (error) => error instanceof WorkerUnreachableError ||
-    (error instanceof WorkerApiError && (error.status >= 500 || error.status === 429));
-/**
- * Sends bytes with node:http. fetch copies every body it is given (a 16 MiB part, each
- * attempt), which doubles the memory of the parts in flight; a socket write does not.
- */
-function sendBytes(url, method, headers, body, timeoutMs) {
-    const send = url.startsWith('https:') ? external_node_https_.request : external_node_http_.request;
-    return new Promise((resolve, reject) => {
-        const request = send(url, {
-            method,
-            headers: { ...headers, 'content-length': String(body.length) },
-            signal: AbortSignal.timeout(timeoutMs),
-        }, (response) => {
-            let text = '';
-            response.setEncoding('utf8');
-            response.on('data', (chunk) => (text += chunk));
-            response.on('end', () => resolve({ status: response.statusCode ?? 0, statusText: response.statusMessage ?? '', text }));
-            response.on('error', reject);
-        });
-        request.on('error', reject);
-        request.end(body);
-    });
-}
-class WorkerClient {
-    baseUrl;
-    token;
-    timeoutMs;
-    constructor(baseUrl, token, timeoutMs = 30_000) {
-        this.baseUrl = baseUrl;
-        this.token = token;
-        this.timeoutMs = timeoutMs;
-    }
-    url(path, query = {}) {
-        const url = new URL(path, `${this.baseUrl}/`);
-        for (const [name, value] of Object.entries(query))
-            if (value !== undefined)
-                url.searchParams.set(name, value);
-        return url.toString();
-    }
-    async request(method, path, options = {}) {
-        const url = this.url(path, options.query);
-        const token = typeof this.token === 'string' ? this.token : await this.token();
-        const headers = {
-            authorization: `Bearer ${token}`,
-            accept: 'application/json',
-        };
-        const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-        let response;
-        try {
-            if (options.body) {
-                headers['content-type'] = 'application/octet-stream';
-                response = await sendBytes(url, method, headers, options.body, timeoutMs);
-            }
-            else {
-                if (options.json !== undefined)
-                    headers['content-type'] = 'application/json';
-                const answer = await fetch(url, {
-                    method,
-                    headers,
-                    body: options.json === undefined ? undefined : JSON.stringify(options.json),
-                    signal: AbortSignal.timeout(timeoutMs),
-                });
-                response = { status: answer.status, statusText: answer.statusText, text: await answer.text() };
-            }
-        }
-        catch (error) {
-            throw new WorkerUnreachableError(this.baseUrl, error.cause ?? error);
-        }
-        const { text } = response;
-        let parsed = {};
-        try {
-            parsed = JSON.parse(text);
-        }
-        catch {
-            // not JSON: reported below with the status
-        }
-        const ok = response.status >= 200 && response.status < 300;
-        if (!ok || parsed.success !== true) {
-            const message = typeof parsed.error === 'string' ? parsed.error : text.slice(0, 200) || response.statusText;
-            const field = typeof parsed.field === 'string' ? parsed.field : undefined;
-            throw new WorkerApiError(response.status, `${method} ${path}: ${response.status} ${message}`, field);
-        }
-        return parsed;
-    }
-    async storeMetadata(input) {
-        const answer = await this.request('POST', '/api/github/backup', {
-            json: input,
-        });
-        return answer.metadata;
-    }
-    async notify(input) {
-        const answer = await this.request('POST', '/api/github/backup/notify', { json: input });
-        return answer.key;
-    }
-    /** Applies a retention policy (`keep_last`, ...) to a tenant; the Worker does the deleting. */
-    prune(tenant, bucket, policy, dryRun = false) {
-        return this.request('POST', '/api/github/backup/prune', {
-            json: { tenant, bucket, ...policy, dry_run: dryRun },
-        });
-    }
-    list(tenant, bucket, limit = 100, cursor) {
-        return this.request('GET', '/api/github/backup/list', {
-            query: { tenant, bucket, limit: String(limit), cursor },
-        });
-    }
-    /** Every record of a tenant, newest first, page by page. */
-    async listAll(tenant, bucket) {
-        const records = [];
-        let cursor;
-        do {
-            const page = await this.list(tenant, bucket, 1000, cursor);
-            records.push(...page.backups);
-            cursor = page.cursor;
-        } while (cursor);
-        return records;
-    }
-    inventory(tenant, bucket) {
-        return this.request('GET', `/api/github/backup/${encodeURIComponent(tenant)}/inventory`, {
-            query: { bucket },
-        });
-    }
-    /** An object's bytes through the download route, as a stream (no copy in memory). */
-    async download(bucket, key) {
-        const url = this.url(`/api/r2/buckets/${encodeURIComponent(bucket)}/download`, { key });
-        const token = typeof this.token === 'string' ? this.token : await this.token();
-        const get = url.startsWith('https:') ? external_node_https_.request : external_node_http_.request;
-        const response = await new Promise((resolve, reject) => {
-            const request = get(url, { headers: { authorization: `Bearer ${token}` } }, resolve);
-            request.setTimeout(this.timeoutMs, () => request.destroy(new Error(`no answer in ${this.timeoutMs} ms`)));
-            request.on('error', (error) => reject(new WorkerUnreachableError(this.baseUrl, error)));
-            request.end();
-        });
-        if (response.statusCode !== 200) {
-            let text = '';
-            for await (const chunk of response)
-                text += String(chunk);
-            let message = text.slice(0, 200);
-            try {
-                message = JSON.parse(text).error ?? message;
-            }
-            catch {
-                // not JSON: the text itself
-            }
-            throw new WorkerApiError(response.statusCode ?? 0, `GET download ${key}: ${response.statusCode} ${message}`);
-        }
-        return response;
-    }
-}
-
+// EXTERNAL MODULE: ./action/worker-client.ts
+var worker_client = __nccwpck_require__(9387);
 // EXTERNAL MODULE: ./cli/usage.ts
 var usage = __nccwpck_require__(4036);
 ;// CONCATENATED MODULE: ./cli/connection.ts
@@ -66681,7 +67289,7 @@ function connect(values) {
         throw new usage/* UsageError */.e('--api-url needs a token: --api-token or R2_BACKUP_API_TOKEN');
     const connection = {};
     if (apiUrl && apiToken) {
-        connection.worker = new WorkerClient(apiUrl, apiToken);
+        connection.worker = new worker_client/* WorkerClient */.E3(apiUrl, apiToken);
     }
     if (accessKeyId || secretAccessKey) {
         if (!accessKeyId || !secretAccessKey) {
@@ -66746,7 +67354,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _common_validate_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9046);
 /* harmony import */ var _commands_list_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1816);
 /* harmony import */ var _commands_prune_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6534);
-/* harmony import */ var _commands_restore_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1515);
+/* harmony import */ var _commands_restore_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3235);
 /* harmony import */ var _commands_token_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2992);
 /* harmony import */ var _commands_verify_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(5229);
 /* harmony import */ var _usage_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(4036);
