@@ -66,6 +66,13 @@ export interface BackupNotificationInput {
   run_url?: string;
 }
 
+/** What the Worker's retention does to a tenant's backups: its policy (null: none, nothing is
+ *  pruned unless a maintain credential asks) and how many days a backup is locked for. */
+export interface RetentionInForce {
+  policy: Record<string, number> | null;
+  min_retention_days: number;
+}
+
 export interface ListResponse {
   success: true;
   tenant: string | null;
@@ -73,6 +80,8 @@ export interface ListResponse {
   backups: BackupMetadata[];
   count: number;
   cursor?: string;
+  /** When one tenant is listed. */
+  retention?: RetentionInForce;
 }
 
 /** The prune route's answer: what a retention policy keeps and deletes, newest first. */
@@ -92,6 +101,7 @@ export interface InventoryResponse {
   success: true;
   tenant: string;
   bucket: string;
+  retention: RetentionInForce;
   archives: { backup_file: string; key: string; size: number; etag: string; uploaded: string }[];
   bundles: { key: string; size: number; etag: string; uploaded: string }[];
   records: {

@@ -1,5 +1,5 @@
 // r2-backup list: a tenant's backups, newest first, with whether each archive is stored whole.
-import type { BackupMetadata, InventoryResponse } from '../../common/metadata.js';
+import type { BackupMetadata, InventoryResponse, RetentionInForce } from '../../common/metadata.js';
 import { timeOfStamp } from '../../common/naming.js';
 import { formatBytes } from '../../action/summary.js';
 import type { Command } from '../command.js';
@@ -27,6 +27,16 @@ function timeOf(record: BackupMetadata): string {
   return stamp ? timeOfStamp(stamp).toISOString() : '?';
 }
 
+function describeRetention({ policy, min_retention_days: locked }: RetentionInForce): string {
+  const rules = policy
+    ? `the Worker's policy keeps ${Object.entries(policy)
+        .map(([rule, n]) => `${rule.replace('_', '-')} ${n}`)
+        .join(', ')}`
+    : 'no Worker policy (RETENTION_POLICIES): nothing is pruned unless a maintain credential prunes';
+  const lock = locked > 0 ? `; backups stored in the last ${locked} days cannot be deleted` : '';
+  return `Retention: ${rules}${lock}.`;
+}
+
 function formatTable(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows
@@ -49,7 +59,8 @@ compression, status (ok, missing archive, size mismatch, or unverifiable when th
 has no size or SHA-256), record (verified: signed by the Worker; unsigned: written by the
 seed's workflow or planted over S3; tampered: changed since it was signed) and history
 (yes when the git bundle is stored beside it, shallow
-when it came from a shallow checkout). --json prints the records as the Worker stores them.
+when it came from a shallow checkout), then the retention in force (the Worker's policy and
+its lock). --json prints the records as the Worker stores them.
 
   --tenant T     tenant (required)
   --bucket B     bucket (default: {tenant}-github-backup)
@@ -73,6 +84,7 @@ ${CONNECTION_HELP}`,
     }
     if (shown.length === 0) {
       console.log(`No backups of tenant ${tenant} in bucket ${bucket}.`);
+      console.log(describeRetention(inventory.retention));
       return 0;
     }
     const rows = shown.map((r) => [
@@ -98,6 +110,7 @@ ${CONNECTION_HELP}`,
       'BACKUP',
     ];
     console.log(formatTable([header, ...rows]));
+    console.log(describeRetention(inventory.retention));
     return 0;
   },
 };

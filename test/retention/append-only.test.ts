@@ -10,6 +10,7 @@ import { stampOf } from '../../common/naming.js';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { startIssuer, AUDIENCE, type LocalIssuer } from '../isolation/issuer.js';
 import { aws, apiClient, COMMIT, newToken, readJson, type Api } from '../worker/helpers.js';
+import { runCli, workerEnv } from '../cli/helpers.js';
 import { keysOf, storeBackup } from './helpers.js';
 
 const BUCKET = 'tenant-a-github-backup';
@@ -363,6 +364,23 @@ describe("the Worker's policy after each recorded backup", () => {
         .flatMap((f) => [`backups/policy-a/${f}`, `backups/policy-a/metadata/${f}.json`])
         .sort(),
     );
+  });
+
+  test('list, inventory and r2-backup list show the retention in force', async () => {
+    const list = await readJson(await admin(`/api/github/backup/list?tenant=policy-a&bucket=${BUCKET}`));
+    expect(list.retention).toEqual({ policy: { keep_last: 2 }, min_retention_days: 0 });
+    const inventory = await readJson(await admin('/api/github/backup/locked/inventory?bucket=my-bucket'));
+    expect(inventory.retention).toEqual({ policy: { keep_last: 1 }, min_retention_days: 30 });
+    const shown = await runCli(
+      ['list', '--tenant', 'policy-a', '--bucket', BUCKET],
+      workerEnv(stack, adminToken),
+    );
+    expect(shown.stdout).toContain("Retention: the Worker's policy keeps keep-last 2.");
+    const none = await runCli(
+      ['list', '--tenant', 'tenant-a', '--bucket', BUCKET],
+      workerEnv(stack, adminToken),
+    );
+    expect(none.stdout).toContain('Retention: no Worker policy (RETENTION_POLICIES)');
   });
 
   test('overlapping runs: a run never loses its own backup, nor one recorded while it ran', async () => {

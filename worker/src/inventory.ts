@@ -8,6 +8,7 @@ import type { AuthedRequest } from './auth.js';
 import type { Env } from './env.js';
 import { jsonResponse } from './http.js';
 import { newestFirst, recordScope, recordsOf } from './listing.js';
+import { retentionInForce } from './retention-after-record.js';
 import { scanTenant } from './tenant-objects.js';
 
 export async function getInventory(request: AuthedRequest, env: Env): Promise<Response> {
@@ -52,6 +53,7 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
     success: true,
     tenant,
     bucket,
+    retention: retentionInForce(env, bucket, tenant),
     archives,
     bundles,
     records,

@@ -16,6 +16,7 @@ import { decodeCursor, encodeCursor, type CursorScope } from './cursor.js';
 import type { Env } from './env.js';
 import { HttpError, jsonResponse, pathParam, queryParam } from './http.js';
 import { vouched } from './record-signature.js';
+import { retentionInForce } from './retention-after-record.js';
 import { inRecordOrder, recordFromSummary } from './record-summary.js';
 
 export const DEFAULT_LIMIT = 100;
@@ -174,6 +175,7 @@ export async function listBackups(request: AuthedRequest, env: Env): Promise<Res
     bucket: scope.bucket,
     backups,
     count: backups.length,
+    ...(scope.tenant !== null ? { retention: retentionInForce(env, scope.bucket, scope.tenant) } : {}),
     ...(more ? { cursor: await encodeCursor(secret, scope, page[page.length - 1]!.position) } : {}),
   });
 }
