@@ -64840,6 +64840,15 @@ function timeOf(record) {
     const stamp = /\d{8}-\d{6}/.exec(record.backup_file)?.[0];
     return stamp ? (0,naming/* timeOfStamp */.YN)(stamp).toISOString() : '?';
 }
+function describeRetention({ policy, min_retention_days: locked }) {
+    const rules = policy
+        ? `the Worker's policy keeps ${Object.entries(policy)
+            .map(([rule, n]) => `${rule.replace('_', '-')} ${n}`)
+            .join(', ')}`
+        : 'no Worker policy (RETENTION_POLICIES): nothing is pruned unless a maintain credential prunes';
+    const lock = locked > 0 ? `; backups stored in the last ${locked} days cannot be deleted` : '';
+    return `Retention: ${rules}${lock}.`;
+}
 function formatTable(rows) {
     const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
     return rows
@@ -64859,7 +64868,8 @@ compression, status (ok, missing archive, size mismatch, or unverifiable when th
 has no size or SHA-256), record (verified: signed by the Worker; unsigned: written by the
 seed's workflow or planted over S3; tampered: changed since it was signed) and history
 (yes when the git bundle is stored beside it, shallow
-when it came from a shallow checkout). --json prints the records as the Worker stores them.
+when it came from a shallow checkout), then the retention in force (the Worker's policy and
+its lock). --json prints the records as the Worker stores them.
 
   --tenant T     tenant (required)
   --bucket B     bucket (default: {tenant}-github-backup)
@@ -64883,6 +64893,7 @@ ${connection/* CONNECTION_HELP */.Xf}`,
         }
         if (shown.length === 0) {
             console.log(`No backups of tenant ${tenant} in bucket ${bucket}.`);
+            console.log(describeRetention(inventory.retention));
             return 0;
         }
         const rows = shown.map((r) => [
@@ -64908,6 +64919,7 @@ ${connection/* CONNECTION_HELP */.Xf}`,
             'BACKUP',
         ];
         console.log(formatTable([header, ...rows]));
+        console.log(describeRetention(inventory.retention));
         return 0;
     },
 };
