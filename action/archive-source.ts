@@ -6,9 +6,17 @@ import type { WorkerClient } from './worker-client.js';
 
 export type ArchiveSource = { kind: 's3'; s3: S3Client } | { kind: 'worker'; worker: WorkerClient };
 
-export async function openObject(source: ArchiveSource, bucket: string, key: string): Promise<Readable> {
-  if (source.kind === 'worker') return source.worker.download(bucket, key);
-  const answer = await source.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+/** The object's bytes; `signal` abandons the request (a restore that gave up on it). */
+export async function openObject(
+  source: ArchiveSource,
+  bucket: string,
+  key: string,
+  signal?: AbortSignal,
+): Promise<Readable> {
+  if (source.kind === 'worker') return source.worker.download(bucket, key, signal);
+  const answer = await source.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
+    abortSignal: signal,
+  });
   return answer.Body as Readable;
 }
 

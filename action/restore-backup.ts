@@ -78,7 +78,7 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
       `from ${describeSource(options.source)} into ${options.target}`,
   );
   const result = await restoreArchive({
-    open: () => openObject(options.source, bucket, key),
+    open: (signal) => openObject(options.source, bucket, key, signal),
     compression,
     // A record without a hash (the seed's): the archive is hashed and the hash printed.
     expected:

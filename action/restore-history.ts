@@ -15,7 +15,7 @@ const git = async (cwd: string, ...args: string[]): Promise<string> =>
   (await exec('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
 
 export interface RestoreHistoryOptions {
-  open: () => Promise<Readable>;
+  open: (signal: AbortSignal) => Promise<Readable>;
   expected: { sha256: string; size: number };
   target: string;
   force?: boolean;

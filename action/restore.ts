@@ -25,8 +25,9 @@ const FREE_SPACE_MARGIN = 64 * 1024 * 1024;
 const READ_CHUNK = 1024 * 1024;
 
 export interface RestoreOptions {
-  /** Opens the archive's bytes (an S3 GetObject body or the Worker's download route). */
-  open: () => Promise<Readable>;
+  /** Opens the archive's bytes (an S3 GetObject body or the Worker's download route);
+   *  `signal` abandons the request. */
+  open: (signal: AbortSignal) => Promise<Readable>;
   compression: Compression;
   /** From the backup's metadata record; undefined only when the user accepted a record
    *  without a hash (--allow-unverified): the archive is then hashed, not compared. */
@@ -56,7 +57,7 @@ const isDecodeError = (error: unknown): boolean =>
 /** Downloads `open()` to `file`, hashing it; refuses it unless it is exactly what was recorded
  *  (when nothing was recorded, the digest is only returned). */
 export async function downloadVerified(
-  open: () => Promise<Readable>,
+  open: (signal: AbortSignal) => Promise<Readable>,
   file: string,
   expected: { sha256: string; size: number } | undefined,
   what: string,
@@ -77,7 +78,12 @@ export async function downloadVerified(
     );
   // The same idle timeout as every other request (retry.ts), for the Worker's stream too.
   const stall = timeouts().idleMs;
-  const source = await withDeadline(open(), stall, () => failed(`got no answer for ${stall / 1000} s`));
+  // Given up on, a request is aborted too, or its socket would keep the process alive.
+  const abandon = new AbortController();
+  const source = await withDeadline(open(abandon.signal), stall, () => {
+    abandon.abort();
+    return failed(`got no answer for ${stall / 1000} s`);
+  });
   const guard = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       received += chunk.length;

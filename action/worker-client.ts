@@ -224,12 +224,12 @@ export class WorkerClient {
   }
 
   /** An object's bytes through the download route, as a stream (no copy in memory). */
-  async download(bucket: string, key: string): Promise<IncomingMessage> {
+  async download(bucket: string, key: string, signal?: AbortSignal): Promise<IncomingMessage> {
     const url = this.url(`/api/r2/buckets/${encodeURIComponent(bucket)}/download`, { key });
     const token = typeof this.token === 'string' ? this.token : await this.token();
     const get = url.startsWith('https:') ? httpsRequest : httpRequest;
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const request = get(url, { headers: { authorization: `Bearer ${token}` } }, resolve);
+      const request = get(url, { headers: { authorization: `Bearer ${token}` }, signal }, resolve);
       request.setTimeout(this.timeoutMs, () =>
         request.destroy(new Error(`no answer in ${this.timeoutMs} ms`)),
       );

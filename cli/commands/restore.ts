@@ -141,7 +141,7 @@ async function restoreGitHistory(
   if (record.bundle_shallow)
     console.error('Warning: this bundle was made from a shallow checkout; its history is incomplete');
   const restored = await restoreHistory({
-    open: () => openObject(source, bucket, key),
+    open: (signal) => openObject(source, bucket, key, signal),
     expected: { sha256: record.bundle_sha256, size: record.bundle_size },
     target,
     force,

@@ -1,0 +1,109 @@
+// Faults between `r2-backup restore` and R2's S3 endpoint (issue 25 item 4), injected by the
+// proxy on loopback: a GetObject that never answers and one cut midway end in bounded time,
+// say what failed and that nothing was written, and leave neither the target nor staging.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { makeFixtureTree, runAction, s3Inputs } from '../action/helpers.js';
+import { fullEnv, runCli } from '../cli/helpers.js';
+import { startFaultProxy, throughProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
+import { SHORT_TIMEOUTS } from './helpers.js';
+
+const TOKEN = randomBytes(24).toString('hex');
+const BUCKET = 'my-bucket';
+let stack: LocalStack;
+let proxy: FaultProxy;
+let tree: string;
+let work: string;
+let file: string;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: TOKEN } });
+  proxy = await startFaultProxy(Number(new URL(stack.url).port));
+  tree = makeFixtureTree(6 * 1024 * 1024);
+  work = mkdtempSync(join(tmpdir(), 'restore-faults-'));
+  const run = await runAction({
+    inputs: {
+      ...s3Inputs(stack),
+      'api-url': stack.url,
+      'api-token': TOKEN,
+      tenant: 'fault-restore',
+      bucket: BUCKET,
+      path: tree,
+      compression: 'none',
+    },
+  });
+  if (run.code !== 0) throw new Error(run.stdout);
+  file = run.outputs['backup-file']!;
+}, 120_000);
+afterAll(async () => {
+  await proxy?.close();
+  await stack?.stop();
+  for (const dir of [tree, work]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => proxy.clear());
+
+async function restoreThrough(rules: FaultRule[]) {
+  for (const rule of rules) proxy.add(rule);
+  const box = mkdtempSync(join(work, 'box-'));
+  const started = Date.now();
+  const run = await runCli(
+    [
+      'restore',
+      '--tenant',
+      'fault-restore',
+      '--bucket',
+      BUCKET,
+      '--backup',
+      file,
+      '--target',
+      join(box, 'target'),
+    ],
+    { ...fullEnv(stack, TOKEN), R2_ENDPOINT: throughProxy(stack.s3Endpoint, proxy), ...SHORT_TIMEOUTS },
+  );
+  return { run, box, seconds: (Date.now() - started) / 1000 };
+}
+
+const archiveGet = (): RegExp =>
+  new RegExp(`/${BUCKET}/backups/fault-restore/${file.replace(/\./g, '\\.')}(\\?|$)`);
+
+test('a GetObject that never answers fails within the idle timeout, nothing written', async () => {
+  const { run, box, seconds } = await restoreThrough([
+    { method: 'GET', url: archiveGet(), fault: { kind: 'stall' }, times: Infinity },
+  ]);
+  expect(run.code).toBe(1);
+  expect(run.stderr).toMatch(/The download of the archive got no answer for 3 s after 0 of \d+ bytes/);
+  expect(run.stderr).toMatch(/Nothing was written: .*target was left as it was/);
+  // The request is abandoned with the restore: the process does not linger on its socket.
+  expect(seconds).toBeLessThan(10);
+  expect(readdirSync(box)).toEqual([]);
+  expect(proxy.seen.some((r) => r.fault === 'stall')).toBe(true);
+}, 60_000);
+
+test('a download cut midway says how far it got, nothing written', async () => {
+  const { run, box, seconds } = await restoreThrough([
+    {
+      method: 'GET',
+      url: archiveGet(),
+      fault: { kind: 'cut', bytes: 1024 * 1024, direction: 'response' },
+      times: Infinity,
+    },
+  ]);
+  expect(run.code).toBe(1);
+  expect(run.stderr).toMatch(
+    /The download of the archive (failed \(.+\)|stalled: .+) after \d+ of \d+ bytes/,
+  );
+  expect(run.stderr).toMatch(/Nothing was written/);
+  expect(seconds).toBeLessThan(30);
+  expect(readdirSync(box)).toEqual([]);
+}, 60_000);
+
+test('without faults the same restore succeeds through the proxy', async () => {
+  const { run, box } = await restoreThrough([]);
+  expect(run.code).toBe(0);
+  expect(readdirSync(box)).toEqual(['target']);
+  // The rules above matched the archive's GetObject: this run's went through unfaulted.
+  expect(proxy.seen.filter((r) => archiveGet().test(r.url)).map((r) => r.fault)).toEqual([undefined]);
+}, 60_000);
