@@ -67265,12 +67265,12 @@ class WorkerClient {
         });
     }
     /** An object's bytes through the download route, as a stream (no copy in memory). */
-    async download(bucket, key) {
+    async download(bucket, key, signal) {
         const url = this.url(`/api/r2/buckets/${encodeURIComponent(bucket)}/download`, { key });
         const token = typeof this.token === 'string' ? this.token : await this.token();
         const get = url.startsWith('https:') ? external_node_https_.request : external_node_http_.request;
         const response = await new Promise((resolve, reject) => {
-            const request = get(url, { headers: { authorization: `Bearer ${token}` } }, resolve);
+            const request = get(url, { headers: { authorization: `Bearer ${token}` }, signal }, resolve);
             request.setTimeout(this.timeoutMs, () => request.destroy(new Error(`no answer in ${this.timeoutMs} ms`)));
             request.on('error', (error) => reject(new WorkerUnreachableError(this.baseUrl, error)));
             request.end();

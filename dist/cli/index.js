@@ -61499,10 +61499,13 @@ module.exports = {
 /* harmony export */ });
 /* harmony import */ var _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3711);
 
-async function openObject(source, bucket, key) {
+/** The object's bytes; `signal` abandons the request (a restore that gave up on it). */
+async function openObject(source, bucket, key, signal) {
     if (source.kind === 'worker')
-        return source.worker.download(bucket, key);
-    const answer = await source.s3.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .GetObjectCommand */ .jLs({ Bucket: bucket, Key: key }));
+        return source.worker.download(bucket, key, signal);
+    const answer = await source.s3.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_0__/* .GetObjectCommand */ .jLs({ Bucket: bucket, Key: key }), {
+        abortSignal: signal,
+    });
     return answer.Body;
 }
 const describeSource = (source) => source.kind === 's3' ? 'R2 over S3' : 'the Worker download route';
@@ -61774,12 +61777,12 @@ class WorkerClient {
         });
     }
     /** An object's bytes through the download route, as a stream (no copy in memory). */
-    async download(bucket, key) {
+    async download(bucket, key, signal) {
         const url = this.url(`/api/r2/buckets/${encodeURIComponent(bucket)}/download`, { key });
         const token = typeof this.token === 'string' ? this.token : await this.token();
         const get = url.startsWith('https:') ? node_https__WEBPACK_IMPORTED_MODULE_1__.request : node_http__WEBPACK_IMPORTED_MODULE_0__.request;
         const response = await new Promise((resolve, reject) => {
-            const request = get(url, { headers: { authorization: `Bearer ${token}` } }, resolve);
+            const request = get(url, { headers: { authorization: `Bearer ${token}` }, signal }, resolve);
             request.setTimeout(this.timeoutMs, () => request.destroy(new Error(`no answer in ${this.timeoutMs} ms`)));
             request.on('error', (error) => reject(new WorkerUnreachableError(this.baseUrl, error)));
             request.end();
@@ -66490,7 +66493,12 @@ async function downloadVerified(open, file, expected, what, target) {
         `Nothing was written: ${target} was left as it was.`);
     // The same idle timeout as every other request (retry.ts), for the Worker's stream too.
     const stall = (0,retry/* timeouts */.Fw)().idleMs;
-    const source = await withDeadline(open(), stall, () => failed(`got no answer for ${stall / 1000} s`));
+    // Given up on, a request is aborted too, or its socket would keep the process alive.
+    const abandon = new AbortController();
+    const source = await withDeadline(open(abandon.signal), stall, () => {
+        abandon.abort();
+        return failed(`got no answer for ${stall / 1000} s`);
+    });
     const guard = new external_node_stream_.Transform({
         transform(chunk, _encoding, callback) {
             received += chunk.length;
@@ -66608,7 +66616,7 @@ async function restoreBackup(options) {
     options.log?.(`Restoring ${key} (${size}, ${compression}, commit ${String(record.commit).slice(0, 12)} on ${record.branch}) ` +
         `from ${(0,archive_source/* describeSource */.B)(options.source)} into ${options.target}`);
     const result = await restoreArchive({
-        open: () => (0,archive_source/* openObject */.M)(options.source, bucket, key),
+        open: (signal) => (0,archive_source/* openObject */.M)(options.source, bucket, key, signal),
         compression,
         // A record without a hash (the seed's): the archive is hashed and the hash printed.
         expected: !record.sha256 || record.size === undefined ? undefined : { sha256: record.sha256, size: record.size },
@@ -66797,7 +66805,7 @@ async function restoreGitHistory(listRecords, source, tenant, bucket, selector, 
     if (record.bundle_shallow)
         console.error('Warning: this bundle was made from a shallow checkout; its history is incomplete');
     const restored = await restoreHistory({
-        open: () => (0,archive_source/* openObject */.M)(source, bucket, key),
+        open: (signal) => (0,archive_source/* openObject */.M)(source, bucket, key, signal),
         expected: { sha256: record.bundle_sha256, size: record.bundle_size },
         target,
         force,
