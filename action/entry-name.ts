@@ -75,7 +75,7 @@ export function symlinkTargetReason(target: string): string | undefined {
 /** The key under which names that a case-insensitive, normalising file system (macOS, Windows)
  *  would take for the same are one: deciding whether a name goes through a link is done on
  *  these keys on every OS. */
-export function foldName(name: string): string {
+function foldName(name: string): string {
   return name.normalize('NFD').toUpperCase().toLowerCase().normalize('NFC');
 }
 
@@ -86,10 +86,4 @@ export function foldSegment(segment: string): string {
   const bytes = Buffer.from(segment, 'latin1');
   if (isUtf8(bytes)) return foldName(bytes.toString('utf8'));
   return '\0' + segment.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
-}
-
-/** "a/b/c" -> "a/b"; "a" -> "". */
-export function parentOf(name: string): string {
-  const slash = name.lastIndexOf('/');
-  return slash < 0 ? '' : name.slice(0, slash);
 }
