@@ -62691,11 +62691,6 @@ function foldSegment(segment) {
         return foldName(bytes.toString('utf8'));
     return '\0' + segment.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
-/** "a/b/c" -> "a/b"; "a" -> "". */
-function parentOf(name) {
-    const slash = name.lastIndexOf('/');
-    return slash < 0 ? '' : name.slice(0, slash);
-}
 
 ;// CONCATENATED MODULE: ./action/extract-errors.ts
 // The two ways an archive is refused at restore: its bytes are not a tar archive we can read
