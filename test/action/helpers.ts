@@ -128,8 +128,12 @@ export const s3Inputs = (stack: LocalStack): Record<string, string> => ({
 
 const exec = promisify(execFile);
 
-/** Every key under `prefix`, listed by awscli. */
-export async function listKeys(stack: LocalStack, bucket: string, prefix: string): Promise<string[]> {
+/** Every object under `prefix` (key and size), listed by awscli, sorted by key. */
+export async function listObjects(
+  stack: LocalStack,
+  bucket: string,
+  prefix: string,
+): Promise<{ Key: string; Size: number }[]> {
   const out = await aws(
     stack,
     's3api',
@@ -142,8 +146,13 @@ export async function listKeys(stack: LocalStack, bucket: string, prefix: string
     'json',
   );
   if (!out.trim()) return [];
-  const parsed = JSON.parse(out) as { Contents?: { Key: string }[] };
-  return (parsed.Contents ?? []).map((c) => c.Key).sort();
+  const parsed = JSON.parse(out) as { Contents?: { Key: string; Size: number }[] };
+  return (parsed.Contents ?? []).sort((a, b) => (a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : 0));
+}
+
+/** Every key under `prefix`, listed by awscli. */
+export async function listKeys(stack: LocalStack, bucket: string, prefix: string): Promise<string[]> {
+  return (await listObjects(stack, bucket, prefix)).map((o) => o.Key);
 }
 
 /** Downloads `key` with awscli and extracts it with GNU tar into a fresh directory. */

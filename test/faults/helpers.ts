@@ -1,6 +1,6 @@
 // Shared by the fault suites: the action's timeouts shortened for tests, and what a run left in
 // the bucket, seen with awscli (an independent client).
-import { aws } from '../action/helpers.js';
+import { aws, listObjects } from '../action/helpers.js';
 import type { LocalStack } from '../../scripts/local-stack.js';
 import type { FaultProxy } from '../helpers/fault-proxy.js';
 
@@ -18,23 +18,8 @@ export interface StoredObject {
   Size: number;
 }
 
-export async function objects(stack: LocalStack, bucket: string, prefix: string): Promise<StoredObject[]> {
-  const out = await aws(
-    stack,
-    's3api',
-    'list-objects-v2',
-    '--bucket',
-    bucket,
-    '--prefix',
-    prefix,
-    '--output',
-    'json',
-  );
-  if (!out.trim()) return [];
-  return ((JSON.parse(out) as { Contents?: StoredObject[] }).Contents ?? []).sort((a, b) =>
-    a.Key.localeCompare(b.Key),
-  );
-}
+export const objects = (stack: LocalStack, bucket: string, prefix: string): Promise<StoredObject[]> =>
+  listObjects(stack, bucket, prefix);
 
 export const isArchive = (key: string): boolean => !/\/(metadata|notifications)\//.test(key);
 
