@@ -8,7 +8,7 @@ import type { AuthedRequest } from './auth.js';
 import type { Env } from './env.js';
 import { jsonResponse } from './http.js';
 import { newestFirst, recordScope, recordsOf } from './listing.js';
-import { retentionInForce } from './retention-after-record.js';
+import { retentionInForce } from './retention-config.js';
 import { scanTenant } from './tenant-objects.js';
 
 export async function getInventory(request: AuthedRequest, env: Env): Promise<Response> {

@@ -16,7 +16,7 @@ import { decodeCursor, encodeCursor, type CursorScope } from './cursor.js';
 import type { Env } from './env.js';
 import { HttpError, jsonResponse, pathParam, queryParam } from './http.js';
 import { vouched } from './record-signature.js';
-import { retentionInForce } from './retention-after-record.js';
+import { retentionInForce } from './retention-config.js';
 import { inRecordOrder, recordFromSummary } from './record-summary.js';
 
 export const DEFAULT_LIMIT = 100;

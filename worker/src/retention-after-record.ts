@@ -2,7 +2,6 @@
 // any) is applied right away, so repositories need no credential that deletes. The backup just
 // recorded is never deleted, nor any recorded while its run went on (its `duration_ms` says how
 // long that was). A failure here never fails the record: it is reported in the answer.
-import type { RetentionInForce } from '../../common/metadata.js';
 import type { Env } from './env.js';
 import { pruneTenant } from './prune.js';
 import { parseRetentionPolicies } from './retention-config.js';
@@ -20,18 +19,6 @@ export type AfterRecordRetention =
   | { error: string };
 
 const MAX_RUN_MS = 7 * 86_400_000;
-
-/** The retention in force for a tenant, as list and inventory show it: the Worker's policy
- *  (null when RETENTION_POLICIES names none) and its lock. */
-export function retentionInForce(env: Env, bucket: string, tenant: string): RetentionInForce {
-  const entry = parseRetentionPolicies(env.RETENTION_POLICIES).find(
-    (p) => p.bucket === bucket && p.tenant === tenant,
-  );
-  return {
-    policy: entry ? policyFields(entry.policy) : null,
-    min_retention_days: parseRetentionLock(env.MIN_RETENTION_DAYS)(tenant),
-  };
-}
 
 /** Undefined when no policy names this tenant in this bucket. */
 export async function retainAfterRecord(

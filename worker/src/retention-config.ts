@@ -1,10 +1,13 @@
 // The RETENTION_POLICIES var, JSON `{"<bucket>": {"<tenant>": {"keep_last": 30, "keep_days": 90}}}`:
 // which tenants the retention cron prunes, and how. Validated as a whole: a broken value fails
 // closed (500-style "Worker misconfigured" naming the place, never a value).
+import type { RetentionInForce } from '../../common/metadata.js';
 import type { RetentionPolicy } from '../../common/retention.js';
 import { ValidationError, checkBucket, checkTenant } from '../../common/validate.js';
 import { misconfigured, parseConfigObject } from './config-json.js';
-import { POLICY_FIELDS, policyFromFields } from './retention-policy.js';
+import type { Env } from './env.js';
+import { parseRetentionLock } from './retention-lock.js';
+import { POLICY_FIELDS, policyFields, policyFromFields } from './retention-policy.js';
 
 export interface TenantPolicy {
   bucket: string;
@@ -36,4 +39,16 @@ export function parseRetentionPolicies(raw: string | undefined): TenantPolicy[] 
     }
   }
   return policies;
+}
+
+/** The retention in force for a tenant, as list and inventory show it: the Worker's policy
+ *  (null when RETENTION_POLICIES names none) and its lock. */
+export function retentionInForce(env: Env, bucket: string, tenant: string): RetentionInForce {
+  const entry = parseRetentionPolicies(env.RETENTION_POLICIES).find(
+    (p) => p.bucket === bucket && p.tenant === tenant,
+  );
+  return {
+    policy: entry ? policyFields(entry.policy) : null,
+    min_retention_days: parseRetentionLock(env.MIN_RETENTION_DAYS)(tenant),
+  };
 }
