@@ -7,7 +7,7 @@
 // cut from the scope's records sorted by (stamp, run in that second). The cursor is the
 // position of the last record returned, so records added meanwhile never shift a page.
 import type { BackupMetadata } from '../../common/metadata.js';
-import { archiveKey, metadataKey, positionOf, tenantPrefix } from '../../common/naming.js';
+import { metadataKey, positionOf, tenantPrefix } from '../../common/naming.js';
 import { ValidationError, checkBackupFile, checkTenant } from '../../common/validate.js';
 import { authorize } from './access.js';
 import type { AuthedRequest } from './auth.js';
@@ -17,7 +17,7 @@ import type { Env } from './env.js';
 import { HttpError, jsonResponse, pathParam, queryParam } from './http.js';
 import { vouched } from './record-signature.js';
 import { retentionInForce } from './retention-config.js';
-import { inRecordOrder, recordFromSummary } from './record-summary.js';
+import { placeRecord, recordFromSummary } from './record-summary.js';
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
@@ -110,13 +110,7 @@ export async function readRecord(
   try {
     const body = (await object.json()) as Record<string, unknown>;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('not an object');
-    return inRecordOrder({
-      ...body,
-      tenant,
-      bucket,
-      backup_file: backupFile,
-      key: archiveKey(tenant, backupFile),
-    });
+    return placeRecord(body, { tenant, bucket, backupFile });
   } catch {
     console.warn(`unreadable metadata record ${metadataKey(tenant, backupFile)}`);
     return null;

@@ -5,10 +5,9 @@
 // key from where the record is stored, never from its body: a genuine record copied under
 // another name or tenant is `tampered`, not `verified`.
 import type { BackupMetadata, RecordVerification } from '../../common/metadata.js';
-import { archiveKey } from '../../common/naming.js';
 import { misconfigured } from './config-json.js';
 import type { Env } from './env.js';
-import { inRecordOrder } from './record-summary.js';
+import { placeRecord, type RecordPlace } from './record-summary.js';
 
 const SIGNED_FORM_VERSION = 'r2-backup-record-v1';
 const encoder = new TextEncoder();
@@ -26,24 +25,10 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-export interface RecordPlace {
-  tenant: string;
-  bucket: string;
-  backupFile: string;
-}
-
 /** The bytes a signature covers: every field of the record, in record order, with the
  *  fields that say where it is taken from its place. */
 function signedForm(record: BackupMetadata, place: RecordPlace): Uint8Array {
-  const placed = inRecordOrder({
-    ...record,
-    tenant: place.tenant,
-    bucket: place.bucket,
-    backup_file: place.backupFile,
-    key: archiveKey(place.tenant, place.backupFile),
-    signature: undefined,
-    verification: undefined,
-  });
+  const placed = placeRecord({ ...record, signature: undefined, verification: undefined }, place);
   return encoder.encode(`${SIGNED_FORM_VERSION}\n${JSON.stringify(placed)}`);
 }
 

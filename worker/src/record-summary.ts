@@ -42,22 +42,33 @@ export function inRecordOrder(record: Record<string, unknown>): BackupMetadata {
   return ordered as unknown as BackupMetadata;
 }
 
+/** Where a record is stored, which says whose it is, whatever its body says. */
+export interface RecordPlace {
+  tenant: string;
+  bucket: string;
+  backupFile: string;
+}
+
+/** A record in record order, with the fields that say where it is taken from its place. */
+export function placeRecord(record: Record<string, unknown>, place: RecordPlace): BackupMetadata {
+  return inRecordOrder({
+    ...record,
+    tenant: place.tenant,
+    bucket: place.bucket,
+    backup_file: place.backupFile,
+    key: archiveKey(place.tenant, place.backupFile),
+  });
+}
+
 /** The record back from a listed object's custom metadata, or null when it has none. */
 export function recordFromSummary(
   customMetadata: Record<string, string> | undefined,
-  where: { tenant: string; bucket: string; backupFile: string },
+  where: RecordPlace,
 ): BackupMetadata | null {
   const json = customMetadata?.[SUMMARY_FIELD];
   if (json === undefined) return null;
   try {
-    const rest = JSON.parse(json) as Record<string, unknown>;
-    return inRecordOrder({
-      ...rest,
-      tenant: where.tenant,
-      bucket: where.bucket,
-      backup_file: where.backupFile,
-      key: archiveKey(where.tenant, where.backupFile),
-    });
+    return placeRecord(JSON.parse(json) as Record<string, unknown>, where);
   } catch {
     return null;
   }
