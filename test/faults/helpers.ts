@@ -58,10 +58,9 @@ export async function expectCleanBucket(
       'upload-part',
       '--bucket',
       bucket,
-      '--key',
-      key,
-      '--upload-id',
-      id,
+      // `=` form: an upload id may begin with '-', which awscli would read as an option.
+      `--key=${key}`,
+      `--upload-id=${id}`,
       '--part-number',
       '9',
     ).then(
