@@ -2,8 +2,8 @@
 // anything is archived or uploaded, with an error that names the input and the rule.
 import { statSync } from 'node:fs';
 import * as core from '@actions/core';
-import { DEFAULT_EXCLUDES } from './archive.js';
-import type { ShallowHistory } from './git-history.js';
+import { DEFAULT_EXCLUDES } from '../core/archive/stream.js';
+import type { ShallowHistory } from '../core/git/history.js';
 import {
   ValidationError,
   checkBucket,

@@ -3,11 +3,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { defaultBucket } from '../common/naming.js';
 import { checkBucket, checkHttpUrl, checkTenant, ValidationError } from '../common/validate.js';
-import type { ArchiveSource } from '../action/archive-source.js';
-import type { RecordLister } from '../action/restore-backup.js';
-import { listRecordsOverS3 } from '../action/s3-catalogue.js';
-import { createS3Client } from '../action/s3-client.js';
-import { WorkerClient } from '../action/worker-client.js';
+import type { ArchiveSource } from '../core/r2/object-source.js';
+import type { RecordLister } from '../core/restore/backup.js';
+import { listRecordsOverS3 } from '../core/r2/catalogue.js';
+import { createS3Client } from '../core/r2/client.js';
+import { WorkerClient } from '../core/worker-api/client.js';
 import { UsageError } from './usage.js';
 
 export const CONNECTION_OPTIONS = {

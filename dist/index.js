@@ -61489,12 +61489,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1357:
+/***/ 9072:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2117);
-// The action's entry point (dist/index.js after the ncc build).
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1376);
+// The backup action's entry point (dist/index.js after the ncc build).
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -61503,7 +61503,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2117:
+/***/ 1376:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64695,7 +64695,7 @@ const package_namespaceObject = {"rE":"1.0.0"};
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-;// CONCATENATED MODULE: ./action/block-pool.ts
+;// CONCATENATED MODULE: ./core/tar/block-pool.ts
 // Reuses the archive's fixed-size blocks once the compressor is done with them. Without it,
 // every MiB of input is a fresh Buffer that V8 frees only at its next collection, and the
 // process's RSS grows by tens of MiB of garbage (measured: ~50 MiB more on a 180 MB tree).
@@ -64718,7 +64718,7 @@ class BlockPool {
     }
 }
 
-;// CONCATENATED MODULE: ./action/excludes.ts
+;// CONCATENATED MODULE: ./core/tree/excludes.ts
 // Exclude patterns with the semantics of GNU tar's `--exclude` (its defaults: unanchored,
 // wildcards match '/'): a pattern excludes an entry when it matches the entry's relative path
 // or any tail of it that starts at a component boundary. So a bare name (`node_modules`)
@@ -64793,7 +64793,7 @@ function createExcludeMatcher(patterns) {
 var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./action/parallel-compress.ts
+;// CONCATENATED MODULE: ./core/archive/parallel-compress.ts
 // Compresses a byte stream on several threads: the input is cut into blocks, each block is
 // compressed on its own with zlib's async API (libuv's thread pool), and the results are
 // emitted in input order. Concatenated gzip members are one valid gzip stream (RFC 1952;
@@ -64987,7 +64987,7 @@ class ParallelCompressStream extends external_node_stream_.Transform {
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./action/directory-cursor.ts
+;// CONCATENATED MODULE: ./core/tree/directory-cursor.ts
 // Paths of any depth, kept short for system calls, and names kept as their bytes.
 //
 // Linux refuses a path longer than PATH_MAX (4,096 bytes) with ENAMETOOLONG, yet a checkout
@@ -65069,7 +65069,7 @@ class DirectoryCursor {
 
 // EXTERNAL MODULE: external "node:buffer"
 var external_node_buffer_ = __nccwpck_require__(4573);
-;// CONCATENATED MODULE: ./action/tar-header.ts
+;// CONCATENATED MODULE: ./core/tar/header.ts
 // POSIX tar (ustar) headers, with a pax extended header in front of an entry when a field
 // does not fit ustar (long or non-ASCII path or link name, size >= 8 GiB, large ids or times).
 // GNU tar, bsdtar and the `tar` package all read this format.
@@ -65248,13 +65248,13 @@ function writeChecksum(block) {
     block[155] = 0x20;
 }
 
-;// CONCATENATED MODULE: ./action/tar-producer.ts
+;// CONCATENATED MODULE: ./core/tar/pack.ts
 // Walks a directory tree and produces its tar archive as a sequence of ~1 MiB blocks.
 //
 // Why our own tar writer rather than the `tar` package: node-tar's Pack hangs on hard-linked
 // files (isaacs/node-tar#460) and on sockets, both of which a checkout can hold, and its
 // per-entry stream machinery costs more CPU than the compression on a tree of many small
-// files. The format written here is plain POSIX ustar + pax (tar-header.ts), which GNU tar
+// files. The format written here is plain POSIX ustar + pax (header.ts), which GNU tar
 // reads; the tests extract every archive with GNU tar.
 //
 // The producer is a synchronous generator driven by a Readable's _read(): it does one block's
@@ -65501,7 +65501,7 @@ function kindOf(stats) {
     return 'special file';
 }
 
-;// CONCATENATED MODULE: ./action/archive.ts
+;// CONCATENATED MODULE: ./core/archive/stream.ts
 // The archive stream of a backup: file walk -> tar -> compressor, as one Readable with
 // backpressure from the consumer (the hash and the upload) all the way back to the walk.
 
@@ -65625,7 +65625,7 @@ function readGitHubContext(env = process.env) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./action/hash-stream.ts
+;// CONCATENATED MODULE: ./core/streams/hash.ts
 // A pass-through stage that records the SHA-256 and the byte count of what flows through it:
 // the archive's digest and size, computed while it streams to R2, with no second read.
 
@@ -65860,7 +65860,7 @@ function readInputs() {
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(3711);
-;// CONCATENATED MODULE: ./action/retry.ts
+;// CONCATENATED MODULE: ./core/retry.ts
 // Retries an operation on transient errors with exponential backoff and jitter, honouring a
 // server's Retry-After up to a cap; and the timeouts of every request to R2 and the Worker,
 // read in one place (README: Troubleshooting), so that tests can shorten them.
@@ -65928,7 +65928,7 @@ async function withRetries(operation, options) {
     }
 }
 
-;// CONCATENATED MODULE: ./action/s3-client.ts
+;// CONCATENATED MODULE: ./core/r2/client.ts
 // The S3 client for R2. Only object calls are ever made with it (Head/Put/multipart), so an
 // R2 token scoped to one bucket, or to object operations, is enough.
 //
@@ -66056,7 +66056,7 @@ const clockSkewOf = (error) => error?.$r2ClockSkewMinutes;
 var external_node_child_process_ = __nccwpck_require__(1421);
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
-;// CONCATENATED MODULE: ./action/git-history.ts
+;// CONCATENATED MODULE: ./core/git/history.ts
 // include-git-history: the repository itself (every branch and tag, `git bundle create - --all`)
 // streamed beside the archive as `{stamp}.bundle`, with no temporary file. A snapshot of the
 // files loses deleted branches and force-pushed history; the bundle keeps them.
@@ -66065,8 +66065,8 @@ var external_node_util_ = __nccwpck_require__(7975);
 
 
 
-const git_history_exec = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
-const git = async (cwd, ...args) => (await git_history_exec('git', args, { cwd, maxBuffer: 1024 * 1024 })).stdout.trim();
+const history_exec = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+const git = async (cwd, ...args) => (await history_exec('git', args, { cwd, maxBuffer: 1024 * 1024 })).stdout.trim();
 /** Checked before anything is uploaded: a repository, with refs, complete unless `record`. */
 async function checkHistory(path, shallowHistory) {
     const field = 'include-git-history';
@@ -66124,7 +66124,7 @@ async function bundleInto(path, pending, partSize) {
     return hash.digest();
 }
 
-;// CONCATENATED MODULE: ./action/mirror/delete.ts
+;// CONCATENATED MODULE: ./core/mirror/delete.ts
 // Deletes objects in DeleteObjects batches of 1,000 (the API's limit); any key it reports as
 // not deleted is an error. Deleting a key that does not exist succeeds.
 
@@ -66146,7 +66146,7 @@ async function deleteKeys(s3, bucket, keys) {
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: ./action/mirror/pool.ts
+;// CONCATENATED MODULE: ./core/pool.ts
 // Runs an async job per item with at most `limit` in flight. On the first failure no new job
 // starts; the ones in flight finish, then the first error is thrown (with a count of others).
 async function forEachLimited(items, limit, job) {
@@ -66172,7 +66172,7 @@ async function forEachLimited(items, limit, job) {
     }
 }
 
-;// CONCATENATED MODULE: ./action/mirror/local-tree.ts
+;// CONCATENATED MODULE: ./core/mirror/local-tree.ts
 // The working tree as the mirror sees it: regular files only, minus the excludes, each with
 // its size and SHA-256. Symbolic links are not followed and not stored (a link can point
 // outside the checkout); they, sockets and other special files are reported as skipped.
@@ -66230,7 +66230,7 @@ function compareKeys(a, b) {
     return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-;// CONCATENATED MODULE: ./action/mirror/manifest.ts
+;// CONCATENATED MODULE: ./core/mirror/manifest.ts
 // The mirror's manifest: what the last sync left under the prefix (size, ETag and SHA-256 of
 // every object), so the next sync knows what changed without a request per file.
 //
@@ -66305,7 +66305,7 @@ async function writeManifest(s3, bucket, key, manifest) {
     }));
 }
 
-;// CONCATENATED MODULE: ./action/mirror/plan.ts
+;// CONCATENATED MODULE: ./core/mirror/plan.ts
 function planMirror(files, stored, deleteRemoved) {
     const plan = { uploads: [], unchanged: [], deletes: [], kept: [] };
     const local = new Set();
@@ -66327,7 +66327,7 @@ function planMirror(files, stored, deleteRemoved) {
     return plan;
 }
 
-;// CONCATENATED MODULE: ./action/mirror/remote-listing.ts
+;// CONCATENATED MODULE: ./core/mirror/remote-listing.ts
 // What is stored under the mirror prefix, by ListObjectsV2: all of it (paginated), or one page
 // from a given path on, which the spot check compares with the manifest.
 
@@ -66362,7 +66362,7 @@ async function listAll(s3, bucket, prefix) {
     return objects;
 }
 
-;// CONCATENATED MODULE: ./action/mirror/request-counter.ts
+;// CONCATENATED MODULE: ./core/mirror/request-counter.ts
 const CLASS_B = new Set(['GetObject', 'HeadObject', 'HeadBucket']);
 let attached = 0;
 function countRequests(client) {
@@ -66380,7 +66380,7 @@ function countRequests(client) {
     return { counts, detach: () => void client.middlewareStack.remove(name) };
 }
 
-;// CONCATENATED MODULE: ./action/mirror/spot-check.ts
+;// CONCATENATED MODULE: ./core/mirror/spot-check.ts
 // The manifest's cheap consistency check: one listing page (up to 1,000 objects) from a random
 // place in the manifest must match it exactly (same paths, sizes and ETags). A mirror of up to
 // 1,000 files is thus checked whole on every sync; a larger one, a different window each time,
@@ -66422,7 +66422,7 @@ function windowMismatch(files, startAfter, page, ignore) {
     return null;
 }
 
-;// CONCATENATED MODULE: ./action/equal-parts.ts
+;// CONCATENATED MODULE: ./core/streams/equal-parts.ts
 async function* equalParts(source, size, allocate = () => Buffer.allocUnsafe(size)) {
     let number = 0;
     let part;
@@ -66447,7 +66447,7 @@ async function* equalParts(source, size, allocate = () => Buffer.allocUnsafe(siz
     yield { number: ++number, data: part ? part.subarray(0, filled) : Buffer.alloc(0), last: true };
 }
 
-;// CONCATENATED MODULE: ./action/send-parts.ts
+;// CONCATENATED MODULE: ./core/upload/send-parts.ts
 
 /**
  * Resolves with what `sendPart` answered for each part, in part order. On a failure of the
@@ -66486,7 +66486,7 @@ async function sendParts(body, partSize, parallel, sendPart) {
     return sent.sort((a, b) => a.number - b.number);
 }
 
-;// CONCATENATED MODULE: ./action/s3-stream-upload.ts
+;// CONCATENATED MODULE: ./core/upload/s3-stream-upload.ts
 // One stream into one S3 object: equal parts, a few in flight (send-parts.ts), or a single
 // PutObject when the whole body is shorter than one part. A failure aborts the multipart
 // upload, so no parts stay behind; abort() also cancels the requests in flight.
@@ -66633,7 +66633,7 @@ class S3StreamUpload {
     }
 }
 
-;// CONCATENATED MODULE: ./action/uploader.ts
+;// CONCATENATED MODULE: ./core/upload/uploader.ts
 // What both upload paths (S3 and the Worker's route) offer the orchestration, and how big
 // their parts are.
 
@@ -66684,7 +66684,7 @@ function choosePartSize(estimatedBytes, maxPartSize = 5 * 1024 * uploader_MIB) {
  */
 const partsInFlight = (partSize) => Math.max(1, Math.min(PARALLEL_PARTS, Math.floor(PART_MEMORY / partSize) - 1));
 
-;// CONCATENATED MODULE: ./action/mirror/content-type.ts
+;// CONCATENATED MODULE: ./core/mirror/content-type.ts
 // Content-Type of a mirrored file, by extension. Source, markup and scripts (HTML, SVG and
 // JavaScript included) are stored as text/plain, so a bucket served publicly shows a
 // repository's files and never runs them as a page in a browser.
@@ -66734,7 +66734,7 @@ function contentTypeOf(path) {
     return BY_EXTENSION[extension] ?? 'application/octet-stream';
 }
 
-;// CONCATENATED MODULE: ./action/mirror/upload.ts
+;// CONCATENATED MODULE: ./core/mirror/upload.ts
 // One file to one object. Small files go in a single PutObject from memory (so the SDK can
 // retry it); large ones in equal parts (s3-stream-upload.ts), hashed as they stream.
 // The SHA-256 and size recorded are those of the bytes sent, even if the file changed since
@@ -66770,7 +66770,7 @@ async function uploadFile(s3, bucket, key, file) {
     return { etag: unquote(etag), ...hashing.digest() };
 }
 
-;// CONCATENATED MODULE: ./action/mirror/sync.ts
+;// CONCATENATED MODULE: ./core/mirror/sync.ts
 // Keeps repos/{tenant}/{branch}/ equal to a working tree, uploading only what changed.
 // How it knows what is stored without a request per file, and how an interrupted sync is
 // repaired by the next one: docs/mirror.md.
@@ -66943,77 +66943,37 @@ function throttled(onProgress, progress) {
     };
 }
 
-;// CONCATENATED MODULE: ./action/summary.ts
-// What a finished backup reports: step outputs and the job summary.
-
-const summary_MIB = 1024 * 1024;
-const formatBytes = (bytes) => bytes >= summary_MIB
-    ? `${(bytes / summary_MIB).toFixed(1)} MiB`
-    : bytes >= 1024
-        ? `${(bytes / 1024).toFixed(1)} KiB`
-        : `${bytes} B`;
+;// CONCATENATED MODULE: ./core/format.ts
+// One formatter for the sizes, rates and durations that the action, the restore sub-action and
+// the CLI print, so that `305.08474576271186 B/s` cannot appear anywhere.
+const KIB = 1024;
+const format_MIB = KIB * KIB;
+const GIB = KIB * format_MIB;
+/** A byte count in B, KiB, MiB or GiB (one decimal above bytes). */
+function formatBytes(bytes) {
+    if (bytes >= GIB)
+        return `${(bytes / GIB).toFixed(1)} GiB`;
+    if (bytes >= format_MIB)
+        return `${(bytes / format_MIB).toFixed(1)} MiB`;
+    if (bytes >= KIB)
+        return `${(bytes / KIB).toFixed(1)} KiB`;
+    return `${Math.round(bytes)} B`;
+}
+/** Bytes over milliseconds as a rate per second. */
 const formatRate = (bytes, ms) => `${formatBytes((bytes / Math.max(ms, 1)) * 1000)}/s`;
-function setOutputs(report) {
-    setOutput('tenant', report.tenant);
-    setOutput('bucket', report.bucket);
-    setOutput('backup-key', report.key);
-    setOutput('backup-file', report.backupFile);
-    setOutput('size', String(report.size));
-    setOutput('sha256', report.sha256);
-    setOutput('file-count', String(report.fileCount));
-    setOutput('duration-ms', String(report.durationMs));
-    if (report.bundle) {
-        setOutput('bundle-key', report.bundle.key);
-        setOutput('bundle-size', String(report.bundle.size));
-        setOutput('bundle-sha256', report.bundle.sha256);
-    }
-}
-function setMirrorOutputs(mirror) {
-    setOutput('files-uploaded', String(mirror.uploaded));
-    setOutput('files-deleted', String(mirror.deleted));
-    setOutput('files-unchanged', String(mirror.unchanged));
-    setOutput('sync-requests', String(mirror.requests));
-}
-const mirrorLine = (m) => `<code>${m.prefix}</code>: ${m.uploaded} uploaded, ${m.deleted} deleted, ${m.unchanged} unchanged` +
-    `${m.kept ? `, ${m.kept} kept` : ''}; ${m.requests} requests in ${(m.durationMs / 1000).toFixed(1)} s`;
-async function writeSummary(report) {
-    if (!process.env.GITHUB_STEP_SUMMARY)
-        return;
-    await summary
-        .addHeading('R2 backup', 2)
-        .addTable([
-        [
-            { data: 'Item', header: true },
-            { data: 'Value', header: true },
-        ],
-        ['Tenant', report.tenant],
-        ['Bucket', report.bucket],
-        ['Key', `<code>${report.key}</code>`],
-        ['Size', `${formatBytes(report.size)} (${report.size} bytes, ${report.compression})`],
-        ['Files', String(report.fileCount)],
-        ['SHA-256', `<code>${report.sha256}</code>`],
-        ['Duration', `${(report.durationMs / 1000).toFixed(1)} s`],
-        [
-            'Throughput',
-            `${formatRate(report.bytesIn, report.durationMs)} read, ${formatRate(report.size, report.durationMs)} uploaded`,
-        ],
-        ['Stored on', report.destination],
-        ['Metadata', report.recorded ? 'recorded by the Worker' : 'not recorded'],
-        ...(report.bundle
-            ? [
-                [
-                    'Git history',
-                    `<code>${report.bundle.key}</code>, ${formatBytes(report.bundle.size)}${report.bundle.shallow ? ', shallow (incomplete)' : ''}, SHA-256 <code>${report.bundle.sha256}</code>`,
-                ],
-            ]
-            : []),
-        ...(report.pruned !== undefined ? [['Retention', `${report.pruned} older backups deleted`]] : []),
-        ...(report.mirror ? [['File mirror', mirrorLine(report.mirror)]] : []),
-    ])
-        .write();
+/** Milliseconds as `0.4 s`, `12.0 s`, `3 min 05 s` or `2 h 04 min`. */
+function formatDuration(ms) {
+    const seconds = Math.max(0, ms) / 1000;
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const whole = Math.round(seconds);
+    if (whole < 3600)
+        return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, '0')} s`;
+    const minutes = Math.round(whole / 60);
+    return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }
 
-;// CONCATENATED MODULE: ./action/mirror-step.ts
+;// CONCATENATED MODULE: ./action/backup/mirror-step.ts
 // The file mirror as a step of the backup: once the archive is stored, keep
 // repos/{tenant}/{branch}/ equal to the tree, uploading only what changed (docs/mirror.md).
 
@@ -67061,7 +67021,7 @@ async function mirrorFiles(inputs, target, branch) {
     return report;
 }
 
-;// CONCATENATED MODULE: ./action/oidc-token.ts
+;// CONCATENATED MODULE: ./action/backup/oidc-token.ts
 // `auth: oidc`: the runner's GitHub ID token is the Worker's bearer token, so the repository
 // holds no Worker secret. ID tokens are short-lived, so a fresh one is asked for when the one in
 // hand is a few minutes old: a long backup still records its metadata with a valid token.
@@ -67093,7 +67053,7 @@ function oidcTokenProvider(audience) {
 var external_node_http_ = __nccwpck_require__(7067);
 // EXTERNAL MODULE: external "node:https"
 var external_node_https_ = __nccwpck_require__(4708);
-;// CONCATENATED MODULE: ./action/worker-client.ts
+;// CONCATENATED MODULE: ./core/worker-api/client.ts
 // Talks to the backup Worker (docs/worker-api.md): records, notifications, listing and the
 // upload route. Every call has a timeout; the token only ever goes in the Authorization header.
 
@@ -67292,7 +67252,7 @@ class WorkerClient {
     }
 }
 
-;// CONCATENATED MODULE: ./action/retention-step.ts
+;// CONCATENATED MODULE: ./action/backup/retention-step.ts
 // The keep-* inputs: after a recorded backup, ask the Worker to apply the retention policy to
 // the tenant. The Worker owns deletion: it never deletes the newest backup, this run's backup
 // or one recorded while this run went on (overlapping runs), nor what MIN_RETENTION_DAYS locks.
@@ -67337,7 +67297,71 @@ async function applyRetention(worker, target, policy, failOnApiError, run) {
     }
 }
 
-;// CONCATENATED MODULE: ./action/tenant.ts
+;// CONCATENATED MODULE: ./action/backup/summary.ts
+// What a finished backup reports: step outputs and the job summary.
+
+
+function setOutputs(report) {
+    setOutput('tenant', report.tenant);
+    setOutput('bucket', report.bucket);
+    setOutput('backup-key', report.key);
+    setOutput('backup-file', report.backupFile);
+    setOutput('size', String(report.size));
+    setOutput('sha256', report.sha256);
+    setOutput('file-count', String(report.fileCount));
+    setOutput('duration-ms', String(report.durationMs));
+    if (report.bundle) {
+        setOutput('bundle-key', report.bundle.key);
+        setOutput('bundle-size', String(report.bundle.size));
+        setOutput('bundle-sha256', report.bundle.sha256);
+    }
+}
+function setMirrorOutputs(mirror) {
+    setOutput('files-uploaded', String(mirror.uploaded));
+    setOutput('files-deleted', String(mirror.deleted));
+    setOutput('files-unchanged', String(mirror.unchanged));
+    setOutput('sync-requests', String(mirror.requests));
+}
+const mirrorLine = (m) => `<code>${m.prefix}</code>: ${m.uploaded} uploaded, ${m.deleted} deleted, ${m.unchanged} unchanged` +
+    `${m.kept ? `, ${m.kept} kept` : ''}; ${m.requests} requests in ${formatDuration(m.durationMs)}`;
+async function writeSummary(report) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    await summary
+        .addHeading('R2 backup', 2)
+        .addTable([
+        [
+            { data: 'Item', header: true },
+            { data: 'Value', header: true },
+        ],
+        ['Tenant', report.tenant],
+        ['Bucket', report.bucket],
+        ['Key', `<code>${report.key}</code>`],
+        ['Size', `${formatBytes(report.size)} (${report.size} bytes, ${report.compression})`],
+        ['Files', String(report.fileCount)],
+        ['SHA-256', `<code>${report.sha256}</code>`],
+        ['Duration', formatDuration(report.durationMs)],
+        [
+            'Throughput',
+            `${formatRate(report.bytesIn, report.durationMs)} read, ${formatRate(report.size, report.durationMs)} uploaded`,
+        ],
+        ['Stored on', report.destination],
+        ['Metadata', report.recorded ? 'recorded by the Worker' : 'not recorded'],
+        ...(report.bundle
+            ? [
+                [
+                    'Git history',
+                    `<code>${report.bundle.key}</code>, ${formatBytes(report.bundle.size)}${report.bundle.shallow ? ', shallow (incomplete)' : ''}, SHA-256 <code>${report.bundle.sha256}</code>`,
+                ],
+            ]
+            : []),
+        ...(report.pruned !== undefined ? [['Retention', `${report.pruned} older backups deleted`]] : []),
+        ...(report.mirror ? [['File mirror', mirrorLine(report.mirror)]] : []),
+    ])
+        .write();
+}
+
+;// CONCATENATED MODULE: ./action/backup/tenant.ts
 // Which tenant this backup belongs to and which bucket holds it, by the seed's rules.
 
 
@@ -67383,7 +67407,7 @@ function resolveTarget(input, context) {
     return { tenant, bucket, tenantSource, bucketSource };
 }
 
-;// CONCATENATED MODULE: ./action/tree-size.ts
+;// CONCATENATED MODULE: ./core/tree/size.ts
 // The uncompressed size of a tree, an upper bound of its archive's size, from which the part
 // size is chosen. Only lstat: no file is read. Entries whose name equals an exclude pattern
 // are skipped; glob patterns are not applied, which can only overestimate (never a part too small).
@@ -67394,7 +67418,7 @@ const PER_ENTRY = 1024;
 function estimateTreeBytes(root, excludes) {
     const skip = new Set(excludes);
     let total = 0;
-    // By bytes and directory by directory, as the archive reads the tree (tar-producer.ts): a
+    // By bytes and directory by directory, as the archive reads the tree (core/tar/pack.ts): a
     // name that is not UTF-8 or a path past PATH_MAX is counted, not skipped or fatal.
     const walk = (directory) => {
         let names;
@@ -67481,7 +67505,7 @@ function mountPoints(mountInfo) {
         .replace(/\\([0-7]{3})/g, (_, octal) => String.fromCharCode(parseInt(octal, 8))));
 }
 
-;// CONCATENATED MODULE: ./action/upload-s3.ts
+;// CONCATENATED MODULE: ./core/upload/s3-uploader.ts
 // Uploads the archive stream to R2 over the S3 API (s3-stream-upload.ts): equal parts, a few
 // in flight, and an abort on any failure so that no orphan parts or partial object remain.
 //
@@ -67601,7 +67625,7 @@ class S3PendingUpload {
     }
 }
 
-;// CONCATENATED MODULE: ./action/upload-worker.ts
+;// CONCATENATED MODULE: ./core/upload/worker-uploader.ts
 // Uploads the archive through the Worker's multipart route (docs/worker-api.md), for runs
 // that have an API token but no S3 keys. Parts are equal, a few in flight, each retried on
 // transient errors; memory stays at a few parts whatever the size.
@@ -67728,7 +67752,7 @@ class WorkerPendingUpload {
     }
 }
 
-;// CONCATENATED MODULE: ./action/worker-records.ts
+;// CONCATENATED MODULE: ./action/backup/worker-records.ts
 // What the Worker keeps of a run: the backup's metadata record and a notification of how the
 // run ended. A Worker that cannot be reached never costs the stored archive.
 
@@ -67798,9 +67822,10 @@ async function notifyFailure(worker, target, context, message, status = 'failure
     }
 }
 
-;// CONCATENATED MODULE: ./action/main.ts
+;// CONCATENATED MODULE: ./action/backup/main.ts
 // The backup step: resolve where the backup goes, stream the tree into R2 under a name no
 // other archive has, record it with the Worker, report it. Each stage lives in its own module.
+
 
 
 
@@ -68048,7 +68073,7 @@ async function run() {
         storedKey = stored.key;
         const durationMs = Date.now() - started;
         info(`Stored ${stored.key}: ${stored.archive.fileCount} files, ${formatBytes(stored.archive.bytesIn)} read, ` +
-            `${formatBytes(stored.size)} stored in ${(durationMs / 1000).toFixed(1)} s (${formatRate(stored.archive.bytesIn, durationMs)}); sha256 ${stored.sha256}`);
+            `${formatBytes(stored.size)} stored in ${formatDuration(durationMs)} (${formatRate(stored.archive.bytesIn, durationMs)}); sha256 ${stored.sha256}`);
         // What fails after the archive is stored fails the step, but leaves the archive, its record
         // and its outputs.
         const later = [];
@@ -68529,6 +68554,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(1357);
+/******/ var __webpack_exports__ = __nccwpck_require__(9072);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 

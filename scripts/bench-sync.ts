@@ -32,7 +32,7 @@ else await main();
 async function runChild(json: string): Promise<void> {
   const { endpoint, root } = JSON.parse(json) as { endpoint: string; root: string };
   const { S3Client } = await import('@aws-sdk/client-s3');
-  const { syncMirror } = await import('../action/mirror/sync.ts');
+  const { syncMirror } = await import('../core/mirror/sync.ts');
   const s3 = new S3Client({
     endpoint,
     forcePathStyle: true,

@@ -201,10 +201,10 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  *  Worker's calls. */
 async function childMain(args: string[]): Promise<void> {
   const [, endpoint, key, pathArg, compression] = args as [string, string, string, string, 'gzip' | 'zstd'];
-  const { createArchiveStream } = await import('../action/archive.js');
-  const { createHashCounter } = await import('../action/hash-stream.js');
-  const { S3StreamUpload } = await import('../action/s3-stream-upload.js');
-  const { createS3Client } = await import('../action/s3-client.js');
+  const { createArchiveStream } = await import('../core/archive/stream.js');
+  const { createHashCounter } = await import('../core/streams/hash.js');
+  const { S3StreamUpload } = await import('../core/upload/s3-stream-upload.js');
+  const { createS3Client } = await import('../core/r2/client.js');
   const { stream, result } = createArchiveStream({ root: pathArg, excludes: DEFAULT_EXCLUDES, compression });
   const hash = createHashCounter();
   stream.pipe(hash.transform);
@@ -262,7 +262,7 @@ async function main(): Promise<void> {
   const self = `${shellQuote(process.execPath)} ${shellQuote(fileURLToPath(import.meta.url))} --child`;
   const objectSize = async (key: string, bucket = BUCKET) => {
     const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
-    const { createS3Client } = await import('../action/s3-client.js');
+    const { createS3Client } = await import('../core/r2/client.js');
     const head = await createS3Client({ endpoint: stack.s3Endpoint, ...LOCAL_S3_CREDENTIALS }).send(
       new HeadObjectCommand({ Bucket: bucket, Key: key }),
     );

@@ -6,9 +6,9 @@ import { join, resolve } from 'node:path';
 import { ROOT } from './local-stack.ts';
 
 export const ENTRIES: { entry: string; out: string }[] = [
-  { entry: 'action/index.ts', out: 'dist' },
+  { entry: 'action/backup/index.ts', out: 'dist' },
   { entry: 'cli/index.ts', out: 'dist/cli' },
-  { entry: 'action/restore-action.ts', out: 'dist/restore' },
+  { entry: 'action/restore/index.ts', out: 'dist/restore' },
 ];
 
 const outFlag = process.argv.indexOf('--out');

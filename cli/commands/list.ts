@@ -1,7 +1,7 @@
 // r2-backup list: a tenant's backups, newest first, with whether each archive is stored whole.
 import type { BackupMetadata, InventoryResponse, RetentionInForce } from '../../common/metadata.js';
 import { timeOfStamp } from '../../common/naming.js';
-import { formatBytes } from '../../action/summary.js';
+import { formatBytes } from '../../core/format.js';
 import type { Command } from '../command.js';
 import { wholeNumber } from '../command.js';
 import {

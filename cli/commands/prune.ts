@@ -10,7 +10,7 @@ import {
   tenantAndBucket,
 } from '../connection.js';
 import { UsageError } from '../usage.js';
-import { WorkerApiError } from '../../action/worker-client.js';
+import { WorkerApiError } from '../../core/worker-api/client.js';
 
 const RULES = ['keep-last', 'keep-days', 'keep-daily', 'keep-weekly', 'keep-monthly'];
 

@@ -1,9 +1,9 @@
 // r2-backup restore: bring a backup back into a directory, verified by its SHA-256.
 import { archiveKey, bundleFileName } from '../../common/naming.js';
-import { openObject, type ArchiveSource } from '../../action/archive-source.js';
-import { chooseRecord, restoreBackup, type RecordLister } from '../../action/restore-backup.js';
-import { restoreHistory } from '../../action/restore-history.js';
-import type { BackupSelector } from '../../action/backup-selection.js';
+import { openObject, type ArchiveSource } from '../../core/r2/object-source.js';
+import { chooseRecord, restoreBackup, type RecordLister } from '../../core/restore/backup.js';
+import { restoreHistory } from '../../core/restore/history.js';
+import type { BackupSelector } from '../../core/restore/selection.js';
 import type { Command, OptionValues } from '../command.js';
 import {
   CONNECTION_HELP,
@@ -16,7 +16,7 @@ import {
 } from '../connection.js';
 import { UsageError } from '../usage.js';
 import { checkByteCount } from '../../common/validate.js';
-import { describeSymlinks } from '../../action/restore.js';
+import { describeSymlinks } from '../../core/restore/archive.js';
 
 function selectorOf(values: OptionValues): BackupSelector {
   const given = [values.backup !== undefined, values.latest === true, values.commit !== undefined];

@@ -1,5 +1,5 @@
 // r2-backup token create: a tenant token, printed once, and the Worker's TENANT_TOKENS entry.
-import { createTenantToken, type TokenRole } from '../../action/tenant-token.js';
+import { createTenantToken, type TokenRole } from '../../core/worker-api/tenant-token.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../usage.js';
 

@@ -2,7 +2,7 @@
 // the recorded SHA-256); archives without a record and records without an archive are reported.
 import { createHash } from 'node:crypto';
 import { archiveKey, bundleFileName } from '../../common/naming.js';
-import { openObject, type ArchiveSource } from '../../action/archive-source.js';
+import { openObject, type ArchiveSource } from '../../core/r2/object-source.js';
 import type { Command } from '../command.js';
 import {
   CONNECTION_HELP,

@@ -2,7 +2,7 @@
 // tenant, and exactly the backups the policy names remain (checked with awscli).
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createTenantToken } from '../../action/tenant-token.js';
+import { createTenantToken } from '../../core/worker-api/tenant-token.js';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { listKeys, makeFixtureTree, runAction, s3Inputs } from './helpers.js';
 

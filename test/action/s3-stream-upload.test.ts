@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createS3Client } from '../../action/s3-client.js';
-import { S3StreamUpload } from '../../action/s3-stream-upload.js';
-import { MIB } from '../../action/uploader.js';
+import { createS3Client } from '../../core/r2/client.js';
+import { S3StreamUpload } from '../../core/upload/s3-stream-upload.js';
+import { MIB } from '../../core/upload/uploader.js';
 import { LOCAL_S3_CREDENTIALS, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { aws, listKeys } from './helpers.js';
 

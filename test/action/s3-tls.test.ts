@@ -15,7 +15,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MIB } from '../../action/uploader.js';
+import { MIB } from '../../core/upload/uploader.js';
 import { LOCAL_S3_CREDENTIALS, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { aws, runAction } from './helpers.js';
 

@@ -3,13 +3,13 @@ import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { equalParts } from '../../action/equal-parts.js';
-import { sendParts } from '../../action/send-parts.js';
+import { equalParts } from '../../core/streams/equal-parts.js';
+import { sendParts } from '../../core/upload/send-parts.js';
 import { readGitHubContext } from '../../action/github-context.js';
 import { parseBucketMap, parseExcludes } from '../../action/inputs.js';
-import { withRetries } from '../../action/retry.js';
-import { resolveTarget } from '../../action/tenant.js';
-import { estimateTreeBytes, fileSystemBound, mountPoints } from '../../action/tree-size.js';
+import { withRetries } from '../../core/retry.js';
+import { resolveTarget } from '../../action/backup/tenant.js';
+import { estimateTreeBytes, fileSystemBound, mountPoints } from '../../core/tree/size.js';
 import {
   MAX_PARTS,
   MIB,
@@ -17,7 +17,7 @@ import {
   choosePartSize,
   fitsSmallestParts,
   partsInFlight,
-} from '../../action/uploader.js';
+} from '../../core/upload/uploader.js';
 
 const map = parseBucketMap(
   'meauxbility: meauxbilitygithubconnect\n# comment\n\nautonomous-coding-agent: autonomous-coding-agent',

@@ -3,11 +3,11 @@
 import { UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { createS3Client } from '../../action/s3-client.js';
-import { S3Uploader } from '../../action/upload-s3.js';
-import { WorkerUploader } from '../../action/upload-worker.js';
-import { MIB } from '../../action/uploader.js';
-import { WorkerClient } from '../../action/worker-client.js';
+import { createS3Client } from '../../core/r2/client.js';
+import { S3Uploader } from '../../core/upload/s3-uploader.js';
+import { WorkerUploader } from '../../core/upload/worker-uploader.js';
+import { MIB } from '../../core/upload/uploader.js';
+import { WorkerClient } from '../../core/worker-api/client.js';
 import { LOCAL_S3_CREDENTIALS, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { listKeys } from './helpers.js';
 

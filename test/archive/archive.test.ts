@@ -13,9 +13,9 @@ import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
-import { DEFAULT_EXCLUDES, createArchiveStream } from '../../action/archive.js';
-import { createHashCounter } from '../../action/hash-stream.js';
-import { createTarReadable } from '../../action/tar-producer.js';
+import { DEFAULT_EXCLUDES, createArchiveStream } from '../../core/archive/stream.js';
+import { createHashCounter } from '../../core/streams/hash.js';
+import { createTarReadable } from '../../core/tar/pack.js';
 import type { Compression } from '../../common/validate.js';
 import { LONG_DIR, LONG_NAME, buildFixture, gnuTarReference, snapshotTree } from './fixture.js';
 

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
-import { createTenantToken } from '../../action/tenant-token.js';
+import { createTenantToken } from '../../core/worker-api/tenant-token.js';
 import { snapshotTree } from '../helpers/tree.js';
 import {
   SEED_EXCLUDES,

@@ -1,7 +1,7 @@
 // The default bucket of a tenant is made in one place (common/naming.ts defaultBucket) and the
 // action, the CLI and the Worker's default grant all use it; the one URL check
 // (common/validate.ts checkHttpUrl) refuses credentials without ever quoting them.
-import { resolveTarget } from '../../action/tenant.js';
+import { resolveTarget } from '../../action/backup/tenant.js';
 import { parseUrl } from '../../action/inputs.js';
 import { tenantAndBucket } from '../../cli/connection.js';
 import { defaultBucket } from '../../common/naming.js';

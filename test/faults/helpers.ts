@@ -4,7 +4,7 @@ import { aws, listObjects } from '../action/helpers.js';
 import type { LocalStack } from '../../scripts/local-stack.js';
 import type { FaultProxy } from '../helpers/fault-proxy.js';
 
-/** The timeouts of action/retry.ts (README: Troubleshooting), short enough for a test. */
+/** The timeouts of core/retry.ts (README: Troubleshooting), short enough for a test. */
 export const SHORT_TIMEOUTS: Record<string, string> = {
   R2_BACKUP_CONNECT_TIMEOUT_MS: '2000',
   R2_BACKUP_IDLE_TIMEOUT_MS: '3000',

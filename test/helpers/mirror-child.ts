@@ -14,7 +14,7 @@ const args = JSON.parse(process.argv[2]!) as {
   putDelayMs: number;
 };
 const { S3Client } = await import('@aws-sdk/client-s3');
-const { syncMirror } = await import('../../action/mirror/sync.ts');
+const { syncMirror } = await import('../../core/mirror/sync.ts');
 const s3 = new S3Client({
   endpoint: args.endpoint,
   forcePathStyle: true,

@@ -4,7 +4,7 @@
 import '../../scripts/ts-resolve.ts';
 import { Readable } from 'node:stream';
 
-const { restoreArchive } = await import('../../action/restore.ts');
+const { restoreArchive } = await import('../../core/restore/archive.ts');
 const stalled = new Readable({ read() {} });
 // A stalled socket keeps a process alive; a stalled stream alone does not.
 setInterval(() => {}, 1000);

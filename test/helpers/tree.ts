@@ -1,12 +1,12 @@
 // A comparable description of a directory tree: type, mode, size, content hash and link
 // target of every entry, keyed by relative path. Two trees are equal when their snapshots are.
-// Names are read as bytes and walked directory by directory (action/directory-cursor.ts), so
+// Names are read as bytes and walked directory by directory (core/tree/directory-cursor.ts), so
 // that names that are not UTF-8 and paths longer than PATH_MAX are described too: such a
 // name's key and link target are `bytes:` and the hex of their bytes, every other one is text.
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
-import { DirectoryCursor, byteString, bytesOf } from '../../action/directory-cursor.js';
+import { DirectoryCursor, byteString, bytesOf } from '../../core/tree/directory-cursor.js';
 
 export interface EntrySnapshot {
   type: 'file' | 'dir' | 'symlink';

@@ -1,7 +1,7 @@
 // Auth configuration: what the parsers accept and refuse (pure logic), and a Worker whose
 // TENANT_TOKENS and OIDC_POLICY are broken: it fails closed (500, naming the variable, never its
 // value) for the credentials that need them, while the admin token still works.
-import { createTenantToken } from '../../action/tenant-token.js';
+import { createTenantToken } from '../../core/worker-api/tenant-token.js';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { HttpError } from '../../worker/src/http.js';
 import { parseOidcPolicy, readOidcConfig } from '../../worker/src/oidc.js';

@@ -3,7 +3,7 @@
 // nothing written (awscli listings compared) or revealed (B's markers never in an answer);
 // A on A's data works and is recorded under A's principal; the admin token reaches everything.
 import { randomBytes } from 'node:crypto';
-import { createTenantToken } from '../../action/tenant-token.js';
+import { createTenantToken } from '../../core/worker-api/tenant-token.js';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { apiClient, aws, COMMIT, newToken, readJson, type Api } from '../worker/helpers.js';
 import { AUDIENCE, startIssuer, type LocalIssuer } from './issuer.js';

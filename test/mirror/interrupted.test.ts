@@ -7,7 +7,7 @@ import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { mirrorManifestKey } from '../../common/naming.js';
 import { ROOT, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
-import { syncMirror } from '../../action/mirror/sync.js';
+import { syncMirror } from '../../core/mirror/sync.js';
 import { aws, s3Client } from '../worker/helpers.js';
 import { BUCKET, EXCLUDES, expectedFiles, fixtureTree, storedFiles, tempDir, writeFiles } from './helpers.js';
 

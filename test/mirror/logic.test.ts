@@ -1,9 +1,9 @@
 // Pure parts of the mirror: the plan, the spot check's window and Content-Type.
-import { contentTypeOf } from '../../action/mirror/content-type.js';
-import type { LocalFile } from '../../action/mirror/local-tree.js';
-import type { ManifestEntry } from '../../action/mirror/manifest.js';
-import { planMirror } from '../../action/mirror/plan.js';
-import { chooseWindowStart, windowMismatch, WINDOW } from '../../action/mirror/spot-check.js';
+import { contentTypeOf } from '../../core/mirror/content-type.js';
+import type { LocalFile } from '../../core/mirror/local-tree.js';
+import type { ManifestEntry } from '../../core/mirror/manifest.js';
+import { planMirror } from '../../core/mirror/plan.js';
+import { chooseWindowStart, windowMismatch, WINDOW } from '../../core/mirror/spot-check.js';
 
 const file = (path: string, sha = 'a'.repeat(64), size = 1): LocalFile => ({
   path,

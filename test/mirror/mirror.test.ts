@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mirrorManifestKey } from '../../common/naming.js';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
-import { syncMirror, type MirrorOptions } from '../../action/mirror/sync.js';
+import { syncMirror, type MirrorOptions } from '../../core/mirror/sync.js';
 import { aws, s3Client } from '../worker/helpers.js';
 import {
   BUCKET,

@@ -14,7 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
-import { safeExtract } from '../../action/safe-extract.js';
+import { safeExtract } from '../../core/restore/extract.js';
 import { snapshotTree } from '../helpers/tree.js';
 
 interface Entry {

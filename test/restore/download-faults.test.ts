@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { restoreArchive } from '../../action/restore.js';
+import { restoreArchive } from '../../core/restore/archive.js';
 
 let work: string;
 let archive: Buffer;

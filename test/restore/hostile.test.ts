@@ -14,7 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { safeExtract } from '../../action/safe-extract.js';
+import { safeExtract } from '../../core/restore/extract.js';
 import type { Compression } from '../../common/validate.js';
 import {
   HOSTILE_CASES,

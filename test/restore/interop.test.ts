@@ -21,7 +21,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { safeExtract } from '../../action/safe-extract.js';
+import { safeExtract } from '../../core/restore/extract.js';
 import type { Compression } from '../../common/validate.js';
 import { snapshotTree } from '../helpers/tree.js';
 

@@ -1,7 +1,7 @@
 // The inventory route, in workerd: what `verify` checks without downloading. A deleted
 // archive, an orphan archive and a size mismatch are each reported; sizes and etags agree with
 // what awscli lists; the route is not mistaken for a backup file; tenant isolation.
-import { createTenantToken } from '../../action/tenant-token.js';
+import { createTenantToken } from '../../core/worker-api/tenant-token.js';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { apiClient, aws, newToken, readJson, type Api } from '../worker/helpers.js';
 import { plant, storeBackup } from './helpers.js';

@@ -4,7 +4,7 @@
 // dry_run deletes nothing; the newest run survives; tenant isolation; the cron applies
 // RETENTION_POLICIES.
 import { stampOf } from '../../common/naming.js';
-import { createTenantToken } from '../../action/tenant-token.js';
+import { createTenantToken } from '../../core/worker-api/tenant-token.js';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { BACKUP_TIMES, COMBINED_POLICY_KEEPS } from '../helpers/retention-fixture.js';
 import { apiClient, newToken, readJson, type Api } from '../worker/helpers.js';

@@ -1,0 +1,384 @@
+// The backup step: resolve where the backup goes, stream the tree into R2 under a name no
+// other archive has, record it with the Worker, report it. Each stage lives in its own module.
+import * as core from '@actions/core';
+import type { Readable } from 'node:stream';
+import type { BackupMetadataInput } from '../../common/metadata.js';
+import { archiveKey, backupFileName, bundleFileName, stampOf } from '../../common/naming.js';
+import { ValidationError, checkBranch } from '../../common/validate.js';
+import packageJson from '../../package.json' with { type: 'json' };
+import { createArchiveStream, type ArchiveResult } from '../../core/archive/stream.js';
+import { readGitHubContext, type GitHubContext } from '../github-context.js';
+import { createHashCounter } from '../../core/streams/hash.js';
+import { readInputs, type ActionInputs } from '../inputs.js';
+import { createS3Client } from '../../core/r2/client.js';
+import { bundleInto, checkHistory } from '../../core/git/history.js';
+import { mirrorFiles } from './mirror-step.js';
+import { oidcTokenProvider } from './oidc-token.js';
+import { applyRetention } from './retention-step.js';
+import { formatBytes, formatDuration, formatRate } from '../../core/format.js';
+import {
+  setMirrorOutputs,
+  setOutputs,
+  writeSummary,
+  type BackupReport,
+  type StoredBundle,
+} from './summary.js';
+import { resolveTarget, type Target } from './tenant.js';
+import { estimateTreeBytes, fileSystemBound } from '../../core/tree/size.js';
+import { S3Uploader, explainS3Error } from '../../core/upload/s3-uploader.js';
+import { WorkerUploader } from '../../core/upload/worker-uploader.js';
+import {
+  KeyExistsError,
+  MIN_PART_SIZE,
+  choosePartSize,
+  fitsSmallestParts,
+  type ArchiveUploader,
+  type PendingUpload,
+} from '../../core/upload/uploader.js';
+import { WorkerApiError, WorkerClient } from '../../core/worker-api/client.js';
+import { checkRecordFields, notifyFailure, recordBackup } from './worker-records.js';
+
+const CONTENT_TYPES = { gzip: 'application/gzip', zstd: 'application/zstd', none: 'application/x-tar' };
+const BUNDLE_CONTENT_TYPE = 'application/x-git-bundle';
+/** Runs of the same second beyond this many are surely a loop gone wrong. */
+const MAX_RUN_NUMBER = 1000;
+const PROGRESS_EVERY_MS = 10_000;
+
+/** The run's start time; R2_BACKUP_TEST_NOW lets tests start two runs in the very same second. */
+const startTime = (): Date => new Date(process.env.R2_BACKUP_TEST_NOW ?? Date.now());
+
+/** Uploads in progress (the archive, the bundle's claim), aborted if the runner cancels the job. */
+const active = new Set<PendingUpload>();
+/** The archive's key once it is stored: a later cancellation must not say it was aborted. */
+let storedKey: string | undefined;
+
+interface Stored {
+  key: string;
+  backupFile: string;
+  size: number;
+  sha256: string;
+  archive: ArchiveResult;
+  /** With include-git-history: the bundle's key, claimed with the archive's name, to fill next. */
+  bundle?: { key: string; pending: PendingUpload };
+}
+
+/** Streams the archive through the hash counter into the pending upload. */
+async function archiveInto(inputs: ActionInputs, pending: PendingUpload, partSize: number) {
+  const started = Date.now();
+  let lastLog = started;
+  const archive = createArchiveStream({
+    root: inputs.path,
+    excludes: inputs.excludes,
+    compression: inputs.compression,
+    onProgress: ({ files, bytesIn }) => {
+      if (Date.now() - lastLog < PROGRESS_EVERY_MS) return;
+      lastLog = Date.now();
+      core.info(`  ${files} files, ${formatBytes(bytesIn)} read, ${formatRate(bytesIn, lastLog - started)}`);
+    },
+  });
+  const hash = createHashCounter();
+  archive.stream.on('error', (error) => hash.transform.destroy(error));
+  const body: Readable = archive.stream.pipe(hash.transform);
+  try {
+    await pending.send(body, partSize, () => hash.digest());
+  } catch (error) {
+    archive.stream.destroy();
+    // The archive's own error (an unreadable file, say) is the cause worth reporting.
+    throw await archive.result.then(
+      () => error,
+      (archiveError: unknown) => archiveError,
+    );
+  }
+  const result = await archive.result;
+  return { ...hash.digest(), archive: result };
+}
+
+/** `{stamp}.ext`, else `{stamp}-2.ext`, ...: the first name this run can claim (and, with a
+ *  bundle uploader, whose `{stamp}.bundle` it can claim too). */
+async function storeArchive(
+  inputs: ActionInputs,
+  target: Target,
+  uploader: ArchiveUploader,
+  stamp: string,
+  partSize: number,
+  bundleUploader?: ArchiveUploader,
+): Promise<Stored> {
+  for (let n = 1; n <= MAX_RUN_NUMBER; n++) {
+    const backupFile = backupFileName(stamp, inputs.compression, n);
+    const key = archiveKey(target.tenant, backupFile);
+    const pending = await uploader.begin(key);
+    if (!pending) continue;
+    active.add(pending);
+    let bundle: Stored['bundle'];
+    if (bundleUploader) {
+      const bundleKey = archiveKey(target.tenant, bundleFileName(backupFile));
+      const bundlePending = await bundleUploader.begin(bundleKey);
+      if (!bundlePending) {
+        // A run of the same second with another compression has this bundle name.
+        await pending.abort();
+        active.delete(pending);
+        continue;
+      }
+      active.add(bundlePending);
+      bundle = { key: bundleKey, pending: bundlePending };
+    }
+    core.info(
+      `Archiving ${inputs.path} to ${key} on ${uploader.description} (parts of ${formatBytes(partSize)})`,
+    );
+    try {
+      const stored = { key, backupFile, bundle, ...(await archiveInto(inputs, pending, partSize)) };
+      active.delete(pending);
+      return stored;
+    } catch (error) {
+      for (const claimed of [pending, bundle?.pending]) {
+        if (!claimed) continue;
+        active.delete(claimed);
+        await claimed.abort().catch((abortError: unknown) => {
+          core.warning(`Could not clean up a claimed key: ${(abortError as Error).message}`);
+        });
+      }
+      if (error instanceof KeyExistsError) {
+        core.info(`${key} was taken by another run meanwhile; starting again under the next name`);
+        continue;
+      }
+      throw error;
+    }
+  }
+  throw new Error(`No free archive name for stamp ${stamp} after ${MAX_RUN_NUMBER} tries`);
+}
+
+interface HistoryCheck {
+  shallow: boolean;
+  partSize: number;
+}
+
+/** Before any upload: the history can be bundled, and parts fit the size of the .git directory. */
+async function checkGitHistory(inputs: ActionInputs, uploader: ArchiveUploader): Promise<HistoryCheck> {
+  const { shallow, gitDir } = await checkHistory(inputs.path, inputs.shallowHistory);
+  if (shallow)
+    core.warning('The checkout is shallow: the git bundle is stored, marked shallow (history incomplete)');
+  return { shallow, partSize: partSizeForTree(gitDir, [], uploader) };
+}
+
+/** When the whole file system fits the smallest parts, so does the tree: no need to walk it. */
+function partSizeForTree(root: string, excludes: string[], uploader: ArchiveUploader): number {
+  const bound = fileSystemBound(root);
+  if (bound !== undefined && fitsSmallestParts(bound)) return MIN_PART_SIZE;
+  return choosePartSize(estimateTreeBytes(root, excludes), uploader.maxPartSize);
+}
+
+/** Fills the claimed bundle key with `git bundle create - --all`; on failure nothing of it stays. */
+async function storeBundle(
+  inputs: ActionInputs,
+  bundle: NonNullable<Stored['bundle']>,
+  history: HistoryCheck,
+): Promise<StoredBundle> {
+  core.info(
+    `Bundling the git history (every branch and tag) to ${bundle.key}${history.shallow ? ' (shallow)' : ''}`,
+  );
+  try {
+    const digest = await bundleInto(inputs.path, bundle.pending, history.partSize);
+    core.info(`Stored ${bundle.key}: ${formatBytes(digest.size)}; sha256 ${digest.sha256}`);
+    return { key: bundle.key, ...digest, shallow: history.shallow };
+  } catch (error) {
+    await bundle.pending.abort().catch(() => undefined);
+    throw error;
+  } finally {
+    active.delete(bundle.pending);
+  }
+}
+
+function createUploader(
+  inputs: ActionInputs,
+  target: Target,
+  worker: WorkerClient | undefined,
+  contentType: string,
+): ArchiveUploader {
+  if (inputs.destination.kind === 'worker') return new WorkerUploader(worker!, target.bucket, core.warning);
+  return new S3Uploader(
+    createS3Client({ ...inputs.destination, log: core.warning }),
+    target.bucket,
+    inputs.destination.endpoint,
+    contentType,
+    core.warning,
+  );
+}
+
+/** The part-size-mib input, else a size from the tree's size that fits R2's part limit. */
+function partSizeFor(inputs: ActionInputs, uploader: ArchiveUploader): number {
+  const partSize = inputs.partSize ?? partSizeForTree(inputs.path, inputs.excludes, uploader);
+  if (partSize > uploader.maxPartSize) {
+    throw new ValidationError(
+      'part-size-mib',
+      `must be at most ${uploader.maxPartSize / 1024 / 1024} MiB for ${uploader.description}`,
+    );
+  }
+  return partSize;
+}
+
+function metadataOf(
+  target: Target,
+  context: GitHubContext,
+  inputs: ActionInputs,
+  stored: Stored,
+  bundle: StoredBundle | undefined,
+  created: Date,
+  durationMs: number,
+): BackupMetadataInput {
+  return {
+    tenant: target.tenant,
+    bucket: target.bucket,
+    repo: context.repository,
+    branch: context.branch,
+    commit: context.commit,
+    backup_file: stored.backupFile,
+    action: 'upload',
+    key: stored.key,
+    size: stored.size,
+    sha256: stored.sha256,
+    compression: inputs.compression,
+    file_count: stored.archive.fileCount,
+    excludes: inputs.excludes,
+    created_at: created.toISOString(),
+    event: context.eventName,
+    actor: context.actor,
+    run_id: context.runId,
+    run_url: context.runUrl,
+    duration_ms: durationMs,
+    action_version: packageJson.version,
+    ...(bundle && {
+      bundle_key: bundle.key,
+      bundle_size: bundle.size,
+      bundle_sha256: bundle.sha256,
+      bundle_shallow: bundle.shallow,
+    }),
+  };
+}
+
+function describe(error: unknown, inputs: ActionInputs | undefined, target: Target | undefined): string {
+  if (error instanceof ValidationError) {
+    return `${error.message}. Nothing was uploaded.`;
+  }
+  if (inputs?.destination.kind === 's3' && target && (error as { $metadata?: unknown })?.$metadata) {
+    return explainS3Error(error, target.bucket, inputs.destination.endpoint);
+  }
+  if (error instanceof WorkerApiError && error.status === 401) {
+    const credential =
+      inputs?.api?.auth.kind === 'oidc' ? 'the ID token (check OIDC_AUDIENCE and OIDC_POLICY)' : 'api-token';
+    return `${error.message}: the Worker refused ${credential}.`;
+  }
+  if (error instanceof WorkerApiError && error.status === 404) {
+    return `${error.message}: is bucket ${target?.bucket} bound in the Worker's wrangler config?`;
+  }
+  return (error as Error)?.message ?? String(error);
+}
+
+export async function run(): Promise<void> {
+  const started = Date.now();
+  const created = startTime();
+  let inputs: ActionInputs | undefined;
+  let target: Target | undefined;
+  let context: GitHubContext | undefined;
+  let worker: WorkerClient | undefined;
+  // The runner cancels a job with SIGINT, then SIGTERM, then a kill: abort the upload in that
+  // window, so that no parts and no placeholder remain.
+  let cancelling: Promise<void> | undefined;
+  const cancel = (signal: NodeJS.Signals): void => {
+    cancelling ??= (async () => {
+      const message = storedKey
+        ? `Cancelled (${signal}) after the archive was stored at ${storedKey}, which stays (a file mirror cut short is completed by the next run).`
+        : `Cancelled (${signal}) before the backup was stored; the upload was aborted.`;
+      await Promise.all([...active].map((pending) => pending.abort().catch(() => undefined)));
+      await notifyFailure(worker, target, context, message, 'cancelled');
+      core.setFailed(message);
+      process.exit(1);
+    })();
+  };
+  process.once('SIGINT', cancel).once('SIGTERM', cancel);
+  try {
+    inputs = readInputs();
+    context = readGitHubContext();
+    target = resolveTarget(inputs, context);
+    core.info(
+      `Tenant ${target.tenant} (from ${target.tenantSource}), bucket ${target.bucket} (from ${target.bucketSource})`,
+    );
+    if (inputs.api) {
+      const { auth } = inputs.api;
+      const token = auth.kind === 'token' ? auth.token : oidcTokenProvider(auth.audience);
+      // The first ID token now: a job without id-token permission stops before any upload.
+      if (typeof token !== 'string') await token();
+      worker = new WorkerClient(inputs.api.url, token);
+      checkRecordFields(context);
+    } else {
+      core.warning('api-url and api-token are not set: the archive is uploaded but no metadata is recorded');
+    }
+    // The mirror's prefix is named after the branch: a bad one must stop the run before upload.
+    if (inputs.syncFiles) checkBranch(context.branch, 'branch');
+    const uploader = createUploader(inputs, target, worker, CONTENT_TYPES[inputs.compression]);
+    const partSize = partSizeFor(inputs, uploader);
+    const history = inputs.includeGitHistory ? await checkGitHistory(inputs, uploader) : undefined;
+    const bundleUploader = history ? createUploader(inputs, target, worker, BUNDLE_CONTENT_TYPE) : undefined;
+    const stored = await storeArchive(inputs, target, uploader, stampOf(created), partSize, bundleUploader);
+    storedKey = stored.key;
+    const durationMs = Date.now() - started;
+    core.info(
+      `Stored ${stored.key}: ${stored.archive.fileCount} files, ${formatBytes(stored.archive.bytesIn)} read, ` +
+        `${formatBytes(stored.size)} stored in ${formatDuration(durationMs)} (${formatRate(stored.archive.bytesIn, durationMs)}); sha256 ${stored.sha256}`,
+    );
+    // What fails after the archive is stored fails the step, but leaves the archive, its record
+    // and its outputs.
+    const later: string[] = [];
+    let bundle: StoredBundle | undefined;
+    if (stored.bundle && history) {
+      try {
+        bundle = await storeBundle(inputs, stored.bundle, history);
+      } catch (error) {
+        later.push(`the git history bundle failed: ${describe(error, inputs, target)}`);
+      }
+    }
+    const report: BackupReport = {
+      tenant: target.tenant,
+      bucket: target.bucket,
+      key: stored.key,
+      backupFile: stored.backupFile,
+      size: stored.size,
+      sha256: stored.sha256,
+      fileCount: stored.archive.fileCount,
+      bytesIn: stored.archive.bytesIn,
+      durationMs,
+      compression: inputs.compression,
+      destination: uploader.description,
+      recorded: false,
+      bundle,
+    };
+    setOutputs(report);
+    if (worker) {
+      const metadata = metadataOf(target, context, inputs, stored, bundle, created, durationMs);
+      report.recorded = await recordBackup(worker, metadata, inputs.failOnApiError);
+      // Only with the new backup on record: the Worker keeps the newest record, which must be it.
+      if (report.recorded && inputs.retention) {
+        report.pruned = await applyRetention(worker, target, inputs.retention, inputs.failOnApiError, {
+          backupFile: stored.backupFile,
+          startedMs: started,
+        });
+        if (report.pruned !== undefined) core.setOutput('pruned', String(report.pruned));
+      }
+    }
+    if (inputs.syncFiles) {
+      try {
+        report.mirror = await mirrorFiles(inputs, target, context.branch);
+        setMirrorOutputs(report.mirror);
+      } catch (error) {
+        later.push(`the file mirror failed: ${describe(error, inputs, target)}`);
+      }
+    }
+    await writeSummary(report);
+    if (later.length > 0) throw new Error(`The archive ${stored.key} is stored, but ${later.join('; and ')}`);
+  } catch (error) {
+    // The aborted upload's own error is not the news: the cancellation reports and exits.
+    if (cancelling) return cancelling;
+    const message = describe(error, inputs, target);
+    await notifyFailure(worker, target, context, message);
+    core.setFailed(message);
+  }
+}

@@ -1,0 +1,96 @@
+// What a finished backup reports: step outputs and the job summary.
+import * as core from '@actions/core';
+import { formatBytes, formatDuration, formatRate } from '../../core/format.js';
+import type { MirrorReport } from './mirror-step.js';
+
+/** The git history stored beside the archive (include-git-history). */
+export interface StoredBundle {
+  key: string;
+  size: number;
+  sha256: string;
+  shallow: boolean;
+}
+
+export interface BackupReport {
+  tenant: string;
+  bucket: string;
+  key: string;
+  backupFile: string;
+  size: number;
+  sha256: string;
+  fileCount: number;
+  bytesIn: number;
+  durationMs: number;
+  compression: string;
+  destination: string;
+  /** Whether the Worker stored the metadata record. */
+  recorded: boolean;
+  bundle?: StoredBundle;
+  /** Backups deleted by the keep-* policy (undefined: no policy, or the prune failed). */
+  pruned?: number;
+  /** The file mirror's outcome, with `sync-files`. */
+  mirror?: MirrorReport;
+}
+
+export function setOutputs(report: BackupReport): void {
+  core.setOutput('tenant', report.tenant);
+  core.setOutput('bucket', report.bucket);
+  core.setOutput('backup-key', report.key);
+  core.setOutput('backup-file', report.backupFile);
+  core.setOutput('size', String(report.size));
+  core.setOutput('sha256', report.sha256);
+  core.setOutput('file-count', String(report.fileCount));
+  core.setOutput('duration-ms', String(report.durationMs));
+  if (report.bundle) {
+    core.setOutput('bundle-key', report.bundle.key);
+    core.setOutput('bundle-size', String(report.bundle.size));
+    core.setOutput('bundle-sha256', report.bundle.sha256);
+  }
+}
+
+export function setMirrorOutputs(mirror: MirrorReport): void {
+  core.setOutput('files-uploaded', String(mirror.uploaded));
+  core.setOutput('files-deleted', String(mirror.deleted));
+  core.setOutput('files-unchanged', String(mirror.unchanged));
+  core.setOutput('sync-requests', String(mirror.requests));
+}
+
+const mirrorLine = (m: MirrorReport): string =>
+  `<code>${m.prefix}</code>: ${m.uploaded} uploaded, ${m.deleted} deleted, ${m.unchanged} unchanged` +
+  `${m.kept ? `, ${m.kept} kept` : ''}; ${m.requests} requests in ${formatDuration(m.durationMs)}`;
+
+export async function writeSummary(report: BackupReport): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  await core.summary
+    .addHeading('R2 backup', 2)
+    .addTable([
+      [
+        { data: 'Item', header: true },
+        { data: 'Value', header: true },
+      ],
+      ['Tenant', report.tenant],
+      ['Bucket', report.bucket],
+      ['Key', `<code>${report.key}</code>`],
+      ['Size', `${formatBytes(report.size)} (${report.size} bytes, ${report.compression})`],
+      ['Files', String(report.fileCount)],
+      ['SHA-256', `<code>${report.sha256}</code>`],
+      ['Duration', formatDuration(report.durationMs)],
+      [
+        'Throughput',
+        `${formatRate(report.bytesIn, report.durationMs)} read, ${formatRate(report.size, report.durationMs)} uploaded`,
+      ],
+      ['Stored on', report.destination],
+      ['Metadata', report.recorded ? 'recorded by the Worker' : 'not recorded'],
+      ...(report.bundle
+        ? [
+            [
+              'Git history',
+              `<code>${report.bundle.key}</code>, ${formatBytes(report.bundle.size)}${report.bundle.shallow ? ', shallow (incomplete)' : ''}, SHA-256 <code>${report.bundle.sha256}</code>`,
+            ],
+          ]
+        : []),
+      ...(report.pruned !== undefined ? [['Retention', `${report.pruned} older backups deleted`]] : []),
+      ...(report.mirror ? [['File mirror', mirrorLine(report.mirror)]] : []),
+    ])
+    .write();
+}

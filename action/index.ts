@@ -1,4 +1,0 @@
-// The action's entry point (dist/index.js after the ncc build).
-import { run } from './main.js';
-
-await run();

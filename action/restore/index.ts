@@ -1,0 +1,4 @@
+// The restore sub-action's entry point (dist/restore/index.js after the ncc build).
+import { run } from './main.js';
+
+await run();

@@ -1,0 +1,110 @@
+// The restore sub-action's entry point (restore/action.yml, dist/restore/index.js): the CLI's
+// restore as a step, with the backup action's credentials and outputs for what it restored.
+import * as core from '@actions/core';
+import { checkBucket, checkByteCount, checkTenant, ValidationError } from '../../common/validate.js';
+import { defaultBucket } from '../../common/naming.js';
+import type { ArchiveSource } from '../../core/r2/object-source.js';
+import type { BackupSelector } from '../../core/restore/selection.js';
+import { createS3Client } from '../../core/r2/client.js';
+import { SECRET_INPUTS, checkUrlInputs, parseBoolean, parseDestination, parseUrl } from '../inputs.js';
+import { describeSymlinks } from '../../core/restore/archive.js';
+import { restoreBackup } from '../../core/restore/backup.js';
+import { listRecordsOverS3 } from '../../core/r2/catalogue.js';
+import { formatBytes } from '../../core/format.js';
+import { WorkerClient } from '../../core/worker-api/client.js';
+
+function selectorOf(): BackupSelector {
+  const backup = core.getInput('backup');
+  const commit = core.getInput('commit');
+  if (backup && commit) throw new ValidationError('commit', 'give backup or commit, not both');
+  if (backup) return { backup };
+  if (commit) return { commit };
+  return { latest: true };
+}
+
+async function restore(): Promise<void> {
+  for (const name of SECRET_INPUTS) {
+    const value = core.getInput(name);
+    if (value) core.setSecret(value);
+  }
+  checkUrlInputs();
+  const tenant = checkTenant(
+    core.getInput('tenant') || process.env.GITHUB_REPOSITORY?.split('/')[1],
+    'tenant',
+  );
+  const bucket = checkBucket(core.getInput('bucket') || defaultBucket(tenant), 'bucket');
+  const apiUrl = core.getInput('api-url');
+  const apiToken = core.getInput('api-token');
+  if (Boolean(apiUrl) !== Boolean(apiToken))
+    throw new ValidationError('api-token', 'and api-url go together');
+  const worker = apiUrl ? new WorkerClient(parseUrl('api-url', apiUrl), apiToken) : undefined;
+  const destination = parseDestination();
+  const s3 = destination.kind === 's3' ? createS3Client(destination) : undefined;
+  if (!worker && !s3) {
+    throw new ValidationError(
+      'api-url',
+      'or the R2 S3 keys are needed: the Worker, or R2 itself, holds the records',
+    );
+  }
+  // Records from the Worker when given (it checks who may read them), else over S3.
+  const listRecords = worker
+    ? () => worker.listAll(tenant, bucket)
+    : () => listRecordsOverS3(s3!, bucket, tenant);
+  const source: ArchiveSource = s3 ? { kind: 's3', s3 } : { kind: 'worker', worker: worker! };
+  const target = core.getInput('target', { required: true });
+  const restored = await restoreBackup({
+    listRecords,
+    source,
+    tenant,
+    bucket,
+    selector: selectorOf(),
+    target,
+    force: parseBoolean('force'),
+    allowUnverified: parseBoolean('allow-unverified'),
+    maxBytes: core.getInput('max-bytes')
+      ? checkByteCount(core.getInput('max-bytes'), 'max-bytes')
+      : undefined,
+    log: (line) => core.info(line),
+  });
+  core.info(
+    `Restored ${restored.record.backup_file}: ${restored.entries} entries, sha256 ${restored.sha256} ${restored.compared ? 'verified' : 'computed (not compared)'}`,
+  );
+  for (const line of describeSymlinks(restored.symlinks)) core.info(line);
+  core.setOutput('backup-file', restored.record.backup_file);
+  core.setOutput('backup-key', restored.key);
+  core.setOutput('commit', restored.record.commit);
+  core.setOutput('sha256', restored.sha256);
+  core.setOutput('size', String(restored.size));
+  core.setOutput('entries', String(restored.entries));
+  core.setOutput('target', restored.target);
+  if (process.env.GITHUB_STEP_SUMMARY) {
+    await core.summary
+      .addHeading('R2 restore', 2)
+      .addTable([
+        [
+          { data: 'Item', header: true },
+          { data: 'Value', header: true },
+        ],
+        ['Backup', `<code>${restored.key}</code> (${bucket})`],
+        ['Commit', `${restored.record.commit} on ${restored.record.branch}`],
+        [
+          'Size',
+          `${formatBytes(restored.size)}, SHA-256 ${restored.compared ? 'verified' : 'computed, not compared'}`,
+        ],
+        ['Entries', String(restored.entries)],
+        ['Target', restored.target],
+      ])
+      .write();
+  }
+}
+
+/** The restore sub-action: restore one backup, or fail the step saying why. */
+export async function run(): Promise<void> {
+  try {
+    await restore();
+  } catch (error) {
+    core.setFailed(
+      `${(error as Error).message}${error instanceof ValidationError ? '. Nothing was restored.' : ''}`,
+    );
+  }
+}

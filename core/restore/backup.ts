@@ -1,0 +1,91 @@
+// Restore one backup, chosen from the tenant's records: the shared core of `r2-backup restore`
+// and the restore sub-action. The record gives the expected size and SHA-256; the archive is
+// streamed from R2 (or the Worker) and checked while it is extracted.
+import type { BackupMetadata } from '../../common/metadata.js';
+import { archiveKey } from '../../common/naming.js';
+import { checkBackupFile } from '../../common/validate.js';
+import { describeSource, openObject, type ArchiveSource } from '../r2/object-source.js';
+import { selectBackup, type BackupSelector } from './selection.js';
+import { restoreArchive, type RestoreResult } from './archive.js';
+
+/** The tenant's records, newest first: the Worker's list, or the records read over S3. */
+export type RecordLister = () => Promise<BackupMetadata[]>;
+
+export interface RestoreBackupOptions {
+  listRecords: RecordLister;
+  source: ArchiveSource;
+  tenant: string;
+  bucket: string;
+  selector: BackupSelector;
+  target: string;
+  force?: boolean;
+  maxBytes?: number;
+  /** Restore a record the Worker does not vouch for (unsigned, tampered, or without a hash). */
+  allowUnverified?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface RestoredBackup extends RestoreResult {
+  record: BackupMetadata;
+  key: string;
+}
+
+/** The record a selector names, from the tenant's records as the Worker lists them. */
+export async function chooseRecord(
+  listRecords: RecordLister,
+  tenant: string,
+  bucket: string,
+  selector: BackupSelector,
+): Promise<BackupMetadata> {
+  return selectBackup(await listRecords(), selector, `tenant ${tenant}, bucket ${bucket}`);
+}
+
+/** Why a record is not to be trusted for a restore, or undefined. Records read over S3 carry no
+ *  verification (only the Worker can check signatures): the caller says so in its output. */
+export function distrustOf(record: BackupMetadata, bucket: string): string | undefined {
+  const file = record.backup_file;
+  if (record.verification === 'tampered') {
+    return `The record of ${file} is tampered: it was changed, or copied from another name or tenant, after the Worker signed it`;
+  }
+  if (record.verification === 'unsigned') {
+    return (
+      `The record of ${file} is unsigned: the Worker did not write it (the seed's workflow did, or someone ` +
+      `with S3 keys to ${bucket} planted it)`
+    );
+  }
+  if (!record.sha256 || record.size === undefined)
+    return `The record of ${file} has no size or SHA-256: the archive cannot be checked against it`;
+  return undefined;
+}
+
+export const S3_RECORDS_NOTE =
+  'Records read over S3 with R2 keys alone: their signatures cannot be checked, so this trusts everyone who holds keys to the bucket (docs/security.md)';
+
+export async function restoreBackup(options: RestoreBackupOptions): Promise<RestoredBackup> {
+  const { tenant, bucket } = options;
+  const record = await chooseRecord(options.listRecords, tenant, bucket, options.selector);
+  const distrust = distrustOf(record, bucket);
+  if (distrust && !options.allowUnverified)
+    throw new Error(`${distrust}. Not restored; --allow-unverified restores it anyway.`);
+  if (distrust) options.log?.(`Warning: ${distrust}; restoring it as --allow-unverified asks.`);
+  else if (record.verification === undefined) options.log?.(S3_RECORDS_NOTE);
+  // The key from validated parts, never the record's own text.
+  const { compression } = checkBackupFile(record.backup_file, tenant);
+  const key = archiveKey(tenant, record.backup_file);
+  const size = record.size === undefined ? 'size unknown' : `${record.size} bytes`;
+  options.log?.(
+    `Restoring ${key} (${size}, ${compression}, commit ${String(record.commit).slice(0, 12)} on ${record.branch}) ` +
+      `from ${describeSource(options.source)} into ${options.target}`,
+  );
+  const result = await restoreArchive({
+    open: (signal) => openObject(options.source, bucket, key, signal),
+    compression,
+    // A record without a hash (the seed's): the archive is hashed and the hash printed.
+    expected:
+      !record.sha256 || record.size === undefined ? undefined : { sha256: record.sha256, size: record.size },
+    target: options.target,
+    force: options.force,
+    maxBytes: options.maxBytes,
+  });
+  return { ...result, record, key };
+}

@@ -1,0 +1,46 @@
+// Extracts a backup archive stream into a directory, confined to it by construction (see
+// confined-tree.ts). Restore extracts into a fresh staging directory beside the target, so a
+// refused archive leaves nothing behind in the real target.
+import { pipeline } from 'node:stream/promises';
+import { PassThrough, type Readable, type Transform } from 'node:stream';
+import { createGunzip, createZstdDecompress } from 'node:zlib';
+import type { Compression } from '../../common/validate.js';
+import type { RestoredSymlink } from '../tree/confined-tree.js';
+import { TarExtractor } from '../tar/unpack.js';
+
+export { CorruptArchiveError, UnsafeArchiveError } from '../tree/entry-errors.js';
+
+// zlib's default 16 KiB output chunks make every 16 KiB of the tree a round trip through the
+// thread pool and a write of its own. 256 KiB chunks halved the restore's user CPU time and
+// made it faster than `aws s3 cp - | tar -xzf -` (measured on the quick bench corpus).
+const DECOMPRESSED_CHUNK = 256 * 1024;
+
+export function decompressor(compression: Compression): Transform {
+  if (compression === 'gzip') return createGunzip({ chunkSize: DECOMPRESSED_CHUNK });
+  if (compression === 'zstd') return createZstdDecompress({ chunkSize: DECOMPRESSED_CHUNK });
+  return new PassThrough();
+}
+
+export interface ExtractOptions {
+  /** Content bytes (apparent sizes) the archive may expand to. */
+  maxBytes?: number;
+}
+
+export interface ExtractResult {
+  entries: number;
+  bytes: number;
+  /** Restored verbatim, wherever they point. */
+  symlinks: RestoredSymlink[];
+}
+
+/** Extract `source` (compressed as `compression`) into the existing, empty `directory`. */
+export async function safeExtract(
+  source: Readable,
+  compression: Compression,
+  directory: string,
+  options: ExtractOptions = {},
+): Promise<ExtractResult> {
+  const extractor = new TarExtractor(directory, options.maxBytes);
+  await pipeline(source, decompressor(compression), extractor);
+  return { entries: extractor.entries, bytes: extractor.bytes, symlinks: extractor.symlinks };
+}

@@ -1,0 +1,255 @@
+// Talks to the backup Worker (docs/worker-api.md): records, notifications, listing and the
+// upload route. Every call has a timeout; the token only ever goes in the Authorization header.
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { parseRetryAfter, timeouts } from '../retry.js';
+import type {
+  BackupMetadata,
+  BackupMetadataInput,
+  BackupNotificationInput,
+  InventoryResponse,
+  ListResponse,
+  PruneResponse,
+} from '../../common/metadata.js';
+
+/** The Worker answered with an error status. */
+export class WorkerApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly field?: string,
+    /** The Worker's `reason` (a 403 names the role needed). */
+    readonly reason?: string,
+    /** The answer's Retry-After, in ms from when it came. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'WorkerApiError';
+  }
+}
+
+/** No answer at all: refused connection, DNS, timeout. */
+export class WorkerUnreachableError extends Error {
+  constructor(url: string, cause: unknown) {
+    super(`The Worker at ${url} cannot be reached: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'WorkerUnreachableError';
+  }
+}
+
+/** Worth another attempt: no answer, or a 5xx / 429. */
+export const isTransientWorkerError = (error: unknown): boolean =>
+  error instanceof WorkerUnreachableError ||
+  (error instanceof WorkerApiError && (error.status >= 500 || error.status === 429));
+
+/** The Retry-After of a Worker error, for withRetries. */
+export const workerRetryAfter = (error: unknown): number | undefined =>
+  error instanceof WorkerApiError ? error.retryAfterMs : undefined;
+
+interface Answer {
+  status: number;
+  statusText: string;
+  text: string;
+  retryAfter?: string;
+}
+
+/**
+ * One request with node:http (fetch copies every body it is given: a 16 MiB part, each attempt,
+ * doubling the memory of the parts in flight; a socket write does not). It never hangs: a
+ * connection timeout, an idle timeout (no byte either way for `idleMs`) and a deadline for the
+ * whole attempt, each named in the error.
+ */
+function send(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: Uint8Array | undefined,
+  deadlineMs: number,
+): Promise<Answer> {
+  const t = timeouts();
+  const request = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, {
+    method,
+    headers: body ? { ...headers, 'content-length': String(body.length) } : headers,
+  });
+  return new Promise<Answer>((resolve, reject) => {
+    const fail = (reason: string): void => void request.destroy(new Error(reason));
+    const deadline = setTimeout(() => fail(`no answer within ${deadlineMs / 1000} s`), deadlineMs);
+    const connecting = setTimeout(() => fail(`no connection within ${t.connectMs / 1000} s`), t.connectMs);
+    request.on('socket', (socket) => {
+      if (!socket.connecting) clearTimeout(connecting);
+      else socket.once('connect', () => clearTimeout(connecting));
+    });
+    request.setTimeout(t.idleMs, () => fail(`no byte for ${t.idleMs / 1000} s (idle timeout)`));
+    request.on('close', () => {
+      clearTimeout(deadline);
+      clearTimeout(connecting);
+    });
+    request.on('response', (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          statusText: response.statusMessage ?? '',
+          text,
+          retryAfter: response.headers['retry-after'],
+        }),
+      );
+      response.on('error', reject);
+      response.on('aborted', () => reject(new Error('the answer was cut')));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | undefined>;
+  json?: unknown;
+  body?: Uint8Array;
+  /** The attempt's deadline (default: the client's; retry.ts's R2_BACKUP_REQUEST_TIMEOUT_MS). */
+  timeoutMs?: number;
+}
+
+/** A fixed token, or a source of fresh ones (GitHub OIDC ID tokens expire). */
+export type BearerToken = string | (() => Promise<string>);
+
+export class WorkerClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: BearerToken,
+    private readonly timeoutMs = timeouts().requestMs,
+  ) {}
+
+  url(path: string, query: Record<string, string | undefined> = {}): string {
+    const url = new URL(path, `${this.baseUrl}/`);
+    for (const [name, value] of Object.entries(query))
+      if (value !== undefined) url.searchParams.set(name, value);
+    return url.toString();
+  }
+
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const url = this.url(path, options.query);
+    const token = typeof this.token === 'string' ? this.token : await this.token();
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${token}`,
+      accept: 'application/json',
+    };
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    if (options.body) headers['content-type'] = 'application/octet-stream';
+    else if (options.json !== undefined) headers['content-type'] = 'application/json';
+    const body =
+      options.body ?? (options.json === undefined ? undefined : Buffer.from(JSON.stringify(options.json)));
+    let response: Answer;
+    try {
+      response = await send(url, method, headers, body, timeoutMs);
+    } catch (error) {
+      throw new WorkerUnreachableError(this.baseUrl, error);
+    }
+    const { text } = response;
+    let parsed: Record<string, unknown> = {};
+    try {
+      parsed = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      // not JSON: reported below with the status
+    }
+    const ok = response.status >= 200 && response.status < 300;
+    if (!ok || parsed.success !== true) {
+      const message =
+        typeof parsed.error === 'string' ? parsed.error : text.slice(0, 200) || response.statusText;
+      const field = typeof parsed.field === 'string' ? parsed.field : undefined;
+      const reason = typeof parsed.reason === 'string' ? parsed.reason : undefined;
+      throw new WorkerApiError(
+        response.status,
+        `${method} ${path}: ${response.status} ${message}`,
+        field,
+        reason,
+        parseRetryAfter(response.retryAfter),
+      );
+    }
+    return parsed as T;
+  }
+
+  async storeMetadata(input: BackupMetadataInput): Promise<BackupMetadata> {
+    const answer = await this.request<{ metadata: BackupMetadata }>('POST', '/api/github/backup', {
+      json: input,
+    });
+    return answer.metadata;
+  }
+
+  async notify(input: BackupNotificationInput): Promise<string> {
+    const answer = await this.request<{ key: string }>('POST', '/api/github/backup/notify', { json: input });
+    return answer.key;
+  }
+
+  /** Applies a retention policy (`keep_last`, ...) to a tenant; the Worker does the deleting. */
+  prune(
+    tenant: string,
+    bucket: string,
+    policy: Record<string, number>,
+    dryRun = false,
+    run?: { backup_file: string; started_ms_ago: number },
+  ): Promise<PruneResponse> {
+    return this.request<PruneResponse>('POST', '/api/github/backup/prune', {
+      json: { tenant, bucket, ...policy, dry_run: dryRun, ...(run ? { run } : {}) },
+    });
+  }
+
+  list(tenant: string, bucket: string, limit = 100, cursor?: string): Promise<ListResponse> {
+    return this.request<ListResponse>('GET', '/api/github/backup/list', {
+      query: { tenant, bucket, limit: String(limit), cursor },
+    });
+  }
+
+  /** Every record of a tenant, newest first, page by page. */
+  async listAll(tenant: string, bucket: string): Promise<BackupMetadata[]> {
+    const records: BackupMetadata[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.list(tenant, bucket, 1000, cursor);
+      records.push(...page.backups);
+      cursor = page.cursor;
+    } while (cursor);
+    return records;
+  }
+
+  inventory(tenant: string, bucket: string): Promise<InventoryResponse> {
+    return this.request<InventoryResponse>(
+      'GET',
+      `/api/github/backup/${encodeURIComponent(tenant)}/inventory`,
+      {
+        query: { bucket },
+      },
+    );
+  }
+
+  /** An object's bytes through the download route, as a stream (no copy in memory). */
+  async download(bucket: string, key: string, signal?: AbortSignal): Promise<IncomingMessage> {
+    const url = this.url(`/api/r2/buckets/${encodeURIComponent(bucket)}/download`, { key });
+    const token = typeof this.token === 'string' ? this.token : await this.token();
+    const get = url.startsWith('https:') ? httpsRequest : httpRequest;
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const request = get(url, { headers: { authorization: `Bearer ${token}` }, signal }, resolve);
+      request.setTimeout(this.timeoutMs, () =>
+        request.destroy(new Error(`no answer in ${this.timeoutMs} ms`)),
+      );
+      request.on('error', (error) => reject(new WorkerUnreachableError(this.baseUrl, error)));
+      request.end();
+    });
+    if (response.statusCode !== 200) {
+      let text = '';
+      for await (const chunk of response) text += String(chunk);
+      let message = text.slice(0, 200);
+      try {
+        message = (JSON.parse(text) as { error?: string }).error ?? message;
+      } catch {
+        // not JSON: the text itself
+      }
+      throw new WorkerApiError(
+        response.statusCode ?? 0,
+        `GET download ${key}: ${response.statusCode} ${message}`,
+      );
+    }
+    return response;
+  }
+}
