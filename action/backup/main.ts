@@ -10,6 +10,7 @@ import { createArchiveStream, type ArchiveResult } from '../../core/archive/stre
 import { readGitHubContext, type GitHubContext } from '../github-context.js';
 import { createHashCounter } from '../../core/streams/hash.js';
 import { readInputs, type ActionInputs } from '../inputs.js';
+import { BackupInputs, BackupOutputs } from '../constants.js';
 import { createS3Client } from '../../core/r2/client.js';
 import { bundleInto, checkHistory } from '../../core/git/history.js';
 import { mirrorFiles } from './mirror-step.js';
@@ -209,7 +210,7 @@ function partSizeFor(inputs: ActionInputs, uploader: ArchiveUploader): number {
   const partSize = inputs.partSize ?? partSizeForTree(inputs.path, inputs.excludes, uploader);
   if (partSize > uploader.maxPartSize) {
     throw new ValidationError(
-      'part-size-mib',
+      BackupInputs.PartSizeMib,
       `must be at most ${uploader.maxPartSize / 1024 / 1024} MiB for ${uploader.description}`,
     );
   }
@@ -264,7 +265,9 @@ function describe(error: unknown, inputs: ActionInputs | undefined, target: Targ
   }
   if (error instanceof WorkerApiError && error.status === 401) {
     const credential =
-      inputs?.api?.auth.kind === 'oidc' ? 'the ID token (check OIDC_AUDIENCE and OIDC_POLICY)' : 'api-token';
+      inputs?.api?.auth.kind === 'oidc'
+        ? 'the ID token (check OIDC_AUDIENCE and OIDC_POLICY)'
+        : BackupInputs.ApiToken;
     return `${error.message}: the Worker refused ${credential}.`;
   }
   if (error instanceof WorkerApiError && error.status === 404) {
@@ -361,7 +364,7 @@ export async function run(): Promise<void> {
           backupFile: stored.backupFile,
           startedMs: started,
         });
-        if (report.pruned !== undefined) core.setOutput('pruned', String(report.pruned));
+        if (report.pruned !== undefined) core.setOutput(BackupOutputs.Pruned, String(report.pruned));
       }
     }
     if (inputs.syncFiles) {

@@ -2,6 +2,7 @@
 // repos/{tenant}/{branch}/ equal to the tree, uploading only what changed (docs/mirror.md).
 import * as core from '@actions/core';
 import type { ActionInputs } from '../inputs.js';
+import { BackupInputs } from '../constants.js';
 import { syncMirror } from '../../core/mirror/sync.js';
 import { createS3Client } from '../../core/r2/client.js';
 import { formatBytes } from '../../core/format.js';
@@ -25,7 +26,7 @@ export async function mirrorFiles(
   target: Target,
   branch: string,
 ): Promise<MirrorReport> {
-  if (inputs.destination.kind !== 's3') throw new Error('sync-files needs S3 keys'); // checked by readInputs
+  if (inputs.destination.kind !== 's3') throw new Error(`${BackupInputs.SyncFiles} needs S3 keys`); // checked by readInputs
   const started = Date.now();
   let lastLog = started;
   const result = await syncMirror({

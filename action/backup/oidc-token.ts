@@ -3,6 +3,7 @@
 // hand is a few minutes old: a long backup still records its metadata with a valid token.
 import * as core from '@actions/core';
 import { ValidationError } from '../../common/validate.js';
+import { BackupInputs } from '../constants.js';
 
 const REFRESH_AFTER_MS = 4 * 60_000;
 
@@ -12,7 +13,7 @@ export function oidcTokenProvider(audience: string): () => Promise<string> {
     if (cached && Date.now() - cached.fetchedAt < REFRESH_AFTER_MS) return cached.token;
     if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL || !process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
       throw new ValidationError(
-        'auth',
+        BackupInputs.Auth,
         'is oidc, but the runner offers no ID token: add `permissions: id-token: write` to the job',
       );
     }
@@ -21,7 +22,7 @@ export function oidcTokenProvider(audience: string): () => Promise<string> {
       token = await core.getIDToken(audience);
     } catch (error) {
       throw new Error(
-        `auth: oidc: the runner gave no ID token for audience ${audience}: ${(error as Error).message}`,
+        `${BackupInputs.Auth}: oidc: the runner gave no ID token for audience ${audience}: ${(error as Error).message}`,
       );
     }
     core.setSecret(token);

@@ -1,6 +1,7 @@
 // What a finished backup reports: step outputs and the job summary.
 import * as core from '@actions/core';
 import { formatBytes, formatDuration, formatRate } from '../../core/format.js';
+import { BackupOutputs } from '../constants.js';
 import type { MirrorReport } from './mirror-step.js';
 
 /** The git history stored beside the archive (include-git-history). */
@@ -33,26 +34,26 @@ export interface BackupReport {
 }
 
 export function setOutputs(report: BackupReport): void {
-  core.setOutput('tenant', report.tenant);
-  core.setOutput('bucket', report.bucket);
-  core.setOutput('backup-key', report.key);
-  core.setOutput('backup-file', report.backupFile);
-  core.setOutput('size', String(report.size));
-  core.setOutput('sha256', report.sha256);
-  core.setOutput('file-count', String(report.fileCount));
-  core.setOutput('duration-ms', String(report.durationMs));
+  core.setOutput(BackupOutputs.Tenant, report.tenant);
+  core.setOutput(BackupOutputs.Bucket, report.bucket);
+  core.setOutput(BackupOutputs.BackupKey, report.key);
+  core.setOutput(BackupOutputs.BackupFile, report.backupFile);
+  core.setOutput(BackupOutputs.Size, String(report.size));
+  core.setOutput(BackupOutputs.Sha256, report.sha256);
+  core.setOutput(BackupOutputs.FileCount, String(report.fileCount));
+  core.setOutput(BackupOutputs.DurationMs, String(report.durationMs));
   if (report.bundle) {
-    core.setOutput('bundle-key', report.bundle.key);
-    core.setOutput('bundle-size', String(report.bundle.size));
-    core.setOutput('bundle-sha256', report.bundle.sha256);
+    core.setOutput(BackupOutputs.BundleKey, report.bundle.key);
+    core.setOutput(BackupOutputs.BundleSize, String(report.bundle.size));
+    core.setOutput(BackupOutputs.BundleSha256, report.bundle.sha256);
   }
 }
 
 export function setMirrorOutputs(mirror: MirrorReport): void {
-  core.setOutput('files-uploaded', String(mirror.uploaded));
-  core.setOutput('files-deleted', String(mirror.deleted));
-  core.setOutput('files-unchanged', String(mirror.unchanged));
-  core.setOutput('sync-requests', String(mirror.requests));
+  core.setOutput(BackupOutputs.FilesUploaded, String(mirror.uploaded));
+  core.setOutput(BackupOutputs.FilesDeleted, String(mirror.deleted));
+  core.setOutput(BackupOutputs.FilesUnchanged, String(mirror.unchanged));
+  core.setOutput(BackupOutputs.SyncRequests, String(mirror.requests));
 }
 
 const mirrorLine = (m: MirrorReport): string =>

@@ -2,6 +2,7 @@
 import { defaultBucket } from '../../common/naming.js';
 import { checkBucket, checkTenant } from '../../common/validate.js';
 import type { GitHubContext } from '../github-context.js';
+import { BackupInputs } from '../constants.js';
 
 export interface Target {
   tenant: string;
@@ -26,7 +27,7 @@ export function resolveTarget(
   context: Pick<GitHubContext, 'eventName' | 'payload' | 'repositoryName'>,
 ): Target {
   let tenant = input.tenant;
-  let tenantSource = 'the tenant input';
+  let tenantSource = `the ${BackupInputs.Tenant} input`;
   const dispatched =
     context.eventName === 'workflow_dispatch'
       ? stringAt(context.payload.inputs, 'tenant')
@@ -44,14 +45,15 @@ export function resolveTarget(
     tenant = context.repositoryName;
     tenantSource = "the repository's name";
   }
-  checkTenant(tenant, `tenant (from ${tenantSource})`);
+  checkTenant(tenant, `${BackupInputs.Tenant} (from ${tenantSource})`);
 
   let bucket: string;
   let bucketSource: string;
-  if (input.bucket) [bucket, bucketSource] = [input.bucket, 'the bucket input'];
-  else if (input.bucketMap.has(tenant)) [bucket, bucketSource] = [input.bucketMap.get(tenant)!, 'bucket-map'];
+  if (input.bucket) [bucket, bucketSource] = [input.bucket, `the ${BackupInputs.Bucket} input`];
+  else if (input.bucketMap.has(tenant))
+    [bucket, bucketSource] = [input.bucketMap.get(tenant)!, BackupInputs.BucketMap];
   // R2 bucket names are lowercase; tenants may not be (common/naming.ts defaultBucket).
   else [bucket, bucketSource] = [defaultBucket(tenant), 'the default {tenant}-github-backup'];
-  checkBucket(bucket, `bucket (from ${bucketSource})`);
+  checkBucket(bucket, `${BackupInputs.Bucket} (from ${bucketSource})`);
   return { tenant, bucket, tenantSource, bucketSource };
 }

@@ -5,6 +5,7 @@ import type { BackupMetadataInput } from '../../common/metadata.js';
 import { checkBranch, checkCommit, checkRepo } from '../../common/validate.js';
 import type { GitHubContext } from '../github-context.js';
 import { withRetries } from '../../core/retry.js';
+import { BackupInputs } from '../constants.js';
 import type { Target } from './tenant.js';
 import {
   WorkerApiError,
@@ -55,8 +56,8 @@ export async function recordBackup(
     return true;
   } catch (error) {
     if (!(error instanceof WorkerApiError || error instanceof WorkerUnreachableError)) throw error;
-    const message = `The archive is stored at ${metadata.key} in ${metadata.bucket}, but the Worker did not record it: ${error.message}. Check api-url and api-token.`;
-    if (failOnApiError) throw new Error(`${message} (fail-on-api-error is true)`);
+    const message = `The archive is stored at ${metadata.key} in ${metadata.bucket}, but the Worker did not record it: ${error.message}. Check ${BackupInputs.ApiUrl} and ${BackupInputs.ApiToken}.`;
+    if (failOnApiError) throw new Error(`${message} (${BackupInputs.FailOnApiError} is true)`);
     core.warning(message);
     return false;
   }

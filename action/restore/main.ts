@@ -6,6 +6,7 @@ import { defaultBucket } from '../../common/naming.js';
 import type { ArchiveSource } from '../../core/r2/object-source.js';
 import type { BackupSelector } from '../../core/restore/selection.js';
 import { createS3Client } from '../../core/r2/client.js';
+import { RestoreInputs, RestoreOutputs } from '../constants.js';
 import { SECRET_INPUTS, checkUrlInputs, parseBoolean, parseDestination, parseUrl } from '../inputs.js';
 import { describeSymlinks } from '../../core/restore/archive.js';
 import { restoreBackup } from '../../core/restore/backup.js';
@@ -14,9 +15,13 @@ import { formatBytes } from '../../core/format.js';
 import { WorkerClient } from '../../core/worker-api/client.js';
 
 function selectorOf(): BackupSelector {
-  const backup = core.getInput('backup');
-  const commit = core.getInput('commit');
-  if (backup && commit) throw new ValidationError('commit', 'give backup or commit, not both');
+  const backup = core.getInput(RestoreInputs.Backup);
+  const commit = core.getInput(RestoreInputs.Commit);
+  if (backup && commit)
+    throw new ValidationError(
+      RestoreInputs.Commit,
+      `give ${RestoreInputs.Backup} or ${RestoreInputs.Commit}, not both`,
+    );
   if (backup) return { backup };
   if (commit) return { commit };
   return { latest: true };
@@ -29,20 +34,23 @@ async function restore(): Promise<void> {
   }
   checkUrlInputs();
   const tenant = checkTenant(
-    core.getInput('tenant') || process.env.GITHUB_REPOSITORY?.split('/')[1],
-    'tenant',
+    core.getInput(RestoreInputs.Tenant) || process.env.GITHUB_REPOSITORY?.split('/')[1],
+    RestoreInputs.Tenant,
   );
-  const bucket = checkBucket(core.getInput('bucket') || defaultBucket(tenant), 'bucket');
-  const apiUrl = core.getInput('api-url');
-  const apiToken = core.getInput('api-token');
+  const bucket = checkBucket(
+    core.getInput(RestoreInputs.Bucket) || defaultBucket(tenant),
+    RestoreInputs.Bucket,
+  );
+  const apiUrl = core.getInput(RestoreInputs.ApiUrl);
+  const apiToken = core.getInput(RestoreInputs.ApiToken);
   if (Boolean(apiUrl) !== Boolean(apiToken))
-    throw new ValidationError('api-token', 'and api-url go together');
-  const worker = apiUrl ? new WorkerClient(parseUrl('api-url', apiUrl), apiToken) : undefined;
+    throw new ValidationError(RestoreInputs.ApiToken, `and ${RestoreInputs.ApiUrl} go together`);
+  const worker = apiUrl ? new WorkerClient(parseUrl(RestoreInputs.ApiUrl, apiUrl), apiToken) : undefined;
   const destination = parseDestination();
   const s3 = destination.kind === 's3' ? createS3Client(destination) : undefined;
   if (!worker && !s3) {
     throw new ValidationError(
-      'api-url',
+      RestoreInputs.ApiUrl,
       'or the R2 S3 keys are needed: the Worker, or R2 itself, holds the records',
     );
   }
@@ -51,7 +59,7 @@ async function restore(): Promise<void> {
     ? () => worker.listAll(tenant, bucket)
     : () => listRecordsOverS3(s3!, bucket, tenant);
   const source: ArchiveSource = s3 ? { kind: 's3', s3 } : { kind: 'worker', worker: worker! };
-  const target = core.getInput('target', { required: true });
+  const target = core.getInput(RestoreInputs.Target, { required: true });
   const restored = await restoreBackup({
     listRecords,
     source,
@@ -59,10 +67,10 @@ async function restore(): Promise<void> {
     bucket,
     selector: selectorOf(),
     target,
-    force: parseBoolean('force'),
-    allowUnverified: parseBoolean('allow-unverified'),
-    maxBytes: core.getInput('max-bytes')
-      ? checkByteCount(core.getInput('max-bytes'), 'max-bytes')
+    force: parseBoolean(RestoreInputs.Force),
+    allowUnverified: parseBoolean(RestoreInputs.AllowUnverified),
+    maxBytes: core.getInput(RestoreInputs.MaxBytes)
+      ? checkByteCount(core.getInput(RestoreInputs.MaxBytes), RestoreInputs.MaxBytes)
       : undefined,
     log: (line) => core.info(line),
   });
@@ -70,13 +78,13 @@ async function restore(): Promise<void> {
     `Restored ${restored.record.backup_file}: ${restored.entries} entries, sha256 ${restored.sha256} ${restored.compared ? 'verified' : 'computed (not compared)'}`,
   );
   for (const line of describeSymlinks(restored.symlinks)) core.info(line);
-  core.setOutput('backup-file', restored.record.backup_file);
-  core.setOutput('backup-key', restored.key);
-  core.setOutput('commit', restored.record.commit);
-  core.setOutput('sha256', restored.sha256);
-  core.setOutput('size', String(restored.size));
-  core.setOutput('entries', String(restored.entries));
-  core.setOutput('target', restored.target);
+  core.setOutput(RestoreOutputs.BackupFile, restored.record.backup_file);
+  core.setOutput(RestoreOutputs.BackupKey, restored.key);
+  core.setOutput(RestoreOutputs.Commit, restored.record.commit);
+  core.setOutput(RestoreOutputs.Sha256, restored.sha256);
+  core.setOutput(RestoreOutputs.Size, String(restored.size));
+  core.setOutput(RestoreOutputs.Entries, String(restored.entries));
+  core.setOutput(RestoreOutputs.Target, restored.target);
   if (process.env.GITHUB_STEP_SUMMARY) {
     await core.summary
       .addHeading('R2 restore', 2)
