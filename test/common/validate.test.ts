@@ -1,8 +1,11 @@
+// common/validate.ts: the shared rules, one function each.
+import { parseUrl } from '../../action/inputs.js';
 import {
   checkBackupFile,
   checkBranch,
   checkBucket,
   checkCommit,
+  checkHttpUrl,
   checkTenant,
 } from '../../common/validate.js';
 
@@ -68,5 +71,64 @@ describe('shared validation', () => {
     ]) {
       expect(() => checkBackupFile(bad, 'my-repo')).toThrow(/Invalid backup_file/);
     }
+  });
+});
+
+// The one URL check refuses credentials without ever quoting them.
+describe('checkHttpUrl: the one URL check', () => {
+  test.each([
+    'http://127.0.0.1:8787',
+    'https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com',
+    'https://backup.example.workers.dev/',
+    'https://host/path/with@sign',
+    'https://host/?q=a@b',
+    'https://host/#frag@ment',
+  ])('%s is accepted', (url) => {
+    expect(checkHttpUrl(url, 'api-url')).toBe(url);
+  });
+
+  const SECRET = 's3cr3t-P4ss';
+  test.each([
+    `https://user:${SECRET}@host`,
+    `https://${SECRET}@host`,
+    `https://:${SECRET}@host`,
+    `HTTPS://USER:${SECRET}@HOST/api`,
+    `http://user:${SECRET}@127.0.0.1:8787/`,
+    `https:user:${SECRET}@host`,
+    `https:\\\\user:${SECRET}@host`,
+    `https://us\ter:${SECRET}@host`,
+    `https://user:${SECRET.slice(0, 4)}\n${SECRET.slice(4)}@host`,
+    `https://user:${encodeURIComponent(`${SECRET}@/`)}@host`,
+    'https://@host',
+  ])('%j is refused, naming the field and not quoting the value', (url) => {
+    let message = '';
+    try {
+      checkHttpUrl(url, 'r2-endpoint');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^Invalid r2-endpoint: must not contain credentials/);
+    expect(message).not.toContain(SECRET);
+    expect(message).not.toContain(SECRET.slice(0, 4));
+  });
+
+  test.each(['ftp://user:pw@host', 'javascript:alert(1)', 'not a url', 'https://', ''])(
+    '%j is no http(s) URL',
+    (url) => {
+      expect(() => checkHttpUrl(url, 'api-url')).toThrow(/^Invalid api-url: must be an http\(s\) URL/);
+    },
+  );
+
+  test('a URL longer than the limit is refused', () => {
+    const long = `https://host/${'x'.repeat(2048)}`;
+    expect(() => checkHttpUrl(long, 'api-url')).toThrow(/at most 2048 characters/);
+    expect(() => checkHttpUrl('https://host/x', 'run_url', 10)).toThrow(/^Invalid run_url: .* at most 10 /);
+  });
+
+  test('the action parses its URL inputs with it, dropping trailing slashes', () => {
+    expect(parseUrl('api-url', 'https://host/base//')).toBe('https://host/base');
+    expect(() => parseUrl('api-url', `https://u:${SECRET}@host`)).toThrow(
+      /^Invalid api-url: must not contain credentials/,
+    );
   });
 });
