@@ -19,7 +19,7 @@ export const formatRate = (bytes: number, ms: number): string =>
 /** Milliseconds as `0.4 s`, `12.0 s`, `3 min 05 s` or `2 h 04 min`. */
 export function formatDuration(ms: number): string {
   const seconds = Math.max(0, ms) / 1000;
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  if (seconds < 59.95) return `${seconds.toFixed(1)} s`;
   const whole = Math.round(seconds);
   if (whole < 3600) return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, '0')} s`;
   const minutes = Math.round(whole / 60);

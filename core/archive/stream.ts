@@ -4,7 +4,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Compression } from '../../common/validate.js';
 import { BlockPool } from '../tar/block-pool.js';
-import { createExcludeMatcher } from '../tree/excludes.js';
+import { createExclusion, type ExcludedEntry, type TrackedPaths } from '../tree/excludes.js';
 import { ParallelCompressStream, defaultParallelism, gzipLanes, zstdLanes } from './parallel-compress.js';
 import { createTarReadable } from '../tar/pack.js';
 
@@ -20,6 +20,8 @@ export interface ArchiveOptions {
   root: string;
   /** Names/patterns matched at any depth like GNU tar --exclude. */
   excludes: string[];
+  /** Paths git tracks: kept although a pattern matches them (for the default excludes). */
+  tracked?: TrackedPaths;
   compression: Compression;
   /** Called at most about once a second. */
   onProgress?: (p: ArchiveProgress) => void;
@@ -32,6 +34,10 @@ export interface ArchiveResult {
   fileCount: number;
   /** Content bytes of the regular files archived. */
   bytesIn: number;
+  /** Entries left out by a pattern (a directory once, not what it holds). */
+  excluded: ExcludedEntry[];
+  /** Entries a pattern matched but kept, since git tracks them. */
+  keptTracked: ExcludedEntry[];
 }
 
 const PROGRESS_INTERVAL_MS = 1000;
@@ -59,9 +65,10 @@ export function createArchiveStream(options: ArchiveOptions): {
   let lastProgress = Date.now();
   // The tar blocks are the compression blocks, and the compressor hands them back for reuse.
   const pool = new BlockPool(options.compression === 'zstd' ? ZSTD_BLOCK : GZIP_BLOCK);
+  const exclusion = createExclusion(options.excludes, options.tracked);
   const tar = createTarReadable({
     root: options.root,
-    exclude: createExcludeMatcher(options.excludes),
+    exclude: exclusion.matcher,
     // With no compressor the consumer keeps the blocks: a pool that never gets them back.
     pool: options.compression === 'none' ? new BlockPool(GZIP_BLOCK, 0) : pool,
     onSkip: options.onSkip,
@@ -94,6 +101,8 @@ export function createArchiveStream(options: ArchiveOptions): {
   const result = finished(stream).then(() => ({
     fileCount: tar.counters.files,
     bytesIn: tar.counters.bytesIn,
+    excluded: exclusion.excluded,
+    keptTracked: exclusion.keptTracked,
   }));
   // The stream carries the same error; a caller that awaits only the stream must not crash
   // the process with an unhandled rejection.

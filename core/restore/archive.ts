@@ -3,7 +3,15 @@
 // single entry extracted (from the staged file, into the staging directory), and the result
 // moved into place. A replaced or corrupt object therefore writes nothing anywhere, and a
 // hostile or broken archive leaves the target exactly as it was.
-import { createReadStream, createWriteStream } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  createWriteStream,
+  fchmodSync,
+  futimesSync,
+  openSync,
+} from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -144,6 +152,7 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
       );
     }
     await install(tree);
+    if (extracted.root) applyRootEntry(target, extracted.root);
     return {
       target,
       entries: extracted.entries,
@@ -152,6 +161,21 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
       compared: options.expected !== undefined,
     };
   });
+}
+
+/** Gives the restored target the archive root's mode and time, as `tar -x` gives its
+ *  directory: after the move into place, since a read-only directory could not be moved. */
+function applyRootEntry(target: string, root: { mode: number; mtime: number }): void {
+  const fd = openSync(
+    target,
+    constants.O_RDONLY | (constants.O_DIRECTORY ?? 0) | (constants.O_NOFOLLOW ?? 0),
+  );
+  try {
+    fchmodSync(fd, root.mode);
+    futimesSync(fd, root.mtime, root.mtime);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The restore's account of the symbolic links it recreated, for the log. */

@@ -31,6 +31,8 @@ export interface ExtractResult {
   bytes: number;
   /** Restored verbatim, wherever they point. */
   symlinks: RestoredSymlink[];
+  /** The archive root's mode and time, to give the target once it is in place. */
+  root?: { mode: number; mtime: number };
 }
 
 /** Extract `source` (compressed as `compression`) into the existing, empty `directory`. */
@@ -42,5 +44,10 @@ export async function safeExtract(
 ): Promise<ExtractResult> {
   const extractor = new TarExtractor(directory, options.maxBytes);
   await pipeline(source, decompressor(compression), extractor);
-  return { entries: extractor.entries, bytes: extractor.bytes, symlinks: extractor.symlinks };
+  return {
+    entries: extractor.entries,
+    bytes: extractor.bytes,
+    symlinks: extractor.symlinks,
+    root: extractor.rootEntry,
+  };
 }

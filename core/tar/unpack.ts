@@ -166,6 +166,11 @@ export class TarExtractor extends Writable {
     return this.tree.bytes;
   }
 
+  /** The mode and time of the archive's root entry, when it has one. */
+  get rootEntry(): { mode: number; mtime: number } | undefined {
+    return this.tree.rootEntry;
+  }
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     try {
       this.consume(chunk);

@@ -119,8 +119,15 @@ export class ConfinedTree {
     }
   }
 
+  /** The archive's root entry ("./"): its mode and time, for the restorer to apply to the
+   *  target once it is in place (a directory read-only here could not be moved there). */
+  rootEntry: { mode: number; mtime: number } | undefined;
+
   directory(name: string, mode: number, mtime: number): void {
-    if (name === '') return; // the target itself: its mode stays the restorer's
+    if (name === '') {
+      this.rootEntry = { mode: mode & MODE_MASK, mtime };
+      return;
+    }
     this.charge(name, 0);
     let node: TreeNode;
     const place = this.locate(name, true)!;

@@ -54,13 +54,67 @@ function normalisePattern(pattern: string): string {
   return p;
 }
 
+// Unanchored: the match may start at the beginning or right after any '/'.
+const unanchored = (sources: string[]): RegExp => new RegExp(`(?:^|/)(?:${sources.join('|')})$`, 's');
+
+const usable = (patterns: readonly string[]): string[] =>
+  patterns.map(normalisePattern).filter((p) => p !== '' && p !== '.');
+
 export function createExcludeMatcher(patterns: readonly string[]): ExcludeMatcher {
-  const sources = patterns
-    .map(normalisePattern)
-    .filter((p) => p !== '' && p !== '.')
-    .map(globToRegExpSource);
+  const sources = usable(patterns).map(globToRegExpSource);
   if (sources.length === 0) return () => false;
-  // Unanchored: the match may start at the beginning or right after any '/'.
-  const re = new RegExp(`(?:^|/)(?:${sources.join('|')})$`, 's');
+  const re = unanchored(sources);
   return (relativePath) => re.test(relativePath);
+}
+
+/** The paths git tracks under the archived root: its files and every directory above one. */
+export interface TrackedPaths {
+  has(relativePath: string): boolean;
+}
+
+/** Where an excluded entry was left out, for the log: the pattern that matched, and the entry. */
+export interface ExcludedEntry {
+  pattern: string;
+  relativePath: string;
+}
+
+export interface Exclusion {
+  matcher: ExcludeMatcher;
+  /** The entries left out so far (an excluded directory once, not what it holds). */
+  excluded: ExcludedEntry[];
+  /** Entries matched by a pattern but kept because git tracks them. */
+  keptTracked: ExcludedEntry[];
+}
+
+/**
+ * A matcher that also records what it leaves out and why. With `tracked`, an entry that git
+ * tracks (a committed `dist/`, or a directory holding tracked files) is kept although a pattern
+ * matches it: the default excludes are meant for build output, never for committed files. A
+ * directory kept that way is descended into, and its untracked entries are still left out.
+ */
+export function createExclusion(patterns: readonly string[], tracked?: TrackedPaths): Exclusion {
+  const list = usable(patterns);
+  const each = list.map((p) => unanchored([globToRegExpSource(p)]));
+  const any = createExcludeMatcher(list);
+  const exclusion: Exclusion = { matcher: () => false, excluded: [], keptTracked: [] };
+  // Directories matched but kept: what they hold is excluded unless tracked itself.
+  const keptDirectories: { prefix: string; pattern: string }[] = [];
+  exclusion.matcher = (relativePath) => {
+    if (any(relativePath)) {
+      const pattern = list[each.findIndex((re) => re.test(relativePath))]!;
+      if (tracked?.has(relativePath)) {
+        exclusion.keptTracked.push({ pattern, relativePath });
+        keptDirectories.push({ prefix: `${relativePath}/`, pattern });
+        return false;
+      }
+      exclusion.excluded.push({ pattern, relativePath });
+      return true;
+    }
+    if (keptDirectories.length === 0 || tracked!.has(relativePath)) return false;
+    const inside = keptDirectories.find((d) => relativePath.startsWith(d.prefix));
+    if (inside === undefined) return false;
+    exclusion.excluded.push({ pattern: inside.pattern, relativePath });
+    return true;
+  };
+  return exclusion;
 }

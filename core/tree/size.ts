@@ -2,6 +2,7 @@
 // size is chosen. Only lstat: no file is read. Entries whose name equals an exclude pattern
 // are skipped; glob patterns are not applied, which can only overestimate (never a part too small).
 import { lstatSync, readFileSync, readdirSync, realpathSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
 import { DirectoryCursor, byteString, textOf } from './directory-cursor.js';
 
 /** tar's header and padding per entry, rounded up. */
@@ -89,4 +90,43 @@ export function mountPoints(mountInfo: string): string[] {
         .split(' ')[4]!
         .replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))),
     );
+}
+
+/** Entries and content bytes per exclude pattern, for the log's account of what was left out. */
+export interface ExcludedTotals {
+  pattern: string;
+  entries: number;
+  bytes: number;
+}
+
+/**
+ * Measures the excluded entries (each excluded directory with everything in it), by pattern, in
+ * the order the patterns were first met. Only lstat; an entry that vanished or cannot be read
+ * counts as one entry of no bytes.
+ */
+export function measureExcluded(
+  root: string,
+  excluded: readonly { pattern: string; relativePath: string }[],
+): ExcludedTotals[] {
+  const totals = new Map<string, ExcludedTotals>();
+  const measure = (path: string, into: ExcludedTotals): void => {
+    into.entries++;
+    const stat = lstatSync(path, { throwIfNoEntry: false });
+    if (stat?.isFile()) into.bytes += stat.size;
+    else if (stat?.isDirectory()) {
+      let names: string[];
+      try {
+        names = readdirSync(path);
+      } catch {
+        return;
+      }
+      for (const name of names) measure(join(path, name), into);
+    }
+  };
+  for (const { pattern, relativePath } of excluded) {
+    let into = totals.get(pattern);
+    if (!into) totals.set(pattern, (into = { pattern, entries: 0, bytes: 0 }));
+    measure(join(root, relativePath), into);
+  }
+  return [...totals.values()];
 }
