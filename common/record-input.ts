@@ -32,7 +32,7 @@ function checkCount(value: unknown, field: string): number {
 }
 
 /** The shared URL check (no credentials in it either), at most 512 characters in a record. */
-const checkUrl = (value: unknown, field: string): string => checkHttpUrl(value, field, 512);
+const checkUrl = (value: unknown, field: string): string => checkHttpUrl(value, field, { maxLength: 512 });
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 

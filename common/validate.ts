@@ -155,15 +155,26 @@ export function checkByteCount(value: unknown, field: string): number {
   return bytes;
 }
 
+/** Where a URL may use plain http: anywhere, or only on this machine (a local test server). */
+export type PlainHttp = 'anywhere' | 'loopback';
+
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+
 /**
  * An http(s) URL without credentials: the one URL check of the action and the restore
  * sub-action (`api-url`, `r2-endpoint`), the CLI (R2_BACKUP_API_URL, R2_ENDPOINT and their
- * flags) and the records' `run_url`. `https://user:pass@host` would put the password in logs,
- * error messages and records, so it is refused, never used. The error names the field and
- * never quotes the value.
+ * flags), the records' `run_url` and the Worker's OIDC_JWKS_URL (`plainHttp: 'loopback'`: keys
+ * fetched in clear could be swapped in transit). `https://user:pass@host` would put the password
+ * in logs, error messages and records, so it is refused, never used. The error names the field
+ * and never quotes the value.
  */
-export function checkHttpUrl(value: unknown, field: string, maxLength = 2048): string {
-  const rule = `must be an http(s) URL of at most ${maxLength} characters`;
+export function checkHttpUrl(
+  value: unknown,
+  field: string,
+  { maxLength = 2048, plainHttp = 'anywhere' }: { maxLength?: number; plainHttp?: PlainHttp } = {},
+): string {
+  const scheme = plainHttp === 'anywhere' ? 'an http(s) URL' : 'an https URL (http only on loopback)';
+  const rule = `must be ${scheme} of at most ${maxLength} characters`;
   if (typeof value !== 'string' || value.length > maxLength) throw new ValidationError(field, rule);
   let url: URL;
   try {
@@ -171,7 +182,9 @@ export function checkHttpUrl(value: unknown, field: string, maxLength = 2048): s
   } catch {
     throw new ValidationError(field, rule);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError(field, rule);
+  const http =
+    url.protocol === 'http:' && (plainHttp === 'anywhere' || LOOPBACK_HOSTS.includes(url.hostname));
+  if (url.protocol !== 'https:' && !http) throw new ValidationError(field, rule);
   // The parser drops an empty `@` and tabs or newlines inside; the raw text is checked as well.
   if (url.username || url.password || /^[^/?#]*\/\/[^/?#]*@/.test(value)) {
     throw new ValidationError(

@@ -122,7 +122,31 @@ describe('checkHttpUrl: the one URL check', () => {
   test('a URL longer than the limit is refused', () => {
     const long = `https://host/${'x'.repeat(2048)}`;
     expect(() => checkHttpUrl(long, 'api-url')).toThrow(/at most 2048 characters/);
-    expect(() => checkHttpUrl('https://host/x', 'run_url', 10)).toThrow(/^Invalid run_url: .* at most 10 /);
+    expect(() => checkHttpUrl('https://host/x', 'run_url', { maxLength: 10 })).toThrow(
+      /^Invalid run_url: .* at most 10 /,
+    );
+  });
+
+  test.each([
+    ['https://keys.example.com/jwks', true],
+    ['http://127.0.0.1:8788/jwks', true],
+    ['http://localhost/jwks', true],
+    ['http://[::1]:1/jwks', true],
+    ['http://keys.example.com/jwks', false],
+    ['http://127.0.0.1.example.com/jwks', false],
+    ['http://localhost.example.com/jwks', false],
+  ])('plainHttp loopback: %s accepted %s', (url, accepted) => {
+    const check = (): string => checkHttpUrl(url, 'OIDC_JWKS_URL', { plainHttp: 'loopback' });
+    if (accepted) expect(check()).toBe(url);
+    else expect(check).toThrow(/^Invalid OIDC_JWKS_URL: must be an https URL \(http only on loopback\)/);
+    // Anywhere else plain http is an http(s) URL like any other.
+    expect(checkHttpUrl(url, 'api-url')).toBe(url);
+  });
+
+  test('plainHttp loopback still refuses credentials', () => {
+    expect(() =>
+      checkHttpUrl('https://u:p@keys.example.com/jwks', 'OIDC_JWKS_URL', { plainHttp: 'loopback' }),
+    ).toThrow(/^Invalid OIDC_JWKS_URL: must not contain credentials/);
   });
 
   test('the action parses its URL inputs with it, dropping trailing slashes', () => {

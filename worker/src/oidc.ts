@@ -2,6 +2,7 @@
 // a stored secret. The token's signature is checked against the issuer's JWKS (fetched once and
 // cached per isolate by jose), then OIDC_POLICY maps its repository to the tenants it may touch (oidc-grants.ts).
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { ValidationError, checkHttpUrl } from '../../common/validate.js';
 import type { Principal } from './access.js';
 import { misconfigured } from './config-json.js';
 import { HttpError } from './http.js';
@@ -26,19 +27,14 @@ export interface OidcEnv {
   OIDC_POLICY?: string;
 }
 
+/** Keys only over https (plain http on loopback, for a local test issuer); normalised. */
 function checkJwksUrl(value: string): string {
-  let url: URL;
   try {
-    url = new URL(value);
-  } catch {
-    throw misconfigured('OIDC_JWKS_URL', 'must be a URL');
+    return new URL(checkHttpUrl(value, 'OIDC_JWKS_URL', { plainHttp: 'loopback' })).href;
+  } catch (error) {
+    if (error instanceof ValidationError) throw misconfigured('OIDC_JWKS_URL', error.rule);
+    throw error;
   }
-  // Keys fetched in clear could be swapped in transit; plain http only for a local test issuer.
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw misconfigured('OIDC_JWKS_URL', 'must be an https URL (http only on loopback)');
-  }
-  return url.href;
 }
 
 /** The OIDC settings, or undefined when OIDC is off (no OIDC variable set). */

@@ -2,6 +2,7 @@
 // Slack reads `<...>` as mentions (`<!channel>`) and links with any label (`<url|label>`), and
 // asks senders to escape exactly `&`, `<` and `>`.
 import type { BackupNotification } from '../../common/metadata.js';
+import { checkHttpUrl } from '../../common/validate.js';
 
 export const escapeSlack = (value: string): string =>
   value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -10,19 +11,20 @@ const RUN_PATH = /^\/([^/]+\/[^/]+)\/actions\/runs\/(\d{1,20})(\/attempts\/\d{1,
 
 /**
  * The run's link, rebuilt from the server and the notification's repository: only a run of
- * that repository on that server, with no credentials, query or fragment, is linked.
+ * that repository on that server, with no credentials (common/validate.ts checkHttpUrl), query
+ * or fragment, is linked.
  */
 export function runLink(runUrl: string, repo: string, server = 'https://github.com'): string | undefined {
   let url: URL;
   let origin: string;
   try {
-    url = new URL(runUrl);
+    url = new URL(checkHttpUrl(runUrl, 'run_url'));
     origin = new URL(server).origin;
   } catch {
-    return undefined; // a malformed GITHUB_SERVER_URL links nothing
+    return undefined; // a run URL refused by checkHttpUrl, or a malformed GITHUB_SERVER_URL
   }
   const match = RUN_PATH.exec(url.pathname);
-  if (url.origin !== origin || url.username || url.password || url.search || url.hash) return undefined;
+  if (url.origin !== origin || url.search || url.hash) return undefined;
   if (!match || match[1]!.toLowerCase() !== repo.toLowerCase()) return undefined;
   // repo passed checkRepo ([A-Za-z0-9_.-]), so neither it nor the digits can end the link.
   return `<${url.origin}/${repo}/actions/runs/${match[2]}${match[3] ?? ''}|Open the run>`;
