@@ -37,6 +37,29 @@ export function defaultBucket(tenant: string): string {
   return `${name}${DEFAULT_BUCKET_SUFFIX}`;
 }
 
+/**
+ * How a repository names its tenant when none is given: by its name (`acme/web-app` ->
+ * `web-app`), the action's default and OIDC_POLICY's `"{repo}"` owners; or by owner and name
+ * (`acme--web-app`), OIDC_POLICY's `"{owner}--{repo}"` owners, whose repositories give the
+ * action that tenant as its `tenant` input.
+ */
+export type TenantRule = '{repo}' | '{owner}--{repo}';
+export const TENANT_RULES: readonly TenantRule[] = ['{repo}', '{owner}--{repo}'];
+
+/**
+ * A repository's tenant by a rule, spelled as the repository is. The one place the action's
+ * default tenant and the Worker's implicit OIDC tenants are made. Not checked here: a name such
+ * as `.github` gives no valid tenant, which callers refuse with `checkTenant`.
+ */
+export function repositoryTenant(
+  repository: { owner?: string; name: string },
+  rule: TenantRule = '{repo}',
+): string {
+  if (rule === '{repo}') return repository.name;
+  if (repository.owner === undefined) throw new Error('the "{owner}--{repo}" rule needs the owner');
+  return `${repository.owner}--${repository.name}`;
+}
+
 export const tenantPrefix = (tenant: string): string => `backups/${tenant}/`;
 export const archiveKey = (tenant: string, backupFile: string): string => `backups/${tenant}/${backupFile}`;
 export const metadataKey = (tenant: string, backupFile: string): string =>

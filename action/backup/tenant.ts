@@ -1,5 +1,5 @@
 // Which tenant this backup belongs to and which bucket holds it, by the seed's rules.
-import { defaultBucket } from '../../common/naming.js';
+import { defaultBucket, repositoryTenant } from '../../common/naming.js';
 import { checkBucket, checkTenant } from '../../common/validate.js';
 import type { GitHubContext } from '../github-context.js';
 import { BackupInputs } from '../constants.js';
@@ -42,7 +42,7 @@ export function resolveTarget(
         : 'client_payload.tenant';
   }
   if (!tenant) {
-    tenant = context.repositoryName;
+    tenant = repositoryTenant({ name: context.repositoryName });
     tenantSource = "the repository's name";
   }
   checkTenant(tenant, `${BackupInputs.Tenant} (from ${tenantSource})`);

@@ -1,9 +1,11 @@
 // common/naming.ts. The default bucket of a tenant is made in one place (defaultBucket) and the
-// action, the CLI and the Worker's default grant all use it.
+// action, the CLI and the Worker's default grant all use it; a repository's tenant likewise
+// (repositoryTenant), for the action's default and the Worker's implicit OIDC tenants.
 import { resolveTarget } from '../../action/backup/tenant.js';
 import { tenantAndBucket } from '../../cli/connection.js';
-import { defaultBucket } from '../../common/naming.js';
+import { defaultBucket, repositoryTenant } from '../../common/naming.js';
 import { checkBucket, checkTenant } from '../../common/validate.js';
+import { parseOidcPolicy, resolveGrants } from '../../worker/src/oidc-grants.js';
 import { bucketsOfTenants } from '../../worker/src/principal.js';
 
 describe('defaultBucket', () => {
@@ -87,5 +89,43 @@ describe('the action, the CLI and the Worker agree on the default bucket', () =>
   test('the CLI names --bucket when the default is no bucket name', () => {
     expect(() => tenantAndBucket({ tenant: 'x'.repeat(50) })).toThrow(/Invalid --bucket/);
     expect(tenantAndBucket({ tenant: 'x'.repeat(50), bucket: 'my-bucket' }).bucket).toBe('my-bucket');
+  });
+});
+
+describe('repositoryTenant', () => {
+  test('by name, or by owner and name; spelled as the repository is', () => {
+    expect(repositoryTenant({ name: 'MyRepo.js' })).toBe('MyRepo.js');
+    expect(repositoryTenant({ owner: 'acme', name: 'web-app' }, '{repo}')).toBe('web-app');
+    expect(repositoryTenant({ owner: 'Acme', name: 'Web_App' }, '{owner}--{repo}')).toBe('Acme--Web_App');
+    expect(() => repositoryTenant({ name: 'web-app' }, '{owner}--{repo}')).toThrow(/needs the owner/);
+  });
+});
+
+describe("the action and the Worker agree on a repository's tenant", () => {
+  const noBuckets = () => new Map<string, string>();
+  const grantedTenants = (policy: unknown, repository: string): unknown => {
+    const grants = resolveGrants(parseOidcPolicy(JSON.stringify(policy)), { repository }, noBuckets);
+    return 'refused' in grants ? grants.refused : grants.tenants;
+  };
+
+  test.each(['web-app', 'MyRepo.js', 'my_repo'])('%s', (name) => {
+    // The action: no tenant input, so the repository's name.
+    const { tenant } = resolveTarget(
+      { bucketMap: new Map() },
+      { eventName: 'push', payload: {}, repositoryName: name },
+    );
+    expect(tenant).toBe(repositoryTenant({ name }));
+    // The Worker: the tenant an ID token of acme/{name} is granted under each rule.
+    expect(grantedTenants({ owners: ['acme'] }, `acme/${name}`)).toEqual([tenant]);
+    expect(grantedTenants({ owners: { acme: { tenant: '{owner}--{repo}' } } }, `acme/${name}`)).toEqual([
+      repositoryTenant({ owner: 'acme', name }, '{owner}--{repo}'),
+    ]);
+  });
+
+  test('a repository whose name is no tenant gets none from either', () => {
+    expect(() =>
+      resolveTarget({ bucketMap: new Map() }, { eventName: 'push', payload: {}, repositoryName: '.github' }),
+    ).toThrow(/must not start with "."/);
+    expect(grantedTenants({ owners: ['acme'] }, 'acme/.github')).toMatch(/is not allowed by OIDC_POLICY/);
   });
 });

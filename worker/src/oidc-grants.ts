@@ -13,6 +13,7 @@
 //    refused, so a re-created repository or re-registered account of the same name is not it.
 // Roles: an owner or repository entry may say "role": "maintain" (prune and delete the tenants
 // it grants); without it a grant is "backup" (add and read, never delete).
+import { repositoryTenant, TENANT_RULES, type TenantRule } from '../../common/naming.js';
 import { checkTenant } from '../../common/validate.js';
 import { configRole, type Role } from './access.js';
 import {
@@ -23,10 +24,6 @@ import {
   parseConfigObject,
 } from './config-json.js';
 import { bucketsOfTenants, type TenantBuckets } from './principal.js';
-
-/** How an owner's repositories name their implicit tenant. */
-export type TenantRule = '{repo}' | '{owner}--{repo}';
-const RULES: readonly string[] = ['{repo}', '{owner}--{repo}'];
 
 export interface OwnerGrant {
   tenant: TenantRule;
@@ -109,7 +106,7 @@ function parseOwners(owners: unknown): Map<string, OwnerGrant> {
     const { tenant, id, role, ...extra } = value;
     if (Object.keys(extra).length > 0)
       throw misconfigured(VARIABLE, `${where} may only have "tenant", "id" and "role"`);
-    if (typeof tenant !== 'string' || !RULES.includes(tenant)) {
+    if (typeof tenant !== 'string' || !(TENANT_RULES as readonly string[]).includes(tenant)) {
       throw misconfigured(VARIABLE, `${where} "tenant" must be "{repo}" or "{owner}--{repo}"`);
     }
     const pattern = tenant === '{repo}' ? OWNER : QUALIFIED_OWNER;
@@ -203,7 +200,7 @@ function isTenant(name: string): boolean {
 function implicitTenant(policy: OidcPolicy, owner: string, name: string): string | undefined {
   const rule = policy.owners.get(owner);
   if (!rule) return undefined;
-  const tenant = rule.tenant === '{repo}' ? name : `${owner}--${name}`;
+  const tenant = repositoryTenant({ owner, name }, rule.tenant);
   // A name that is no valid tenant (such as `.github` under "{repo}") gets nothing.
   if (!isTenant(tenant)) return undefined;
   const folded = tenant.toLowerCase();
