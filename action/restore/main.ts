@@ -7,6 +7,7 @@ import type { ArchiveSource } from '../../core/r2/object-source.js';
 import type { BackupSelector } from '../../core/restore/selection.js';
 import { createS3Client } from '../../core/r2/client.js';
 import { RestoreInputs, RestoreOutputs } from '../constants.js';
+import { restoreGitHistory } from './history-step.js';
 import { SECRET_INPUTS, checkUrlInputs, parseBoolean, parseDestination, parseUrl } from '../inputs.js';
 import { describeSymlinks } from '../../core/restore/archive.js';
 import { restoreBackup } from '../../core/restore/backup.js';
@@ -25,6 +26,15 @@ function selectorOf(): BackupSelector {
   if (backup) return { backup };
   if (commit) return { commit };
   return { latest: true };
+}
+
+/** Inputs that bound or loosen the archive's restore: set with `history: true`, they would do
+ *  nothing, so they are refused rather than silently ignored. */
+function refuseArchiveOnlyInputs(): void {
+  for (const name of [RestoreInputs.MaxBytes, RestoreInputs.AllowUnverified]) {
+    if (core.getInput(name) && core.getInput(name).toLowerCase() !== 'false')
+      throw new ValidationError(name, `applies to the archive, not to ${RestoreInputs.History}: true`);
+  }
 }
 
 async function restore(): Promise<void> {
@@ -60,14 +70,20 @@ async function restore(): Promise<void> {
     : () => listRecordsOverS3(s3!, bucket, tenant);
   const source: ArchiveSource = s3 ? { kind: 's3', s3 } : { kind: 'worker', worker: worker! };
   const target = core.getInput(RestoreInputs.Target, { required: true });
+  const selector = selectorOf();
+  const force = parseBoolean(RestoreInputs.Force);
+  if (parseBoolean(RestoreInputs.History)) {
+    refuseArchiveOnlyInputs();
+    return restoreGitHistory({ listRecords, source, tenant, bucket, selector, target, force });
+  }
   const restored = await restoreBackup({
     listRecords,
     source,
     tenant,
     bucket,
-    selector: selectorOf(),
+    selector,
     target,
-    force: parseBoolean(RestoreInputs.Force),
+    force,
     allowUnverified: parseBoolean(RestoreInputs.AllowUnverified),
     maxBytes: core.getInput(RestoreInputs.MaxBytes)
       ? checkByteCount(core.getInput(RestoreInputs.MaxBytes), RestoreInputs.MaxBytes)

@@ -1,8 +1,7 @@
 // r2-backup restore: bring a backup back into a directory, verified by its SHA-256.
-import { archiveKey, bundleFileName } from '../../common/naming.js';
-import { openObject, type ArchiveSource } from '../../core/r2/object-source.js';
-import { chooseRecord, restoreBackup, type RecordLister } from '../../core/restore/backup.js';
-import { restoreHistory } from '../../core/restore/history.js';
+import type { ArchiveSource } from '../../core/r2/object-source.js';
+import { restoreBackup, type RecordLister } from '../../core/restore/backup.js';
+import { describeHead, restoreBackupHistory } from '../../core/restore/history.js';
 import type { BackupSelector } from '../../core/restore/selection.js';
 import type { Command, OptionValues } from '../command.js';
 import {
@@ -130,27 +129,19 @@ async function restoreGitHistory(
   target: string,
   force: boolean,
 ): Promise<number> {
-  const record = await chooseRecord(listRecords, tenant, bucket, selector);
-  if (!record.bundle_key || record.bundle_sha256 === undefined || record.bundle_size === undefined) {
-    throw new Error(
-      `Backup ${record.backup_file} has no git history: it was made without include-git-history`,
-    );
-  }
-  const key = archiveKey(tenant, bundleFileName(record.backup_file));
-  console.error(`Restoring the git history ${key} (${record.bundle_size} bytes) into ${target}`);
-  if (record.bundle_shallow)
-    console.error('Warning: this bundle was made from a shallow checkout; its history is incomplete');
-  const restored = await restoreHistory({
-    open: (signal) => openObject(source, bucket, key, signal),
-    expected: { sha256: record.bundle_sha256, size: record.bundle_size },
+  const restored = await restoreBackupHistory({
+    listRecords,
+    source,
+    tenant,
+    bucket,
+    selector,
     target,
     force,
+    log: (line) => console.error(line),
+    warn: (message) => console.error(`Warning: ${message}`),
   });
-  const head = restored.head.branch
-    ? `${restored.head.branch} at ${restored.head.commit}`
-    : restored.head.commit;
   console.log(
-    `Restored the git history of ${record.backup_file} into ${restored.target}: ${restored.refs} refs, HEAD ${head}`,
+    `Restored the git history of ${restored.record.backup_file} into ${restored.target}: ${restored.refs} refs, HEAD ${describeHead(restored.head)}`,
   );
   return 0;
 }

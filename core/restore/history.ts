@@ -1,13 +1,19 @@
-// `restore --history`: a backup's git bundle back as a repository with every ref it holds.
-// git reads bundles from files only, so the download goes to a file in a staging directory
-// beside the target, checked against the record's size and SHA-256 before git reads it; the
-// repository is built there too, and moved into place only when every ref was fetched.
+// `restore --history` (the CLI) and `history: true` (the restore sub-action): a backup's git
+// bundle back as a repository with every ref it holds. git reads bundles from files only, so
+// the download goes to a file in a staging directory beside the target, checked against the
+// record's size and SHA-256 before git reads it; the repository is built there too, and moved
+// into place only when every ref was fetched.
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import type { BackupMetadata } from '../../common/metadata.js';
+import { archiveKey, bundleFileName } from '../../common/naming.js';
+import { openObject, type ArchiveSource } from '../r2/object-source.js';
 import { downloadVerified, IntegrityError } from './archive.js';
+import { chooseRecord, type RecordLister } from './backup.js';
+import type { BackupSelector } from './selection.js';
 import { withStaging } from './staging.js';
 
 const exec = promisify(execFile);
@@ -72,4 +78,54 @@ async function checkOutHead(repository: string, bundle: string): Promise<Restore
   }
   await git(repository, 'checkout', '--quiet', '--detach', commit);
   return { commit };
+}
+
+export interface RestoreBackupHistoryOptions {
+  listRecords: RecordLister;
+  source: ArchiveSource;
+  tenant: string;
+  bucket: string;
+  selector: BackupSelector;
+  target: string;
+  force?: boolean;
+  log?: (line: string) => void;
+  warn?: (message: string) => void;
+}
+
+export interface RestoredBackupHistory extends RestoredHistory {
+  record: BackupMetadata;
+  /** The bundle's object key, and its size and SHA-256 as the record gives them and the download matched. */
+  key: string;
+  size: number;
+  sha256: string;
+}
+
+/** HEAD as the restore reports it: `main at {commit}`, or the commit alone when detached. */
+export const describeHead = ({ commit, branch }: RestoredHistory['head']): string =>
+  branch ? `${branch} at ${commit}` : commit;
+
+/** The git history of the backup a selector names, as a repository at the target. */
+export async function restoreBackupHistory(
+  options: RestoreBackupHistoryOptions,
+): Promise<RestoredBackupHistory> {
+  const { tenant, bucket, target } = options;
+  const record = await chooseRecord(options.listRecords, tenant, bucket, options.selector);
+  const { bundle_key, bundle_sha256: sha256, bundle_size: size } = record;
+  if (!bundle_key || sha256 === undefined || size === undefined) {
+    throw new Error(
+      `Backup ${record.backup_file} has no git history: it was made without include-git-history`,
+    );
+  }
+  // The key from the validated file name, never the record's own text.
+  const key = archiveKey(tenant, bundleFileName(record.backup_file));
+  options.log?.(`Restoring the git history ${key} (${size} bytes) into ${target}`);
+  if (record.bundle_shallow)
+    options.warn?.('this bundle was made from a shallow checkout; its history is incomplete');
+  const restored = await restoreHistory({
+    open: (signal) => openObject(options.source, bucket, key, signal),
+    expected: { sha256, size },
+    target,
+    force: options.force,
+  });
+  return { ...restored, record, key, size, sha256 };
 }

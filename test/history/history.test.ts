@@ -3,7 +3,7 @@
 // comes back with `r2-backup restore --history`, every ref equal to the original.
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -124,6 +124,51 @@ test('a branch deleted after the backup comes back: every ref equal, over S3 and
   }
 });
 
+const restoreHistoryInputs = (
+  target: string,
+  extra: Record<string, string> = {},
+): Record<string, string> => ({
+  tenant: 'tenant-a',
+  history: 'true',
+  target,
+  ...extra,
+});
+
+test('the restore sub-action with history: true restores the repository, over S3 and through the Worker', async () => {
+  const refs = refsBefore.split('\n').length;
+  for (const credentials of [
+    { ...s3Inputs(stack), 'api-url': stack.url, 'api-token': TOKEN },
+    { 'api-url': stack.url, 'api-token': TOKEN },
+  ]) {
+    const target = join(mkdtempSync(join(work, 'sub-action-')), 'repo');
+    const run = await runAction({
+      script: 'dist/restore/index.js',
+      inputs: restoreHistoryInputs(target, credentials),
+    });
+    expect(run.stdout).toMatch(/Restored the git history .* refs, HEAD main at [0-9a-f]{40}/);
+    expect(run.code).toBe(0);
+    expect(await refsOf(target)).toBe(refsBefore);
+    expect(await git(target, 'rev-parse', 'HEAD')).toBe(await git(repo, 'rev-parse', 'main'));
+    expect(await git(target, 'log', '--format=%s', '-1')).toBe('merge feature');
+    expect(await git(target, 'branch', '--show-current')).toBe('main');
+    expect(await git(target, 'status', '--porcelain')).toBe('');
+    await git(target, 'fsck', '--no-dangling');
+    expect(run.outputs).toEqual({
+      'backup-file': backup.outputs['backup-file'],
+      commit: await git(repo, 'rev-parse', 'main'),
+      target,
+      'bundle-key': backup.outputs['bundle-key'],
+      'bundle-sha256': backup.outputs['bundle-sha256'],
+      'bundle-size': backup.outputs['bundle-size'],
+      refs: String(refs),
+      'head-commit': await git(repo, 'rev-parse', 'main'),
+      'head-branch': 'main',
+    });
+    expect(run.summary).toContain(`<code>${backup.outputs['bundle-key']}</code>`);
+    expect(run.summary).toMatch(/Git history.*SHA-256 verified.*Refs.*HEAD/s);
+  }
+});
+
 test('list and verify cover the bundle; a missing or corrupted bundle is found and refused', async () => {
   const list = await runCli(['list', '--tenant', 'tenant-a'], workerEnv(stack, TOKEN));
   expect(list.stdout).toMatch(/ ok +verified +yes +\d{8}-\d{6}\.tar\.gz/);
@@ -231,4 +276,30 @@ test('the Worker refuses a bundle_key that is not beside the archive', async () 
   });
   expect(response.status).toBe(400);
   expect(await response.json()).toMatchObject({ field: 'bundle_key' });
+});
+
+test('the restore sub-action with history: true refuses a backup without a bundle, writing nothing', async () => {
+  const plain = await runBackup(repo, { 'include-git-history': 'false' });
+  expect(plain.code).toBe(0);
+  const parent = mkdtempSync(join(work, 'no-bundle-'));
+  const target = join(parent, 'repo');
+  const run = await runAction({
+    script: 'dist/restore/index.js',
+    inputs: restoreHistoryInputs(target, { ...s3Inputs(stack), backup: plain.outputs['backup-file']! }),
+  });
+  expect(run.code).toBe(1);
+  expect(run.stdout).toContain(
+    `::error::Backup ${plain.outputs['backup-file']} has no git history: it was made without include-git-history`,
+  );
+  expect(readdirSync(parent)).toEqual([]);
+  expect(run.outputs).toEqual({});
+
+  // The archive's own bounds would do nothing here: refused, naming the input.
+  const bounded = await runAction({
+    script: 'dist/restore/index.js',
+    inputs: restoreHistoryInputs(target, { ...s3Inputs(stack), 'max-bytes': '1G' }),
+  });
+  expect(bounded.code).toBe(1);
+  expect(bounded.stdout).toMatch(/::error::Invalid max-bytes: applies to the archive, not to history: true/);
+  expect(readdirSync(parent)).toEqual([]);
 });
