@@ -99,19 +99,42 @@ test('action.yml has the inputs and outputs of the issue, each described, on nod
   expect(yml).toMatch(/^runs:\n {2}using: node24\n {2}main: dist\/index\.js$/m);
 });
 
-const validate = (file: string) =>
-  exec(process.execPath, [join(ROOT, 'node_modules/@action-validator/cli/cli.mjs'), file], { cwd: ROOT });
+/** What action-validator finds wrong in `file`, run as its CLI (an action when the file is
+ *  named action.yml, else a workflow): nothing when it exits 0, else the errors it prints. */
+async function validate(file: string): Promise<unknown[]> {
+  try {
+    await exec(process.execPath, [join(ROOT, 'node_modules/@action-validator/cli/cli.mjs'), file], {
+      cwd: ROOT,
+    });
+    return [];
+  } catch (error) {
+    const { code, stderr } = error as { code?: number; stderr?: string };
+    if (code !== 1 || !stderr) throw error;
+    // The report is the JSON after any warnings ("Glob validation is not yet supported").
+    return (JSON.parse(stderr.slice(stderr.search(/^\{/m))) as { errors: unknown[] }).errors;
+  }
+}
+
+/** `yml` with a key GitHub does not know, which the validator must refuse. */
+const broken = (yml: string): string => `${yml}\nno-such-key: true\n`;
+const refusal = expect.objectContaining({ detail: "Additional property 'no-such-key' is not allowed" });
 
 test.each(['action.yml', 'restore/action.yml'])('%s passes action-validator', async (file) => {
   // action-validator 0.6.0 (the newest) predates the node24 runtime in its schema: validate
   // everything else with node20 in its place; the tests above and below pin node24.
   const dir = mkdtempSync(join(tmpdir(), 'r2-backup-yml-'));
-  const copy = join(dir, 'action.yml');
-  const yml = readFileSync(join(ROOT, file), 'utf8');
-  expect(yml).toMatch(/^runs:\n {2}using: node24\n/m);
-  writeFileSync(copy, yml.replace('using: node24', 'using: node20'));
-  await expect(validate(copy)).resolves.toBeDefined();
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    const copy = join(dir, 'action.yml');
+    const yml = readFileSync(join(ROOT, file), 'utf8');
+    expect(yml).toMatch(/^runs:\n {2}using: node24\n/m);
+    writeFileSync(copy, yml.replace('using: node24', 'using: node20'));
+    expect(await validate(copy)).toEqual([]);
+    // The same file with a mistake is refused: the check above can fail.
+    writeFileSync(copy, broken(yml.replace('using: node24', 'using: node20')));
+    expect(await validate(copy)).toEqual([refusal]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('restore/action.yml runs the restore bundle', () => {
@@ -125,7 +148,16 @@ test('restore/action.yml runs the restore bundle', () => {
 test.each(readdirSync(join(ROOT, '.github/workflows')))(
   '.github/workflows/%s passes action-validator',
   async (file) => {
-    await expect(validate(join(ROOT, '.github/workflows', file))).resolves.toBeDefined();
+    const path = join(ROOT, '.github/workflows', file);
+    expect(await validate(path)).toEqual([]);
+    const dir = mkdtempSync(join(tmpdir(), 'r2-backup-workflow-'));
+    try {
+      const copy = join(dir, file);
+      writeFileSync(copy, broken(readFileSync(path, 'utf8')));
+      expect(await validate(copy)).toEqual([refusal]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   },
 );
 
