@@ -5,28 +5,35 @@ import * as core from '@actions/core';
 import { DEFAULT_EXCLUDES } from '../core/archive/stream.js';
 import type { ShallowHistory } from '../core/git/history.js';
 import {
+  checkUrlSetting,
+  resolveCredentials,
+  type CredentialSettings,
+  type Credentials,
+  type S3Connection,
+  type TokenAuth,
+} from '../core/r2/credentials.js';
+import {
   ValidationError,
   checkBucket,
   checkCompression,
-  checkHttpUrl,
   checkTenant,
   type Compression,
 } from '../common/validate.js';
+import { BackupInputs, RestoreInputs } from './constants.js';
 
 // The account id is no credential, but the seed keeps it as a secret: masked as well.
 export const SECRET_INPUTS = [
-  'r2-account-id',
-  'r2-access-key-id',
-  'r2-secret-access-key',
-  'api-token',
+  BackupInputs.R2AccountId,
+  BackupInputs.R2AccessKeyId,
+  BackupInputs.R2SecretAccessKey,
+  BackupInputs.ApiToken,
 ] as const;
 
 /** Where the archive goes: straight to R2 over S3, or through the Worker's upload route. */
-export type Destination =
-  { kind: 's3'; endpoint: string; accessKeyId: string; secretAccessKey: string } | { kind: 'worker' };
+export type Destination = ({ kind: 's3' } & S3Connection) | { kind: 'worker' };
 
 /** How the action proves itself to the Worker: `api-token`, or the runner's OIDC ID token. */
-export type ApiAuth = { kind: 'token'; token: string } | { kind: 'oidc'; audience: string };
+export type ApiAuth = TokenAuth | { kind: 'oidc'; audience: string };
 
 export interface ActionInputs {
   tenant?: string;
@@ -54,6 +61,7 @@ export interface ActionInputs {
 }
 
 const MIB = 1024 * 1024;
+const S3_KEYS_HINT = `${BackupInputs.R2AccessKeyId} and ${BackupInputs.R2SecretAccessKey} (with ${BackupInputs.R2AccountId} or ${BackupInputs.R2Endpoint})`;
 const optional = (name: string): string | undefined => core.getInput(name) || undefined;
 
 export function parseBoolean(name: string): boolean {
@@ -63,22 +71,32 @@ export function parseBoolean(name: string): boolean {
   throw new ValidationError(name, 'must be "true" or "false"');
 }
 
-/** An http(s) URL input without credentials (common/validate.ts checkHttpUrl), without its
- *  trailing slashes. */
-export function parseUrl(name: string, value: string): string {
-  return checkHttpUrl(value, name).replace(/\/+$/, '');
+/** An http(s) URL input without credentials, without its trailing slashes: the resolver's rule
+ *  (core/r2/credentials.ts), which parses api-url and r2-endpoint. */
+export const parseUrl = (name: string, value: string): string => checkUrlSetting(value, name);
+
+/** The credential inputs, named alike in both actions. */
+type CredentialInputNames = Pick<
+  typeof BackupInputs & typeof RestoreInputs,
+  'ApiUrl' | 'ApiToken' | 'R2AccountId' | 'R2Endpoint' | 'R2AccessKeyId' | 'R2SecretAccessKey'
+>;
+
+function credentialInputs(names: CredentialInputNames): CredentialSettings & { auth?: never } {
+  const input = (name: string) => ({ value: core.getInput(name), name });
+  return {
+    apiUrl: input(names.ApiUrl),
+    apiToken: input(names.ApiToken),
+    accountId: input(names.R2AccountId),
+    endpoint: input(names.R2Endpoint),
+    accessKeyId: input(names.R2AccessKeyId),
+    secretAccessKey: input(names.R2SecretAccessKey),
+  };
 }
 
-/** The inputs that hold URLs, in the backup action and the restore sub-action. */
-export const URL_INPUTS = ['api-url', 'r2-endpoint'] as const;
-
-/** Checks every URL input before any other input, so that one with credentials in it stops the
- *  run with an error naming it, before anything is logged or any other rule is reported. */
-export function checkUrlInputs(): void {
-  for (const name of URL_INPUTS) {
-    const value = optional(name);
-    if (value !== undefined) parseUrl(name, value);
-  }
+/** The restore sub-action's R2 keys and Worker token (it has no OIDC), by the same rules as the
+ *  backup action's and the CLI's (core/r2/credentials.ts); its URL inputs are checked first. */
+export function readRestoreCredentials(): Credentials<TokenAuth> {
+  return resolveCredentials(credentialInputs(RestoreInputs));
 }
 
 /** `tenant: bucket`, one a line; blank lines and `#` comments are skipped. */
@@ -110,52 +128,20 @@ export function parseExcludes(text: string): string[] {
   return patterns;
 }
 
-function parseApi(): ActionInputs['api'] {
-  const apiUrl = optional('api-url');
-  const apiToken = optional('api-token');
-  const auth = core.getInput('auth') || 'token';
-  if (auth === 'oidc') {
-    // Two credentials would leave it unclear which one the Worker's records name.
-    if (apiToken)
-      throw new ValidationError('api-token', 'must be empty with auth: oidc (the ID token replaces it)');
-    if (!apiUrl) throw new ValidationError('api-url', 'is required with auth: oidc');
-    const url = parseUrl('api-url', apiUrl);
-    return { url, auth: { kind: 'oidc', audience: optional('oidc-audience') ?? url } };
-  }
-  if (auth !== 'token') throw new ValidationError('auth', 'must be "token" or "oidc"');
-  if (apiUrl && !apiToken)
-    throw new ValidationError('api-token', 'is required with api-url (or use auth: oidc)');
-  if (apiToken && !apiUrl) throw new ValidationError('api-url', 'is required with api-token');
-  return apiUrl && apiToken
-    ? { url: parseUrl('api-url', apiUrl), auth: { kind: 'token', token: apiToken } }
-    : undefined;
-}
-
-export function parseDestination(): Destination {
-  const accessKeyId = optional('r2-access-key-id');
-  const secretAccessKey = optional('r2-secret-access-key');
-  const accountId = optional('r2-account-id');
-  const endpoint = optional('r2-endpoint');
-  if (!accessKeyId && !secretAccessKey) return { kind: 'worker' };
-  if (!accessKeyId) throw new ValidationError('r2-access-key-id', 'is required with r2-secret-access-key');
-  if (!secretAccessKey)
-    throw new ValidationError('r2-secret-access-key', 'is required with r2-access-key-id');
-  if (accountId && endpoint)
-    throw new ValidationError('r2-endpoint', 'give either r2-account-id or r2-endpoint, not both');
-  if (endpoint)
-    return { kind: 's3', endpoint: parseUrl('r2-endpoint', endpoint), accessKeyId, secretAccessKey };
-  if (!accountId) {
-    throw new ValidationError('r2-account-id', 'is required with S3 keys (or give r2-endpoint)');
-  }
-  if (!/^[0-9a-f]{32}$/i.test(accountId)) {
-    throw new ValidationError('r2-account-id', 'must be a Cloudflare account id: 32 hexadecimal characters');
-  }
-  return {
-    kind: 's3',
-    endpoint: `https://${accountId.toLowerCase()}.r2.cloudflarestorage.com`,
-    accessKeyId,
-    secretAccessKey,
-  };
+/** The backup action's destination and Worker API: its URL inputs are checked first, then the
+ *  rules shared with the restore sub-action and the CLI (core/r2/credentials.ts). */
+function readBackupCredentials(): { destination: Destination; api: ActionInputs['api'] } {
+  const { s3, worker } = resolveCredentials({
+    ...credentialInputs(BackupInputs),
+    auth: { value: core.getInput(BackupInputs.Auth), name: BackupInputs.Auth },
+  });
+  const destination: Destination = s3 ? { kind: 's3', ...s3 } : { kind: 'worker' };
+  if (!worker) return { destination, api: undefined };
+  const auth: ApiAuth =
+    worker.auth.kind === 'oidc'
+      ? { kind: 'oidc', audience: optional(BackupInputs.OidcAudience) ?? worker.url }
+      : worker.auth;
+  return { destination, api: { url: worker.url, auth } };
 }
 
 function parsePartSize(): number | undefined {
@@ -200,16 +186,13 @@ export function readInputs(): ActionInputs {
     const value = core.getInput(name);
     if (value) core.setSecret(value);
   }
-  checkUrlInputs();
   const tenant = optional('tenant');
   const bucket = optional('bucket');
-  const api = parseApi();
-
-  const destination = parseDestination();
+  const { destination, api } = readBackupCredentials();
   if (destination.kind === 'worker' && !api) {
     throw new ValidationError(
-      'r2-access-key-id',
-      'no upload destination: give r2-access-key-id and r2-secret-access-key (with r2-account-id or r2-endpoint), or api-url and api-token (or auth: oidc) to upload through the Worker',
+      BackupInputs.R2AccessKeyId,
+      `no upload destination: give ${S3_KEYS_HINT}, or ${BackupInputs.ApiUrl} and ${BackupInputs.ApiToken} (or ${BackupInputs.Auth}: oidc) to upload through the Worker`,
     );
   }
 
@@ -225,10 +208,7 @@ export function readInputs(): ActionInputs {
   const syncFiles = parseBoolean('sync-files');
   // The mirror writes files to R2's S3 API itself: the Worker's upload route takes archives only.
   if (syncFiles && destination.kind !== 's3') {
-    throw new ValidationError(
-      'sync-files',
-      'needs S3 keys: give r2-access-key-id and r2-secret-access-key (with r2-account-id or r2-endpoint)',
-    );
+    throw new ValidationError('sync-files', `needs S3 keys: give ${S3_KEYS_HINT}`);
   }
 
   return {

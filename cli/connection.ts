@@ -2,20 +2,41 @@
 // meaning. Flags show in `ps`, so the environment is the place for secrets.
 import type { S3Client } from '@aws-sdk/client-s3';
 import { defaultBucket } from '../common/naming.js';
-import { checkBucket, checkHttpUrl, checkTenant, ValidationError } from '../common/validate.js';
+import { checkBucket, checkTenant, ValidationError } from '../common/validate.js';
 import type { ArchiveSource } from '../core/r2/object-source.js';
 import type { RecordLister } from '../core/restore/backup.js';
 import { listRecordsOverS3 } from '../core/r2/catalogue.js';
 import { createS3Client } from '../core/r2/client.js';
+import {
+  resolveCredentials,
+  type Credentials,
+  type Setting as CredentialSetting,
+  type TokenAuth,
+} from '../core/r2/credentials.js';
 import { WorkerClient } from '../core/worker-api/client.js';
 import { UsageError } from './usage.js';
+
+/** Each connection setting: its flags (the action's input name first, then the older CLI name
+ *  kept as an alias) and its environment variable. */
+const SETTINGS = {
+  apiUrl: { flags: ['api-url'], variable: 'R2_BACKUP_API_URL' },
+  apiToken: { flags: ['api-token'], variable: 'R2_BACKUP_API_TOKEN' },
+  accountId: { flags: ['r2-account-id', 'account-id'], variable: 'R2_ACCOUNT_ID' },
+  endpoint: { flags: ['r2-endpoint', 'endpoint'], variable: 'R2_ENDPOINT' },
+  accessKeyId: { flags: ['r2-access-key-id', 'access-key-id'], variable: 'R2_ACCESS_KEY_ID' },
+  secretAccessKey: { flags: ['r2-secret-access-key', 'secret-access-key'], variable: 'R2_SECRET_ACCESS_KEY' },
+} as const;
 
 export const CONNECTION_OPTIONS = {
   'api-url': { type: 'string' },
   'api-token': { type: 'string' },
+  'r2-account-id': { type: 'string' },
   'account-id': { type: 'string' },
+  'r2-endpoint': { type: 'string' },
   endpoint: { type: 'string' },
+  'r2-access-key-id': { type: 'string' },
   'access-key-id': { type: 'string' },
+  'r2-secret-access-key': { type: 'string' },
   'secret-access-key': { type: 'string' },
 } as const;
 
@@ -25,32 +46,28 @@ export const TENANT_OPTIONS = {
 } as const;
 
 export const CONNECTION_HELP = `Connection (flag, or environment variable):
-  --api-url URL            R2_BACKUP_API_URL     the backup Worker
-  --api-token TOKEN        R2_BACKUP_API_TOKEN   its admin token or a tenant token
-  --account-id ID          R2_ACCOUNT_ID         Cloudflare account (S3 endpoint https://ID.r2.cloudflarestorage.com)
-  --endpoint URL           R2_ENDPOINT           another S3 endpoint instead (a local stack)
-  --access-key-id KEY      R2_ACCESS_KEY_ID      R2 S3 keys: archives are read over S3 when given,
-  --secret-access-key KEY  R2_SECRET_ACCESS_KEY  else through the Worker's download route`;
+  --api-url URL                 R2_BACKUP_API_URL     the backup Worker
+  --api-token TOKEN             R2_BACKUP_API_TOKEN   its admin token or a tenant token
+  --r2-account-id ID            R2_ACCOUNT_ID         Cloudflare account (S3 endpoint https://ID.r2.cloudflarestorage.com)
+  --r2-endpoint URL             R2_ENDPOINT           another S3 endpoint instead (a local stack)
+  --r2-access-key-id KEY        R2_ACCESS_KEY_ID      R2 S3 keys: archives are read over S3 when given,
+  --r2-secret-access-key KEY    R2_SECRET_ACCESS_KEY  else through the Worker's download route
+  The action's input names; --account-id, --endpoint, --access-key-id and --secret-access-key
+  are accepted as well.`;
 
 type Values = Partial<Record<keyof typeof CONNECTION_OPTIONS | keyof typeof TENANT_OPTIONS, string>>;
+type SettingNames = (typeof SETTINGS)[keyof typeof SETTINGS];
 
-const setting = (
-  values: Values,
-  flag: keyof typeof CONNECTION_OPTIONS,
-  variable: string,
-): string | undefined => values[flag] || process.env[variable] || undefined;
-
-/** A URL setting, checked like the action's URL inputs (common/validate.ts checkHttpUrl): one
- *  with credentials in it is refused, naming the flag and variable, never quoting the value. */
-function urlSetting(values: Values, flag: 'api-url' | 'endpoint', variable: string): string | undefined {
-  const value = setting(values, flag, variable);
-  if (value === undefined) return undefined;
-  try {
-    return checkHttpUrl(value, `--${flag} / ${variable}`).replace(/\/+$/, '');
-  } catch (error) {
-    if (error instanceof ValidationError) throw new UsageError(error.message);
-    throw error;
-  }
+/** The flag given, else the environment variable; named in messages by all its names
+ *  (`--r2-endpoint / --endpoint / R2_ENDPOINT`). */
+function setting(values: Values, { flags, variable }: SettingNames): CredentialSetting {
+  const given = flags.filter((flag) => values[flag]);
+  if (given.length > 1)
+    throw new UsageError(`${given.map((f) => `--${f}`).join(' and ')} are one setting: give one`);
+  return {
+    value: given.length > 0 ? values[given[0]!] : process.env[variable],
+    name: [...flags.map((flag) => `--${flag}`), variable].join(' / '),
+  };
 }
 
 export interface Connection {
@@ -58,33 +75,28 @@ export interface Connection {
   s3?: S3Client;
 }
 
+/** The Worker and R2 connections the flags and environment describe, by the rules the actions
+ *  use too (core/r2/credentials.ts); a setting at fault is a usage error naming it. */
 export function connect(values: Values): Connection {
-  // URLs first: one with credentials in it stops the command before any other message.
-  const apiUrl = urlSetting(values, 'api-url', 'R2_BACKUP_API_URL');
-  const endpoint = urlSetting(values, 'endpoint', 'R2_ENDPOINT');
-  const apiToken = setting(values, 'api-token', 'R2_BACKUP_API_TOKEN');
-  const accountId = setting(values, 'account-id', 'R2_ACCOUNT_ID');
-  const accessKeyId = setting(values, 'access-key-id', 'R2_ACCESS_KEY_ID');
-  const secretAccessKey = setting(values, 'secret-access-key', 'R2_SECRET_ACCESS_KEY');
-  if (apiUrl && !apiToken)
-    throw new UsageError('--api-url needs a token: --api-token or R2_BACKUP_API_TOKEN');
-  const connection: Connection = {};
-  if (apiUrl && apiToken) {
-    connection.worker = new WorkerClient(apiUrl, apiToken);
+  let credentials: Credentials<TokenAuth>;
+  try {
+    credentials = resolveCredentials({
+      apiUrl: setting(values, SETTINGS.apiUrl),
+      apiToken: setting(values, SETTINGS.apiToken),
+      accountId: setting(values, SETTINGS.accountId),
+      endpoint: setting(values, SETTINGS.endpoint),
+      accessKeyId: setting(values, SETTINGS.accessKeyId),
+      secretAccessKey: setting(values, SETTINGS.secretAccessKey),
+    });
+  } catch (error) {
+    if (error instanceof ValidationError) throw new UsageError(error.message);
+    throw error;
   }
-  if (accessKeyId || secretAccessKey) {
-    if (!accessKeyId || !secretAccessKey) {
-      throw new UsageError('S3 keys come in pairs: R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY (or the flags)');
-    }
-    if (!endpoint && !/^[0-9a-f]{32}$/i.test(accountId ?? '')) {
-      throw new UsageError(
-        'S3 keys need R2_ACCOUNT_ID (32 hexadecimal characters) or R2_ENDPOINT (or the flags)',
-      );
-    }
-    const url = endpoint ?? `https://${accountId!.toLowerCase()}.r2.cloudflarestorage.com`;
-    connection.s3 = createS3Client({ endpoint: url, accessKeyId, secretAccessKey });
-  }
-  return connection;
+  const { worker, s3 } = credentials;
+  return {
+    ...(worker && { worker: new WorkerClient(worker.url, worker.auth.token) }),
+    ...(s3 && { s3: createS3Client(s3) }),
+  };
 }
 
 /** Records from the Worker, else straight from R2 over S3 (restore with R2 keys alone). */

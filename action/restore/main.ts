@@ -8,7 +8,7 @@ import type { BackupSelector } from '../../core/restore/selection.js';
 import { createS3Client } from '../../core/r2/client.js';
 import { RestoreInputs, RestoreOutputs } from '../constants.js';
 import { restoreGitHistory } from './history-step.js';
-import { SECRET_INPUTS, checkUrlInputs, parseBoolean, parseDestination, parseUrl } from '../inputs.js';
+import { SECRET_INPUTS, parseBoolean, readRestoreCredentials } from '../inputs.js';
 import { describeSymlinks } from '../../core/restore/archive.js';
 import { restoreBackup } from '../../core/restore/backup.js';
 import { listRecordsOverS3 } from '../../core/r2/catalogue.js';
@@ -42,7 +42,7 @@ async function restore(): Promise<void> {
     const value = core.getInput(name);
     if (value) core.setSecret(value);
   }
-  checkUrlInputs();
+  const credentials = readRestoreCredentials();
   const tenant = checkTenant(
     core.getInput(RestoreInputs.Tenant) || process.env.GITHUB_REPOSITORY?.split('/')[1],
     RestoreInputs.Tenant,
@@ -51,13 +51,9 @@ async function restore(): Promise<void> {
     core.getInput(RestoreInputs.Bucket) || defaultBucket(tenant),
     RestoreInputs.Bucket,
   );
-  const apiUrl = core.getInput(RestoreInputs.ApiUrl);
-  const apiToken = core.getInput(RestoreInputs.ApiToken);
-  if (Boolean(apiUrl) !== Boolean(apiToken))
-    throw new ValidationError(RestoreInputs.ApiToken, `and ${RestoreInputs.ApiUrl} go together`);
-  const worker = apiUrl ? new WorkerClient(parseUrl(RestoreInputs.ApiUrl, apiUrl), apiToken) : undefined;
-  const destination = parseDestination();
-  const s3 = destination.kind === 's3' ? createS3Client(destination) : undefined;
+  const worker =
+    credentials.worker && new WorkerClient(credentials.worker.url, credentials.worker.auth.token);
+  const s3 = credentials.s3 && createS3Client(credentials.s3);
   if (!worker && !s3) {
     throw new ValidationError(
       RestoreInputs.ApiUrl,
