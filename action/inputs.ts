@@ -105,7 +105,7 @@ export function parseBucketMap(text: string): Map<string, string> {
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = raw.replace(/#.*$/, '').trim();
     if (!line) return;
-    const field = `bucket-map (line ${index + 1})`;
+    const field = `${BackupInputs.BucketMap} (line ${index + 1})`;
     const match = /^([^:\s]+)\s*:\s*(\S+)$/.exec(line);
     if (!match) throw new ValidationError(field, 'each line must be "tenant: bucket"');
     map.set(checkTenant(match[1], field), checkBucket(match[2], field));
@@ -123,7 +123,7 @@ export function parseExcludes(text: string): string[] {
   const rule = 'must be at most 100 patterns, each 1-256 characters without control characters';
   // eslint-disable-next-line no-control-regex
   if (patterns.length > 100 || patterns.some((p) => p.length > 256 || /[\x00-\x1f\x7f]/.test(p))) {
-    throw new ValidationError('exclude', rule);
+    throw new ValidationError(BackupInputs.Exclude, rule);
   }
   return patterns;
 }
@@ -145,11 +145,11 @@ function readBackupCredentials(): { destination: Destination; api: ActionInputs[
 }
 
 function parsePartSize(): number | undefined {
-  const value = optional('part-size-mib');
+  const value = optional(BackupInputs.PartSizeMib);
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) < 5 || Number(value) > 5120) {
     throw new ValidationError(
-      'part-size-mib',
+      BackupInputs.PartSizeMib,
       'must be a whole number of MiB from 5 to 5120 (R2 part limits)',
     );
   }
@@ -157,13 +157,19 @@ function parsePartSize(): number | undefined {
 }
 
 function parseShallowHistory(): ShallowHistory {
-  const value = core.getInput('shallow-history') || 'fail';
+  const value = core.getInput(BackupInputs.ShallowHistory) || 'fail';
   if (value !== 'fail' && value !== 'record')
-    throw new ValidationError('shallow-history', 'must be "fail" or "record"');
+    throw new ValidationError(BackupInputs.ShallowHistory, 'must be "fail" or "record"');
   return value;
 }
 
-const RETENTION_INPUTS = ['keep-last', 'keep-days', 'keep-daily', 'keep-weekly', 'keep-monthly'];
+const RETENTION_INPUTS = [
+  BackupInputs.KeepLast,
+  BackupInputs.KeepDays,
+  BackupInputs.KeepDaily,
+  BackupInputs.KeepWeekly,
+  BackupInputs.KeepMonthly,
+];
 
 /** The keep-* inputs as the Worker's prune route names them; the Worker applies them. */
 function parseRetention(api: ActionInputs['api']): Record<string, number> | undefined {
@@ -174,7 +180,7 @@ function parseRetention(api: ActionInputs['api']): Record<string, number> | unde
     if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100_000) {
       throw new ValidationError(name, 'must be a whole number from 1 to 100000');
     }
-    if (!api) throw new ValidationError(name, 'needs api-url: the Worker applies retention');
+    if (!api) throw new ValidationError(name, `needs ${BackupInputs.ApiUrl}: the Worker applies retention`);
     policy[name.replace('-', '_')] = Number(value);
   }
   return Object.keys(policy).length > 0 ? policy : undefined;
@@ -186,8 +192,8 @@ export function readInputs(): ActionInputs {
     const value = core.getInput(name);
     if (value) core.setSecret(value);
   }
-  const tenant = optional('tenant');
-  const bucket = optional('bucket');
+  const tenant = optional(BackupInputs.Tenant);
+  const bucket = optional(BackupInputs.Bucket);
   const { destination, api } = readBackupCredentials();
   if (destination.kind === 'worker' && !api) {
     throw new ValidationError(
@@ -196,36 +202,40 @@ export function readInputs(): ActionInputs {
     );
   }
 
-  const path = core.getInput('path') || process.env.GITHUB_WORKSPACE || process.cwd();
+  const path = core.getInput(BackupInputs.Path) || process.env.GITHUB_WORKSPACE || process.cwd();
   let isDirectory = false;
   try {
     isDirectory = statSync(path).isDirectory();
   } catch {
     // reported below
   }
-  if (!isDirectory) throw new ValidationError('path', `must be an existing directory (got "${path}")`);
+  if (!isDirectory)
+    throw new ValidationError(BackupInputs.Path, `must be an existing directory (got "${path}")`);
 
-  const syncFiles = parseBoolean('sync-files');
+  const syncFiles = parseBoolean(BackupInputs.SyncFiles);
   // The mirror writes files to R2's S3 API itself: the Worker's upload route takes archives only.
   if (syncFiles && destination.kind !== 's3') {
-    throw new ValidationError('sync-files', `needs S3 keys: give ${S3_KEYS_HINT}`);
+    throw new ValidationError(BackupInputs.SyncFiles, `needs S3 keys: give ${S3_KEYS_HINT}`);
   }
 
   return {
-    tenant: tenant === undefined ? undefined : checkTenant(tenant),
-    bucket: bucket === undefined ? undefined : checkBucket(bucket),
-    bucketMap: parseBucketMap(core.getInput('bucket-map')),
+    tenant: tenant === undefined ? undefined : checkTenant(tenant, BackupInputs.Tenant),
+    bucket: bucket === undefined ? undefined : checkBucket(bucket, BackupInputs.Bucket),
+    bucketMap: parseBucketMap(core.getInput(BackupInputs.BucketMap)),
     destination,
     api,
     path,
-    excludes: parseExcludes(core.getInput('exclude')),
-    compression: checkCompression(core.getInput('compression') || 'gzip'),
-    failOnApiError: parseBoolean('fail-on-api-error'),
+    excludes: parseExcludes(core.getInput(BackupInputs.Exclude)),
+    compression: checkCompression(
+      core.getInput(BackupInputs.Compression) || 'gzip',
+      BackupInputs.Compression,
+    ),
+    failOnApiError: parseBoolean(BackupInputs.FailOnApiError),
     partSize: parsePartSize(),
     syncFiles,
-    syncKeepDeleted: parseBoolean('sync-keep-deleted'),
+    syncKeepDeleted: parseBoolean(BackupInputs.SyncKeepDeleted),
     retention: parseRetention(api),
-    includeGitHistory: parseBoolean('include-git-history'),
+    includeGitHistory: parseBoolean(BackupInputs.IncludeGitHistory),
     shallowHistory: parseShallowHistory(),
   };
 }
