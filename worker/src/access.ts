@@ -1,5 +1,4 @@
 // What a principal may touch, decided in one place for every route.
-import { misconfigured } from './config-json.js';
 import { HttpError } from './http.js';
 
 /**
@@ -9,15 +8,6 @@ import { HttpError } from './http.js';
  */
 export type Role = 'backup' | 'maintain';
 export const ROLES: readonly Role[] = ['backup', 'maintain'];
-
-/** A credential's "role": absent is `backup` (the format before roles); anything else fails closed. */
-export function configRole(variable: string, where: string, value: unknown): { role?: Role } {
-  if (value === undefined) return {};
-  if (typeof value !== 'string' || !(ROLES as readonly string[]).includes(value)) {
-    throw misconfigured(variable, `${where} "role" must be "backup" or "maintain"`);
-  }
-  return { role: value as Role };
-}
 
 export interface Principal {
   /** Recorded in stored metadata as `principal`. */

@@ -13,34 +13,16 @@
 //    refused, so a re-created repository or re-registered account of the same name is not it.
 // Roles: an owner or repository entry may say "role": "maintain" (prune and delete the tenants
 // it grants); without it a grant is "backup" (add and read, never delete).
-import { repositoryTenant, TENANT_RULES, type TenantRule } from '../../common/naming.js';
+import { repositoryTenant } from '../../common/naming.js';
 import { checkTenant } from '../../common/validate.js';
-import { configRole, type Role } from './access.js';
-import {
-  configBuckets,
-  configNames,
-  configTenants,
-  misconfigured,
-  parseConfigObject,
-} from './config-json.js';
-import { bucketsOfTenants, type TenantBuckets } from './principal.js';
+import { configNames, misconfigured, parseConfigObject } from './config-json.js';
+import { grantScope, grantShape, parseGrant, type GrantFields, type GrantScope } from './grants.js';
+import type { TenantBuckets } from './principal.js';
 
-export interface OwnerGrant {
-  tenant: TenantRule;
-  /** The owner's `repository_owner_id`, as a decimal string. */
-  id?: string;
-  /** Absent: `backup`. */
-  role?: Role;
-}
-
-export interface RepositoryGrant {
-  tenants: string[];
-  buckets?: string[];
-  /** The repository's `repository_id`, as a decimal string. */
-  id?: string;
-  /** Absent: `backup`. */
-  role?: Role;
-}
+const OWNER_FIELDS = ['tenant', 'id', 'role'] as const;
+const REPOSITORY_FIELDS = ['tenants', 'buckets', 'id', 'role'] as const;
+export type OwnerGrant = Pick<GrantFields, (typeof OWNER_FIELDS)[number]>;
+export type RepositoryGrant = Pick<GrantFields, (typeof REPOSITORY_FIELDS)[number]>;
 
 /** OIDC_POLICY, parsed. Owner and repository names are lower-cased: GitHub's are case-insensitive. */
 export interface OidcPolicy {
@@ -63,15 +45,6 @@ const REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/;
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** A GitHub id: a positive integer, as JSON number or decimal string; kept as a string. */
-function configId(where: string, value: unknown): string {
-  const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
-  if (typeof text !== 'string' || !/^[1-9][0-9]{0,19}$/.test(text)) {
-    throw misconfigured(VARIABLE, `${where} "id" must be a positive integer (the GitHub id)`);
-  }
-  return text;
-}
-
 function parseOwners(owners: unknown): Map<string, OwnerGrant> {
   const map = new Map<string, OwnerGrant>();
   if (Array.isArray(owners)) {
@@ -91,32 +64,15 @@ function parseOwners(owners: unknown): Map<string, OwnerGrant> {
   if (!isObject(owners) || Object.keys(owners).length === 0) {
     throw misconfigured(
       VARIABLE,
-      '"owners" must be a non-empty list of one owner, or an object of owner -> ' +
-        '{"tenant": "{repo}" | "{owner}--{repo}", "id"?: number, "role"?: "backup" | "maintain"}',
+      '"owners" must be a non-empty list of one owner, or an object of owner -> ' + grantShape(OWNER_FIELDS),
     );
   }
   for (const [key, value] of Object.entries(owners)) {
-    const where = `"owners" entry ${key}`;
-    if (!isObject(value)) {
-      throw misconfigured(
-        VARIABLE,
-        `${where} must be an object {"tenant": ..., "id"?: number, "role"?: ...}`,
-      );
-    }
-    const { tenant, id, role, ...extra } = value;
-    if (Object.keys(extra).length > 0)
-      throw misconfigured(VARIABLE, `${where} may only have "tenant", "id" and "role"`);
-    if (typeof tenant !== 'string' || !(TENANT_RULES as readonly string[]).includes(tenant)) {
-      throw misconfigured(VARIABLE, `${where} "tenant" must be "{repo}" or "{owner}--{repo}"`);
-    }
-    const pattern = tenant === '{repo}' ? OWNER : QUALIFIED_OWNER;
+    const grant = parseGrant(VARIABLE, `"owners" entry ${key}`, value, OWNER_FIELDS);
+    const pattern = grant.tenant === '{repo}' ? OWNER : QUALIFIED_OWNER;
     const [name] = configNames(VARIABLE, '"owners" keys', [key], pattern);
     if (map.has(name!)) throw misconfigured(VARIABLE, `"owners" names ${name} more than once`);
-    map.set(name!, {
-      tenant: tenant as TenantRule,
-      ...(id === undefined ? {} : { id: configId(where, id) }),
-      ...configRole(VARIABLE, where, role),
-    });
+    map.set(name!, grant);
   }
   if ([...map.values()].filter((grant) => grant.tenant === '{repo}').length > 1) {
     throw misconfigured(
@@ -135,24 +91,9 @@ function parseRepositories(repositories: unknown): Map<string, RepositoryGrant> 
   }
   for (const [repository, value] of Object.entries(repositories)) {
     const [name] = configNames(VARIABLE, '"repositories" keys', [repository], REPOSITORY);
-    const where = `"repositories" entry ${name}`;
-    if (!isObject(value)) {
-      throw misconfigured(
-        VARIABLE,
-        `${where} must be an object {"tenants": [...], "buckets"?: [...], "id"?: number, "role"?: ...}`,
-      );
-    }
-    const { tenants, buckets, id, role, ...extra } = value;
-    if (Object.keys(extra).length > 0) {
-      throw misconfigured(VARIABLE, `${where} may only have "tenants", "buckets", "id" and "role"`);
-    }
     if (map.has(name!)) throw misconfigured(VARIABLE, `"repositories" names ${name} more than once`);
-    map.set(name!, {
-      tenants: configTenants(VARIABLE, where, tenants),
-      ...(buckets === undefined ? {} : { buckets: configBuckets(VARIABLE, where, buckets) }),
-      ...(id === undefined ? {} : { id: configId(where, id) }),
-      ...configRole(VARIABLE, where, role),
-    });
+    const where = `"repositories" entry ${name}`;
+    map.set(name!, parseGrant(VARIABLE, where, value, REPOSITORY_FIELDS));
   }
   return map;
 }
@@ -181,8 +122,8 @@ export interface RepositoryClaims {
   repository_owner_id?: unknown;
 }
 
-/** `maintains`: the granted tenants whose grant has the maintain role. */
-export type Grants = { tenants: string[]; buckets: string[]; maintains: string[] } | { refused: string };
+/** The union of the scopes of the token's grants, or why it is refused. */
+export type Grants = GrantScope | { refused: string };
 
 const claimId = (value: unknown): string =>
   typeof value === 'string' || typeof value === 'number' ? String(value) : '';
@@ -235,23 +176,19 @@ export function resolveGrants(
     };
   }
 
-  const tenants = new Set<string>();
-  const buckets = new Set<string>();
-  const maintains = new Set<string>();
   // The claim's own spelling of the name: the tenant is named as the repository is.
   const implicit = implicitTenant(policy, folded, name);
-  if (implicit !== undefined) {
-    tenants.add(implicit);
-    if (ownerGrant?.role === 'maintain') maintains.add(implicit);
-    bucketsOfTenants([implicit], tenantBuckets()).forEach((bucket) => buckets.add(bucket));
-  }
-  if (grant) {
-    grant.tenants.forEach((tenant) => tenants.add(tenant));
-    if (grant.role === 'maintain') grant.tenants.forEach((tenant) => maintains.add(tenant));
-    (grant.buckets ?? bucketsOfTenants(grant.tenants, tenantBuckets())).forEach((bucket) =>
-      buckets.add(bucket),
-    );
-  }
-  if (tenants.size === 0) return { refused: `repository ${repository} is not allowed by OIDC_POLICY` };
-  return { tenants: [...tenants], buckets: [...buckets], maintains: [...maintains] };
+  const scopes = [
+    ...(implicit === undefined
+      ? []
+      : [grantScope({ tenants: [implicit], role: ownerGrant?.role }, tenantBuckets)]),
+    ...(grant ? [grantScope(grant, tenantBuckets)] : []),
+  ];
+  if (scopes.length === 0) return { refused: `repository ${repository} is not allowed by OIDC_POLICY` };
+  const union = (pick: (scope: GrantScope) => string[]): string[] => [...new Set(scopes.flatMap(pick))];
+  return {
+    tenants: union((scope) => scope.tenants),
+    buckets: union((scope) => scope.buckets),
+    maintains: union((scope) => scope.maintains),
+  };
 }

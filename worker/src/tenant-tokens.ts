@@ -3,17 +3,12 @@
 // Without "role" a token is `backup`: it adds and reads backups, never deletes. Only digests are
 // stored, so a leaked config reveals no token. Looking a digest up in a map is safe: an
 // attacker cannot steer which SHA-256 digest their guess produces.
-import { configRole, type Principal, type Role } from './access.js';
-import { configBuckets, configTenants, misconfigured, parseConfigObject } from './config-json.js';
-import { bucketsOfTenants, type TenantBuckets } from './principal.js';
+import type { Principal } from './access.js';
+import { misconfigured, parseConfigObject } from './config-json.js';
+import { grantScope, parseGrant, type GrantFields } from './grants.js';
+import type { TenantBuckets } from './principal.js';
 
-interface TenantTokenEntry {
-  tenants: string[];
-  /** Absent: the buckets the tenants map to (TENANT_BUCKETS, else `{tenant}-github-backup`). */
-  buckets?: string[];
-  /** Absent: `backup`. */
-  role?: Role;
-}
+type TenantTokenEntry = Pick<GrantFields, 'tenants' | 'buckets' | 'role'>;
 
 export type TenantTokens = ReadonlyMap<string, TenantTokenEntry>;
 
@@ -29,21 +24,10 @@ export function parseTenantTokens(json: string | undefined): TenantTokens {
         `${where}: keys must be SHA-256 hex digests of tokens, not tokens`,
       );
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw misconfigured(
-        'TENANT_TOKENS',
-        `${where} must be an object {"tenants": [...], "buckets"?: [...], "role"?: "backup" | "maintain"}`,
-      );
-    }
-    const { tenants, buckets, role, ...unknown } = value as Record<string, unknown>;
-    if (Object.keys(unknown).length > 0) {
-      throw misconfigured('TENANT_TOKENS', `${where} may only have "tenants", "buckets" and "role"`);
-    }
-    entries.set(digest.toLowerCase(), {
-      tenants: configTenants('TENANT_TOKENS', where, tenants),
-      ...configRole('TENANT_TOKENS', where, role),
-      ...(buckets === undefined ? {} : { buckets: configBuckets('TENANT_TOKENS', where, buckets) }),
-    });
+    entries.set(
+      digest.toLowerCase(),
+      parseGrant('TENANT_TOKENS', where, value, ['tenants', 'buckets', 'role']),
+    );
   });
   return entries;
 }
@@ -64,10 +48,5 @@ export async function tenantTokenPrincipal(
   const digest = await sha256Hex(token);
   const entry = tokens.get(digest);
   if (!entry) return undefined;
-  return {
-    name: `token:${digest.slice(0, 12)}`,
-    tenants: entry.tenants,
-    buckets: entry.buckets ?? bucketsOfTenants(entry.tenants, tenantBuckets()),
-    maintains: entry.role === 'maintain' ? entry.tenants : [],
-  };
+  return { name: `token:${digest.slice(0, 12)}`, ...grantScope(entry, tenantBuckets) };
 }
