@@ -1,8 +1,9 @@
 // action/constants.ts names each input and output once: these check that the names are exactly
 // those that action.yml and restore/action.yml declare (none missing, none extra), that each
-// is described, and that the README's tables list the same names.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// is described, that the README's tables list the same names, and that the action code reads
+// and sets none by a literal of its own.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { BackupInputs, BackupOutputs, RestoreInputs, RestoreOutputs } from '../../action/constants.js';
 import { actionEntries } from './action-yml.js';
 
@@ -48,4 +49,19 @@ test.each([
   ['### The restore sub-action', 'output', RestoreOutputs],
 ] as const)("README.md's %s %s table lists exactly the constants", (heading, kind, names) => {
   expect(sorted(tableNames(read('README.md'), heading, kind))).toEqual(sorted(Object.values(names)));
+});
+
+test('the action code reads and sets inputs and outputs only through the constants', () => {
+  const literal = /\b(getInput|getBooleanInput|getMultilineInput|setOutput|parseBoolean)\(\s*['"`]/;
+  const files = readdirSync(join(ROOT, 'action'), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && entry.name !== 'constants.ts')
+    .map((entry) => join(entry.parentPath, entry.name));
+  expect(files.length).toBeGreaterThan(5);
+  const offending = files.flatMap((file) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => literal.test(line))
+      .map((line) => `${relative(ROOT, file)}: ${line.trim()}`),
+  );
+  expect(offending).toEqual([]);
 });
