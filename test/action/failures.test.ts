@@ -4,6 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { freePort, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { startFaultProxy, throughProxy } from '../helpers/fault-proxy.js';
+import { expectCleanBucket } from '../faults/helpers.js';
 import { aws, listKeys, makeFixtureTree, runAction, s3Inputs } from './helpers.js';
 
 const TOKEN = randomBytes(24).toString('hex');
@@ -135,25 +137,33 @@ describe('the Worker is down', () => {
 
 test('a cancelled run aborts its upload: no parts, no placeholder, a cancelled notification', async () => {
   const big = makeFixtureTree(40 * 1024 * 1024);
+  // S3 through a proxy that never answers the first UploadPart: the run is cancelled once that
+  // part is sent, and cannot have finished its upload first, however fast the machine.
+  const proxy = await startFaultProxy(Number(new URL(stack.url).port));
+  proxy.add({ method: 'PUT', url: /[?&]partNumber=1(&|$)/, fault: { kind: 'stall' } });
   try {
     const run = await runAction({
       inputs: {
         path: big,
         ...s3Inputs(stack),
+        'r2-endpoint': throughProxy(stack.s3Endpoint, proxy),
         ...apiInputs(),
         tenant: 'cancelled',
         bucket: 'my-bucket',
         'part-size-mib': '5',
       },
-      cancel: { when: /Archiving .* to backups\/cancelled\//, signal: 'SIGTERM', afterMs: 300 },
+      cancel: { when: proxy.until((seen) => seen.some((r) => r.fault === 'stall')), signal: 'SIGTERM' },
     });
     expect(run.code).toBe(1);
     expect(errorLine(run.stdout)).toMatch(/Cancelled \(SIGTERM\).*aborted/);
     expect(archives(await listKeys(stack, 'my-bucket', 'backups/cancelled/'))).toEqual([]);
+    // And the multipart upload no longer takes parts.
+    await expectCleanBucket(stack, 'my-bucket', 'cancelled', proxy, false);
     expect(await notifications('my-bucket', 'cancelled')).toContainEqual(
       expect.objectContaining({ status: 'cancelled', tenant: 'cancelled' }),
     );
   } finally {
+    await proxy.close();
     rmSync(big, { recursive: true, force: true });
   }
 });

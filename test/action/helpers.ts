@@ -32,8 +32,8 @@ export interface RunOptions {
   repository?: string;
   /** The bundle to run (default dist/index.js; dist/restore/index.js is the restore sub-action). */
   script?: string;
-  /** Sends `signal` once stdout matches `when` (as the runner does when a job is cancelled). */
-  cancel?: { when: RegExp; signal: NodeJS.Signals; afterMs?: number };
+  /** Sends `signal` once `when` resolves (as the runner does when a job is cancelled). */
+  cancel?: { when: Promise<unknown>; signal: NodeJS.Signals };
 }
 
 export interface RunResult {
@@ -99,15 +99,9 @@ export async function runAction(options: RunOptions): Promise<RunResult> {
   const child = spawn(process.execPath, [join(ROOT, options.script ?? 'dist/index.js')], { env, cwd: dir });
   let stdout = '';
   let stderr = '';
-  let cancelled = false;
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    const cancel = options.cancel;
-    if (cancel && !cancelled && cancel.when.test(stdout)) {
-      cancelled = true;
-      setTimeout(() => child.kill(cancel.signal), cancel.afterMs ?? 0);
-    }
-  });
+  const cancel = options.cancel;
+  if (cancel) void cancel.when.then(() => child.kill(cancel.signal));
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   return {

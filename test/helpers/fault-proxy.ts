@@ -34,6 +34,8 @@ export interface SeenRequest {
   method: string;
   url: string;
   fault?: Fault['kind'];
+  /** The status of the answer the client was sent, once it was sent in full. */
+  status?: number;
 }
 
 export interface FaultProxy {
@@ -42,6 +44,8 @@ export interface FaultProxy {
   /** Every request the proxy got, in order, with the fault it got if any. */
   seen: SeenRequest[];
   add(rule: FaultRule): void;
+  /** Settles once `condition` holds for `seen`; checked as each request arrives and each answer goes. */
+  until(condition: (seen: SeenRequest[]) => boolean): Promise<void>;
   clear(): void;
   close(): Promise<void>;
 }
@@ -56,6 +60,14 @@ export const throughProxy = (url: string, proxy: FaultProxy): string => {
 export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy> {
   const rules: (FaultRule & { used: number; skipped: number })[] = [];
   const seen: SeenRequest[] = [];
+  const waiting = new Set<{ condition: (seen: SeenRequest[]) => boolean; resolve: () => void }>();
+  const changed = (): void => {
+    for (const wait of waiting) {
+      if (!wait.condition(seen)) continue;
+      waiting.delete(wait);
+      wait.resolve();
+    }
+  };
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
 
@@ -148,7 +160,13 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
 
   const server = createServer((request, response) => {
     const fault = pick(request);
-    seen.push({ method: request.method ?? '', url: request.url ?? '', fault: fault?.kind });
+    const record: SeenRequest = { method: request.method ?? '', url: request.url ?? '', fault: fault?.kind };
+    seen.push(record);
+    response.on('finish', () => {
+      record.status = response.statusCode;
+      changed();
+    });
+    changed();
     switch (fault?.kind) {
       case 'stall':
         request.resume();
@@ -200,6 +218,11 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
     port,
     seen,
     add: (rule) => void rules.push({ ...rule, used: 0, skipped: 0 }),
+    until: (condition) =>
+      new Promise<void>((resolve) => {
+        if (condition(seen)) return resolve();
+        waiting.add({ condition, resolve });
+      }),
     clear: () => {
       rules.length = 0;
       seen.length = 0;
