@@ -1,6 +1,7 @@
 // Forwards a notification to a Slack-compatible incoming webhook. Best effort: a slow or
 // broken receiver never fails the request; the outcome is reported instead.
 import type { BackupNotification } from '../../common/metadata.js';
+import { checkHttpUrl } from '../../common/validate.js';
 import type { Env } from './env.js';
 import { slackText } from './slack-text.js';
 
@@ -17,9 +18,17 @@ export async function forwardNotification(
   notification: BackupNotification,
 ): Promise<WebhookOutcome> {
   if (!env.WEBHOOK_URL) return 'skipped';
+  let url: string;
+  try {
+    url = checkHttpUrl(env.WEBHOOK_URL, 'WEBHOOK_URL');
+  } catch (error) {
+    // The rule, never the URL: for Slack the URL itself is a credential.
+    console.warn(`webhook not sent: ${(error as Error).message}`);
+    return 'failed';
+  }
   const timeout = Number(env.WEBHOOK_TIMEOUT_MS) > 0 ? Number(env.WEBHOOK_TIMEOUT_MS) : DEFAULT_TIMEOUT_MS;
   try {
-    const response = await fetch(env.WEBHOOK_URL, {
+    const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ text: slackText(notification, githubServer(env)) }),
