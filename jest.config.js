@@ -8,6 +8,9 @@ export default {
   // The benchmark's corpus (npm run bench) holds copies of packages: keep jest out of it.
   modulePathIgnorePatterns: ['<rootDir>/.bench/'],
   testTimeout: 120000,
-  // Each suite starts its own local stack (wrangler dev); two cores run two at a time.
+  // Two cores run two suites at a time. Each worker has a local stack (wrangler dev) that the
+  // suites needing no Worker configuration of their own share (test/helpers/shared-stack.ts).
   maxWorkers: 2,
+  globalSetup: '<rootDir>/test/setup/start-shared-stacks.ts',
+  globalTeardown: '<rootDir>/test/setup/stop-shared-stacks.ts',
 };

@@ -2,7 +2,7 @@
 // buckets and their S3 endpoint on the same port. Used by the tests, the demo and the
 // benchmarks. Imports only Node built-ins, so Node runs it directly as well as through jest.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -28,6 +28,9 @@ export interface LocalStackOptions {
   persistTo?: string;
   /** Serve `/__scheduled?cron=...`, which runs the Worker's cron handler (`--test-scheduled`). */
   testScheduled?: boolean;
+  /** Also append wrangler's output to this file, for processes other than the one that started
+   *  the stack (the test suite's shared stacks are started by jest's global setup). */
+  logFile?: string;
 }
 
 export interface LocalStack {
@@ -96,8 +99,12 @@ async function launch(options: LocalStackOptions, port: number): Promise<LocalSt
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' },
   });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const record = (chunk: Buffer): void => {
+    output += chunk.toString();
+    if (options.logFile) appendFileSync(options.logFile, chunk);
+  };
+  child.stdout!.on('data', record);
+  child.stderr!.on('data', record);
 
   const url = `http://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
