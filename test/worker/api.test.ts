@@ -1,27 +1,16 @@
 // Every metadata/notification/record route of the Worker, in workerd, with the records read
 // back by awscli at the seed's keys.
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
-import {
-  apiClient,
-  aws,
-  COMMIT,
-  newToken,
-  readJson,
-  seedBackup,
-  seedNotification,
-  type Api,
-} from './helpers.js';
+import type { LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
+import { apiClient, aws, COMMIT, readJson, seedBackup, seedNotification, type Api } from './helpers.js';
 
 let stack: LocalStack;
 let api: Api;
-const token = newToken();
+const token = sharedStackToken();
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: token } });
+  stack = await sharedStack();
   api = apiClient(stack, token);
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 describe('POST /api/github/backup', () => {

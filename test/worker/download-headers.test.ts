@@ -2,12 +2,13 @@
 // as their compression's type, anything else as bytes, always with nosniff and as an
 // attachment (issue 17, item 8).
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
-import { apiClient, aws, newToken, readJson, s3Client, seedBackup, type Api } from './helpers.js';
+import type { LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
+import { apiClient, aws, readJson, s3Client, seedBackup, type Api } from './helpers.js';
 
 let stack: LocalStack;
 let api: Api;
-const token = newToken();
+const token = sharedStackToken();
 const html = '<html><script>alert(document.cookie)</script></html>';
 const uploadPath = (key: string, query = ''): string =>
   `/api/r2/buckets/my-bucket/upload?key=${encodeURIComponent(key)}${query}`;
@@ -15,11 +16,8 @@ const downloadPath = (key: string): string =>
   `/api/r2/buckets/my-bucket/download?key=${encodeURIComponent(key)}`;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: token } });
+  stack = await sharedStack();
   api = apiClient(stack, token);
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 async function storedType(key: string): Promise<string> {

@@ -2,12 +2,13 @@
 // to their listing; plus the listing of every tenant and records without a summary.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { stampOf } from '../../common/naming.js';
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
-import { apiClient, newToken, readJson, s3Client, seedBackup, type Api } from './helpers.js';
+import type { LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
+import { apiClient, readJson, s3Client, seedBackup, type Api } from './helpers.js';
 
 let stack: LocalStack;
 let api: Api;
-const token = newToken();
+const token = sharedStackToken();
 const BUCKET = 'tenant-b-github-backup';
 const TENANT = 'busy';
 
@@ -48,7 +49,7 @@ const made = names();
 const expected = [...made].sort((a, b) => b.time - a.time || b.run - a.run).map((m) => m.backup_file);
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: token } });
+  stack = await sharedStack();
   api = apiClient(stack, token);
   // Through the Worker, as the action does: bounded concurrency keeps two cores responsive.
   await inParallel(made, 8, async ({ backup_file }) => {
@@ -60,9 +61,6 @@ beforeAll(async () => {
       throw new Error(`${backup_file}: ${response.status} ${await response.text()}`);
   });
 }, 300_000);
-afterAll(async () => {
-  await stack?.stop();
-});
 
 async function pageThrough(limit: number | undefined): Promise<{ files: string[]; pages: number }> {
   const files: string[] = [];

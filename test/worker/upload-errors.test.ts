@@ -1,13 +1,14 @@
 // Multipart calls with an upload id the caller chose: another key's upload, an unknown id, or
 // parts R2 refuses. Each is the caller's mistake, so 4xx with a clear message, never 500, and
 // the other upload is left intact (issue 17, item 6).
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import type { LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { callerR2Error } from '../../worker/src/r2-errors.js';
-import { apiClient, aws, newToken, readJson, type Api } from './helpers.js';
+import { apiClient, aws, readJson, type Api } from './helpers.js';
 
 let stack: LocalStack;
 let api: Api;
-const token = newToken();
+const token = sharedStackToken();
 const MiB = 1024 * 1024;
 const victimKey = 'backups/my-repo/20250102-120000.tar.gz';
 const attackerKey = 'backups/my-repo/20250102-130000.tar.gz';
@@ -15,11 +16,8 @@ const uploadPath = (key: string, query: string): string =>
   `/api/r2/buckets/my-bucket/upload?key=${encodeURIComponent(key)}${query}`;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: token } });
+  stack = await sharedStack();
   api = apiClient(stack, token);
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 async function create(key: string): Promise<string> {

@@ -1,12 +1,13 @@
 // Archives through the Worker: a 20 MiB object up and down in one request and in parts,
 // byte-identical, checked by awscli at its key; never overwritten; keys confined.
 import { createHash, randomBytes } from 'node:crypto';
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
-import { apiClient, aws, newToken, readJson, type Api } from './helpers.js';
+import type { LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
+import { apiClient, aws, readJson, type Api } from './helpers.js';
 
 let stack: LocalStack;
 let api: Api;
-const token = newToken();
+const token = sharedStackToken();
 const MiB = 1024 * 1024;
 const data = randomBytes(20 * MiB);
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -16,11 +17,8 @@ const downloadPath = (key: string): string =>
   `/api/r2/buckets/my-bucket/download?key=${encodeURIComponent(key)}`;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: token } });
+  stack = await sharedStack();
   api = apiClient(stack, token);
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 async function downloaded(key: string): Promise<{ response: Response; bytes: Buffer }> {
