@@ -12,6 +12,7 @@ import {
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Duplex, Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { DEFAULT_EXCLUDES, createArchiveStream } from '../../core/archive/stream.js';
 import { createHashCounter } from '../../core/streams/hash.js';
@@ -185,6 +186,17 @@ test('a consumer that gives up destroys the pipeline and rejects the result', as
   await expect(result).rejects.toThrow('upload failed');
 });
 
+/** One turn of the event loop: by then, what a stage does synchronously on being asked for
+ *  more (the tar producer's reads, the pipe's writes) is done. */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Settles once the consumer's buffer is full: from then on a pipeline with backpressure asks
+ *  its stages for nothing more, however fast they are. Waits for that state, not for a time. */
+async function stalled(stream: Readable): Promise<void> {
+  while (stream.readableLength < stream.readableHighWaterMark) await turn();
+  await turn();
+}
+
 describe('backpressure', () => {
   let bigRoot: string;
   const SIZE = 64 * 1024 * 1024;
@@ -201,18 +213,25 @@ describe('backpressure', () => {
     async (compression) => {
       const before = process.memoryUsage().arrayBuffers;
       const { stream, result } = createArchiveStream({ root: bigRoot, excludes: [], compression });
-      // Read a little, then stop reading for a while.
+      // Read a little, then stop reading until the pipeline has stopped.
       await new Promise<void>((resolve) => stream.once('readable', () => resolve()));
       stream.read();
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await stalled(stream);
       const buffered = process.memoryUsage().arrayBuffers - before;
       expect(stream.readableLength).toBeLessThanOrEqual(8 * 1024 * 1024);
       // The source is 128 MiB; what a paused pipeline holds is a few blocks per stage (plus
       // garbage not yet collected).
       expect(buffered).toBeLessThan(64 * 1024 * 1024);
+      // The compressor takes no more input while its output waits: the walk behind it is paused.
+      if (compression !== 'none') expect((stream as Duplex).writableNeedDrain).toBe(true);
       // Then read it all: it completes.
       stream.resume();
-      await expect(result).resolves.toEqual({ fileCount: 2, bytesIn: 2 * SIZE });
+      await expect(result).resolves.toEqual({
+        fileCount: 2,
+        bytesIn: 2 * SIZE,
+        excluded: [],
+        keptTracked: [],
+      });
     },
   );
 
@@ -220,8 +239,12 @@ describe('backpressure', () => {
     const { stream, counters } = createTarReadable({ root: bigRoot, exclude: () => false });
     await new Promise<void>((resolve) => stream.once('readable', () => resolve()));
     stream.read();
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(counters.bytesIn).toBeLessThanOrEqual(4 * 1024 * 1024);
+    await stalled(stream);
+    const read = counters.bytesIn;
+    expect(read).toBeLessThanOrEqual(4 * 1024 * 1024);
+    // And it has stopped reading: nothing more while the consumer waits.
+    await turn();
+    expect(counters.bytesIn).toBe(read);
     stream.resume();
     await finished(stream);
     expect(counters).toEqual({ files: 2, bytesIn: 2 * SIZE });
