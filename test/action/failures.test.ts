@@ -1,23 +1,22 @@
 // The action's failure paths, run as the runner runs it: each stops with an error that says
 // what to fix, leaves no partial object, and records a failure notification where the Worker
 // can take one.
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { freePort, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { freePort, type LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { startFaultProxy, throughProxy } from '../helpers/fault-proxy.js';
 import { expectCleanBucket } from '../faults/helpers.js';
 import { aws, listKeys, makeFixtureTree, runAction, s3Inputs } from './helpers.js';
 
-const TOKEN = randomBytes(24).toString('hex');
+const TOKEN = sharedStackToken();
 let stack: LocalStack;
 let tree: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: TOKEN } });
+  stack = await sharedStack();
   tree = makeFixtureTree(64 * 1024);
 });
 afterAll(async () => {
-  await stack?.stop();
   if (tree) rmSync(tree, { recursive: true, force: true });
 });
 

@@ -1,24 +1,23 @@
 // The file mirror as the runner runs it: `node dist/index.js` with sync-files, checked with
 // awscli (listing plus contents) against the tree, across changes, branches and bad input.
-import { randomBytes } from 'node:crypto';
 import { rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import type { LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { BUCKET, EXCLUDES, expectedFiles, fixtureTree, storedFiles, tempDir } from '../mirror/helpers.js';
 import { listKeys, runAction, s3Inputs, type RunOptions } from './helpers.js';
 
-const TOKEN = randomBytes(24).toString('hex');
+const TOKEN = sharedStackToken();
 const PREFIX = 'repos/tenant-a/main/';
 let stack: LocalStack;
 let tree: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: TOKEN } });
+  stack = await sharedStack();
   tree = tempDir('action');
   fixtureTree(tree);
 });
 afterAll(async () => {
-  await stack?.stop();
   if (tree) rmSync(tree, { recursive: true, force: true });
 });
 

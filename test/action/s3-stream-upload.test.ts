@@ -10,14 +10,15 @@ import { Readable } from 'node:stream';
 import { createS3Client } from '../../core/r2/client.js';
 import { S3StreamUpload } from '../../core/upload/s3-stream-upload.js';
 import { MIB } from '../../core/upload/uploader.js';
-import { LOCAL_S3_CREDENTIALS, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { LOCAL_S3_CREDENTIALS, type LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack } from '../helpers/shared-stack.js';
 import { aws, listKeys } from './helpers.js';
 
 let stack: LocalStack;
 let client: S3Client;
 let commands: string[];
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test' });
+  stack = await sharedStack();
   client = createS3Client({ endpoint: stack.s3Endpoint, ...LOCAL_S3_CREDENTIALS, maxAttempts: 1 });
   client.middlewareStack.add(
     (next, context) => (args) => {
@@ -28,7 +29,6 @@ beforeAll(async () => {
   );
 });
 beforeEach(() => (commands = []));
-afterAll(async () => stack?.stop());
 
 /** The object as awscli downloads it. */
 async function download(key: string): Promise<Buffer> {

@@ -16,7 +16,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MIB } from '../../core/upload/uploader.js';
-import { LOCAL_S3_CREDENTIALS, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { LOCAL_S3_CREDENTIALS, type LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack } from '../helpers/shared-stack.js';
 import { aws, runAction } from './helpers.js';
 
 interface Seen {
@@ -43,7 +44,7 @@ const temporary = (prefix: string) => {
 };
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test' });
+  stack = await sharedStack();
   // A self-signed certificate for 127.0.0.1, made by openssl for this run only.
   const dir = temporary('r2-backup-tls-');
   execFileSync(
@@ -76,7 +77,6 @@ beforeAll(async () => {
   };
 });
 afterAll(async () => {
-  await stack?.stop();
   for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -8,15 +8,15 @@ import { S3Uploader } from '../../core/upload/s3-uploader.js';
 import { WorkerUploader } from '../../core/upload/worker-uploader.js';
 import { MIB } from '../../core/upload/uploader.js';
 import { WorkerClient } from '../../core/worker-api/client.js';
-import { LOCAL_S3_CREDENTIALS, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { LOCAL_S3_CREDENTIALS, type LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { listKeys } from './helpers.js';
 
-const TOKEN = randomBytes(24).toString('hex');
+const TOKEN = sharedStackToken();
 let stack: LocalStack;
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: TOKEN } });
+  stack = await sharedStack();
 });
-afterAll(async () => stack?.stop());
 
 /** 12 MiB of data, then an error: as when a file cannot be read mid-archive. */
 function failingStream(): Readable {

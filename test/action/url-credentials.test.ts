@@ -8,12 +8,13 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOCAL_S3_CREDENTIALS, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { LOCAL_S3_CREDENTIALS, type LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { runCli } from '../cli/helpers.js';
 import { newToken } from '../worker/helpers.js';
 import { aws, makeFixtureTree, runAction, s3Inputs, type RunResult } from './helpers.js';
 
-const ADMIN = newToken();
+const ADMIN = sharedStackToken();
 // Distinct from every input the action masks itself (its ::add-mask:: lines name those).
 const SECRET = `url-secret-${newToken()}`;
 const BUCKET = 'tenant-a-github-backup';
@@ -31,12 +32,11 @@ const everything = (run: RunResult): string =>
 const bucketListing = async (): Promise<string> => aws(stack, 's3', 'ls', '--recursive', `s3://${BUCKET}/`);
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: ADMIN } });
+  stack = await sharedStack();
   tree = makeFixtureTree(1024);
   work = mkdtempSync(join(tmpdir(), 'r2-backup-url-credentials-'));
 }, 120_000);
 afterAll(async () => {
-  await stack?.stop();
   for (const dir of [tree, work]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
