@@ -45,9 +45,6 @@ const BUNDLE_CONTENT_TYPE = 'application/x-git-bundle';
 const MAX_RUN_NUMBER = 1000;
 const PROGRESS_EVERY_MS = 10_000;
 
-/** The run's start time; R2_BACKUP_TEST_NOW lets tests start two runs in the very same second. */
-const startTime = (): Date => new Date(process.env.R2_BACKUP_TEST_NOW ?? Date.now());
-
 /** Uploads in progress (the archive, the bundle's claim), aborted if the runner cancels the job. */
 const active = new Set<PendingUpload>();
 /** The archive's key once it is stored: a later cancellation must not say it was aborted. */
@@ -278,7 +275,7 @@ function describe(error: unknown, inputs: ActionInputs | undefined, target: Targ
 
 export async function run(): Promise<void> {
   const started = Date.now();
-  const created = startTime();
+  const created = new Date(started);
   let inputs: ActionInputs | undefined;
   let target: Target | undefined;
   let context: GitHubContext | undefined;

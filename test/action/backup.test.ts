@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { clockStartingAt } from '../helpers/test-clock.js';
 import { snapshotTree } from '../helpers/tree.js';
 import {
   COMMIT,
@@ -181,7 +182,8 @@ test('without S3 keys the archive goes through the Worker upload route, in equal
 });
 
 test('two runs started in the same second both keep their backups', async () => {
-  const now = new Date().toISOString();
+  // Started concurrently, both clocks at the start of this second: the same second for both.
+  const now = new Date(Math.floor(Date.now() / 1000) * 1000);
   const inputs = {
     path: tree,
     ...s3Inputs(stack),
@@ -190,7 +192,7 @@ test('two runs started in the same second both keep their backups', async () => 
     tenant: 'same-second',
     bucket: 'my-bucket',
   };
-  const runs = await Promise.all([0, 1].map(() => runAction({ inputs, env: { R2_BACKUP_TEST_NOW: now } })));
+  const runs = await Promise.all([0, 1].map(() => runAction({ inputs, env: clockStartingAt(now) })));
   const backups = [];
   for (const run of runs) backups.push(await expectGoodBackup(run, 'same-second', 'my-bucket', '.tar.gz'));
   const files = backups.map((b) => b.backupFile).sort();

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { clockStartingAt } from '../helpers/test-clock.js';
 import { snapshotTree } from '../helpers/tree.js';
 import {
   COMMIT,
@@ -51,11 +52,11 @@ beforeAll(async () => {
     return run;
   };
   // One second apart, so that newest first is well defined.
-  const at = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000).toISOString();
-  backups.other = await backup('gzip', { GITHUB_SHA: OTHER_COMMIT, R2_BACKUP_TEST_NOW: at(4) });
-  backups.gzip = await backup('gzip', { R2_BACKUP_TEST_NOW: at(3) });
-  backups.zstd = await backup('zstd', { R2_BACKUP_TEST_NOW: at(2) });
-  backups.none = await backup('none', { R2_BACKUP_TEST_NOW: at(1) });
+  const at = (secondsAgo: number) => clockStartingAt(new Date(Date.now() - secondsAgo * 1000));
+  backups.other = await backup('gzip', { GITHUB_SHA: OTHER_COMMIT, ...at(4) });
+  backups.gzip = await backup('gzip', at(3));
+  backups.zstd = await backup('zstd', at(2));
+  backups.none = await backup('none', at(1));
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();

@@ -149,7 +149,7 @@ test("a lost claim answer: the retry recognises its own claim, no '-2', no empty
 }, 60_000);
 
 const SKEWED = {
-  NODE_OPTIONS: `--import ${join(ROOT, 'test/faults/skewed-clock.mjs')}`,
+  NODE_OPTIONS: `--import ${join(ROOT, 'test/helpers/clock-preload.mjs')}`,
   R2_BACKUP_TEST_CLOCK_SKEW_MS: String(-20 * 60_000),
 };
 
