@@ -1,7 +1,6 @@
 // Runs one syncMirror in its own process, so a test can kill it mid-sync (SIGKILL).
 // Node runs this file directly (type stripping): node test/helpers/mirror-child.ts '<json>'
-// with {endpoint, bucket, tenant, branch, root, concurrency, putDelayMs}. putDelayMs slows
-// each PutObject down so that the kill lands while uploads are in flight.
+// with {endpoint, bucket, tenant, branch, root, concurrency}.
 import '../../scripts/ts-resolve.ts';
 
 const args = JSON.parse(process.argv[2]!) as {
@@ -11,7 +10,6 @@ const args = JSON.parse(process.argv[2]!) as {
   branch: string;
   root: string;
   concurrency: number;
-  putDelayMs: number;
 };
 const { S3Client } = await import('@aws-sdk/client-s3');
 const { syncMirror } = await import('../../core/mirror/sync.ts');
@@ -24,12 +22,5 @@ const s3 = new S3Client({
   responseChecksumValidation: 'WHEN_REQUIRED',
   expectContinueHeader: false,
 });
-s3.middlewareStack.add(
-  (next, context) => async (input) => {
-    if (context.commandName === 'PutObjectCommand') await new Promise((r) => setTimeout(r, args.putDelayMs));
-    return next(input);
-  },
-  { step: 'initialize', name: 'slowPuts' },
-);
 const result = await syncMirror({ s3, excludes: [], ...args });
 console.log(JSON.stringify(result));

@@ -9,6 +9,7 @@ import { mirrorManifestKey } from '../../common/naming.js';
 import { ROOT, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { syncMirror } from '../../core/mirror/sync.js';
 import { aws, s3Client } from '../worker/helpers.js';
+import { startFaultProxy, throughProxy } from '../helpers/fault-proxy.js';
 import { BUCKET, EXCLUDES, expectedFiles, fixtureTree, storedFiles, tempDir, writeFiles } from './helpers.js';
 
 let stack: LocalStack;
@@ -56,17 +57,22 @@ async function countUnder(prefix: string): Promise<number> {
   return page.KeyCount ?? 0;
 }
 
-/** Runs a sync of `root` in a child process and kills it once `added` objects of b-add/ exist. */
+/** Runs a sync of `root` in a child process, through a proxy that lets the first `added` uploads
+ *  to b-add/ through and holds every later one (never answered), and kills it (SIGKILL) once
+ *  those `added` are stored: mid-sync whatever the machine's speed. */
 async function killedSync(root: string, branch: string, added: number): Promise<void> {
+  const prefix = `repos/tenant-a/${branch}/b-add/`;
+  const proxy = await startFaultProxy(Number(new URL(stack.url).port));
+  const addedPut = new RegExp(`/${BUCKET}/${prefix}[^?]+\\?`);
+  proxy.add({ method: 'PUT', url: addedPut, skip: added, times: Infinity, fault: { kind: 'stall' } });
   const args = {
-    endpoint: stack.s3Endpoint,
+    endpoint: throughProxy(stack.s3Endpoint, proxy),
     bucket: BUCKET,
     tenant: 'tenant-a',
     branch,
     root,
     excludes: EXCLUDES,
     concurrency: 2,
-    putDelayMs: 40,
   };
   const child = spawn(process.execPath, [join(ROOT, 'test/helpers/mirror-child.ts'), JSON.stringify(args)], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -75,13 +81,21 @@ async function killedSync(root: string, branch: string, added: number): Promise<
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  const prefix = `repos/tenant-a/${branch}/b-add/`;
-  while ((await countUnder(prefix)) < added) {
-    if (child.exitCode !== null) throw new Error(`the sync ended before it was killed:\n${output}`);
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    await Promise.race([
+      proxy.until(
+        (seen) =>
+          seen.filter((r) => r.method === 'PUT' && addedPut.test(r.url) && r.status === 200).length >= added,
+      ),
+      exited.then(() => {
+        throw new Error(`the sync ended before it was killed:\n${output}`);
+      }),
+    ]);
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+    await proxy.close();
   }
-  child.kill('SIGKILL');
-  await exited;
   const left = await countUnder(prefix);
   expect(left).toBeGreaterThanOrEqual(added);
   expect(left).toBeLessThan(ADDED); // really interrupted
