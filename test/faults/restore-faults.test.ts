@@ -1,17 +1,17 @@
 // Faults between `r2-backup restore` and R2's S3 endpoint (issue 25 item 4), injected by the
 // proxy on loopback: a GetObject that never answers and one cut midway end in bounded time,
 // say what failed and that nothing was written, and leave neither the target nor staging.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import type { LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { makeFixtureTree, runAction, s3Inputs } from '../action/helpers.js';
 import { fullEnv, runCli } from '../cli/helpers.js';
 import { startFaultProxy, throughProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
 import { SHORT_TIMEOUTS } from './helpers.js';
 
-const TOKEN = randomBytes(24).toString('hex');
+const TOKEN = sharedStackToken();
 const BUCKET = 'my-bucket';
 let stack: LocalStack;
 let proxy: FaultProxy;
@@ -20,7 +20,7 @@ let work: string;
 let file: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: TOKEN } });
+  stack = await sharedStack();
   proxy = await startFaultProxy(Number(new URL(stack.url).port));
   tree = makeFixtureTree(6 * 1024 * 1024);
   work = mkdtempSync(join(tmpdir(), 'restore-faults-'));
@@ -40,7 +40,6 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await proxy?.close();
-  await stack?.stop();
   for (const dir of [tree, work]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 beforeEach(() => proxy.clear());

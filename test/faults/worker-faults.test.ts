@@ -1,26 +1,25 @@
 // Faults between the action and the Worker's upload route (runs with an API token and no S3
 // keys), injected by a proxy on loopback (issue 25), through `node dist/index.js`.
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import type { LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { makeFixtureTree, runAction, type RunResult } from '../action/helpers.js';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
 import { SHORT_TIMEOUTS, expectCleanBucket } from './helpers.js';
 
-const TOKEN = randomBytes(24).toString('hex');
+const TOKEN = sharedStackToken();
 const BUCKET = 'my-bucket';
 let stack: LocalStack;
 let proxy: FaultProxy;
 let tree: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: TOKEN } });
+  stack = await sharedStack();
   proxy = await startFaultProxy(Number(new URL(stack.url).port));
   tree = makeFixtureTree(12 * 1024 * 1024); // two 8 MiB parts
 });
 afterAll(async () => {
   await proxy?.close();
-  await stack?.stop();
   if (tree) rmSync(tree, { recursive: true, force: true });
 });
 beforeEach(() => proxy.clear());

@@ -2,18 +2,19 @@
 // `node dist/index.js`; the bundle is checked with git and awscli; a branch deleted afterwards
 // comes back with `r2-backup restore --history`, every ref equal to the original.
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import type { LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { aws, listKeys, runAction, s3Inputs, type RunResult } from '../action/helpers.js';
 import { apiClient } from '../worker/helpers.js';
 import { fullEnv, runCli, workerEnv } from '../cli/helpers.js';
 
 const exec = promisify(execFile);
-const TOKEN = randomBytes(24).toString('hex');
+const TOKEN = sharedStackToken();
 const BUCKET = 'tenant-a-github-backup';
 let stack: LocalStack;
 let work: string;
@@ -73,7 +74,7 @@ const metadataOf = async (file: string) =>
   ) as Record<string, unknown>;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: TOKEN } });
+  stack = await sharedStack();
   work = mkdtempSync(join(tmpdir(), 'r2-backup-history-'));
   repo = join(work, 'repo');
   await makeRepository(repo);
@@ -82,7 +83,6 @@ beforeAll(async () => {
   if (backup.code !== 0) throw new Error(backup.stdout);
 }, 60_000);
 afterAll(async () => {
-  await stack?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 

@@ -6,10 +6,11 @@ import { spawn } from 'node:child_process';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { mirrorManifestKey } from '../../common/naming.js';
-import { ROOT, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { ROOT, type LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack } from '../helpers/shared-stack.js';
 import { syncMirror } from '../../core/mirror/sync.js';
-import { aws, s3Client } from '../worker/helpers.js';
 import { startFaultProxy, throughProxy } from '../helpers/fault-proxy.js';
+import { aws, s3Client } from '../worker/helpers.js';
 import { BUCKET, EXCLUDES, expectedFiles, fixtureTree, storedFiles, tempDir, writeFiles } from './helpers.js';
 
 let stack: LocalStack;
@@ -17,12 +18,11 @@ let s3: S3Client;
 const dirs: string[] = [];
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test' });
+  stack = await sharedStack();
   s3 = s3Client(stack);
 });
 afterAll(async () => {
   s3?.destroy();
-  await stack?.stop();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -6,7 +6,8 @@ import { readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mirrorManifestKey } from '../../common/naming.js';
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import type { LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack } from '../helpers/shared-stack.js';
 import { syncMirror, type MirrorOptions } from '../../core/mirror/sync.js';
 import { aws, s3Client } from '../worker/helpers.js';
 import {
@@ -25,12 +26,11 @@ let s3: S3Client;
 const roots: string[] = [];
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test' });
+  stack = await sharedStack();
   s3 = s3Client(stack);
 });
 afterAll(async () => {
   s3?.destroy();
-  await stack?.stop();
   for (const root of roots) rmSync(root, { recursive: true, force: true });
 });
 

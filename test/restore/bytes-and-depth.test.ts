@@ -4,7 +4,6 @@
 // extract a name longer than PATH_MAX (mkdir: File name too long), so its extraction is
 // compared without that chain; the listing and our restore cover all of it.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   linkSync,
@@ -18,7 +17,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import type { LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { DirectoryCursor, byteString, bytesOf } from '../../core/tree/directory-cursor.js';
 import { normaliseName, quoteName } from '../../core/tree/entry-name.js';
 import { encodeHeader } from '../../core/tar/header.js';
@@ -27,7 +27,7 @@ import { fullEnv, runCli } from '../cli/helpers.js';
 import { keyOf, snapshotTree } from '../helpers/tree.js';
 
 const exec = promisify(execFile);
-const TOKEN = randomBytes(24).toString('hex');
+const TOKEN = sharedStackToken();
 const BUCKET = 'tenant-a-github-backup';
 const b = (...bytes: number[]): string => Buffer.from(bytes).toString('latin1');
 /** f\xff.txt, as the issue's example. */
@@ -69,7 +69,7 @@ function make(relative: string, content?: string, link?: { symlink?: string; har
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: TOKEN } });
+  stack = await sharedStack();
   work = mkdtempSync(join(tmpdir(), 'r2-backup-bytes-'));
   tree = join(work, 'tree');
   mkdirSync(tree);
@@ -90,7 +90,6 @@ beforeAll(async () => {
   make(`${beyond}link`, undefined, { symlink: `../${b(0xfe)}` });
 }, 120_000);
 afterAll(async () => {
-  await stack?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 

@@ -3,11 +3,12 @@
 // the target changes, the target is left as it was, no staging is left beside it, and no
 // restore takes long. Also: a replaced object writes nothing, and --force keeps the target.
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import type { LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { archiveKey } from '../../common/naming.js';
 import { COMMIT } from '../action/helpers.js';
 import { apiClient, s3Client } from '../worker/helpers.js';
@@ -27,7 +28,7 @@ import {
   type Place,
 } from '../helpers/hostile-archives.js';
 
-const TOKEN = randomBytes(24).toString('hex');
+const TOKEN = sharedStackToken();
 const TENANT = 'tenant-a';
 const BUCKET = `${TENANT}-github-backup`;
 // A few seconds of extraction, plus the CLI's start and its round trips to the local stack.
@@ -40,13 +41,12 @@ let stored = 0;
 let boxes = 0;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: TOKEN } });
+  stack = await sharedStack();
   s3 = s3Client(stack);
   work = mkdtempSync(join(tmpdir(), 'r2-backup-hostile-'));
 }, 120_000);
 afterAll(async () => {
   s3?.destroy();
-  await stack?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
