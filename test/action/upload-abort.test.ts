@@ -10,6 +10,7 @@ import { MIB } from '../../core/upload/uploader.js';
 import { WorkerClient } from '../../core/worker-api/client.js';
 import { LOCAL_S3_CREDENTIALS, type LocalStack } from '../../scripts/local-stack.js';
 import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { listKeys } from './helpers.js';
 
 const TOKEN = sharedStackToken();
@@ -68,24 +69,37 @@ test('S3: a failing stream aborts the multipart upload and removes the claim', a
 });
 
 test('Worker route: a failing stream aborts the multipart upload', async () => {
-  const worker = new WorkerClient(stack.url, TOKEN);
-  const uploader = new WorkerUploader(worker, 'my-bucket');
-  const key = 'backups/abort-worker/20250101-120000.tar.gz';
-  const pending = (await uploader.begin(key))!;
-  const uploadId = (pending as unknown as { uploadId: string }).uploadId;
-  await expect(pending.send(failingStream(), 5 * MIB)).rejects.toThrow('disk on fire');
-  await pending.abort();
-  expect(await listKeys(stack, 'my-bucket', 'backups/abort-worker/')).toEqual([]);
-  const part = await fetch(
-    worker.url('/api/r2/buckets/my-bucket/upload', {
-      key,
-      action: 'mpu-uploadpart',
+  // The Worker is reached through a proxy, whose log of requests shows the upload's id.
+  const proxy = await startFaultProxy(Number(new URL(stack.url).port));
+  try {
+    const worker = new WorkerClient(proxy.url, TOKEN);
+    const uploader = new WorkerUploader(worker, 'my-bucket');
+    const key = 'backups/abort-worker/20250101-120000.tar.gz';
+    const pending = (await uploader.begin(key))!;
+    await expect(pending.send(failingStream(), 5 * MIB)).rejects.toThrow('disk on fire');
+    await pending.abort();
+    expect(await listKeys(stack, 'my-bucket', 'backups/abort-worker/')).toEqual([]);
+    const queries = proxy.seen.map((r) => new URL(r.url, proxy.url).searchParams);
+    // Every request for the key after mpu-create names the one upload.
+    const ids = new Set(queries.filter((q) => q.get('key') === key).flatMap((q) => q.get('uploadId') ?? []));
+    expect(ids.size).toBe(1);
+    const [uploadId] = ids;
+    expect(queries.filter((q) => q.get('action') === 'mpu-abort').map((q) => q.get('uploadId'))).toEqual([
       uploadId,
-      partNumber: '9',
-    }),
-    { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: 'x' },
-  );
-  expect(part.status).toBe(404);
+    ]);
+    const part = await fetch(
+      worker.url('/api/r2/buckets/my-bucket/upload', {
+        key,
+        action: 'mpu-uploadpart',
+        uploadId,
+        partNumber: '9',
+      }),
+      { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: 'x' },
+    );
+    expect(part.status).toBe(404);
+  } finally {
+    await proxy.close();
+  }
 });
 
 test('a taken key is never claimed again', async () => {
