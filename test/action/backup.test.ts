@@ -1,9 +1,10 @@
 // The action end to end, as the runner calls it, against the Worker in workerd and the local
 // R2 S3 endpoint: what lands in R2 is downloaded with awscli, extracted with GNU tar and
 // compared with the source; the metadata is checked against the object.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import type { LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { clockStartingAt } from '../helpers/test-clock.js';
 import { snapshotTree } from '../helpers/tree.js';
 import {
@@ -20,17 +21,16 @@ import {
 } from './helpers.js';
 
 const MIB = 1024 * 1024;
-const TOKEN = randomBytes(24).toString('hex');
+const TOKEN = sharedStackToken();
 let stack: LocalStack;
 let tree: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: TOKEN } });
+  stack = await sharedStack();
   // Larger than two 5 MiB parts, incompressible: the upload is a real multipart upload.
   tree = makeFixtureTree(11 * MIB + 12345);
 });
 afterAll(async () => {
-  await stack?.stop();
   if (tree) rmSync(tree, { recursive: true, force: true });
 });
 

@@ -2,12 +2,13 @@
 // restore` and by the restore sub-action, compared entry by entry with the source tree; a
 // corrupted object and a hostile archive are refused and leave the target as it was.
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import type { LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { clockStartingAt } from '../helpers/test-clock.js';
 import { snapshotTree } from '../helpers/tree.js';
 import {
@@ -24,7 +25,7 @@ import { apiClient } from '../worker/helpers.js';
 import { fullEnv, runCli, workerEnv } from './helpers.js';
 
 const exec = promisify(execFile);
-const TOKEN = randomBytes(24).toString('hex');
+const TOKEN = sharedStackToken();
 const BUCKET = 'tenant-a-github-backup';
 const OTHER_COMMIT = 'abcdef0123456789abcdef0123456789abcdef01';
 let stack: LocalStack;
@@ -33,7 +34,7 @@ let work: string;
 const backups: Partial<Record<'gzip' | 'zstd' | 'none' | 'other', RunResult>> = {};
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: TOKEN } });
+  stack = await sharedStack();
   tree = makeFixtureTree(3 * 1024 * 1024 + 17);
   work = mkdtempSync(join(tmpdir(), 'r2-backup-restore-'));
   const backup = async (compression: string, env: Record<string, string> = {}) => {
@@ -59,7 +60,6 @@ beforeAll(async () => {
   backups.none = await backup('none', at(1));
 }, 120_000);
 afterAll(async () => {
-  await stack?.stop();
   for (const dir of [tree, work]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

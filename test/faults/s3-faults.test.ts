@@ -2,29 +2,28 @@
 // each run goes through `node dist/index.js` as the runner runs it, and each must end in bounded
 // time with a log line naming the request, and leave the bucket clean: no empty claims, no open
 // multipart uploads, no unrecorded archives, nothing completed and then deleted.
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startLocalStack, ROOT, type LocalStack } from '../../scripts/local-stack.js';
+import { ROOT, type LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { makeFixtureTree, runAction, s3Inputs, type RunResult } from '../action/helpers.js';
 import { startFaultProxy, throughProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
 import { SHORT_TIMEOUTS, expectCleanBucket, expectNoObjectDeleted } from './helpers.js';
 
-const TOKEN = randomBytes(24).toString('hex');
+const TOKEN = sharedStackToken();
 const BUCKET = 'my-bucket';
 let stack: LocalStack;
 let proxy: FaultProxy;
 let tree: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: TOKEN } });
+  stack = await sharedStack();
   proxy = await startFaultProxy(Number(new URL(stack.url).port));
   // 20 MiB of random bytes: three 8 MiB parts.
   tree = makeFixtureTree(20 * 1024 * 1024);
 });
 afterAll(async () => {
   await proxy?.close();
-  await stack?.stop();
   if (tree) rmSync(tree, { recursive: true, force: true });
 });
 beforeEach(() => proxy.clear());
