@@ -148,12 +148,18 @@ test('restore/action.yml runs the restore bundle', () => {
 test.each(readdirSync(join(ROOT, '.github/workflows')))(
   '.github/workflows/%s passes action-validator',
   async (file) => {
-    const path = join(ROOT, '.github/workflows', file);
-    expect(await validate(path)).toEqual([]);
+    // action-validator 0.6.0 predates the `attestations` permission (release.yml): validate
+    // everything else without it; test/release/workflows.test.ts lints whole files with actionlint.
+    const yml = readFileSync(join(ROOT, '.github/workflows', file), 'utf8').replace(
+      /^ +attestations: write.*\n/m,
+      '',
+    );
     const dir = mkdtempSync(join(tmpdir(), 'r2-backup-workflow-'));
     try {
       const copy = join(dir, file);
-      writeFileSync(copy, broken(readFileSync(path, 'utf8')));
+      writeFileSync(copy, yml);
+      expect(await validate(copy)).toEqual([]);
+      writeFileSync(copy, broken(yml));
       expect(await validate(copy)).toEqual([refusal]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
