@@ -12,7 +12,7 @@ import {
   gzipLanes,
   zstdLanes,
   type BlockCompressor,
-} from '../../core/archive/parallel-compress.js';
+} from '../../../core/archive/parallel-compress.js';
 
 const BLOCK = 256 * 1024;
 

@@ -1,23 +1,17 @@
+// core/archive/stream.ts: the archive GNU tar reads back, excludes as GNU tar matches them, errors,
+// and backpressure from the consumer to the walk.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  createWriteStream,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { createWriteStream, lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Duplex, Readable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
-import { DEFAULT_EXCLUDES, createArchiveStream } from '../../core/archive/stream.js';
-import { createHashCounter } from '../../core/streams/hash.js';
-import { createTarReadable } from '../../core/tar/pack.js';
-import type { Compression } from '../../common/validate.js';
+import type { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DEFAULT_EXCLUDES, createArchiveStream } from '../../../core/archive/stream.js';
+import { createHashCounter } from '../../../core/streams/hash.js';
+import type { Compression } from '../../../common/validate.js';
+import { stalled } from '../../helpers/stall.js';
 import { LONG_DIR, LONG_NAME, buildFixture, gnuTarReference, snapshotTree } from './fixture.js';
 
 let work: string;
@@ -139,37 +133,6 @@ test('user patterns match like GNU tar --exclude (globs, classes, paths with a s
   expect(result.fileCount).toBe(nonDirectoryCount(got));
 });
 
-test('mtimes are whole seconds cut down, as GNU tar stores them, also just before a second ends', async () => {
-  const root = join(work, 'mtimes');
-  mkdirSync(root);
-  const times = {
-    'early.txt': 1_700_000_000.0004,
-    'late.txt': 1_700_000_000.9996,
-    'whole.txt': 1_700_000_123,
-  };
-  for (const [name, seconds] of Object.entries(times)) {
-    writeFileSync(join(root, name), name);
-    utimesSync(join(root, name), seconds, seconds);
-  }
-  const file = join(work, 'mtimes.tar');
-  await pipeline(createTarReadable({ root, exclude: () => false }).stream, createWriteStream(file));
-  const ours = execFileSync('tar', ['--list', '--verbose', '--full-time', '-f', file], { encoding: 'utf8' });
-  const reference = join(work, 'mtimes-gnu.tar');
-  execFileSync('tar', ['-cf', reference, '-C', root, '.']);
-  const gnu = execFileSync('tar', ['--list', '--verbose', '--full-time', '-f', reference], {
-    encoding: 'utf8',
-  });
-  const mtimeOf = (listing: string, name: string) =>
-    listing
-      .split('\n')
-      .find((line) => line.endsWith(name))!
-      .split(/\s+/)
-      .slice(3, 5)
-      .join(' ');
-  for (const name of Object.keys(times)) expect(mtimeOf(ours, name)).toBe(mtimeOf(gnu, name));
-  expect(mtimeOf(ours, 'late.txt')).toBe(mtimeOf(ours, 'early.txt'));
-});
-
 test('a missing root rejects the result and errors the stream', async () => {
   const { stream, result } = createArchiveStream({
     root: join(work, 'nope'),
@@ -185,17 +148,6 @@ test('a consumer that gives up destroys the pipeline and rejects the result', as
   stream.once('data', () => stream.destroy(new Error('upload failed')));
   await expect(result).rejects.toThrow('upload failed');
 });
-
-/** One turn of the event loop: by then, what a stage does synchronously on being asked for
- *  more (the tar producer's reads, the pipe's writes) is done. */
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** Settles once the consumer's buffer is full: from then on a pipeline with backpressure asks
- *  its stages for nothing more, however fast they are. Waits for that state, not for a time. */
-async function stalled(stream: Readable): Promise<void> {
-  while (stream.readableLength < stream.readableHighWaterMark) await turn();
-  await turn();
-}
 
 describe('backpressure', () => {
   let bigRoot: string;
@@ -234,19 +186,4 @@ describe('backpressure', () => {
       });
     },
   );
-
-  test('the tar producer reads files only as fast as its consumer reads', async () => {
-    const { stream, counters } = createTarReadable({ root: bigRoot, exclude: () => false });
-    await new Promise<void>((resolve) => stream.once('readable', () => resolve()));
-    stream.read();
-    await stalled(stream);
-    const read = counters.bytesIn;
-    expect(read).toBeLessThanOrEqual(4 * 1024 * 1024);
-    // And it has stopped reading: nothing more while the consumer waits.
-    await turn();
-    expect(counters.bytesIn).toBe(read);
-    stream.resume();
-    await finished(stream);
-    expect(counters).toEqual({ files: 2, bytesIn: 2 * SIZE });
-  });
 });

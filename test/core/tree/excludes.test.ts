@@ -1,4 +1,4 @@
-import { createExcludeMatcher } from '../../core/tree/excludes.js';
+import { createExcludeMatcher } from '../../../core/tree/excludes.js';
 
 test.each<[string[], string, boolean]>([
   [['node_modules'], 'node_modules', true],

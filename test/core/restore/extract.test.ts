@@ -13,9 +13,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { safeExtract, UnsafeArchiveError } from '../../core/restore/extract.js';
-import type { Compression } from '../../common/validate.js';
-import { snapshotTree } from '../helpers/tree.js';
+import { safeExtract, UnsafeArchiveError } from '../../../core/restore/extract.js';
+import type { Compression } from '../../../common/validate.js';
+import { snapshotTree } from '../../helpers/tree.js';
 
 let work: string;
 let source: string;
