@@ -44,6 +44,9 @@ export interface ActionInputs {
   api?: { url: string; auth: ApiAuth };
   path: string;
   excludes: string[];
+  /** The default excludes apply (no `exclude` input): they keep what git tracks. An explicit
+   *  `exclude` applies exactly as given. */
+  keepTracked: boolean;
   compression: Compression;
   failOnApiError: boolean;
   /** Part size in bytes when set by `part-size-mib`; chosen from the tree's size otherwise. */
@@ -113,12 +116,15 @@ export function parseBucketMap(text: string): Map<string, string> {
   return map;
 }
 
-/** One pattern a line (commas also separate); empty means the seed's six. */
-export function parseExcludes(text: string): string[] {
-  const patterns = text
+const splitPatterns = (text: string): string[] =>
+  text
     .split(/[\n,]/)
     .map((p) => p.trim())
     .filter(Boolean);
+
+/** One pattern a line (commas also separate); empty means the default excludes. */
+export function parseExcludes(text: string): string[] {
+  const patterns = splitPatterns(text);
   if (patterns.length === 0) return [...DEFAULT_EXCLUDES];
   const rule = 'must be at most 100 patterns, each 1-256 characters without control characters';
   // eslint-disable-next-line no-control-regex
@@ -226,6 +232,7 @@ export function readInputs(): ActionInputs {
     api,
     path,
     excludes: parseExcludes(core.getInput(BackupInputs.Exclude)),
+    keepTracked: splitPatterns(core.getInput(BackupInputs.Exclude)).length === 0,
     compression: checkCompression(
       core.getInput(BackupInputs.Compression) || 'gzip',
       BackupInputs.Compression,

@@ -13,6 +13,7 @@ import { readInputs, type ActionInputs } from '../inputs.js';
 import { BackupInputs, BackupOutputs } from '../constants.js';
 import { createS3Client } from '../../core/r2/client.js';
 import { bundleInto, checkHistory } from '../../core/git/history.js';
+import { accountOfExcluded, archivedTree, estimateExcludes, type ArchivedTree } from './excluded.js';
 import { mirrorFiles } from './mirror-step.js';
 import { oidcTokenProvider } from './oidc-token.js';
 import { applyRetention } from './retention-step.js';
@@ -61,12 +62,18 @@ interface Stored {
 }
 
 /** Streams the archive through the hash counter into the pending upload. */
-async function archiveInto(inputs: ActionInputs, pending: PendingUpload, partSize: number) {
+async function archiveInto(
+  inputs: ActionInputs,
+  tree: ArchivedTree,
+  pending: PendingUpload,
+  partSize: number,
+) {
   const started = Date.now();
   let lastLog = started;
   const archive = createArchiveStream({
-    root: inputs.path,
-    excludes: inputs.excludes,
+    root: tree.root,
+    excludes: tree.excludes,
+    tracked: tree.tracked,
     compression: inputs.compression,
     onProgress: ({ files, bytesIn }) => {
       if (Date.now() - lastLog < PROGRESS_EVERY_MS) return;
@@ -95,6 +102,7 @@ async function archiveInto(inputs: ActionInputs, pending: PendingUpload, partSiz
  *  bundle uploader, whose `{stamp}.bundle` it can claim too). */
 async function storeArchive(
   inputs: ActionInputs,
+  tree: ArchivedTree,
   target: Target,
   uploader: ArchiveUploader,
   stamp: string,
@@ -124,7 +132,7 @@ async function storeArchive(
       `Archiving ${inputs.path} to ${key} on ${uploader.description} (parts of ${formatBytes(partSize)})`,
     );
     try {
-      const stored = { key, backupFile, bundle, ...(await archiveInto(inputs, pending, partSize)) };
+      const stored = { key, backupFile, bundle, ...(await archiveInto(inputs, tree, pending, partSize)) };
       active.delete(pending);
       return stored;
     } catch (error) {
@@ -203,8 +211,8 @@ function createUploader(
 }
 
 /** The part-size-mib input, else a size from the tree's size that fits R2's part limit. */
-function partSizeFor(inputs: ActionInputs, uploader: ArchiveUploader): number {
-  const partSize = inputs.partSize ?? partSizeForTree(inputs.path, inputs.excludes, uploader);
+function partSizeFor(inputs: ActionInputs, tree: ArchivedTree, uploader: ArchiveUploader): number {
+  const partSize = inputs.partSize ?? partSizeForTree(tree.root, estimateExcludes(tree), uploader);
   if (partSize > uploader.maxPartSize) {
     throw new ValidationError(
       BackupInputs.PartSizeMib,
@@ -315,16 +323,27 @@ export async function run(): Promise<void> {
     // The mirror's prefix is named after the branch: a bad one must stop the run before upload.
     if (inputs.syncFiles) checkBranch(context.branch, 'branch');
     const uploader = createUploader(inputs, target, worker, CONTENT_TYPES[inputs.compression]);
-    const partSize = partSizeFor(inputs, uploader);
+    const tree = await archivedTree(inputs);
+    const partSize = partSizeFor(inputs, tree, uploader);
     const history = inputs.includeGitHistory ? await checkGitHistory(inputs, uploader) : undefined;
     const bundleUploader = history ? createUploader(inputs, target, worker, BUNDLE_CONTENT_TYPE) : undefined;
-    const stored = await storeArchive(inputs, target, uploader, stampOf(created), partSize, bundleUploader);
+    const stored = await storeArchive(
+      inputs,
+      tree,
+      target,
+      uploader,
+      stampOf(created),
+      partSize,
+      bundleUploader,
+    );
     storedKey = stored.key;
     const durationMs = Date.now() - started;
     core.info(
       `Stored ${stored.key}: ${stored.archive.fileCount} files, ${formatBytes(stored.archive.bytesIn)} read, ` +
         `${formatBytes(stored.size)} stored in ${formatDuration(durationMs)} (${formatRate(stored.archive.bytesIn, durationMs)}); sha256 ${stored.sha256}`,
     );
+    const excluded = accountOfExcluded(tree, stored.archive);
+    for (const line of excluded.lines) core.info(line);
     // What fails after the archive is stored fails the step, but leaves the archive, its record
     // and its outputs.
     const later: string[] = [];
@@ -350,6 +369,7 @@ export async function run(): Promise<void> {
       destination: uploader.description,
       recorded: false,
       bundle,
+      excluded: excluded.summary,
     };
     setOutputs(report);
     if (worker) {
@@ -366,7 +386,7 @@ export async function run(): Promise<void> {
     }
     if (inputs.syncFiles) {
       try {
-        report.mirror = await mirrorFiles(inputs, target, context.branch);
+        report.mirror = await mirrorFiles(inputs, tree, target, context.branch);
         setMirrorOutputs(report.mirror);
       } catch (error) {
         later.push(`the file mirror failed: ${describe(error, inputs, target)}`);

@@ -6,6 +6,7 @@ import { BackupInputs } from '../constants.js';
 import { syncMirror } from '../../core/mirror/sync.js';
 import { createS3Client } from '../../core/r2/client.js';
 import { formatBytes } from '../../core/format.js';
+import type { ArchivedTree } from './excluded.js';
 import type { Target } from './tenant.js';
 
 const PROGRESS_EVERY_MS = 10_000;
@@ -23,6 +24,7 @@ export interface MirrorReport {
 
 export async function mirrorFiles(
   inputs: ActionInputs,
+  tree: ArchivedTree,
   target: Target,
   branch: string,
 ): Promise<MirrorReport> {
@@ -34,8 +36,9 @@ export async function mirrorFiles(
     bucket: target.bucket,
     tenant: target.tenant,
     branch,
-    root: inputs.path,
-    excludes: inputs.excludes,
+    root: tree.root,
+    excludes: tree.excludes,
+    tracked: tree.tracked,
     deleteRemoved: !inputs.syncKeepDeleted,
     onProgress: (p) => {
       if (Date.now() - lastLog < PROGRESS_EVERY_MS) return;

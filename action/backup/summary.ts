@@ -31,6 +31,8 @@ export interface BackupReport {
   pruned?: number;
   /** The file mirror's outcome, with `sync-files`. */
   mirror?: MirrorReport;
+  /** What the exclude patterns left out (and kept), one cell; undefined when nothing matched. */
+  excluded?: string;
 }
 
 export function setOutputs(report: BackupReport): void {
@@ -74,6 +76,7 @@ export async function writeSummary(report: BackupReport): Promise<void> {
       ['Key', `<code>${report.key}</code>`],
       ['Size', `${formatBytes(report.size)} (${report.size} bytes, ${report.compression})`],
       ['Files', String(report.fileCount)],
+      ...(report.excluded ? [['Excluded', report.excluded]] : []),
       ['SHA-256', `<code>${report.sha256}</code>`],
       ['Duration', formatDuration(report.durationMs)],
       [

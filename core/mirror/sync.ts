@@ -8,7 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { mirrorManifestKey, mirrorPrefix } from '../../common/naming.js';
 import { checkBranch, checkBucket, checkTenant, ValidationError } from '../../common/validate.js';
 import { deleteKeys } from './delete.js';
-import { createExcludeMatcher } from '../tree/excludes.js';
+import { createExclusion, type TrackedPaths } from '../tree/excludes.js';
 import { compareKeys, scanLocalTree, type LocalFile } from './local-tree.js';
 import {
   MANIFEST_VERSION,
@@ -42,6 +42,8 @@ export interface MirrorOptions {
   root: string;
   /** Names/patterns excluded at any depth, as the archive's (GNU tar --exclude). */
   excludes: readonly string[];
+  /** Paths git tracks, kept although a pattern matches them (with the default excludes). */
+  tracked?: TrackedPaths;
   /** Delete objects whose file is gone from the tree (default true). */
   deleteRemoved?: boolean;
   /** Uploads in flight at most (default 16). */
@@ -90,7 +92,7 @@ export async function syncMirror(options: MirrorOptions): Promise<MirrorResult> 
   try {
     report(true);
     const [local, found] = await Promise.all([
-      scanLocalTree(options.root, createExcludeMatcher(options.excludes)),
+      scanLocalTree(options.root, createExclusion(options.excludes, options.tracked).matcher),
       learnStoredState(s3, bucket, prefix, manifestKey, options.fullListing === true),
     ]);
     let stored = found;

@@ -68,9 +68,7 @@ export function createExcludeMatcher(patterns: readonly string[]): ExcludeMatche
 }
 
 /** The paths git tracks under the archived root: its files and every directory above one. */
-export interface TrackedPaths {
-  has(relativePath: string): boolean;
-}
+export type TrackedPaths = ReadonlySet<string>;
 
 /** Where an excluded entry was left out, for the log: the pattern that matched, and the entry. */
 export interface ExcludedEntry {
