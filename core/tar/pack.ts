@@ -13,7 +13,7 @@
 //
 // Names are read as bytes and walked directory by directory (directory-cursor.ts), so that a
 // name that is not valid UTF-8 and a path longer than PATH_MAX archive as GNU tar archives them.
-import { closeSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { normalize } from 'node:path';
 import { Readable } from 'node:stream';
 import { BlockPool } from './block-pool.js';
@@ -239,6 +239,19 @@ function* produceTarBlocks(
 
   const root = new DirectoryCursor(byteString(normalize(options.root)));
   try {
+    // The root entry, as `tar -C root .` writes it: restore gives the target its mode and time.
+    const top = statSync(options.root);
+    yield* putBytes(
+      encodeHeader({
+        path: bytesOf('./'),
+        type: 'directory',
+        mode: top.mode,
+        uid: top.uid,
+        gid: top.gid,
+        size: 0,
+        mtimeMs: top.mtimeMs,
+      }),
+    );
     yield* walk(root, '', '');
   } finally {
     root.close();

@@ -3,7 +3,17 @@
 // corrupted object and a hostile archive are refused and leave the target as it was.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -293,4 +303,46 @@ test.each([
   expect(existsSync(join(dir, 'escaped.txt'))).toBe(false);
   expect(existsSync('/tmp/r2-backup-absolute-escape.txt')).toBe(false);
   expect(existsSync(target)).toBe(false);
+});
+
+test('the target gets the mode and time of the tree that was backed up, by the CLI and the sub-action', async () => {
+  const dir = mkdtempSync(join(work, 'root-mode-'));
+  const source = join(dir, 'source');
+  mkdirSync(source);
+  writeFileSync(join(source, 'a.txt'), 'a');
+  chmodSync(source, 0o750);
+  utimesSync(source, 1_700_000_000, 1_700_000_000);
+  const made = await runAction({
+    inputs: {
+      ...s3Inputs(stack),
+      'api-url': stack.url,
+      'api-token': TOKEN,
+      tenant: 'tenant-a',
+      path: source,
+      compression: 'zstd',
+    },
+  });
+  expect(made.code).toBe(0);
+  const file = made.outputs['backup-file']!;
+  const byCli = join(dir, 'by-cli');
+  const run = await runCli(
+    ['restore', '--tenant', 'tenant-a', '--backup', file, '--target', byCli],
+    fullEnv(stack, TOKEN),
+  );
+  expect(run.code).toBe(0);
+  const bySubAction = join(dir, 'by-sub-action');
+  const step = await runAction({
+    script: 'dist/restore/index.js',
+    inputs: { ...s3Inputs(stack), tenant: 'tenant-a', backup: file, target: bySubAction },
+  });
+  expect(step.code).toBe(0);
+  for (const target of [byCli, bySubAction]) {
+    const stats = statSync(target);
+    expect([target, (stats.mode & 0o7777).toString(8), stats.mtimeMs]).toEqual([
+      target,
+      '750',
+      1_700_000_000_000,
+    ]);
+    expect(readFileSync(join(target, 'a.txt'), 'utf8')).toBe('a');
+  }
 });
