@@ -32,6 +32,11 @@ export interface BackupMetadataInput {
   bundle_sha256?: string;
   /** The checkout was shallow: the bundle lacks the history before its boundary commits. */
   bundle_shallow?: boolean;
+  /** The archive (and its bundle) are age files (`.age`, encryption-recipients); size and
+   *  sha256 are of the stored, encrypted bytes. */
+  encrypted?: boolean;
+  /** With `encrypted`: who can decrypt it, as recipient fingerprints (core/crypto), never keys. */
+  recipients?: string[];
 }
 
 /** Whether the Worker vouches for a record: it signed it (`verified`), it did not (`unsigned`:

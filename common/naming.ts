@@ -1,5 +1,5 @@
 // The storage layout of design.md, in one place. Callers pass validated parts only.
-import { ARCHIVE_EXTENSIONS, checkBackupFile, type Compression } from './validate.js';
+import { ARCHIVE_EXTENSIONS, ENCRYPTED_EXTENSION, checkBackupFile, type Compression } from './validate.js';
 
 /** UTC `YYYYMMDD-HHMMSS`, so keys sort by time. */
 export function stampOf(date: Date): string {
@@ -7,14 +7,16 @@ export function stampOf(date: Date): string {
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
 }
 
-/** `{stamp}.tar.gz`, or `{stamp}-{n}.tar.gz` for the n-th run in the same second (n >= 2). */
-export function backupFileName(stamp: string, compression: Compression, n = 1): string {
-  return `${stamp}${n > 1 ? `-${n}` : ''}${ARCHIVE_EXTENSIONS[compression]}`;
+/** `{stamp}.tar.gz`, or `{stamp}-{n}.tar.gz` for the n-th run in the same second (n >= 2);
+ *  `.age` after it when encrypted. */
+export function backupFileName(stamp: string, compression: Compression, n = 1, encrypted = false): string {
+  return `${stamp}${n > 1 ? `-${n}` : ''}${ARCHIVE_EXTENSIONS[compression]}${encrypted ? ENCRYPTED_EXTENSION : ''}`;
 }
 
-/** The git bundle beside an archive: `{stamp}.tar.gz` -> `{stamp}.bundle`. */
+/** The git bundle beside an archive: `{stamp}.tar.gz` -> `{stamp}.bundle`, and an encrypted
+ *  archive's encrypted bundle: `{stamp}.tar.gz.age` -> `{stamp}.bundle.age`. */
 export const bundleFileName = (backupFile: string): string =>
-  backupFile.replace(/\.tar(\.gz|\.zst)?$/, '.bundle');
+  backupFile.replace(/\.tar(?:\.gz|\.zst)?(\.age)?$/, '.bundle$1');
 
 /** What every default bucket name ends with. */
 export const DEFAULT_BUCKET_SUFFIX = '-github-backup';

@@ -111,6 +111,8 @@ export const METADATA_FIELDS = [
   'bundle_size',
   'bundle_sha256',
   'bundle_shallow',
+  'encrypted',
+  'recipients',
 ] as const;
 
 /**
@@ -179,7 +181,44 @@ export function parseBackupMetadataInput(
     );
   }
   parseBundleFields(body, input);
+  parseEncryptionFields(body, input, file.encrypted);
   return input;
+}
+
+/** At most this many recipients per archive (a team key, escrow keys, a few machines). */
+export const MAX_RECIPIENTS = 20;
+/** A recipient fingerprint: the first 16 hex digits of the SHA-256 of its `age1...` text. */
+export const RECIPIENT_FINGERPRINT_RE = /^[0-9a-f]{16}$/;
+
+/** `encrypted: true` with the recipients' fingerprints exactly when the name ends with `.age`. */
+function parseEncryptionFields(body: Body, input: Omit<BackupMetadataInput, 'bucket'>, named: boolean): void {
+  const encrypted = present(body, 'encrypted') ? body.encrypted : false;
+  if (typeof encrypted !== 'boolean') throw new ValidationError('encrypted', 'must be true or false');
+  if (encrypted !== named) {
+    throw new ValidationError(
+      'encrypted',
+      named
+        ? 'must be true for a backup_file ending with ".age"'
+        : 'is true only for a backup_file ending with ".age"',
+    );
+  }
+  if (!encrypted) {
+    if (present(body, 'recipients'))
+      throw new ValidationError('recipients', 'is given only with encrypted: true');
+    return;
+  }
+  const rule = `must be 1-${MAX_RECIPIENTS} recipient fingerprints, each 16 lowercase hexadecimal characters`;
+  const recipients = required(body, 'recipients');
+  if (
+    !Array.isArray(recipients) ||
+    recipients.length === 0 ||
+    recipients.length > MAX_RECIPIENTS ||
+    recipients.some((r) => typeof r !== 'string' || !RECIPIENT_FINGERPRINT_RE.test(r))
+  ) {
+    throw new ValidationError('recipients', rule);
+  }
+  input.encrypted = true;
+  input.recipients = recipients as string[];
 }
 
 /** The bundle's fields: all three of key, size and SHA-256, or none. */

@@ -27,11 +27,17 @@ const TENANT_RE = /^[A-Za-z0-9._-]{1,100}$/;
 // letter or digit.
 const BUCKET_RE = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const COMMIT_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
-// {stamp}[-n].tar.gz|.tar.zst|.tar, optionally prefixed with the tenant (the seed's form).
+/** What an age-encrypted object's name ends with (encryption-recipients). */
+export const ENCRYPTED_EXTENSION = '.age';
+// {stamp}[-n].tar.gz|.tar.zst|.tar, then .age when encrypted, optionally prefixed with the
+// tenant (the seed's form).
 const STAMP = '\\d{8}-\\d{6}(?:-\\d{1,4})?';
-const BACKUP_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})(\\.tar\\.gz|\\.tar\\.zst|\\.tar)$`);
-// The git history beside an archive: the archive's name with `.bundle` for its extension.
-const BUNDLE_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})\\.bundle$`);
+const BACKUP_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})(\\.tar\\.gz|\\.tar\\.zst|\\.tar)(\\.age)?$`);
+// The git history beside an archive: the archive's name with `.bundle` (`.bundle.age`) for its extension.
+const BUNDLE_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})\\.bundle(?:\\.age)?$`);
+
+/** Whether an object's name is a git bundle's (`.bundle`, or `.bundle.age` encrypted). */
+export const isBundleFile = (name: string): boolean => /\.bundle(?:\.age)?$/.test(name);
 
 export function checkTenant(value: unknown, field = 'tenant'): string {
   if (typeof value !== 'string' || !TENANT_RE.test(value)) {
@@ -95,31 +101,34 @@ export function checkRepo(value: unknown, field = 'repo'): string {
 
 export interface BackupFileName {
   stamp: string;
+  /** Everything after the stamp: `.tar.gz`, or `.tar.gz.age` when encrypted. */
   extension: string;
   compression: Compression;
+  /** The name ends with `.age`: the object is an age file (encryption-recipients). */
+  encrypted: boolean;
 }
 
 /**
  * An archive name in the design's naming: `{stamp}.tar.gz` (or `.tar.zst`, `.tar`), with an
- * optional `-n` after the stamp for runs in the same second, and optionally the tenant in
- * front as in the seed's example (`my-repo-20250101-120000.tar.gz`).
+ * optional `-n` after the stamp for runs in the same second, `.age` after it when encrypted,
+ * and optionally the tenant in front as in the seed's example (`my-repo-20250101-120000.tar.gz`).
  */
 export function checkBackupFile(value: unknown, tenant: string, field = 'backup_file'): BackupFileName {
-  const rule = `must be "{stamp}.tar.gz", "{stamp}.tar.zst" or "{stamp}.tar" with stamp YYYYMMDD-HHMMSS, optionally prefixed "${tenant}-"`;
+  const rule = `must be "{stamp}.tar.gz", "{stamp}.tar.zst" or "{stamp}.tar" (then ".age" when encrypted) with stamp YYYYMMDD-HHMMSS, optionally prefixed "${tenant}-"`;
   if (typeof value !== 'string') throw new ValidationError(field, rule);
   const match = BACKUP_FILE_RE.exec(value);
   if (!match) throw new ValidationError(field, rule);
-  const [, prefix, stamp, extension] = match;
+  const [, prefix, stamp, tarExtension, age] = match;
   if (prefix !== undefined && prefix !== tenant) throw new ValidationError(field, rule);
   const compression = (Object.keys(ARCHIVE_EXTENSIONS) as Compression[]).find(
-    (c) => ARCHIVE_EXTENSIONS[c] === extension,
+    (c) => ARCHIVE_EXTENSIONS[c] === tarExtension,
   )!;
-  return { stamp: stamp!, extension: extension!, compression };
+  return { stamp: stamp!, extension: tarExtension! + (age ?? ''), compression, encrypted: age !== undefined };
 }
 
 /** A git bundle's name: `{stamp}.bundle`, named like the archive it belongs to. */
 export function checkBundleFile(value: unknown, tenant: string, field = 'bundle_file'): string {
-  const rule = `must be "{stamp}.bundle" with stamp YYYYMMDD-HHMMSS, optionally prefixed "${tenant}-"`;
+  const rule = `must be "{stamp}.bundle" (or "{stamp}.bundle.age") with stamp YYYYMMDD-HHMMSS, optionally prefixed "${tenant}-"`;
   if (typeof value !== 'string') throw new ValidationError(field, rule);
   const match = BUNDLE_FILE_RE.exec(value);
   if (!match || (match[1] !== undefined && match[1] !== tenant)) throw new ValidationError(field, rule);

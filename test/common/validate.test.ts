@@ -59,6 +59,7 @@ describe('shared validation', () => {
       stamp: '20250101-120000',
       extension: '.tar.gz',
       compression: 'gzip',
+      encrypted: false,
     });
     expect(checkBackupFile('my-repo-20250101-120000.tar.gz', 'my-repo').stamp).toBe('20250101-120000');
     expect(checkBackupFile('20250101-120000-2.tar.zst', 't').compression).toBe('zstd');

@@ -10,6 +10,7 @@ import { jsonResponse } from './http.js';
 import { newestFirst, recordScope, recordsOf } from './listing.js';
 import { retentionInForce } from './retention-config.js';
 import { scanTenant } from './tenant-objects.js';
+import { isBundleFile } from '../../common/validate.js';
 
 export async function getInventory(request: AuthedRequest, env: Env): Promise<Response> {
   const { tenant, bucket, binding } = recordScope(request, env);
@@ -42,7 +43,7 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
     };
   });
   const bundles = objects.others
-    .filter((o) => o.key.endsWith('.bundle'))
+    .filter((o) => isBundleFile(o.key))
     .map((o) => ({ key: o.key, size: o.size, etag: o.etag, uploaded: o.uploaded.toISOString() }));
   const bundleSizes = new Map(bundles.map((b) => [b.key, b.size]));
   const recordedBundles = new Set(records.map((r) => r.bundle_key).filter(Boolean));

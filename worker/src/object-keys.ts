@@ -1,6 +1,12 @@
 // Which object keys the upload and download routes accept. Keys come from the caller, so
 // they are checked part by part and must name a tenant the caller may touch.
-import { ValidationError, checkBackupFile, checkBundleFile, checkTenant } from '../../common/validate.js';
+import {
+  ValidationError,
+  checkBackupFile,
+  checkBundleFile,
+  checkTenant,
+  isBundleFile,
+} from '../../common/validate.js';
 
 export interface ObjectKey {
   key: string;
@@ -24,7 +30,7 @@ function splitBackupKey(value: string | undefined): { tenant: string; rest: stri
 
 /**
  * Uploads write archives and their git bundles only: `backups/{tenant}/{backup_file}` or
- * `backups/{tenant}/{stamp}.bundle`. Metadata and notification records go through their own
+ * `backups/{tenant}/{stamp}.bundle` (`.age` after either when encrypted). Metadata and notification records go through their own
  * validated routes and cannot be planted here.
  */
 export function uploadKey(value: string | undefined): ObjectKey {
@@ -32,7 +38,7 @@ export function uploadKey(value: string | undefined): ObjectKey {
   if (rest.length !== 1) {
     throw new ValidationError('key', 'must be "backups/{tenant}/{backup_file}": uploads write archives only');
   }
-  if (rest[0]!.endsWith('.bundle')) checkBundleFile(rest[0], tenant, 'key');
+  if (isBundleFile(rest[0]!)) checkBundleFile(rest[0], tenant, 'key');
   else checkBackupFile(rest[0], tenant, 'key');
   return { key: value!, tenant };
 }
