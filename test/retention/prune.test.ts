@@ -261,6 +261,43 @@ describe('POST /api/github/backup/prune', () => {
       '20260101-100000.tar.gz',
     ]);
   });
+
+  test('notifications of no backup go once they are older than the oldest backup kept', async () => {
+    const tenant = 'failures';
+    for (const backupFile of days(3, '20260110')) {
+      await storeBackup(admin, { tenant, bucket: 'my-bucket', backupFile });
+    }
+    const folder = `backups/${tenant}/notifications`;
+    const failure = (stamp: string, suffix: string) => ({
+      key: `${folder}/${stamp}-${suffix}.json`,
+      body: JSON.stringify({ tenant, status: 'failure', message: 'the upload failed' }),
+    });
+    // keep_last 1 keeps 20260112-120000 only: failures before it go, the later one stays, and an
+    // old-style notification named by the kept backup's own stamp stays with it.
+    const old = [failure('20251231-230000', '0000aaaa'), failure('20260111-080000', '1111bbbb')];
+    const recent = failure('20260112-130000', '2222cccc');
+    const ownOldStyle = {
+      key: `${folder}/20260112-120000-3333dddd.json`,
+      body: JSON.stringify({ tenant, status: 'success', backup_file: '20260112-120000.tar.gz' }),
+    };
+    for (const { key, body } of [...old, recent, ownOldStyle]) await plant(stack, 'my-bucket', key, body);
+    const keys = async () => (await keysOf(stack, 'my-bucket')).filter((k) => k.startsWith(`${folder}/`));
+    const before = await keys();
+
+    const dry = await readJson(
+      await prune(admin, { tenant, bucket: 'my-bucket', keep_last: 1, dry_run: true }),
+    );
+    expect(dry.deleted_notifications.sort()).toEqual(old.map((n) => n.key).sort());
+    expect(await keys()).toEqual(before);
+
+    const body = await readJson(await prune(admin, { tenant, bucket: 'my-bucket', keep_last: 1 }));
+    expect(body.kept.map((k: { backup_file: string }) => k.backup_file)).toEqual(['20260112-120000.tar.gz']);
+    expect(body.deleted_notifications.sort()).toEqual(old.map((n) => n.key).sort());
+    // The pruned backups' own notifications went with them; the failures before the kept one too.
+    const kept = (await keys()).filter((k) => !k.includes('20260112-120000.tar.gz.'));
+    expect(kept).toEqual([ownOldStyle.key, recent.key].sort());
+    expect((await keys()).filter((k) => k.includes('20260110') || k.includes('20260111'))).toEqual([]);
+  });
 });
 
 describe('the retention cron', () => {

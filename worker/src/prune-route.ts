@@ -61,11 +61,17 @@ export async function pruneBackups(request: AuthedRequest, env: Env): Promise<Re
   else authorizeDeletion(request.principal, tenant, bucket, 'pruning (deleting) backups');
   const lockDays = parseRetentionLock(env.MIN_RETENTION_DAYS)(tenant);
 
-  const { kept, deleted } = await pruneTenant(bucketBinding(env, bucket), bucket, tenant, policy, {
-    dryRun,
-    lockDays,
-    run,
-  });
+  const { kept, deleted, notifications } = await pruneTenant(
+    bucketBinding(env, bucket),
+    bucket,
+    tenant,
+    policy,
+    {
+      dryRun,
+      lockDays,
+      run,
+    },
+  );
   return jsonResponse({
     success: true,
     tenant,
@@ -76,5 +82,7 @@ export async function pruneBackups(request: AuthedRequest, env: Env): Promise<Re
     deleted,
     count_kept: kept.length,
     count_deleted: deleted.length,
+    // Notifications of no backup, from before the oldest backup kept.
+    deleted_notifications: notifications,
   });
 }

@@ -1,7 +1,9 @@
 // Retention: which of a tenant's backups a policy keeps (common/retention.ts decides), and
 // deleting the others completely: archive, sibling objects of the same name (e.g. a
 // `{stamp}.bundle`), notifications, and the metadata record last, so a prune cut short is
-// finished by the next one instead of leaving an archive without its record. Archives without
+// finished by the next one instead of leaving an archive without its record. Notifications of
+// no backup (a run that failed before recording one) go once they are older than the oldest
+// backup kept: the runs they tell of are older than anything left to restore. Archives without
 // a record are never touched, and the newest backup (and the newest that has its archive)
 // is always kept. Beyond the policy, a backup is never deleted when:
 // - MIN_RETENTION_DAYS locks it: R2 stored its record or archive less than that many days ago
@@ -27,6 +29,8 @@ const DAY_MS = 86_400_000;
 export interface PruneResult {
   kept: { backup_file: string; reasons: string[] }[];
   deleted: { backup_file: string; keys: string[] }[];
+  /** Keys of notifications of no backup, older than the oldest backup kept. */
+  notifications: string[];
 }
 
 /** The run that asks for the prune (the action after its backup, or the Worker after a record). */
@@ -93,7 +97,7 @@ function decide(
   objects: TenantObjects,
   policy: RetentionPolicy,
   options: PruneOptions,
-): { keep: PruneResult['kept']; remove: Backup[] } {
+): { keep: PruneResult['kept']; remove: Backup[]; oldestKept?: Date } {
   const now = Date.now();
   const backups = backupsOf(objects);
   const decision = applyRetention(backups, policy);
@@ -116,6 +120,7 @@ function decide(
   return {
     keep: keep.map(({ item, reasons }) => ({ backup_file: item.listed.backupFile, reasons })),
     remove,
+    oldestKept: keep.at(-1)?.item.time,
   };
 }
 
@@ -183,6 +188,26 @@ async function deleteBackups(binding: R2Bucket, deleted: PruneResult['deleted'])
   await deleteInBatches(binding, [...records]);
 }
 
+/** Notifications named by stamp alone (no backup in the name) from before `oldestKept`, and not
+ *  already going with a backup. Their stamp is when the Worker stored them (or, stored before
+ *  the current naming, their backup's stamp), so one from a kept backup is never older than it. */
+function staleNotifications(
+  tenant: string,
+  names: string[],
+  oldestKept: Date | undefined,
+  deleted: PruneResult['deleted'],
+): string[] {
+  if (!oldestKept) return [];
+  const going = new Set(deleted.flatMap((d) => d.keys));
+  return names
+    .filter((name) => {
+      const stamp = legacyStampOf(name);
+      return stamp !== null && timeOfStamp(stamp) < oldestKept;
+    })
+    .map((name) => notificationKey(tenant, name))
+    .filter((key) => !going.has(key));
+}
+
 export async function pruneTenant(
   binding: R2Bucket,
   _bucket: string,
@@ -191,10 +216,14 @@ export async function pruneTenant(
   options: PruneOptions,
 ): Promise<PruneResult> {
   const objects = await scanTenant(binding, _bucket, tenant);
-  const { keep, remove } = decide(objects, policy, options);
+  const { keep, remove, oldestKept } = decide(objects, policy, options);
   const deleted = await keysOfBackups(binding, tenant, objects, remove);
-  if (!options.dryRun) await deleteBackups(binding, deleted);
-  return { kept: keep, deleted };
+  const notifications = staleNotifications(tenant, objects.notifications, oldestKept, deleted);
+  if (!options.dryRun) {
+    await deleteBackups(binding, deleted);
+    await deleteInBatches(binding, notifications);
+  }
+  return { kept: keep, deleted, notifications };
 }
 
 /**

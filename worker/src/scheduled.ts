@@ -24,14 +24,15 @@ export async function scheduled(_controller: ScheduledController, env: Env): Pro
   let failed = 0;
   for (const [i, { bucket, tenant, policy }] of policies.entries()) {
     try {
-      const { kept, deleted } = await pruneTenant(bindings[i]!, bucket, tenant, policy, {
+      const { kept, deleted, notifications } = await pruneTenant(bindings[i]!, bucket, tenant, policy, {
         dryRun: false,
         lockDays: lockOf(tenant),
       });
       const locked = kept.filter((k) => k.reasons.some((r) => r.startsWith('locked'))).length;
       console.log(
         `retention ${bucket}/${tenant}: kept ${kept.length}, deleted ${deleted.length}` +
-          (locked > 0 ? ` (${locked} locked by MIN_RETENTION_DAYS)` : ''),
+          (locked > 0 ? ` (${locked} locked by MIN_RETENTION_DAYS)` : '') +
+          (notifications.length > 0 ? `, and ${notifications.length} older notifications of no backup` : ''),
       );
     } catch (error) {
       failed++;
