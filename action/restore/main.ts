@@ -5,6 +5,7 @@ import { checkBucket, checkByteCount, checkTenant, ValidationError } from '../..
 import { defaultBucket } from '../../common/naming.js';
 import type { ArchiveSource } from '../../core/r2/object-source.js';
 import type { BackupSelector } from '../../core/restore/selection.js';
+import type { RestoreOptionNames } from '../../core/restore/option-names.js';
 import { createS3Client } from '../../core/r2/client.js';
 import { RestoreInputs, RestoreOutputs } from '../constants.js';
 import { restoreGitHistory } from './history-step.js';
@@ -14,6 +15,13 @@ import { restoreBackup } from '../../core/restore/backup.js';
 import { listRecordsOverS3 } from '../../core/r2/catalogue.js';
 import { formatBytes } from '../../core/format.js';
 import { WorkerClient } from '../../core/worker-api/client.js';
+
+/** The sub-action's own inputs, as its messages name them (the CLI says `--force`). */
+const OPTION_NAMES: RestoreOptionNames = {
+  force: `${RestoreInputs.Force}: true`,
+  allowUnverified: `${RestoreInputs.AllowUnverified}: true`,
+  maxBytes: RestoreInputs.MaxBytes,
+};
 
 function selectorOf(): BackupSelector {
   const backup = core.getInput(RestoreInputs.Backup);
@@ -70,7 +78,16 @@ async function restore(): Promise<void> {
   const force = parseBoolean(RestoreInputs.Force);
   if (parseBoolean(RestoreInputs.History)) {
     refuseArchiveOnlyInputs();
-    return restoreGitHistory({ listRecords, source, tenant, bucket, selector, target, force });
+    return restoreGitHistory({
+      listRecords,
+      source,
+      tenant,
+      bucket,
+      selector,
+      target,
+      force,
+      names: OPTION_NAMES,
+    });
   }
   const restored = await restoreBackup({
     listRecords,
@@ -84,6 +101,7 @@ async function restore(): Promise<void> {
     maxBytes: core.getInput(RestoreInputs.MaxBytes)
       ? checkByteCount(core.getInput(RestoreInputs.MaxBytes), RestoreInputs.MaxBytes)
       : undefined,
+    names: OPTION_NAMES,
     log: (line) => core.info(line),
   });
   core.info(

@@ -3,6 +3,7 @@ import type { ArchiveSource } from '../../core/r2/object-source.js';
 import { restoreBackup, type RecordLister } from '../../core/restore/backup.js';
 import { describeHead, restoreBackupHistory } from '../../core/restore/history.js';
 import type { BackupSelector } from '../../core/restore/selection.js';
+import type { RestoreOptionNames } from '../../core/restore/option-names.js';
 import type { Command, OptionValues } from '../command.js';
 import {
   CONNECTION_HELP,
@@ -16,6 +17,13 @@ import {
 import { UsageError } from '../usage.js';
 import { checkByteCount } from '../../common/validate.js';
 import { describeSymlinks } from '../../core/restore/archive.js';
+
+/** The flags as the shared restore's messages name them (the sub-action names its inputs). */
+const OPTION_NAMES: RestoreOptionNames = {
+  force: '--force',
+  allowUnverified: '--allow-unverified',
+  maxBytes: '--max-bytes',
+};
 
 function selectorOf(values: OptionValues): BackupSelector {
   const given = [values.backup !== undefined, values.latest === true, values.commit !== undefined];
@@ -106,8 +114,11 @@ ${CONNECTION_HELP}`,
       target: values.target,
       force: values.force === true,
       allowUnverified: values['allow-unverified'] === true,
+      names: OPTION_NAMES,
       maxBytes:
-        values['max-bytes'] === undefined ? undefined : checkByteCount(values['max-bytes'], '--max-bytes'),
+        values['max-bytes'] === undefined
+          ? undefined
+          : checkByteCount(values['max-bytes'], OPTION_NAMES.maxBytes),
       log: (line) => console.error(line),
     });
     const checked = restored.compared ? 'verified' : 'computed (the record has none to compare)';
@@ -137,6 +148,7 @@ async function restoreGitHistory(
     selector,
     target,
     force,
+    names: OPTION_NAMES,
     log: (line) => console.error(line),
     warn: (message) => console.error(`Warning: ${message}`),
   });

@@ -22,6 +22,7 @@ import { CorruptArchiveError } from '../tree/entry-errors.js';
 import { createHashCounter, type StreamDigest } from '../streams/hash.js';
 import { timeouts } from '../retry.js';
 import { safeExtract } from './extract.js';
+import type { RestoreOptionNames } from './option-names.js';
 import { freeBytes, withStaging } from './staging.js';
 
 export class IntegrityError extends Error {
@@ -38,13 +39,15 @@ export interface RestoreOptions {
   open: (signal: AbortSignal) => Promise<Readable>;
   compression: Compression;
   /** From the backup's metadata record; undefined only when the user accepted a record
-   *  without a hash (--allow-unverified): the archive is then hashed, not compared. */
+   *  without a hash (allowed unverified): the archive is then hashed, not compared. */
   expected: { sha256: string; size: number } | undefined;
   target: string;
   /** Replace a non-empty target. */
   force?: boolean;
   /** The most the archive may expand to (default: the free space left minus a margin). */
   maxBytes?: number;
+  /** How the caller spells these options, for the messages that name them. */
+  names: RestoreOptionNames;
 }
 
 export interface RestoreResult {
@@ -130,19 +133,24 @@ async function withDeadline<T>(promise: Promise<T>, ms: number, error: () => Err
 }
 
 export async function restoreArchive(options: RestoreOptions): Promise<RestoreResult> {
-  return withStaging(options.target, options.force, async ({ target, staging, install }) => {
+  const force = { given: options.force, name: options.names.force };
+  return withStaging(options.target, force, async ({ target, staging, install }) => {
     const archive = join(staging, 'archive');
     const digest = await downloadVerified(options.open, archive, options.expected, 'The archive', target);
     const tree = join(staging, 'tree');
     await mkdir(tree);
     const maxBytes = options.maxBytes ?? Math.max(0, freeBytes(tree) - FREE_SPACE_MARGIN);
+    const limitSource =
+      options.maxBytes === undefined
+        ? `the free space of the target's file system less 64 MiB; ${options.names.maxBytes} sets another`
+        : options.names.maxBytes;
     let extracted;
     try {
       extracted = await safeExtract(
         createReadStream(archive, { highWaterMark: READ_CHUNK }),
         options.compression,
         tree,
-        { maxBytes },
+        { maxBytes, limitSource },
       );
     } catch (error) {
       if (!isDecodeError(error)) throw error; // a refused entry says so itself

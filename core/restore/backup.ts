@@ -7,6 +7,7 @@ import { checkBackupFile } from '../../common/validate.js';
 import { describeSource, openObject, type ArchiveSource } from '../r2/object-source.js';
 import { selectBackup, type BackupSelector } from './selection.js';
 import { restoreArchive, type RestoreResult } from './archive.js';
+import type { RestoreOptionNames } from './option-names.js';
 
 /** The tenant's records, newest first: the Worker's list, or the records read over S3. */
 export type RecordLister = () => Promise<BackupMetadata[]>;
@@ -22,6 +23,8 @@ export interface RestoreBackupOptions {
   maxBytes?: number;
   /** Restore a record the Worker does not vouch for (unsigned, tampered, or without a hash). */
   allowUnverified?: boolean;
+  /** How the caller spells these options, for the messages that name them. */
+  names: RestoreOptionNames;
   log?: (line: string) => void;
 }
 
@@ -66,8 +69,8 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
   const record = await chooseRecord(options.listRecords, tenant, bucket, options.selector);
   const distrust = distrustOf(record, bucket);
   if (distrust && !options.allowUnverified)
-    throw new Error(`${distrust}. Not restored; --allow-unverified restores it anyway.`);
-  if (distrust) options.log?.(`Warning: ${distrust}; restoring it as --allow-unverified asks.`);
+    throw new Error(`${distrust}. Not restored; ${options.names.allowUnverified} restores it anyway.`);
+  if (distrust) options.log?.(`Warning: ${distrust}; restoring it as ${options.names.allowUnverified} asks.`);
   else if (record.verification === undefined) options.log?.(S3_RECORDS_NOTE);
   // The key from validated parts, never the record's own text.
   const { compression } = checkBackupFile(record.backup_file, tenant);
@@ -86,6 +89,7 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
     target: options.target,
     force: options.force,
     maxBytes: options.maxBytes,
+    names: options.names,
   });
   return { ...result, record, key };
 }

@@ -24,6 +24,8 @@ export function decompressor(compression: Compression): Transform {
 export interface ExtractOptions {
   /** Content bytes (apparent sizes) the archive may expand to. */
   maxBytes?: number;
+  /** What set maxBytes, named in the refusal (an option's name, or the free space). */
+  limitSource?: string;
 }
 
 export interface ExtractResult {
@@ -42,7 +44,7 @@ export async function safeExtract(
   directory: string,
   options: ExtractOptions = {},
 ): Promise<ExtractResult> {
-  const extractor = new TarExtractor(directory, options.maxBytes);
+  const extractor = new TarExtractor(directory, options.maxBytes, options.limitSource);
   await pipeline(source, decompressor(compression), extractor);
   return {
     entries: extractor.entries,

@@ -14,6 +14,7 @@ import { openObject, type ArchiveSource } from '../r2/object-source.js';
 import { downloadVerified, IntegrityError } from './archive.js';
 import { chooseRecord, type RecordLister } from './backup.js';
 import type { BackupSelector } from './selection.js';
+import type { RestoreOptionNames } from './option-names.js';
 import { withStaging } from './staging.js';
 
 const exec = promisify(execFile);
@@ -25,6 +26,8 @@ export interface RestoreHistoryOptions {
   expected: { sha256: string; size: number };
   target: string;
   force?: boolean;
+  /** How the caller spells `force`, for the refusal of a non-empty target. */
+  forceName: string;
 }
 
 export interface RestoredHistory {
@@ -35,7 +38,8 @@ export interface RestoredHistory {
 }
 
 export async function restoreHistory(options: RestoreHistoryOptions): Promise<RestoredHistory> {
-  return withStaging(options.target, options.force, async ({ target, staging, install }) => {
+  const force = { given: options.force, name: options.forceName };
+  return withStaging(options.target, force, async ({ target, staging, install }) => {
     const bundle = join(staging, 'history.bundle');
     await downloadVerified(options.open, bundle, options.expected, 'The git bundle', target);
     const repository = join(staging, 'repository');
@@ -88,6 +92,8 @@ export interface RestoreBackupHistoryOptions {
   selector: BackupSelector;
   target: string;
   force?: boolean;
+  /** How the caller spells its options, for the messages that name them. */
+  names: RestoreOptionNames;
   log?: (line: string) => void;
   warn?: (message: string) => void;
 }
@@ -126,6 +132,7 @@ export async function restoreBackupHistory(
     expected: { sha256, size },
     target,
     force: options.force,
+    forceName: options.names.force,
   });
   return { ...restored, record, key, size, sha256 };
 }

@@ -74,17 +74,18 @@ function isAlive(pid: number): boolean {
 }
 
 /** Runs `work` with a staging directory beside the target (refused when the target is not
- *  empty, unless forced), and removes the staging directory afterwards, whatever happens. */
+ *  empty, unless forced: `force.name` is how the caller spells that), and removes the staging
+ *  directory afterwards, whatever happens. */
 export async function withStaging<T>(
   targetPath: string,
-  force: boolean | undefined,
+  force: { given: boolean | undefined; name: string },
   work: (staging: Staging) => Promise<T>,
 ): Promise<T> {
   const target = resolve(targetPath);
   const refuseNonEmpty = async (): Promise<void> => {
-    if (!force && !(await isEmptyOrMissing(target))) {
+    if (!force.given && !(await isEmptyOrMissing(target))) {
       throw new Error(
-        `Target directory ${target} is not empty: choose an empty directory, or pass --force to replace it`,
+        `Target directory ${target} is not empty: choose an empty directory, or use ${force.name} to replace it`,
       );
     }
   };

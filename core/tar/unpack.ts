@@ -153,9 +153,9 @@ export class TarExtractor extends Writable {
   /** The open file and where its bytes go. */
   private file: { fd: number; regions: Region[]; index: number; left: number; position: number } | undefined;
 
-  constructor(root: string, maxBytes?: number) {
+  constructor(root: string, maxBytes?: number, limitSource?: string) {
     super();
-    this.tree = new ConfinedTree(root, maxBytes);
+    this.tree = new ConfinedTree(root, maxBytes, limitSource);
   }
 
   get entries(): number {

@@ -91,10 +91,13 @@ export class ConfinedTree {
 
   private readonly root: string;
   private readonly maxBytes: number;
+  /** What set maxBytes (the caller's option, or the free space), named when it is passed. */
+  private readonly limitSource: string | undefined;
 
-  constructor(root: string, maxBytes = Number.POSITIVE_INFINITY) {
+  constructor(root: string, maxBytes = Number.POSITIVE_INFINITY, limitSource?: string) {
     this.root = byteString(root);
     this.maxBytes = maxBytes;
+    this.limitSource = limitSource;
   }
 
   /** A new, empty regular file, open for writing; the caller closes it with `closeFile`. */
@@ -226,7 +229,7 @@ export class ConfinedTree {
     if (this.bytes > this.maxBytes) {
       throw new UnsafeArchiveError(
         name,
-        `the archive expands past the limit of ${this.maxBytes} bytes (--max-bytes, or the free space of the target's file system)`,
+        `the archive expands past the limit of ${this.maxBytes} bytes${this.limitSource ? ` (${this.limitSource})` : ''}`,
       );
     }
   }

@@ -185,6 +185,35 @@ test('a non-empty target is refused without --force and kept as it was', async (
   expect(snapshotTree(target)).toEqual(source());
 });
 
+test('the restore sub-action names its own inputs where the CLI names its flags', async () => {
+  const target = freshTarget();
+  mkdirSync(target);
+  writeFileSync(join(target, 'precious.txt'), 'mine\n');
+  const step = (inputs: Record<string, string>) =>
+    runAction({
+      script: 'dist/restore/index.js',
+      inputs: { ...s3Inputs(stack), 'api-url': stack.url, 'api-token': TOKEN, tenant: 'tenant-a', ...inputs },
+    });
+  const refused = await step({ target });
+  expect(refused.code).not.toBe(0);
+  expect(refused.stdout).toMatch(
+    /::error::Target directory .* is not empty: .*use force: true to replace it/,
+  );
+  expect(refused.stdout).not.toContain('--force');
+  expect(snapshotTree(target)).toEqual({ 'precious.txt': expect.anything() });
+
+  const bounded = await step({ target: freshTarget(), 'max-bytes': '1K' });
+  expect(bounded.code).not.toBe(0);
+  expect(bounded.stdout).toMatch(/expands past the limit of 1024 bytes \(max-bytes\)/);
+  expect(bounded.stdout).not.toContain('--max-bytes');
+  const cli = await runCli(
+    ['restore', '--tenant', 'tenant-a', '--latest', '--target', freshTarget(), '--max-bytes', '1K'],
+    fullEnv(stack, TOKEN),
+  );
+  expect(cli.code).toBe(1);
+  expect(cli.stderr).toMatch(/expands past the limit of 1024 bytes \(--max-bytes\)/);
+});
+
 test('the restore sub-action restores the tree and reports it, as the runner runs it', async () => {
   const target = freshTarget();
   const run = await runAction({

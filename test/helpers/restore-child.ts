@@ -15,4 +15,5 @@ await restoreArchive({
   compression: 'none',
   expected: { sha256: '0'.repeat(64), size: 1 << 20 },
   target: process.argv[2]!,
+  names: { force: '--force', allowUnverified: '--allow-unverified', maxBytes: '--max-bytes' },
 });

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { restoreArchive } from '../../core/restore/archive.js';
 
+/** The option names the messages use (the CLI's). */
+const names = { force: '--force', allowUnverified: '--allow-unverified', maxBytes: '--max-bytes' };
+
 let work: string;
 let archive: Buffer;
 let expected: { sha256: string; size: number };
@@ -57,7 +60,7 @@ test.each([
 ] as const)('a download that %s fails in time, says so, and writes nothing', async (_name, open, message) => {
   const { dir, target } = box();
   const { message: said, ms } = await failure(
-    restoreArchive({ open: async () => open(), compression: 'none', expected, target }),
+    restoreArchive({ open: async () => open(), compression: 'none', expected, target, names }),
   );
   expect(said).toMatch(message);
   expect(said).toMatch(/Nothing was written: .* was left as it was/);
@@ -73,10 +76,17 @@ test('a second restore into the same target is refused while the first holds it'
     compression: 'none',
     expected,
     target,
+    names,
   });
   await new Promise((resolve) => setTimeout(resolve, 200));
   const second = await failure(
-    restoreArchive({ open: async () => Readable.from([archive]), compression: 'none', expected, target }),
+    restoreArchive({
+      open: async () => Readable.from([archive]),
+      compression: 'none',
+      expected,
+      target,
+      names,
+    }),
   );
   expect(second.message).toMatch(
     new RegExp(`Another restore \\(process ${process.pid}\\) is writing ${target}.*Nothing was written`),
@@ -89,6 +99,7 @@ test('a second restore into the same target is refused while the first holds it'
     compression: 'none',
     expected,
     target,
+    names,
   });
   expect(third.entries).toBeGreaterThan(0);
   expect(readFileSync(join(target, 'a.txt'), 'utf8')).toBe('restored\n');
@@ -99,14 +110,20 @@ test('a lock left by a restore that was killed is taken over', async () => {
   const { dir, target } = box();
   const gone = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
   writeFileSync(join(dir, '.target.restore-lock'), `${gone}\n`);
-  await restoreArchive({ open: async () => Readable.from([archive]), compression: 'none', expected, target });
+  await restoreArchive({
+    open: async () => Readable.from([archive]),
+    compression: 'none',
+    expected,
+    target,
+    names,
+  });
   expect(readdirSync(dir)).toEqual(['target']);
 });
 
 test('a target filled while the archive came in is not replaced without --force', async () => {
   const { dir, target } = box();
   const slow = new Readable({ read() {} });
-  const restoring = restoreArchive({ open: async () => slow, compression: 'none', expected, target });
+  const restoring = restoreArchive({ open: async () => slow, compression: 'none', expected, target, names });
   await new Promise((resolve) => setTimeout(resolve, 100));
   mkdirSync(target);
   writeFileSync(join(target, 'mine.txt'), 'written meanwhile\n');
