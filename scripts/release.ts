@@ -14,7 +14,7 @@ import { staleDistFiles } from './release/dist-fresh.ts';
 import { ReleaseError, compareVersions, parseVersion } from './release/semver.ts';
 
 const git = (...args: string[]): string =>
-  execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trimEnd();
 const refExists = (ref: string): boolean =>
   spawnSync('git', ['rev-parse', '--quiet', '--verify', ref], { cwd: ROOT }).status === 0;
 

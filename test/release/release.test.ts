@@ -85,10 +85,18 @@ test('refuses a bad or not greater version, a dirty tree and an empty Unreleased
   }
 
   writeFileSync(join(repo.dir, 'stray.txt'), 'not committed\n');
-  await expectRefused(repo, [patch], /the working tree has changes[^]*\?\? stray\.txt/);
+  await expectRefused(
+    repo,
+    [patch],
+    'the working tree has changes; commit or remove them first:\n?? stray.txt\n',
+  );
   rmSync(join(repo.dir, 'stray.txt'));
   appendFileSync(join(repo.dir, 'README.md'), 'edited\n');
-  await expectRefused(repo, [patch], /the working tree has changes[^]*M README\.md/);
+  await expectRefused(
+    repo,
+    [patch],
+    'the working tree has changes; commit or remove them first:\n M README.md\n',
+  );
   await repo.git('checkout', '--', 'README.md');
 
   await setUnreleased(repo, '');
