@@ -37,7 +37,13 @@ export interface BackupMetadataInput {
   encrypted?: boolean;
   /** With `encrypted`: who can decrypt it, as recipient fingerprints (core/crypto), never keys. */
   recipients?: string[];
+  /** `repair`: recorded after the fact from the archive object's own metadata (core/r2/repair.ts),
+   *  by a later run or `r2-backup verify --repair`, because the run's own record failed. */
+  recorded_by?: RecordedBy;
 }
+
+export const RECORDED_BY = ['repair'] as const;
+export type RecordedBy = (typeof RECORDED_BY)[number];
 
 /** Whether the Worker vouches for a record: it signed it (`verified`), it did not (`unsigned`:
  *  written by the seed's Worker, or planted over S3), or the record changed since (`tampered`). */
@@ -118,6 +124,7 @@ export interface InventoryResponse {
     bundle_key?: string;
     bundle_size?: number;
     bundle_sha256?: string;
+    recorded_by?: RecordedBy;
   }[];
   missing_archives: string[];
   orphan_archives: string[];

@@ -2,7 +2,7 @@
 // into the shared record types. Every field is checked (400 naming the field and the rule);
 // unknown fields are refused so a typo never silently drops data.
 import type { BackupMetadataInput, BackupNotificationInput, NotificationStatus } from './metadata.js';
-import { NOTIFICATION_STATUSES } from './metadata.js';
+import { NOTIFICATION_STATUSES, RECORDED_BY, type RecordedBy } from './metadata.js';
 import { archiveKey, bundleFileName } from './naming.js';
 import {
   ValidationError,
@@ -113,6 +113,7 @@ export const METADATA_FIELDS = [
   'bundle_shallow',
   'encrypted',
   'recipients',
+  'recorded_by',
 ] as const;
 
 /**
@@ -179,6 +180,11 @@ export function parseBackupMetadataInput(
       /^[A-Za-z0-9_.+-]{1,64}$/,
       'must be 1-64 of A-Z, a-z, 0-9, "_", ".", "+" or "-"',
     );
+  }
+  if (present(body, 'recorded_by')) {
+    if (!(RECORDED_BY as readonly unknown[]).includes(body.recorded_by))
+      throw new ValidationError('recorded_by', `must be one of ${RECORDED_BY.join(', ')}`);
+    input.recorded_by = body.recorded_by as RecordedBy;
   }
   parseBundleFields(body, input);
   parseEncryptionFields(body, input, file.encrypted);

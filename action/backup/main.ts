@@ -39,6 +39,8 @@ import {
 } from '../../core/upload/uploader.js';
 import { WorkerApiError, WorkerClient } from '../../core/worker-api/client.js';
 import { checkRecordFields, notifyFailure, recordBackup } from './worker-records.js';
+import { archiveMetadata, type ArchiveFacts } from '../../core/r2/archive-metadata.js';
+import { repairUnrecorded } from './repair-step.js';
 
 const CONTENT_TYPES = { gzip: 'application/gzip', zstd: 'application/zstd', none: 'application/x-tar' };
 const BUNDLE_CONTENT_TYPE = 'application/x-git-bundle';
@@ -134,6 +136,7 @@ async function storeArchive(
     try {
       const stored = { key, backupFile, bundle, ...(await archiveInto(inputs, tree, pending, partSize)) };
       active.delete(pending);
+      await describeStored(pending, stored);
       return stored;
     } catch (error) {
       for (const claimed of [pending, bundle?.pending]) {
@@ -152,6 +155,36 @@ async function storeArchive(
   }
   throw new Error(`No free archive name for stamp ${stamp} after ${MAX_RUN_NUMBER} tries`);
 }
+
+/** The facts known only at the end go into the object's own metadata too, so that a record can
+ *  be rebuilt from it if this run's record never reaches the Worker (core/r2/repair.ts). */
+async function describeStored(pending: PendingUpload, stored: Omit<Stored, 'bundle'>): Promise<void> {
+  if (!pending.addMetadata) return;
+  try {
+    await pending.addMetadata(
+      archiveMetadata({ size: stored.size, sha256: stored.sha256, file_count: stored.archive.fileCount }),
+    );
+  } catch (error) {
+    core.warning(
+      `Could not add the size, SHA-256 and file count to ${stored.key}'s metadata (${(error as Error).message}): ` +
+        'should its record be repaired later, the repair reads the object to hash it',
+    );
+  }
+}
+
+/** What is known of the archive before it is uploaded, for its object's metadata. */
+const factsAtStart = (context: GitHubContext, inputs: ActionInputs, created: Date): ArchiveFacts => ({
+  repo: context.repository,
+  branch: context.branch,
+  commit: context.commit,
+  compression: inputs.compression,
+  created_at: created.toISOString(),
+  event: context.eventName,
+  actor: context.actor,
+  run_id: context.runId,
+  run_url: context.runUrl,
+  action_version: packageJson.version,
+});
 
 interface HistoryCheck {
   shallow: boolean;
@@ -199,6 +232,7 @@ function createUploader(
   target: Target,
   worker: WorkerClient | undefined,
   contentType: string,
+  objectMetadata?: Record<string, string>,
 ): ArchiveUploader {
   if (inputs.destination.kind === 'worker') return new WorkerUploader(worker!, target.bucket, core.warning);
   return new S3Uploader(
@@ -207,6 +241,8 @@ function createUploader(
     inputs.destination.endpoint,
     contentType,
     core.warning,
+    undefined,
+    objectMetadata,
   );
 }
 
@@ -322,7 +358,13 @@ export async function run(): Promise<void> {
     }
     // The mirror's prefix is named after the branch: a bad one must stop the run before upload.
     if (inputs.syncFiles) checkBranch(context.branch, 'branch');
-    const uploader = createUploader(inputs, target, worker, CONTENT_TYPES[inputs.compression]);
+    const uploader = createUploader(
+      inputs,
+      target,
+      worker,
+      CONTENT_TYPES[inputs.compression],
+      archiveMetadata(factsAtStart(context, inputs, created)),
+    );
     const tree = await archivedTree(inputs);
     const partSize = partSizeFor(inputs, tree, uploader);
     const history = inputs.includeGitHistory ? await checkGitHistory(inputs, uploader) : undefined;
@@ -382,6 +424,10 @@ export async function run(): Promise<void> {
           startedMs: started,
         });
         if (report.pruned !== undefined) core.setOutput(BackupOutputs.Pruned, String(report.pruned));
+      }
+      // With the Worker reachable again: earlier archives whose record failed are recorded now.
+      if (report.recorded && inputs.destination.kind === 's3') {
+        await repairUnrecorded(inputs.destination, worker, target);
       }
     }
     if (inputs.syncFiles) {

@@ -5,6 +5,7 @@ import { checkBucket, checkByteCount, checkTenant, ValidationError } from '../..
 import { defaultBucket } from '../../common/naming.js';
 import type { ArchiveSource } from '../../core/r2/object-source.js';
 import type { BackupSelector } from '../../core/restore/selection.js';
+import { newestArchiveOf } from '../../core/restore/unrecorded.js';
 import type { RestoreOptionNames } from '../../core/restore/option-names.js';
 import { createS3Client } from '../../core/r2/client.js';
 import { RestoreInputs, RestoreOutputs } from '../constants.js';
@@ -75,6 +76,8 @@ async function restore(): Promise<void> {
   const source: ArchiveSource = s3 ? { kind: 's3', s3 } : { kind: 'worker', worker: worker! };
   const target = core.getInput(RestoreInputs.Target, { required: true });
   const selector = selectorOf();
+  // The latest must not pass over a newer archive that has no record.
+  if ('latest' in selector) selector.newestArchive = newestArchiveOf(tenant, bucket, { worker, s3 });
   const force = parseBoolean(RestoreInputs.Force);
   if (parseBoolean(RestoreInputs.History)) {
     refuseArchiveOnlyInputs();

@@ -57,7 +57,8 @@ export const list: Command = {
 Lists the backups of a tenant, newest first: time (UTC), branch, short commit, size,
 compression, status (ok, missing archive, size mismatch, or unverifiable when the record
 has no size or SHA-256), record (verified: signed by the Worker; unsigned: written by the
-seed's workflow or planted over S3; tampered: changed since it was signed) and history
+seed's workflow or planted over S3; tampered: changed since it was signed; ", repaired" when
+it was recorded after the fact by verify --repair or a later run) and history
 (yes when the git bundle is stored beside it, shallow
 when it came from a shallow checkout), then the retention in force (the Worker's policy and
 its lock). --json prints the records as the Worker stores them.
@@ -94,7 +95,7 @@ ${CONNECTION_HELP}`,
       r.size === undefined ? '?' : formatBytes(r.size),
       r.compression ?? '?',
       status(r, inventory),
-      r.verification ?? '?',
+      r.recorded_by === 'repair' ? `${r.verification ?? '?'}, repaired` : (r.verification ?? '?'),
       r.bundle_key ? (r.bundle_shallow ? 'shallow' : 'yes') : '-',
       r.backup_file,
     ]);
@@ -110,6 +111,12 @@ ${CONNECTION_HELP}`,
       'BACKUP',
     ];
     console.log(formatTable([header, ...rows]));
+    if (inventory.orphan_archives.length > 0) {
+      console.log(
+        `${inventory.orphan_archives.length} archives have no record (their run's Worker call failed): ` +
+          `${inventory.orphan_archives.join(', ')}; r2-backup verify --repair records them.`,
+      );
+    }
     console.log(describeRetention(inventory.retention));
     return 0;
   },

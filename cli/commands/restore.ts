@@ -3,6 +3,7 @@ import type { ArchiveSource } from '../../core/r2/object-source.js';
 import { restoreBackup, type RecordLister } from '../../core/restore/backup.js';
 import { describeHead, restoreBackupHistory } from '../../core/restore/history.js';
 import type { BackupSelector } from '../../core/restore/selection.js';
+import { newestArchiveOf } from '../../core/restore/unrecorded.js';
 import type { RestoreOptionNames } from '../../core/restore/option-names.js';
 import type { Command, OptionValues } from '../command.js';
 import {
@@ -92,6 +93,7 @@ ${CONNECTION_HELP}`,
     if (typeof values.target !== 'string' || values.target === '')
       throw new UsageError('--target is required');
     const connection = connect(values as Record<string, string>);
+    if ('latest' in selector) selector.newestArchive = newestArchiveOf(tenant, bucket, connection);
     const listRecords = recordLister(connection, tenant, bucket, 'restore');
     const source = archiveSource(connection, 'restore');
     if (values.history) {

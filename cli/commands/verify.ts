@@ -1,8 +1,7 @@
 // r2-backup verify: every record has its archive, of the recorded size (and with --deep, of
 // the recorded SHA-256); archives without a record and records without an archive are reported.
-import { createHash } from 'node:crypto';
 import { archiveKey, bundleFileName } from '../../common/naming.js';
-import { openObject, type ArchiveSource } from '../../core/r2/object-source.js';
+import { hashObject } from '../../core/r2/object-hash.js';
 import type { Command } from '../command.js';
 import {
   CONNECTION_HELP,
@@ -13,25 +12,12 @@ import {
   requireWorker,
   tenantAndBucket,
 } from '../connection.js';
-
-async function hashObject(
-  source: ArchiveSource,
-  bucket: string,
-  key: string,
-): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of await openObject(source, bucket, key)) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), size };
-}
+import { RECORDED_AFTER, REPAIR_HELP, repairUnrecorded, unrecordedProblem } from './verify-repair.js';
 
 export const verify: Command = {
   name: 'verify',
   summary: 'check that every backup is stored whole (--deep: re-read and hash)',
-  help: `Usage: r2-backup verify --tenant T [--bucket B] [--backup FILE] [--deep] [--strict]
+  help: `Usage: r2-backup verify --tenant T [--bucket B] [--backup FILE] [--deep] [--strict] [--repair]
 
 Checks a tenant's backups (or one) against their records: each record has its archive and
 the archive has the recorded size; archives without a record and records without an archive
@@ -46,6 +32,7 @@ a problem only with --strict. Exits 1 on any problem.
   --backup FILE   only this backup
   --deep          read and hash every archive
   --strict        count unverifiable records as problems
+${REPAIR_HELP}
 
 ${CONNECTION_HELP}`,
   options: {
@@ -54,6 +41,7 @@ ${CONNECTION_HELP}`,
     backup: { type: 'string' },
     deep: { type: 'boolean' },
     strict: { type: 'boolean' },
+    repair: { type: 'boolean' },
   },
   async run(values) {
     const { tenant, bucket } = tenantAndBucket(values as Record<string, string>);
@@ -71,13 +59,17 @@ ${CONNECTION_HELP}`,
     const problems: string[] = [];
     for (const file of inventory.missing_archives.filter(chosen))
       problems.push(`${file}: the record has no archive`);
-    for (const file of inventory.orphan_archives.filter(chosen))
-      problems.push(`${file}: the archive has no record`);
+    const repairs = await repairUnrecorded(connection, values.repair === true, tenant, bucket, chosen);
+    for (const file of inventory.orphan_archives.filter(chosen)) {
+      const problem = unrecordedProblem(file, repairs.get(file));
+      if (problem) problems.push(problem);
+    }
     const unverifiable = (file: string, why: string): void => {
       if (values.strict) problems.push(`${file}: unverifiable (${why})`);
       else console.log(`${file}: unverifiable (${why})`);
     };
     for (const record of records) {
+      if (record.recorded_by === 'repair') console.log(`${record.backup_file}: ${RECORDED_AFTER}`);
       if (record.verification === 'tampered') {
         problems.push(
           `${record.backup_file}: the record is tampered (changed or copied after the Worker signed it)`,

@@ -6,6 +6,7 @@ import { archiveKey } from '../../common/naming.js';
 import { checkBackupFile } from '../../common/validate.js';
 import { describeSource, openObject, type ArchiveSource } from '../r2/object-source.js';
 import { selectBackup, type BackupSelector } from './selection.js';
+import { refuseNewerUnrecorded } from './unrecorded.js';
 import { restoreArchive, type RestoreResult } from './archive.js';
 import type { RestoreOptionNames } from './option-names.js';
 
@@ -40,7 +41,12 @@ export async function chooseRecord(
   bucket: string,
   selector: BackupSelector,
 ): Promise<BackupMetadata> {
-  return selectBackup(await listRecords(), selector, `tenant ${tenant}, bucket ${bucket}`);
+  const where = `tenant ${tenant}, bucket ${bucket}`;
+  const records = await listRecords();
+  if ('latest' in selector && selector.newestArchive) {
+    refuseNewerUnrecorded(records, await selector.newestArchive(), tenant, where);
+  }
+  return selectBackup(records, selector, where);
 }
 
 /** Why a record is not to be trusted for a restore, or undefined. Records read over S3 carry no
@@ -61,12 +67,18 @@ export function distrustOf(record: BackupMetadata, bucket: string): string | und
   return undefined;
 }
 
+/** A record the repair made after the fact, from the archive object's own metadata. */
+export const REPAIRED_NOTE = (record: BackupMetadata): string =>
+  `The record of ${record.backup_file} was made after the fact (recorded_by: repair, stored ${record.stored_at}) ` +
+  "from the archive object's own metadata, because its run's record failed";
+
 export const S3_RECORDS_NOTE =
   'Records read over S3 with R2 keys alone: their signatures cannot be checked, so this trusts everyone who holds keys to the bucket (docs/security.md)';
 
 export async function restoreBackup(options: RestoreBackupOptions): Promise<RestoredBackup> {
   const { tenant, bucket } = options;
   const record = await chooseRecord(options.listRecords, tenant, bucket, options.selector);
+  if (record.recorded_by === 'repair') options.log?.(REPAIRED_NOTE(record));
   const distrust = distrustOf(record, bucket);
   if (distrust && !options.allowUnverified)
     throw new Error(`${distrust}. Not restored; ${options.names.allowUnverified} restores it anyway.`);

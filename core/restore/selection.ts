@@ -2,8 +2,14 @@
 // tenant's records as the Worker lists them (newest first).
 import type { BackupMetadata } from '../../common/metadata.js';
 import { ValidationError } from '../../common/validate.js';
+import type { NewestArchive } from './unrecorded.js';
 
-export type BackupSelector = { backup: string } | { latest: true } | { commit: string };
+export type BackupSelector =
+  | { backup: string }
+  /** `newestArchive`: the tenant's newest stored archive, which must not be newer than the
+   *  newest record (unrecorded.ts). */
+  | { latest: true; newestArchive?: NewestArchive }
+  | { commit: string };
 
 export function selectBackup(
   records: BackupMetadata[],

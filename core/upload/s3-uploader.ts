@@ -13,7 +13,7 @@
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { clockSkewOf, clockSkewText, failedRequestOf } from '../r2/client.js';
-import { S3StreamUpload, statusOf, type DigestOf } from './s3-stream-upload.js';
+import { S3StreamUpload, statusOf, type DigestOf, type StreamTarget } from './s3-stream-upload.js';
 import { MIB, partsInFlight, runIdentity, type ArchiveUploader, type PendingUpload } from './uploader.js';
 
 const CLAIM_METADATA = 'r2-backup-claim';
@@ -52,6 +52,8 @@ export class S3Uploader implements ArchiveUploader {
     private readonly log: (message: string) => void = () => undefined,
     /** Tags this run's claims (runIdentity()). */
     private readonly identity = runIdentity(),
+    /** Custom metadata each stored object starts with (core/r2/archive-metadata.ts). */
+    private readonly objectMetadata: Record<string, string> = {},
   ) {
     this.description = `${endpoint} (bucket ${bucket})`;
   }
@@ -73,7 +75,12 @@ export class S3Uploader implements ArchiveUploader {
       if (!(await isOwnClaim(this.client, this.bucket, key, this.identity))) return undefined;
       this.log(`The claim of ${key} is this run's (its answer was lost); carrying on with it`);
     }
-    return new S3PendingUpload(this.client, this.bucket, key, this.contentType, this.identity, this.log);
+    return new S3PendingUpload(
+      this.client,
+      { Bucket: this.bucket, Key: key, ContentType: this.contentType, Metadata: this.objectMetadata },
+      this.identity,
+      this.log,
+    );
   }
 }
 
@@ -85,24 +92,30 @@ async function isOwnClaim(client: S3Client, bucket: string, key: string, identit
 
 class S3PendingUpload implements PendingUpload {
   private readonly upload: S3StreamUpload;
+  private readonly bucket: string;
+  private readonly key: string;
   private stored = false;
   private aborted = false;
 
   constructor(
     private readonly client: S3Client,
-    private readonly bucket: string,
-    private readonly key: string,
-    contentType: string,
+    target: StreamTarget,
     private readonly identity: string,
     private readonly log: (message: string) => void,
   ) {
-    this.upload = new S3StreamUpload(client, { Bucket: bucket, Key: key, ContentType: contentType }, log);
+    this.bucket = target.Bucket;
+    this.key = target.Key;
+    this.upload = new S3StreamUpload(client, target, log);
   }
 
   async send(body: Readable, partSize: number, digestOf?: DigestOf): Promise<void> {
     // A body shorter than one part is written over the placeholder by one PutObject.
     await this.upload.send(body, partSize, partsInFlight(partSize), digestOf);
     this.stored = true;
+  }
+
+  addMetadata(metadata: Record<string, string>): Promise<void> {
+    return this.upload.addMetadata(metadata);
   }
 
   async abort(): Promise<void> {

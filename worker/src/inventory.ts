@@ -33,6 +33,7 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
       ...(record?.size !== undefined ? { size: record.size } : {}),
       ...(record?.sha256 !== undefined ? { sha256: record.sha256 } : {}),
       ...(record?.compression !== undefined ? { compression: record.compression } : {}),
+      ...(record?.recorded_by !== undefined ? { recorded_by: record.recorded_by } : {}),
       ...(record?.bundle_key !== undefined
         ? {
             bundle_key: record.bundle_key,
