@@ -36,5 +36,16 @@ export interface Env {
   /** Days after it is stored that no credential may delete a backup (admin included): a whole
    *  number for every tenant, or JSON `{"*": 7, "<tenant>": 30}`. Unset: 0. */
   MIN_RETENTION_DAYS?: string;
+  /** Hours without a newly stored backup after which a tenant is stale (default 48): a number, or
+   *  JSON `{"*": 48, "<tenant>": 12}`. The cron sends one webhook message when a tenant becomes
+   *  stale and one when it recovers (stale.ts). */
+  STALE_AFTER_HOURS?: string;
+  /** A tenant whose last this many notifications are failures is failing (default 3). */
+  FAILING_AFTER?: string;
+  /** Hours after which an upload's empty claim is abandoned (default 6): a number, or JSON per
+   *  tenant as STALE_AFTER_HOURS. The cron deletes abandoned claims. */
+  ABANDONED_AFTER_HOURS?: string;
+  /** USD per GB-month of R2 storage for the summaries' cost (default 0.015). */
+  R2_STORAGE_PRICE_PER_GB_MONTH?: string;
   [binding: string]: unknown;
 }

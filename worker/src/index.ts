@@ -11,6 +11,7 @@ import { pruneBackups } from './prune-route.js';
 import { createBackupRecord, createNotification } from './records.js';
 import { resignRecords } from './resign-route.js';
 import { scheduled } from './scheduled.js';
+import { getTenantSummary, listTenantsPage } from './tenants-route.js';
 import { download, upload } from './uploads.js';
 
 type Handler = (request: AuthedRequest, env: Env) => Promise<Response>;
@@ -29,6 +30,8 @@ router
   .get('/api/github/backup/list', authed(listBackups))
   .post('/api/github/backup/prune', authed(pruneBackups))
   .post('/api/github/backup/resign', authed(resignRecords))
+  .get('/api/github/backup/tenants', authed(listTenantsPage))
+  .get('/api/github/backup/tenants/:tenant/summary', authed(getTenantSummary))
   .get('/api/github/backup/:tenant/latest', authed(getLatestBackup))
   // Before /:tenant/:backup_file, which would take "inventory" for a file name.
   .get('/api/github/backup/:tenant/inventory', authed(getInventory))
@@ -48,6 +51,8 @@ router
   .all('/api/github/backup/list', methodNotAllowed('GET'))
   .all('/api/github/backup/prune', methodNotAllowed('POST'))
   .all('/api/github/backup/resign', methodNotAllowed('POST'))
+  .all('/api/github/backup/tenants', methodNotAllowed('GET'))
+  .all('/api/github/backup/tenants/:tenant/summary', methodNotAllowed('GET'))
   .all('/api/github/backup/:tenant/:backup_file', methodNotAllowed('GET', 'DELETE'))
   .all('/api/r2/buckets/:bucket/upload', methodNotAllowed('PUT', 'POST', 'DELETE'))
   .all('/api/r2/buckets/:bucket/download', methodNotAllowed('GET'));

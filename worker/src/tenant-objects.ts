@@ -19,6 +19,8 @@ export interface TenantObjects {
   others: R2Object[];
   /** Names of notifications, without folder and `.json`. */
   notifications: string[];
+  /** When R2 stored each notification (by name): orders them without reading their bodies. */
+  notificationUploaded: Map<string, Date>;
   /** When R2 stored each record (by backup file): the Worker's clock, not the caller's stamp. */
   recordUploaded: Map<string, Date>;
 }
@@ -32,6 +34,7 @@ export async function scanTenant(binding: R2Bucket, bucket: string, tenant: stri
     records: [],
     others: [],
     notifications: [],
+    notificationUploaded: new Map(),
     recordUploaded: new Map(),
   };
   let cursor: string | undefined;
@@ -47,7 +50,10 @@ export async function scanTenant(binding: R2Bucket, bucket: string, tenant: stri
         }
       } else if (object.key.startsWith(notificationPrefix)) {
         const name = object.key.slice(notificationPrefix.length);
-        if (name.endsWith('.json') && !name.includes('/')) found.notifications.push(name.slice(0, -5));
+        if (name.endsWith('.json') && !name.includes('/')) {
+          found.notifications.push(name.slice(0, -5));
+          found.notificationUploaded.set(name.slice(0, -5), object.uploaded);
+        }
       } else {
         const name = object.key.slice(prefix.length);
         if (name.includes('/')) continue; // a folder this Worker never writes
