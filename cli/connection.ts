@@ -14,6 +14,7 @@ import {
   type TokenAuth,
 } from '../core/r2/credentials.js';
 import { WorkerClient } from '../core/worker-api/client.js';
+import { Progress } from './progress.js';
 import { UsageError } from './usage.js';
 
 /** Each connection setting: its flags (the action's input name first, then the older CLI name
@@ -112,7 +113,14 @@ export function recordLister(
   }
   if (connection.s3) {
     const s3 = connection.s3;
-    return () => listRecordsOverS3(s3, bucket, tenant);
+    return async () => {
+      const progress = new Progress({ label: `${command}: records read over S3`, unit: { noun: 'records' } });
+      try {
+        return await listRecordsOverS3(s3, bucket, tenant, (done, total) => progress.update({ done, total }));
+      } finally {
+        progress.stop();
+      }
+    };
   }
   throw new UsageError(
     `${command} needs the Worker (R2_BACKUP_API_URL, R2_BACKUP_API_TOKEN) or R2's S3 keys (R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY with R2_ACCOUNT_ID or R2_ENDPOINT)`,
@@ -132,12 +140,16 @@ export function archiveSource(connection: Connection, command: string): ArchiveS
   return { kind: 'worker', worker: requireWorker(connection, command) };
 }
 
-/** --tenant (required) and --bucket (default `{tenant}-github-backup`, as the action's:
- *  common/naming.ts defaultBucket). */
+/** The environment variable that stands for --tenant, as restic's RESTIC_REPOSITORY does. */
+export const TENANT_VARIABLE = 'R2_BACKUP_TENANT';
+
+/** --tenant (required: the flag, else R2_BACKUP_TENANT) and --bucket (default
+ *  `{tenant}-github-backup`, as the action's: common/naming.ts defaultBucket). */
 export function tenantAndBucket(values: Values): { tenant: string; bucket: string } {
-  if (!values.tenant) throw new UsageError('--tenant is required');
+  const given = values.tenant ?? process.env[TENANT_VARIABLE];
+  if (!given) throw new UsageError(`--tenant (or ${TENANT_VARIABLE}) is required`);
   try {
-    const tenant = checkTenant(values.tenant, '--tenant');
+    const tenant = checkTenant(given, values.tenant === undefined ? TENANT_VARIABLE : '--tenant');
     return { tenant, bucket: checkBucket(values.bucket ?? defaultBucket(tenant), '--bucket') };
   } catch (error) {
     if (error instanceof ValidationError) throw new UsageError(error.message);

@@ -2,31 +2,33 @@
 // r2-backup: list, restore, verify and prune the backups the action stores, and create tenant
 // tokens. Each command lives in cli/commands/; this file only dispatches and reports errors.
 import { parseArgs } from 'node:util';
+import packageJson from '../package.json' with { type: 'json' };
 import { ValidationError } from '../common/validate.js';
-import type { Command } from './command.js';
-import { list } from './commands/list.js';
-import { prune } from './commands/prune.js';
-import { restore } from './commands/restore.js';
-import { token } from './commands/token.js';
-import { verify } from './commands/verify.js';
+import { COMMANDS } from './commands/all.js';
+import { PROGRESS_VARIABLE, progressInterval } from './progress.js';
+import { TENANT_VARIABLE } from './connection.js';
 import { UsageError } from './usage.js';
-
-const COMMANDS: Command[] = [list, restore, verify, prune, token];
 
 const HELP = `Usage: r2-backup <command> [flags]
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(9)}${c.summary}`).join('\n')}
 
-Run r2-backup <command> --help for a command's flags. Credentials come from flags or from
-R2_BACKUP_API_URL, R2_BACKUP_API_TOKEN, R2_ACCOUNT_ID or R2_ENDPOINT, R2_ACCESS_KEY_ID and
-R2_SECRET_ACCESS_KEY.`;
+Run r2-backup <command> --help for a command's flags; r2-backup --version prints the version.
+Credentials come from flags or from R2_BACKUP_API_URL, R2_BACKUP_API_TOKEN, R2_ACCOUNT_ID or
+R2_ENDPOINT, R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY; ${TENANT_VARIABLE} stands for --tenant.
+Results go to stdout (--json for scripts); progress of long operations goes to stderr, one
+line every 5 s (${PROGRESS_VARIABLE} sets another interval in milliseconds).`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(HELP);
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    console.log(`r2-backup ${packageJson.version}`);
+    return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
@@ -44,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(command.help);
       return 0;
     }
+    progressInterval(); // a bad R2_BACKUP_PROGRESS_MS is a usage error before anything starts
     return await command.run(values, positionals);
   } catch (error) {
     const usage =

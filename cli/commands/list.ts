@@ -61,9 +61,10 @@ seed's workflow or planted over S3; tampered: changed since it was signed; ", re
 it was recorded after the fact by verify --repair or a later run) and history
 (yes when the git bundle is stored beside it, shallow
 when it came from a shallow checkout), then the retention in force (the Worker's policy and
-its lock). --json prints the records as the Worker stores them.
+its lock). --json prints the records as the Worker stores them (README: "JSON output"), each
+with its "status" as in the table.
 
-  --tenant T     tenant (required)
+  --tenant T     tenant (required; default: the R2_BACKUP_TENANT environment variable)
   --bucket B     bucket (default: {tenant}-github-backup)
   --limit N      at most N backups (default: all)
   --json         JSON instead of the table
@@ -80,7 +81,14 @@ ${CONNECTION_HELP}`,
     ]);
     const shown = records.slice(0, limit);
     if (values.json) {
-      console.log(JSON.stringify(shown, null, 2));
+      // The records as the Worker stores them, with the table's status column.
+      console.log(
+        JSON.stringify(
+          shown.map((r) => ({ ...r, status: status(r, inventory) })),
+          null,
+          2,
+        ),
+      );
       return 0;
     }
     if (shown.length === 0) {

@@ -15,6 +15,7 @@ import {
   recordLister,
   tenantAndBucket,
 } from '../connection.js';
+import { restoreProgress } from '../progress.js';
 import { UsageError } from '../usage.js';
 import { checkByteCount } from '../../common/validate.js';
 import { describeSymlinks } from '../../core/restore/archive.js';
@@ -58,7 +59,7 @@ extension headers over 1 MiB; an archive that expands past --max-bytes or holds 
 as git checks them out), last, and listed: nothing is ever written through one. setuid and
 setgid bits are dropped.
 
-  --tenant T         tenant (required)
+  --tenant T         tenant (required; default: the R2_BACKUP_TENANT environment variable)
   --bucket B         bucket (default: {tenant}-github-backup)
   --backup FILE      the backup of that file name (for example 20250101-120000.tar.gz)
   --latest           the newest backup
@@ -107,6 +108,7 @@ ${CONNECTION_HELP}`,
         values.force === true,
       );
     }
+    const progress = restoreProgress();
     const restored = await restoreBackup({
       listRecords,
       source,
@@ -122,7 +124,8 @@ ${CONNECTION_HELP}`,
           ? undefined
           : checkByteCount(values['max-bytes'], OPTION_NAMES.maxBytes),
       log: (line) => console.error(line),
-    });
+      onProgress: progress.onProgress,
+    }).finally(progress.stop);
     const checked = restored.compared ? 'verified' : 'computed (the record has none to compare)';
     console.log(
       `Restored ${restored.record.backup_file} into ${restored.target}: ${restored.entries} entries, ` +

@@ -6,7 +6,7 @@ import { UsageError } from '../usage.js';
 export const token: Command = {
   name: 'token',
   summary: 'create a tenant token (token create --tenant T)',
-  help: `Usage: r2-backup token create --tenant T [--tenant T2 ...] [--bucket B ...] [--role R]
+  help: `Usage: r2-backup token create --tenant T [--tenant T2 ...] [--bucket B ...] [--role R] [--json]
 
 Prints a new random token once, and the entry to add to the Worker's TENANT_TOKENS secret,
 which holds only the token's SHA-256. The token may touch only the given tenants (and, with
@@ -17,11 +17,17 @@ which holds only the token's SHA-256. The token may touch only the given tenants
                     R2_BACKUP_TOKEN for the action's api-token.
   --role maintain   also prune and delete backups: for operators and cleanup jobs, not for
                     the repositories being backed up. The Worker's own retention
-                    (RETENTION_POLICIES) needs no such token.`,
+                    (RETENTION_POLICIES) needs no such token.
+  --tenant T        a tenant the token may use (repeat for more; required)
+  --bucket B        a bucket the token may use (repeat for more; default: its tenants' buckets)
+  --json            print {token, sha256, role, tenants, buckets, principal, tenant_tokens_entry}
+                    instead (README: "JSON output"); tenant_tokens_entry is the object to merge
+                    into TENANT_TOKENS`,
   options: {
     tenant: { type: 'string', multiple: true },
     bucket: { type: 'string', multiple: true },
     role: { type: 'string' },
+    json: { type: 'boolean' },
   },
   allowPositionals: true,
   async run(values, positionals) {
@@ -37,6 +43,27 @@ which holds only the token's SHA-256. The token may touch only the given tenants
       (values.bucket as string[] | undefined) ?? [],
       role as TokenRole,
     );
+    if (values.json) {
+      type Scope = { tenants: string[]; buckets?: string[] };
+      const entry = JSON.parse(`{${created.configEntry}}`) as Record<string, Scope>;
+      const scope = entry[created.sha256]!;
+      console.log(
+        JSON.stringify(
+          {
+            token: created.token,
+            sha256: created.sha256,
+            role,
+            tenants: scope.tenants,
+            buckets: scope.buckets ?? null,
+            principal: created.principal,
+            tenant_tokens_entry: entry,
+          },
+          null,
+          2,
+        ),
+      );
+      return 0;
+    }
     const store =
       role === 'backup'
         ? 'store it as the repository secret, e.g. gh secret set R2_BACKUP_TOKEN'

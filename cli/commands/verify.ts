@@ -1,7 +1,6 @@
 // r2-backup verify: every record has its archive, of the recorded size (and with --deep, of
 // the recorded SHA-256); archives without a record and records without an archive are reported.
 import { archiveKey, bundleFileName } from '../../common/naming.js';
-import { hashObject } from '../../core/r2/object-hash.js';
 import type { Command } from '../command.js';
 import {
   CONNECTION_HELP,
@@ -12,12 +11,20 @@ import {
   requireWorker,
   tenantAndBucket,
 } from '../connection.js';
+import { hashAll, type DeepCheck } from './verify-deep.js';
 import { RECORDED_AFTER, REPAIR_HELP, repairUnrecorded, unrecordedProblem } from './verify-repair.js';
+
+/** `name: what is wrong` as JSON; names are backup files or object keys, which hold no ': '. */
+function problemEntry(line: string): { object: string; problem: string } {
+  const colon = line.indexOf(': ');
+  return { object: line.slice(0, colon), problem: line.slice(colon + 2) };
+}
 
 export const verify: Command = {
   name: 'verify',
   summary: 'check that every backup is stored whole (--deep: re-read and hash)',
   help: `Usage: r2-backup verify --tenant T [--bucket B] [--backup FILE] [--deep] [--strict] [--repair]
+                        [--json]
 
 Checks a tenant's backups (or one) against their records: each record has its archive and
 the archive has the recorded size; archives without a record and records without an archive
@@ -27,11 +34,14 @@ A record the Worker did not sign is tampered (a problem) when it was changed aft
 and unverifiable when it was never signed (the seed's workflow) or has no SHA-256: reported,
 a problem only with --strict. Exits 1 on any problem.
 
-  --tenant T      tenant (required)
+  --tenant T      tenant (required; default: the R2_BACKUP_TENANT environment variable)
   --bucket B      bucket (default: {tenant}-github-backup)
   --backup FILE   only this backup
   --deep          read and hash every archive
   --strict        count unverifiable records as problems
+  --json          print {tenant, bucket, backup, deep, strict, checked, ok, problems:
+                  [{object, problem}], unverifiable: [{object, reason}]} instead (README:
+                  "JSON output"); the exit code is the same
 ${REPAIR_HELP}
 
 ${CONNECTION_HELP}`,
@@ -42,6 +52,7 @@ ${CONNECTION_HELP}`,
     deep: { type: 'boolean' },
     strict: { type: 'boolean' },
     repair: { type: 'boolean' },
+    json: { type: 'boolean' },
   },
   async run(values) {
     const { tenant, bucket } = tenantAndBucket(values as Record<string, string>);
@@ -64,10 +75,13 @@ ${CONNECTION_HELP}`,
       const problem = unrecordedProblem(file, repairs.get(file));
       if (problem) problems.push(problem);
     }
-    const unverifiable = (file: string, why: string): void => {
+    const unverifiable: { object: string; reason: string }[] = [];
+    const unverifiableRecord = (file: string, why: string): void => {
       if (values.strict) problems.push(`${file}: unverifiable (${why})`);
-      else console.log(`${file}: unverifiable (${why})`);
+      else unverifiable.push({ object: file, reason: why });
     };
+    // Read back once the listing is checked, with one progress line over all of them.
+    const deep: DeepCheck[] = [];
     for (const record of records) {
       if (record.recorded_by === 'repair') console.log(`${record.backup_file}: ${RECORDED_AFTER}`);
       if (record.verification === 'tampered') {
@@ -77,7 +91,7 @@ ${CONNECTION_HELP}`,
         continue;
       }
       if (record.verification === 'unsigned') {
-        unverifiable(
+        unverifiableRecord(
           record.backup_file,
           "the Worker did not sign the record: the seed's workflow wrote it, or it was planted over S3",
         );
@@ -89,19 +103,11 @@ ${CONNECTION_HELP}`,
         continue;
       }
       if (!record.sha256 || record.size === undefined) {
-        unverifiable(record.backup_file, 'the record has no size or SHA-256');
+        unverifiableRecord(record.backup_file, 'the record has no size or SHA-256');
         continue;
       }
-      if (values.deep) {
-        const read = await hashObject(
-          archiveSource(connection, 'verify --deep'),
-          bucket,
-          archiveKey(tenant, record.backup_file),
-        );
-        if (read.sha256 !== record.sha256 || read.size !== record.size) {
-          problems.push(`${record.backup_file}: SHA-256 ${read.sha256} read, ${record.sha256} recorded`);
-        }
-      }
+      const key = archiveKey(tenant, record.backup_file);
+      deep.push({ key, name: record.backup_file, sha256: record.sha256, size: record.size });
     }
     // The git bundles beside the archives (include-git-history), checked the same way.
     const bundleChosen = (key: string): boolean =>
@@ -116,13 +122,28 @@ ${CONNECTION_HELP}`,
       if (!key || !bundleSizes.has(key)) continue;
       if (bundleSizes.get(key) !== record.bundle_size) {
         problems.push(`${key}: ${bundleSizes.get(key)} bytes stored, ${record.bundle_size} recorded`);
-      } else if (values.deep) {
-        const read = await hashObject(archiveSource(connection, 'verify --deep'), bucket, key);
-        if (read.sha256 !== record.bundle_sha256) {
-          problems.push(`${key}: SHA-256 ${read.sha256} read, ${record.bundle_sha256} recorded`);
-        }
+      } else {
+        deep.push({ key, name: key, sha256: String(record.bundle_sha256), size: record.bundle_size! });
       }
     }
+    if (values.deep)
+      problems.push(...(await hashAll(archiveSource(connection, 'verify --deep'), bucket, deep)));
+    if (values.json) {
+      const result = {
+        tenant,
+        bucket,
+        backup: only ?? null,
+        deep: values.deep === true,
+        strict: values.strict === true,
+        checked: records.length,
+        ok: problems.length === 0,
+        problems: problems.map(problemEntry),
+        unverifiable,
+      };
+      console.log(JSON.stringify(result, null, 2));
+      return problems.length === 0 ? 0 : 1;
+    }
+    for (const { object, reason } of unverifiable) console.log(`${object}: unverifiable (${reason})`);
     for (const problem of problems) console.log(`PROBLEM ${problem}`);
     const how = values.deep ? 'size and SHA-256' : 'size';
     console.log(

@@ -11,6 +11,8 @@ export async function listRecordsOverS3(
   s3: S3Client,
   bucket: string,
   tenant: string,
+  /** Called after each record read, for a progress line over many backups. */
+  onProgress?: (read: number, total: number) => void,
 ): Promise<BackupMetadata[]> {
   const prefix = `${tenantPrefix(tenant)}metadata/`;
   const found: { position: string; backupFile: string }[] = [];
@@ -29,11 +31,14 @@ export async function listRecordsOverS3(
   } while (token);
   found.sort((a, b) => (a.position < b.position ? 1 : a.position > b.position ? -1 : 0));
   const records: BackupMetadata[] = [];
+  let read = 0;
+  onProgress?.(read, found.length);
   await forEachLimited(found, READS_IN_FLIGHT, async ({ backupFile }, index) => {
     const answer = await s3.send(
       new GetObjectCommand({ Bucket: bucket, Key: metadataKey(tenant, backupFile) }),
     );
     records[index] = JSON.parse(await answer.Body!.transformToString()) as BackupMetadata;
+    onProgress?.(++read, found.length);
   });
   return records;
 }

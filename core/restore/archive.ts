@@ -48,6 +48,17 @@ export interface RestoreOptions {
   maxBytes?: number;
   /** How the caller spells these options, for the messages that name them. */
   names: RestoreOptionNames;
+  /** Called as the archive is downloaded, then as it is extracted, for a progress line. */
+  onProgress?: (progress: RestoreProgress) => void;
+}
+
+/** How far a restore is: `done` archive bytes of `total` downloaded, then read back from the
+ *  staged copy and extracted (`entries` so far). `total` is unknown when the record has no size. */
+export interface RestoreProgress {
+  phase: 'download' | 'extract';
+  done: number;
+  total?: number;
+  entries: number;
 }
 
 export interface RestoreResult {
@@ -73,6 +84,7 @@ export async function downloadVerified(
   expected: { sha256: string; size: number } | undefined,
   what: string,
   target: string,
+  onProgress?: (received: number) => void,
 ): Promise<StreamDigest> {
   const free = freeBytes(join(file, '..'));
   if (expected && expected.size + FREE_SPACE_MARGIN > free) {
@@ -99,6 +111,7 @@ export async function downloadVerified(
     transform(chunk: Buffer, _encoding, callback) {
       received += chunk.length;
       timer.refresh();
+      onProgress?.(received);
       callback(null, chunk);
     },
   });
@@ -136,7 +149,16 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
   const force = { given: options.force, name: options.names.force };
   return withStaging(options.target, force, async ({ target, staging, install }) => {
     const archive = join(staging, 'archive');
-    const digest = await downloadVerified(options.open, archive, options.expected, 'The archive', target);
+    const { onProgress } = options;
+    const digest = await downloadVerified(
+      options.open,
+      archive,
+      options.expected,
+      'The archive',
+      target,
+      onProgress &&
+        ((done) => onProgress({ phase: 'download', done, total: options.expected?.size, entries: 0 })),
+    );
     const tree = join(staging, 'tree');
     await mkdir(tree);
     const maxBytes = options.maxBytes ?? Math.max(0, freeBytes(tree) - FREE_SPACE_MARGIN);
@@ -145,13 +167,16 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
         ? `the free space of the target's file system less 64 MiB; ${options.names.maxBytes} sets another`
         : options.names.maxBytes;
     let extracted;
+    const staged = createReadStream(archive, { highWaterMark: READ_CHUNK });
     try {
-      extracted = await safeExtract(
-        createReadStream(archive, { highWaterMark: READ_CHUNK }),
-        options.compression,
-        tree,
-        { maxBytes, limitSource },
-      );
+      extracted = await safeExtract(staged, options.compression, tree, {
+        maxBytes,
+        limitSource,
+        onProgress:
+          onProgress &&
+          (({ entries }) =>
+            onProgress({ phase: 'extract', done: staged.bytesRead, total: digest.size, entries })),
+      });
     } catch (error) {
       if (!isDecodeError(error)) throw error; // a refused entry says so itself
       // The bytes are the recorded ones, so the archive was stored broken (or is not tar).

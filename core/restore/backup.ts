@@ -7,7 +7,7 @@ import { checkBackupFile } from '../../common/validate.js';
 import { describeSource, openObject, type ArchiveSource } from '../r2/object-source.js';
 import { selectBackup, type BackupSelector } from './selection.js';
 import { refuseNewerUnrecorded } from './unrecorded.js';
-import { restoreArchive, type RestoreResult } from './archive.js';
+import { restoreArchive, type RestoreProgress, type RestoreResult } from './archive.js';
 import type { RestoreOptionNames } from './option-names.js';
 
 /** The tenant's records, newest first: the Worker's list, or the records read over S3. */
@@ -27,6 +27,7 @@ export interface RestoreBackupOptions {
   /** How the caller spells these options, for the messages that name them. */
   names: RestoreOptionNames;
   log?: (line: string) => void;
+  onProgress?: (progress: RestoreProgress) => void;
 }
 
 export interface RestoredBackup extends RestoreResult {
@@ -102,6 +103,7 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
     force: options.force,
     maxBytes: options.maxBytes,
     names: options.names,
+    onProgress: options.onProgress,
   });
   return { ...result, record, key };
 }

@@ -2,7 +2,7 @@
 // confined-tree.ts). Restore extracts into a fresh staging directory beside the target, so a
 // refused archive leaves nothing behind in the real target.
 import { pipeline } from 'node:stream/promises';
-import { PassThrough, type Readable, type Transform } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 import type { Compression } from '../../common/validate.js';
 import type { RestoredSymlink } from '../tree/confined-tree.js';
@@ -26,6 +26,8 @@ export interface ExtractOptions {
   maxBytes?: number;
   /** What set maxBytes, named in the refusal (an option's name, or the free space). */
   limitSource?: string;
+  /** Called as the tree grows (once per decompressed chunk), for a caller's progress line. */
+  onProgress?: (extracted: { entries: number; bytes: number }) => void;
 }
 
 export interface ExtractResult {
@@ -45,7 +47,19 @@ export async function safeExtract(
   options: ExtractOptions = {},
 ): Promise<ExtractResult> {
   const extractor = new TarExtractor(directory, options.maxBytes, options.limitSource);
-  await pipeline(source, decompressor(compression), extractor);
+  const { onProgress } = options;
+  if (onProgress) {
+    // Reported before each chunk is written: the counts lag by at most one chunk.
+    const report = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        onProgress({ entries: extractor.entries, bytes: extractor.bytes });
+        callback(null, chunk);
+      },
+    });
+    await pipeline(source, decompressor(compression), report, extractor);
+  } else {
+    await pipeline(source, decompressor(compression), extractor);
+  }
   return {
     entries: extractor.entries,
     bytes: extractor.bytes,

@@ -1,0 +1,9 @@
+// Every `r2-backup` command, in the order the main help lists them.
+import type { Command } from '../command.js';
+import { list } from './list.js';
+import { prune } from './prune.js';
+import { restore } from './restore.js';
+import { token } from './token.js';
+import { verify } from './verify.js';
+
+export const COMMANDS: Command[] = [list, restore, verify, prune, token];
