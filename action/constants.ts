@@ -28,6 +28,7 @@ export const BackupInputs = {
   ShallowHistory: 'shallow-history',
   SyncFiles: 'sync-files',
   SyncKeepDeleted: 'sync-keep-deleted',
+  EncryptionRecipients: 'encryption-recipients',
 } as const;
 
 export const BackupOutputs = {
@@ -59,6 +60,7 @@ export const RestoreInputs = {
   AllowUnverified: 'allow-unverified',
   MaxBytes: 'max-bytes',
   History: 'history',
+  Identity: 'identity',
   ApiUrl: 'api-url',
   ApiToken: 'api-token',
   R2AccountId: 'r2-account-id',

@@ -20,6 +20,7 @@ import {
   type Compression,
 } from '../common/validate.js';
 import { BackupInputs, RestoreInputs } from './constants.js';
+import { parseRecipients, secretKeysIn } from '../core/crypto/recipients.js';
 
 // The account id is no credential, but the seed keeps it as a secret: masked as well.
 export const SECRET_INPUTS = [
@@ -61,6 +62,8 @@ export interface ActionInputs {
   shallowHistory: ShallowHistory;
   /** The Worker's prune fields (`keep_last`, ...) from the `keep-*` inputs; absent when none is set. */
   retention?: Record<string, number>;
+  /** age recipients to encrypt the archive and the bundle for (`encryption-recipients`). */
+  encryptionRecipients?: string[];
 }
 
 const MIB = 1024 * 1024;
@@ -192,12 +195,29 @@ function parseRetention(api: ActionInputs['api']): Record<string, number> | unde
   return Object.keys(policy).length > 0 ? policy : undefined;
 }
 
+/** `encryption-recipients`: public keys only. A secret key pasted there by mistake is masked
+ *  before the refusal, so no later line can print it. */
+function parseEncryptionRecipients(syncFiles: boolean): string[] | undefined {
+  const text = core.getInput(BackupInputs.EncryptionRecipients);
+  for (const secret of secretKeysIn(text)) core.setSecret(secret);
+  if (!text.trim()) return undefined;
+  const recipients = parseRecipients(text, BackupInputs.EncryptionRecipients);
+  if (syncFiles) {
+    throw new ValidationError(
+      BackupInputs.SyncFiles,
+      `cannot be used with ${BackupInputs.EncryptionRecipients}: the file mirror stores every file in plain text, which would defeat the archive's encryption`,
+    );
+  }
+  return recipients;
+}
+
 export function readInputs(): ActionInputs {
   // Masked first, so that no later message can print them.
   for (const name of SECRET_INPUTS) {
     const value = core.getInput(name);
     if (value) core.setSecret(value);
   }
+  const encryptionRecipients = parseEncryptionRecipients(parseBoolean(BackupInputs.SyncFiles));
   const tenant = optional(BackupInputs.Tenant);
   const bucket = optional(BackupInputs.Bucket);
   const { destination, api } = readBackupCredentials();
@@ -244,5 +264,6 @@ export function readInputs(): ActionInputs {
     retention: parseRetention(api),
     includeGitHistory: parseBoolean(BackupInputs.IncludeGitHistory),
     shallowHistory: parseShallowHistory(),
+    encryptionRecipients,
   };
 }

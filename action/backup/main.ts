@@ -39,11 +39,15 @@ import {
 } from '../../core/upload/uploader.js';
 import { WorkerApiError, WorkerClient } from '../../core/worker-api/client.js';
 import { checkRecordFields, notifyFailure, recordBackup } from './worker-records.js';
+import { encryptingStream } from '../../core/crypto/age-stream.js';
+import { recipientFingerprint } from '../../core/crypto/recipients.js';
 import { archiveMetadata, type ArchiveFacts } from '../../core/r2/archive-metadata.js';
 import { repairUnrecorded } from './repair-step.js';
 
 const CONTENT_TYPES = { gzip: 'application/gzip', zstd: 'application/zstd', none: 'application/x-tar' };
 const BUNDLE_CONTENT_TYPE = 'application/x-git-bundle';
+/** An age file says nothing of what it holds. */
+const ENCRYPTED_CONTENT_TYPE = 'application/octet-stream';
 /** Runs of the same second beyond this many are surely a loop gone wrong. */
 const MAX_RUN_NUMBER = 1000;
 const PROGRESS_EVERY_MS = 10_000;
@@ -63,7 +67,8 @@ interface Stored {
   bundle?: { key: string; pending: PendingUpload };
 }
 
-/** Streams the archive through the hash counter into the pending upload. */
+/** Streams the archive (encrypted with encryption-recipients) through the hash counter into
+ *  the pending upload: the digest is of the stored bytes. */
 async function archiveInto(
   inputs: ActionInputs,
   tree: ArchivedTree,
@@ -84,12 +89,19 @@ async function archiveInto(
     },
   });
   const hash = createHashCounter();
-  archive.stream.on('error', (error) => hash.transform.destroy(error));
-  const body: Readable = archive.stream.pipe(hash.transform);
+  let stored: Readable = archive.stream;
+  const encrypter = inputs.encryptionRecipients && (await encryptingStream(inputs.encryptionRecipients));
+  if (encrypter) {
+    archive.stream.on('error', (error) => encrypter.destroy(error));
+    stored = archive.stream.pipe(encrypter);
+  }
+  stored.on('error', (error) => hash.transform.destroy(error));
+  const body: Readable = stored.pipe(hash.transform);
   try {
     await pending.send(body, partSize, () => hash.digest());
   } catch (error) {
     archive.stream.destroy();
+    encrypter?.destroy();
     // The archive's own error (an unreadable file, say) is the cause worth reporting.
     throw await archive.result.then(
       () => error,
@@ -112,7 +124,12 @@ async function storeArchive(
   bundleUploader?: ArchiveUploader,
 ): Promise<Stored> {
   for (let n = 1; n <= MAX_RUN_NUMBER; n++) {
-    const backupFile = backupFileName(stamp, inputs.compression, n);
+    const backupFile = backupFileName(
+      stamp,
+      inputs.compression,
+      n,
+      inputs.encryptionRecipients !== undefined,
+    );
     const key = archiveKey(target.tenant, backupFile);
     const pending = await uploader.begin(key);
     if (!pending) continue;
@@ -216,7 +233,8 @@ async function storeBundle(
     `Bundling the git history (every branch and tag) to ${bundle.key}${history.shallow ? ' (shallow)' : ''}`,
   );
   try {
-    const digest = await bundleInto(inputs.path, bundle.pending, history.partSize);
+    const encrypt = inputs.encryptionRecipients && (await encryptingStream(inputs.encryptionRecipients));
+    const digest = await bundleInto(inputs.path, bundle.pending, history.partSize, encrypt || undefined);
     core.info(`Stored ${bundle.key}: ${formatBytes(digest.size)}; sha256 ${digest.sha256}`);
     return { key: bundle.key, ...digest, shallow: history.shallow };
   } catch (error) {
@@ -294,6 +312,10 @@ function metadataOf(
       bundle_sha256: bundle.sha256,
       bundle_shallow: bundle.shallow,
     }),
+    ...(inputs.encryptionRecipients && {
+      encrypted: true,
+      recipients: inputs.encryptionRecipients.map(recipientFingerprint),
+    }),
   };
 }
 
@@ -362,13 +384,20 @@ export async function run(): Promise<void> {
       inputs,
       target,
       worker,
-      CONTENT_TYPES[inputs.compression],
+      inputs.encryptionRecipients ? ENCRYPTED_CONTENT_TYPE : CONTENT_TYPES[inputs.compression],
       archiveMetadata(factsAtStart(context, inputs, created)),
     );
     const tree = await archivedTree(inputs);
     const partSize = partSizeFor(inputs, tree, uploader);
     const history = inputs.includeGitHistory ? await checkGitHistory(inputs, uploader) : undefined;
-    const bundleUploader = history ? createUploader(inputs, target, worker, BUNDLE_CONTENT_TYPE) : undefined;
+    const bundleType = inputs.encryptionRecipients ? ENCRYPTED_CONTENT_TYPE : BUNDLE_CONTENT_TYPE;
+    const bundleUploader = history ? createUploader(inputs, target, worker, bundleType) : undefined;
+    if (inputs.encryptionRecipients) {
+      const fingerprints = inputs.encryptionRecipients.map(recipientFingerprint).join(', ');
+      core.info(
+        `Encrypting with age for ${inputs.encryptionRecipients.length} recipient(s) (fingerprints ${fingerprints}): any one of their identities decrypts`,
+      );
+    }
     const stored = await storeArchive(
       inputs,
       tree,

@@ -16,13 +16,26 @@ import { restoreBackup } from '../../core/restore/backup.js';
 import { listRecordsOverS3 } from '../../core/r2/catalogue.js';
 import { formatBytes } from '../../core/format.js';
 import { WorkerClient } from '../../core/worker-api/client.js';
+import { identitiesFromSetting } from '../../core/crypto/identities.js';
+import { secretKeysIn } from '../../core/crypto/recipients.js';
 
 /** The sub-action's own inputs, as its messages name them (the CLI says `--force`). */
 const OPTION_NAMES: RestoreOptionNames = {
   force: `${RestoreInputs.Force}: true`,
   allowUnverified: `${RestoreInputs.AllowUnverified}: true`,
   maxBytes: RestoreInputs.MaxBytes,
+  identity: `the ${RestoreInputs.Identity} input`,
 };
+
+/** The `identity` input (the identity itself, or its file's path): masked whole and key by
+ *  key before anything else can print it. */
+function readIdentity(): string[] | undefined {
+  const value = core.getInput(RestoreInputs.Identity);
+  if (!value) return undefined;
+  core.setSecret(value);
+  for (const key of secretKeysIn(value)) core.setSecret(key);
+  return identitiesFromSetting(value, RestoreInputs.Identity);
+}
 
 function selectorOf(): BackupSelector {
   const backup = core.getInput(RestoreInputs.Backup);
@@ -51,6 +64,7 @@ async function restore(): Promise<void> {
     const value = core.getInput(name);
     if (value) core.setSecret(value);
   }
+  const identities = readIdentity();
   const credentials = readRestoreCredentials();
   const tenant = checkTenant(
     core.getInput(RestoreInputs.Tenant) || process.env.GITHUB_REPOSITORY?.split('/')[1],
@@ -90,6 +104,7 @@ async function restore(): Promise<void> {
       target,
       force,
       names: OPTION_NAMES,
+      identities,
     });
   }
   const restored = await restoreBackup({
@@ -105,6 +120,7 @@ async function restore(): Promise<void> {
       ? checkByteCount(core.getInput(RestoreInputs.MaxBytes), RestoreInputs.MaxBytes)
       : undefined,
     names: OPTION_NAMES,
+    identities,
     log: (line) => core.info(line),
   });
   core.info(

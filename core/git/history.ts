@@ -1,8 +1,9 @@
 // include-git-history: the repository itself (every branch and tag, `git bundle create - --all`)
-// streamed beside the archive as `{stamp}.bundle`, with no temporary file. A snapshot of the
-// files loses deleted branches and force-pushed history; the bundle keeps them.
+// streamed beside the archive as `{stamp}.bundle` (`.bundle.age` when encrypted), with no
+// temporary file. A snapshot of the files loses deleted branches and force-pushed history; the
+// bundle keeps them.
 import { execFile, spawn } from 'node:child_process';
-import { Transform } from 'node:stream';
+import { Transform, type Duplex, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { ValidationError } from '../../common/validate.js';
 import { createHashCounter, type StreamDigest } from '../streams/hash.js';
@@ -44,6 +45,8 @@ export async function bundleInto(
   path: string,
   pending: PendingUpload,
   partSize: number,
+  /** Encrypts the bundle on its way (encryption-recipients): the digest is of what is stored. */
+  encrypt?: Duplex,
 ): Promise<StreamDigest> {
   const child = spawn('git', ['bundle', 'create', '-', '--all'], {
     cwd: path,
@@ -68,11 +71,17 @@ export async function bundleInto(
   });
   const hash = createHashCounter();
   child.stdout.on('error', (error) => untilExit.destroy(error));
-  untilExit.on('error', (error) => hash.transform.destroy(error));
+  let stored: Readable = child.stdout.pipe(untilExit);
+  if (encrypt) {
+    untilExit.on('error', (error) => encrypt.destroy(error));
+    stored = stored.pipe(encrypt);
+  }
+  stored.on('error', (error) => hash.transform.destroy(error));
   try {
-    await pending.send(child.stdout.pipe(untilExit).pipe(hash.transform), partSize);
+    await pending.send(stored.pipe(hash.transform), partSize);
   } catch (error) {
     child.kill();
+    encrypt?.destroy();
     throw error;
   }
   const code = await exited;

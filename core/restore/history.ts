@@ -12,10 +12,14 @@ import type { BackupMetadata } from '../../common/metadata.js';
 import { archiveKey, bundleFileName } from '../../common/naming.js';
 import { openObject, type ArchiveSource } from '../r2/object-source.js';
 import { downloadVerified, IntegrityError } from './archive.js';
-import { chooseRecord, type RecordLister } from './backup.js';
+import { chooseRecord, identityName, type RecordLister } from './backup.js';
 import type { BackupSelector } from './selection.js';
 import type { RestoreOptionNames } from './option-names.js';
 import { withStaging } from './staging.js';
+import { checkBackupFile } from '../../common/validate.js';
+import { decryptStaged, identitiesFor } from './encrypted.js';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 
 const exec = promisify(execFile);
 const git = async (cwd: string, ...args: string[]): Promise<string> =>
@@ -28,6 +32,8 @@ export interface RestoreHistoryOptions {
   force?: boolean;
   /** How the caller spells `force`, for the refusal of a non-empty target. */
   forceName: string;
+  /** age identities for an encrypted bundle (`.bundle.age`). */
+  identities?: string[];
 }
 
 export interface RestoredHistory {
@@ -41,7 +47,19 @@ export async function restoreHistory(options: RestoreHistoryOptions): Promise<Re
   const force = { given: options.force, name: options.forceName };
   return withStaging(options.target, force, async ({ target, staging, install }) => {
     const bundle = join(staging, 'history.bundle');
-    await downloadVerified(options.open, bundle, options.expected, 'The git bundle', target);
+    const stored = options.identities ? `${bundle}.age` : bundle;
+    await downloadVerified(options.open, stored, options.expected, 'The git bundle', target);
+    // git reads bundles from files only: the verified age file is decrypted into the staging
+    // directory (this process's alone, removed however the restore ends).
+    if (options.identities) {
+      const plain = await decryptStaged(
+        createReadStream(stored),
+        options.identities,
+        'The git bundle',
+        target,
+      );
+      await pipeline(plain, createWriteStream(bundle, { mode: 0o600 }));
+    }
     const repository = join(staging, 'repository');
     await mkdir(repository);
     await git(repository, 'init', '--quiet');
@@ -94,6 +112,8 @@ export interface RestoreBackupHistoryOptions {
   force?: boolean;
   /** How the caller spells its options, for the messages that name them. */
   names: RestoreOptionNames;
+  /** age identities, for an encrypted backup (one of its recipients'). */
+  identities?: string[];
   log?: (line: string) => void;
   warn?: (message: string) => void;
 }
@@ -122,6 +142,8 @@ export async function restoreBackupHistory(
       `Backup ${record.backup_file} has no git history: it was made without include-git-history`,
     );
   }
+  const { encrypted } = checkBackupFile(record.backup_file, tenant);
+  const identities = await identitiesFor(record, encrypted, options.identities, identityName(options.names));
   // The key from the validated file name, never the record's own text.
   const key = archiveKey(tenant, bundleFileName(record.backup_file));
   options.log?.(`Restoring the git history ${key} (${size} bytes) into ${target}`);
@@ -133,6 +155,7 @@ export async function restoreBackupHistory(
     target,
     force: options.force,
     forceName: options.names.force,
+    identities,
   });
   return { ...restored, record, key, size, sha256 };
 }
