@@ -1,9 +1,18 @@
-// `npm run demo`: the whole path on this machine. Starts the Worker and local R2, runs the
-// bundled action (dist/index.js) on this repository exactly as the GitHub runner would, then
-// asks the Worker for the tenant's backups and prints where the new one is.
+// `npm run demo`: the whole path on this machine. Starts the Worker and local R2 (on PORT when
+// set), runs the bundled action (dist/index.js) on this repository exactly as the GitHub runner
+// would, asks the Worker for the tenant's backups, restores the new one with the CLI
+// (dist/cli/index.js) and compares it with the checkout, then prints the commands to go on with.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCAL_S3_CREDENTIALS, ROOT, startLocalStack } from './local-stack.ts';
@@ -19,15 +28,42 @@ const git = (...args: string[]): string => {
   }
 };
 
-if (!existsSync(join(ROOT, 'dist/index.js'))) {
-  console.error('dist/index.js is missing: run `npm run build` first.');
-  process.exit(1);
+for (const bundle of ['dist/index.js', 'dist/cli/index.js']) {
+  if (!existsSync(join(ROOT, bundle))) {
+    console.error(`${bundle} is missing: run \`npm run build\` first.`);
+    process.exit(1);
+  }
 }
+
+/** PORT, when set, is where the stack listens (as for `npm run dev`). */
+function portOf(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65535) {
+    console.error(`Invalid PORT: ${JSON.stringify(value)} is not a port number (1-65535).`);
+    process.exit(2);
+  }
+  return port;
+}
+const port = portOf(process.env.PORT);
+
+/** Entries that are not directories (files and symbolic links), as the action's file-count. */
+function countFiles(directory: string): number {
+  let count = 0;
+  for (const name of readdirSync(directory)) {
+    const path = join(directory, name);
+    count += lstatSync(path).isDirectory() ? countFiles(path) : 1;
+  }
+  return count;
+}
+
+// Files that no build or test rewrites: compared byte for byte with the checkout.
+const SPOT_CHECKED = ['LICENSE', 'package.json', 'worker/wrangler.toml'];
 
 // The Worker's admin secret for this run only: random, handed to the stack and the action, never printed.
 const token = randomBytes(24).toString('hex');
 console.log('Starting the Worker (workerd) and local R2 ...');
-const stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: token } });
+const stack = await startLocalStack({ env: 'test', vars: { CLOUDCONNECT: token }, port });
 const work = mkdtempSync(join(tmpdir(), 'r2-backup-demo-'));
 let exitCode = 0;
 try {
@@ -114,6 +150,38 @@ try {
     `  Worker: GET ${stack.url}/api/github/backup/${TENANT}/${outputs['backup-file']}?bucket=${BUCKET}`,
   );
   console.log(`  local R2 data (deleted when the demo stops): ${stack.persistTo}`);
+
+  // The way back: the CLI restores the newest backup, checked against its SHA-256.
+  const target = join(work, 'restored');
+  const cli = [join(ROOT, 'dist/cli/index.js'), 'restore', '--tenant', TENANT, '--bucket', BUCKET];
+  console.log(
+    `\nRestoring it: node dist/cli/index.js restore --tenant ${TENANT} --bucket ${BUCKET} --latest --target ${target}\n`,
+  );
+  const restored = execFileSync(process.execPath, [...cli, '--latest', '--target', target], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      R2_BACKUP_API_URL: stack.url,
+      R2_BACKUP_API_TOKEN: token,
+      R2_ENDPOINT: stack.s3Endpoint,
+      R2_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+      R2_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  for (const line of restored.trim().split('\n')) console.log(`  | ${line}`);
+  const files = countFiles(target);
+  if (String(files) !== outputs['file-count'])
+    throw new Error(`the restore holds ${files} files, the backup ${outputs['file-count']}`);
+  const differing = SPOT_CHECKED.filter(
+    (file) => !readFileSync(join(target, file)).equals(readFileSync(join(ROOT, file))),
+  );
+  if (differing.length > 0) throw new Error(`restored ${differing.join(', ')} differ from the checkout`);
+  console.log(
+    `\nRestored and checked: ${files} files, as many as the backup holds; ${SPOT_CHECKED.join(', ')} identical to the checkout.`,
+  );
+
+  printNextCommands(port ?? 8787);
 } catch (error) {
   console.error(`Demo failed: ${(error as Error).message}`);
   if (process.env.DEMO_DEBUG) console.error(stack.output());
@@ -123,3 +191,16 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 process.exit(exitCode);
+
+/** What to run next: a Worker that keeps its data (`npm run dev`) and the CLI against it. */
+function printNextCommands(devPort: number): void {
+  const url = `http://127.0.0.1:${devPort}`;
+  const token = "R2_BACKUP_API_TOKEN=$(sed -n 's/^CLOUDCONNECT=//p' worker/.dev.vars)";
+  console.log(`
+Next: a Worker and local R2 that keep their data between runs, on ${url}
+  cp worker/.dev.vars.example worker/.dev.vars   (then choose CLOUDCONNECT and RECORD_SIGNING_KEY)
+  ${devPort === 8787 ? '' : `PORT=${devPort} `}npm run dev
+In another terminal, the backups it holds (none until a run backs up to it):
+  R2_BACKUP_API_URL=${url} ${token} node dist/cli/index.js list --tenant ${TENANT} --bucket ${BUCKET}
+To add a tenant of your own, step by step: docs/onboarding.md`);
+}
