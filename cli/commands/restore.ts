@@ -17,6 +17,7 @@ import {
 } from '../connection.js';
 import { restoreProgress } from '../progress.js';
 import { UsageError } from '../usage.js';
+import { IDENTITY_HELP, IDENTITY_NAMES, identitiesOf } from '../identity.js';
 import { checkByteCount } from '../../common/validate.js';
 import { describeSymlinks } from '../../core/restore/archive.js';
 
@@ -25,6 +26,7 @@ const OPTION_NAMES: RestoreOptionNames = {
   force: '--force',
   allowUnverified: '--allow-unverified',
   maxBytes: '--max-bytes',
+  identity: IDENTITY_NAMES,
 };
 
 function selectorOf(values: OptionValues): BackupSelector {
@@ -74,6 +76,7 @@ setgid bits are dropped.
   --history          restore the git history instead (include-git-history): the bundle is
                      checked (SHA-256, git bundle verify) and DIR becomes a repository with
                      every branch, tag and remote-tracking ref, HEAD checked out
+${IDENTITY_HELP}
 
 ${CONNECTION_HELP}`,
   options: {
@@ -87,6 +90,7 @@ ${CONNECTION_HELP}`,
     'max-bytes': { type: 'string' },
     'allow-unverified': { type: 'boolean' },
     history: { type: 'boolean' },
+    identity: { type: 'string' },
   },
   async run(values) {
     const { tenant, bucket } = tenantAndBucket(values as Record<string, string>);
@@ -106,6 +110,7 @@ ${CONNECTION_HELP}`,
         selector,
         values.target,
         values.force === true,
+        identitiesOf(values),
       );
     }
     const progress = restoreProgress();
@@ -119,6 +124,7 @@ ${CONNECTION_HELP}`,
       force: values.force === true,
       allowUnverified: values['allow-unverified'] === true,
       names: OPTION_NAMES,
+      identities: identitiesOf(values),
       maxBytes:
         values['max-bytes'] === undefined
           ? undefined
@@ -144,6 +150,7 @@ async function restoreGitHistory(
   selector: BackupSelector,
   target: string,
   force: boolean,
+  identities: string[] | undefined,
 ): Promise<number> {
   const restored = await restoreBackupHistory({
     listRecords,
@@ -154,6 +161,7 @@ async function restoreGitHistory(
     target,
     force,
     names: OPTION_NAMES,
+    identities,
     log: (line) => console.error(line),
     warn: (message) => console.error(`Warning: ${message}`),
   });

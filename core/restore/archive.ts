@@ -22,6 +22,7 @@ import { CorruptArchiveError } from '../tree/entry-errors.js';
 import { createHashCounter, type StreamDigest } from '../streams/hash.js';
 import { timeouts } from '../retry.js';
 import { safeExtract } from './extract.js';
+import { DecryptionError, decryptStaged } from './encrypted.js';
 import type { RestoreOptionNames } from './option-names.js';
 import { freeBytes, withStaging } from './staging.js';
 
@@ -48,6 +49,9 @@ export interface RestoreOptions {
   maxBytes?: number;
   /** How the caller spells these options, for the messages that name them. */
   names: RestoreOptionNames;
+  /** age identities for an encrypted archive: the staged, verified file is decrypted while it
+   *  is extracted. */
+  identities?: string[];
   /** Called as the archive is downloaded, then as it is extracted, for a progress line. */
   onProgress?: (progress: RestoreProgress) => void;
 }
@@ -168,8 +172,11 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
         : options.names.maxBytes;
     let extracted;
     const staged = createReadStream(archive, { highWaterMark: READ_CHUNK });
+    const tar = options.identities
+      ? await decryptStaged(staged, options.identities, 'The archive', target)
+      : staged;
     try {
-      extracted = await safeExtract(staged, options.compression, tree, {
+      extracted = await safeExtract(tar, options.compression, tree, {
         maxBytes,
         limitSource,
         onProgress:
@@ -178,6 +185,13 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
             onProgress({ phase: 'extract', done: staged.bytesRead, total: digest.size, entries })),
       });
     } catch (error) {
+      // Recorded bytes that fail age's authentication: changed after encryption, the record made
+      // to match. What was extracted stays in the staging directory, which is removed.
+      if (error instanceof DecryptionError) {
+        throw new IntegrityError(
+          `The archive matches its record but fails its decryption: ${error.message}. Nothing was restored: ${target} was left as it was.`,
+        );
+      }
       if (!isDecodeError(error)) throw error; // a refused entry says so itself
       // The bytes are the recorded ones, so the archive was stored broken (or is not tar).
       throw new IntegrityError(

@@ -9,6 +9,7 @@ import { selectBackup, type BackupSelector } from './selection.js';
 import { refuseNewerUnrecorded } from './unrecorded.js';
 import { restoreArchive, type RestoreProgress, type RestoreResult } from './archive.js';
 import type { RestoreOptionNames } from './option-names.js';
+import { identitiesFor } from './encrypted.js';
 
 /** The tenant's records, newest first: the Worker's list, or the records read over S3. */
 export type RecordLister = () => Promise<BackupMetadata[]>;
@@ -26,6 +27,8 @@ export interface RestoreBackupOptions {
   allowUnverified?: boolean;
   /** How the caller spells these options, for the messages that name them. */
   names: RestoreOptionNames;
+  /** age identities, for an encrypted backup (one of its recipients'). */
+  identities?: string[];
   log?: (line: string) => void;
   onProgress?: (progress: RestoreProgress) => void;
 }
@@ -86,7 +89,8 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
   if (distrust) options.log?.(`Warning: ${distrust}; restoring it as ${options.names.allowUnverified} asks.`);
   else if (record.verification === undefined) options.log?.(S3_RECORDS_NOTE);
   // The key from validated parts, never the record's own text.
-  const { compression } = checkBackupFile(record.backup_file, tenant);
+  const { compression, encrypted } = checkBackupFile(record.backup_file, tenant);
+  const identities = await identitiesFor(record, encrypted, options.identities, identityName(options.names));
   const key = archiveKey(tenant, record.backup_file);
   const size = record.size === undefined ? 'size unknown' : `${record.size} bytes`;
   options.log?.(
@@ -104,6 +108,10 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
     maxBytes: options.maxBytes,
     names: options.names,
     onProgress: options.onProgress,
+    identities,
   });
   return { ...result, record, key };
 }
+
+export const identityName = (names: Pick<RestoreOptionNames, 'identity'>): string =>
+  names.identity ?? 'an age identity';
