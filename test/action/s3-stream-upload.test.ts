@@ -125,3 +125,34 @@ test('abort() mid-upload cancels the parts and the multipart upload; nothing is 
   ).rejects.toMatchObject({ name: 'NoSuchUpload' });
   expect(await listKeys(stack, 'my-bucket', key)).toEqual([]);
 });
+
+test("facts added after the upload go into the object's metadata only while it is still this upload's", async () => {
+  const data = randomBytes(6 * MIB);
+  const key = 'stream/described.bin';
+  const head = async () =>
+    (
+      JSON.parse(await aws(stack, 's3api', 'head-object', '--bucket', 'my-bucket', '--key', key)) as {
+        Metadata: Record<string, string>;
+      }
+    ).Metadata;
+  const upload = new S3StreamUpload(client, {
+    Bucket: 'my-bucket',
+    Key: key,
+    Metadata: { 'r2-backup-commit': 'c'.repeat(40) },
+  });
+  await upload.send(chunked(data), 5 * MIB, 2);
+  await upload.addMetadata({ 'r2-backup-sha256': sha256(data) });
+  expect(await head()).toMatchObject({
+    'r2-backup-commit': 'c'.repeat(40),
+    'r2-backup-sha256': sha256(data),
+  });
+  expect(sha256(await download(key))).toBe(sha256(data));
+
+  // Another writer's object at the key (any ETag but the one this upload completed) is not rewritten.
+  const other = new S3StreamUpload(client, { Bucket: 'my-bucket', Key: key });
+  await other.send(chunked(randomBytes(1000)), 5 * MIB, 1);
+  await expect(upload.addMetadata({ 'r2-backup-sha256': 'f'.repeat(64) })).rejects.toMatchObject({
+    $metadata: { httpStatusCode: 412 },
+  });
+  expect((await head())['r2-backup-sha256']).toBeUndefined();
+}, 60_000);

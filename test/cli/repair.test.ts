@@ -4,6 +4,7 @@
 // metadata is refused, in-flight claims are left, and `restore --latest` never passes over it.
 // Archives must be 5 minutes old to be repaired: the repairing processes run on a clock 6
 // minutes ahead (within what R2's S3 endpoint accepts).
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -283,5 +284,24 @@ describe('hostile object metadata', () => {
     expect(await listKeys(stack, HOSTILE_BUCKET, `backups/${HOSTILE_TENANT}/metadata/`)).toEqual([
       `backups/${HOSTILE_TENANT}/metadata/20250101-000009.tar.json`,
     ]);
+
+    // No SHA-256 in the metadata (a copy that failed): the repair reads the object and says so.
+    const withoutHash = Object.fromEntries(
+      Object.entries(good).filter(([name]) => name !== 'r2-backup-sha256'),
+    );
+    await plant('20250101-000010.tar', withoutHash, 'y'.repeat(300));
+    const hashed = await runCli(
+      ['verify', '--tenant', HOSTILE_TENANT, '--repair', '--backup', '20250101-000010.tar'],
+      { ...fullEnv(stack, TOKEN), ...later() },
+    );
+    expect(hashed.stdout).toContain(
+      '20250101-000010.tar: recorded after the fact from its object metadata (SHA-256 computed by reading the object',
+    );
+    expect(hashed.code).toBe(0);
+    expect(await recordOf(HOSTILE_BUCKET, HOSTILE_TENANT, '20250101-000010.tar')).toMatchObject({
+      sha256: createHash('sha256').update('y'.repeat(300)).digest('hex'),
+      size: 300,
+      recorded_by: 'repair',
+    });
   }, 120_000);
 });
