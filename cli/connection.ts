@@ -1,7 +1,7 @@
 // The CLI's credentials and endpoints: a flag, else the environment variable of the same
 // meaning. Flags show in `ps`, so the environment is the place for secrets.
 import type { S3Client } from '@aws-sdk/client-s3';
-import { defaultBucket } from '../common/naming.js';
+import { checkedDefaultBucket } from '../common/naming.js';
 import { checkBucket, checkTenant, ValidationError } from '../common/validate.js';
 import type { ArchiveSource } from '../core/r2/object-source.js';
 import type { RecordLister } from '../core/restore/backup.js';
@@ -150,7 +150,11 @@ export function tenantAndBucket(values: Values): { tenant: string; bucket: strin
   if (!given) throw new UsageError(`--tenant (or ${TENANT_VARIABLE}) is required`);
   try {
     const tenant = checkTenant(given, values.tenant === undefined ? TENANT_VARIABLE : '--tenant');
-    return { tenant, bucket: checkBucket(values.bucket ?? defaultBucket(tenant), '--bucket') };
+    const bucket =
+      values.bucket !== undefined
+        ? checkBucket(values.bucket, '--bucket')
+        : checkedDefaultBucket(tenant, '--bucket', 'give --bucket, or a --tenant that makes a valid name');
+    return { tenant, bucket };
   } catch (error) {
     if (error instanceof ValidationError) throw new UsageError(error.message);
     throw error;

@@ -8,6 +8,7 @@ import { COMMANDS } from './commands/all.js';
 import { PROGRESS_VARIABLE, progressInterval } from './progress.js';
 import { TENANT_VARIABLE } from './connection.js';
 import { UsageError } from './usage.js';
+import { EXIT, EXIT_CODES_HELP, exitCodeOf, explain } from '../core/errors.js';
 
 const HELP = `Usage: r2-backup <command> [flags]
 
@@ -18,13 +19,15 @@ Run r2-backup <command> --help for a command's flags; r2-backup --version prints
 Credentials come from flags or from R2_BACKUP_API_URL, R2_BACKUP_API_TOKEN, R2_ACCOUNT_ID or
 R2_ENDPOINT, R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY; ${TENANT_VARIABLE} stands for --tenant.
 Results go to stdout (--json for scripts); progress of long operations goes to stderr, one
-line every 5 s (${PROGRESS_VARIABLE} sets another interval in milliseconds).`;
+line every 5 s (${PROGRESS_VARIABLE} sets another interval in milliseconds).
+
+${EXIT_CODES_HELP}`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(HELP);
-    return name === undefined ? 2 : 0;
+    return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version' || name === '-V') {
     console.log(`r2-backup ${packageJson.version}`);
@@ -33,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
     console.error(`r2-backup: unknown command "${name}"\n\n${HELP}`);
-    return 2;
+    return EXIT.usage;
   }
   try {
     const { values, positionals } = parseArgs({
@@ -53,9 +56,10 @@ async function main(argv: string[]): Promise<number> {
       error instanceof UsageError ||
       error instanceof ValidationError ||
       (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    console.error(`r2-backup ${name}: ${(error as Error).message}`);
+    // The message, the Worker's reason in it, and the README entry that fixes it.
+    console.error(`r2-backup ${name}: ${explain(error)}`);
     if (usage) console.error(`Run r2-backup ${name} --help for its flags.`);
-    return usage ? 2 : 1;
+    return usage ? EXIT.usage : exitCodeOf(error);
   }
 }
 

@@ -1,5 +1,12 @@
 // The storage layout of design.md, in one place. Callers pass validated parts only.
-import { ARCHIVE_EXTENSIONS, ENCRYPTED_EXTENSION, checkBackupFile, type Compression } from './validate.js';
+import {
+  ValidationError,
+  checkBucket,
+  ARCHIVE_EXTENSIONS,
+  ENCRYPTED_EXTENSION,
+  checkBackupFile,
+  type Compression,
+} from './validate.js';
 
 /** UTC `YYYYMMDD-HHMMSS`, so keys sort by time. */
 export function stampOf(date: Date): string {
@@ -37,6 +44,27 @@ export function defaultBucket(tenant: string): string {
     .replace(/[._]/g, '-')
     .replace(/^-+|-+$/g, '');
   return `${name}${DEFAULT_BUCKET_SUFFIX}`;
+}
+
+/** Where a default bucket comes from, as messages name it (README Troubleshooting has an entry). */
+export const DEFAULT_BUCKET_SOURCE = 'the default {tenant}-github-backup';
+
+/**
+ * A tenant's default bucket, refused when R2 could not have a bucket of that name (a tenant of
+ * more than 49 characters, or of only ".", "_" and "-"): the message names the tenant, the name
+ * made from it, and `fix` (how the caller's user sets another bucket or tenant).
+ */
+export function checkedDefaultBucket(tenant: string, field: string, fix: string): string {
+  const bucket = defaultBucket(tenant);
+  try {
+    return checkBucket(bucket, field);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new ValidationError(
+      field,
+      `${error.rule}; tenant "${tenant}" makes "${bucket}" (${DEFAULT_BUCKET_SOURCE}, ${bucket.length} characters): ${fix}`,
+    );
+  }
 }
 
 /**

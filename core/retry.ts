@@ -82,6 +82,22 @@ export interface RetryOptions {
   retryAfterOf?: (error: unknown) => number | undefined;
 }
 
+/** The request an error ended, and after how many attempts: withRetries' own, else the S3 SDK's. */
+export interface GaveUp {
+  what?: string;
+  attempts: number;
+}
+const gaveUp = new WeakMap<object, GaveUp>();
+
+export function gaveUpOn(error: unknown): GaveUp | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const own = gaveUp.get(error);
+  if (own) return own;
+  const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts;
+  const what = (error as { $r2Request?: string }).$r2Request;
+  return attempts === undefined ? undefined : { what, attempts };
+}
+
 export async function withRetries<T>(
   operation: (attempt: number) => Promise<T>,
   options: RetryOptions,
@@ -92,7 +108,12 @@ export async function withRetries<T>(
     try {
       return await operation(attempt);
     } catch (error) {
-      if (attempt >= options.attempts || !options.isTransient(error)) throw error;
+      if (attempt >= options.attempts || !options.isTransient(error)) {
+        // Kept beside the error (never on it) for the message that reports it.
+        if (typeof error === 'object' && error !== null && !gaveUp.has(error))
+          gaveUp.set(error, { what: options.what, attempts: attempt });
+        throw error;
+      }
       const retryAfter = options.retryAfterOf?.(error);
       const delay = retryDelay(attempt, retryAfter, t);
       options.log?.(

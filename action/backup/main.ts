@@ -39,6 +39,7 @@ import {
 } from '../../core/upload/uploader.js';
 import { WorkerApiError, WorkerClient } from '../../core/worker-api/client.js';
 import { checkRecordFields, notifyFailure, recordBackup } from './worker-records.js';
+import { UploadCleanedUpError, endSentence, whatFailed, withFix } from '../../core/errors.js';
 import { encryptingStream } from '../../core/crypto/age-stream.js';
 import { recipientFingerprint } from '../../core/crypto/recipients.js';
 import { archiveMetadata, type ArchiveFacts } from '../../core/r2/archive-metadata.js';
@@ -156,18 +157,28 @@ async function storeArchive(
       await describeStored(pending, stored);
       return stored;
     } catch (error) {
-      for (const claimed of [pending, bundle?.pending]) {
+      const cleanup: string[] = [];
+      for (const [claimed, claimedKey] of [
+        [pending, key],
+        [bundle?.pending, bundle?.key],
+      ] as const) {
         if (!claimed) continue;
         active.delete(claimed);
-        await claimed.abort().catch((abortError: unknown) => {
-          core.warning(`Could not clean up a claimed key: ${(abortError as Error).message}`);
-        });
+        await claimed.abort().then(
+          () => cleanup.push(`the upload of ${claimedKey} was aborted (no parts, no placeholder left)`),
+          (abortError: unknown) => {
+            core.warning(`Could not clean up a claimed key: ${(abortError as Error).message}`);
+            cleanup.push(
+              `the upload of ${claimedKey} could not be aborted (${(abortError as Error).message})`,
+            );
+          },
+        );
       }
       if (error instanceof KeyExistsError) {
         core.info(`${key} was taken by another run meanwhile; starting again under the next name`);
         continue;
       }
-      throw error;
+      throw new UploadCleanedUpError(error, `Cleaned up: ${cleanup.join('; ')}.`);
     }
   }
   throw new Error(`No free archive name for stamp ${stamp} after ${MAX_RUN_NUMBER} tries`);
@@ -319,7 +330,15 @@ function metadataOf(
   };
 }
 
-function describe(error: unknown, inputs: ActionInputs | undefined, target: Target | undefined): string {
+/** The step's failure message: what failed, the Worker's reason, what was cleaned up, then the
+ *  README entry that fixes it. */
+const describe = (error: unknown, inputs: ActionInputs | undefined, target: Target | undefined): string =>
+  withFix(whatWentWrong(error, inputs, target), error);
+
+function whatWentWrong(error: unknown, inputs: ActionInputs | undefined, target: Target | undefined): string {
+  if (error instanceof UploadCleanedUpError) {
+    return `${endSentence(whatWentWrong(error.cause, inputs, target))} ${error.cleanup}`;
+  }
   if (error instanceof ValidationError) {
     return `${error.message}. Nothing was uploaded.`;
   }
@@ -334,9 +353,9 @@ function describe(error: unknown, inputs: ActionInputs | undefined, target: Targ
     return `${error.message}: the Worker refused ${credential}.`;
   }
   if (error instanceof WorkerApiError && error.status === 404) {
-    return `${error.message}: is bucket ${target?.bucket} bound in the Worker's wrangler config?`;
+    return `${error.message}: is bucket ${error.bucket ?? target?.bucket} bound in the Worker's wrangler config?`;
   }
-  return (error as Error)?.message ?? String(error);
+  return whatFailed(error);
 }
 
 export async function run(): Promise<void> {
@@ -473,7 +492,7 @@ export async function run(): Promise<void> {
     // The aborted upload's own error is not the news: the cancellation reports and exits.
     if (cancelling) return cancelling;
     const message = describe(error, inputs, target);
-    await notifyFailure(worker, target, context, message);
+    await notifyFailure(worker, target, context, message, 'failure', error);
     core.setFailed(message);
   }
 }

@@ -1,5 +1,5 @@
 // Which tenant this backup belongs to and which bucket holds it, by the seed's rules.
-import { defaultBucket, repositoryTenant } from '../../common/naming.js';
+import { DEFAULT_BUCKET_SOURCE, checkedDefaultBucket, repositoryTenant } from '../../common/naming.js';
 import { checkBucket, checkTenant } from '../../common/validate.js';
 import type { GitHubContext } from '../github-context.js';
 import { BackupInputs } from '../constants.js';
@@ -52,8 +52,15 @@ export function resolveTarget(
   if (input.bucket) [bucket, bucketSource] = [input.bucket, `the ${BackupInputs.Bucket} input`];
   else if (input.bucketMap.has(tenant))
     [bucket, bucketSource] = [input.bucketMap.get(tenant)!, BackupInputs.BucketMap];
-  // R2 bucket names are lowercase; tenants may not be (common/naming.ts defaultBucket).
-  else [bucket, bucketSource] = [defaultBucket(tenant), 'the default {tenant}-github-backup'];
+  else {
+    // R2 bucket names are lowercase; tenants may not be (common/naming.ts defaultBucket).
+    bucketSource = DEFAULT_BUCKET_SOURCE;
+    bucket = checkedDefaultBucket(
+      tenant,
+      `${BackupInputs.Bucket} (from ${bucketSource})`,
+      `set the ${BackupInputs.Bucket} input (or a ${BackupInputs.BucketMap} line for the tenant), or a ${BackupInputs.Tenant} input that makes a valid name`,
+    );
+  }
   checkBucket(bucket, `${BackupInputs.Bucket} (from ${bucketSource})`);
   return { tenant, bucket, tenantSource, bucketSource };
 }

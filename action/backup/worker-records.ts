@@ -7,6 +7,7 @@ import type { GitHubContext } from '../github-context.js';
 import { withRetries } from '../../core/retry.js';
 import { BackupInputs } from '../constants.js';
 import type { Target } from './tenant.js';
+import { causeChain, withFix } from '../../core/errors.js';
 import {
   WorkerApiError,
   WorkerUnreachableError,
@@ -56,12 +57,25 @@ export async function recordBackup(
     return true;
   } catch (error) {
     if (!(error instanceof WorkerApiError || error instanceof WorkerUnreachableError)) throw error;
-    const message = `The archive is stored at ${metadata.key} in ${metadata.bucket}, but the Worker did not record it: ${error.message}. Check ${BackupInputs.ApiUrl} and ${BackupInputs.ApiToken}.`;
-    if (failOnApiError) throw new Error(`${message} (${BackupInputs.FailOnApiError} is true)`);
+    const message = withFix(
+      `The archive is stored at ${metadata.key} in ${metadata.bucket}, but the Worker did not record it: ${error.message}. Check ${BackupInputs.ApiUrl} and ${BackupInputs.ApiToken}.`,
+      error,
+    );
+    if (failOnApiError)
+      throw new Error(`${message} (${BackupInputs.FailOnApiError} is true)`, { cause: error });
     core.warning(message);
     return false;
   }
 }
+
+/** The Worker refused this credential or bucket, or was not reached: a notification to it would
+ *  fail the same way, and only repeat the failure as a second warning. */
+const workerRefused = (error: unknown): boolean =>
+  [...causeChain(error)].some(
+    (e) =>
+      e instanceof WorkerUnreachableError ||
+      (e instanceof WorkerApiError && [401, 403, 404].includes(e.status)),
+  );
 
 export async function notifyFailure(
   worker: WorkerClient | undefined,
@@ -69,8 +83,16 @@ export async function notifyFailure(
   context: GitHubContext | undefined,
   message: string,
   status: 'failure' | 'cancelled' = 'failure',
+  /** What failed the run, when known. */
+  cause?: unknown,
 ): Promise<void> {
   if (!worker || !target || !context) return;
+  if (workerRefused(cause)) {
+    core.info(
+      `No ${status} notification recorded: the Worker already refused or could not be reached (above)`,
+    );
+    return;
+  }
   try {
     checkRecordFields(context);
     await worker.notify({

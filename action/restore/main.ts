@@ -2,7 +2,7 @@
 // restore as a step, with the backup action's credentials and outputs for what it restored.
 import * as core from '@actions/core';
 import { checkBucket, checkByteCount, checkTenant, ValidationError } from '../../common/validate.js';
-import { defaultBucket } from '../../common/naming.js';
+import { DEFAULT_BUCKET_SOURCE, checkedDefaultBucket } from '../../common/naming.js';
 import type { ArchiveSource } from '../../core/r2/object-source.js';
 import type { BackupSelector } from '../../core/restore/selection.js';
 import { newestArchiveOf } from '../../core/restore/unrecorded.js';
@@ -16,6 +16,7 @@ import { restoreBackup } from '../../core/restore/backup.js';
 import { listRecordsOverS3 } from '../../core/r2/catalogue.js';
 import { formatBytes } from '../../core/format.js';
 import { WorkerClient } from '../../core/worker-api/client.js';
+import { explain, withFix } from '../../core/errors.js';
 import { identitiesFromSetting } from '../../core/crypto/identities.js';
 import { secretKeysIn } from '../../core/crypto/recipients.js';
 
@@ -70,10 +71,13 @@ async function restore(): Promise<void> {
     core.getInput(RestoreInputs.Tenant) || process.env.GITHUB_REPOSITORY?.split('/')[1],
     RestoreInputs.Tenant,
   );
-  const bucket = checkBucket(
-    core.getInput(RestoreInputs.Bucket) || defaultBucket(tenant),
-    RestoreInputs.Bucket,
-  );
+  const bucket = core.getInput(RestoreInputs.Bucket)
+    ? checkBucket(core.getInput(RestoreInputs.Bucket), RestoreInputs.Bucket)
+    : checkedDefaultBucket(
+        tenant,
+        `${RestoreInputs.Bucket} (from ${DEFAULT_BUCKET_SOURCE})`,
+        `set the ${RestoreInputs.Bucket} input, or the ${RestoreInputs.Tenant} input to a name that makes a valid one`,
+      );
   const worker =
     credentials.worker && new WorkerClient(credentials.worker.url, credentials.worker.auth.token);
   const s3 = credentials.s3 && createS3Client(credentials.s3);
@@ -160,8 +164,11 @@ export async function run(): Promise<void> {
   try {
     await restore();
   } catch (error) {
+    // The Worker's reason is in the message; the README entry that fixes it follows.
     core.setFailed(
-      `${(error as Error).message}${error instanceof ValidationError ? '. Nothing was restored.' : ''}`,
+      error instanceof ValidationError
+        ? withFix(`${error.message}. Nothing was restored.`, error)
+        : explain(error),
     );
   }
 }

@@ -2,6 +2,8 @@
 import { createTenantToken, type TokenRole } from '../../core/worker-api/tenant-token.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../usage.js';
+import { checkTenant } from '../../common/validate.js';
+import { checkedDefaultBucket } from '../../common/naming.js';
 
 export const token: Command = {
   name: 'token',
@@ -35,6 +37,18 @@ which holds only the token's SHA-256. The token may touch only the given tenants
       throw new UsageError('the subcommand is: token create');
     const tenants = (values.tenant as string[] | undefined) ?? [];
     if (tenants.length === 0) throw new UsageError('--tenant is required');
+    const buckets = (values.bucket as string[] | undefined) ?? [];
+    // As the Worker checks them: a tenant it refuses, or whose default bucket R2 cannot have
+    // (the token would be granted no bucket), makes a token that can do nothing.
+    for (const tenant of tenants) {
+      checkTenant(tenant, '--tenant');
+      if (buckets.length === 0)
+        checkedDefaultBucket(
+          tenant,
+          '--tenant (its default bucket)',
+          "give --bucket (the bucket the Worker's TENANT_BUCKETS maps it to)",
+        );
+    }
     const role = (values.role as string | undefined) ?? 'backup';
     if (role !== 'backup' && role !== 'maintain')
       throw new UsageError('--role must be backup (the default) or maintain');

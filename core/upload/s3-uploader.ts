@@ -13,6 +13,7 @@
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { clockSkewOf, clockSkewText, failedRequestOf } from '../r2/client.js';
+import { gaveUpOn } from '../retry.js';
 import { S3StreamUpload, statusOf, type DigestOf, type StreamTarget } from './s3-stream-upload.js';
 import { MIB, partsInFlight, runIdentity, type ArchiveUploader, type PendingUpload } from './uploader.js';
 
@@ -23,7 +24,10 @@ export function explainS3Error(error: unknown, bucket: string, endpoint: string)
   const name = (error as Error)?.name ?? '';
   const status = statusOf(error);
   const request = failedRequestOf(error);
-  const detail = `${request ? `${request}: ` : ''}${name}${status ? ` (HTTP ${status})` : ''}: ${(error as Error)?.message ?? String(error)}`;
+  // "after 5 attempts": the client retried what may succeed again; this is what it gave up on.
+  const attempts = gaveUpOn(error)?.attempts ?? 1;
+  const tried = attempts > 1 ? ` failed after ${attempts} attempts` : '';
+  const detail = `${request ? `${request}${tried}: ` : ''}${name}${status ? ` (HTTP ${status})` : ''}: ${(error as Error)?.message ?? String(error)}`;
   if (name === 'RequestTimeTooSkewed') {
     return `R2 at ${endpoint} refused the request because ${clockSkewText(clockSkewOf(error))}: set the runner's clock right (NTP). ${detail}`;
   }

@@ -22,6 +22,8 @@ export class WorkerApiError extends Error {
     readonly reason?: string,
     /** The answer's Retry-After, in ms from when it came. */
     readonly retryAfterMs?: number,
+    /** The bucket the request was about: the Worker's `bucket`, else the one asked for. */
+    readonly bucket?: string,
   ) {
     super(message);
     this.name = 'WorkerApiError';
@@ -30,10 +32,55 @@ export class WorkerApiError extends Error {
 
 /** No answer at all: refused connection, DNS, timeout. */
 export class WorkerUnreachableError extends Error {
-  constructor(url: string, cause: unknown) {
-    super(`The Worker at ${url} cannot be reached: ${(cause as Error)?.message ?? String(cause)}`);
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
+    super(`The Worker at ${url} cannot be reached: ${(cause as Error)?.message ?? String(cause)}`, { cause });
     this.name = 'WorkerUnreachableError';
   }
+}
+
+/** The body of a Worker error ({success:false, error, field?, reason?, bucket?}), read leniently. */
+interface ErrorBody {
+  error?: string;
+  field?: string;
+  reason?: string;
+  bucket?: string;
+}
+
+function errorBody(text: string): ErrorBody {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return {}; // not JSON: the caller reports the text itself
+  }
+  const string = (name: string): string | undefined => {
+    const value = (parsed as Record<string, unknown> | null)?.[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  return {
+    error: string('error'),
+    field: string('field'),
+    reason: string('reason'),
+    bucket: string('bucket'),
+  };
+}
+
+/**
+ * `GET /api/...: 403 Forbidden: not allowed to use bucket b`, `...: 404 Bucket not found (bucket b)`:
+ * the status, the Worker's error and its reason, and the bucket when the text does not name it.
+ */
+function refusal(
+  what: string,
+  status: number,
+  body: ErrorBody,
+  fallback: string,
+  bucket: string | undefined,
+): string {
+  const text = `${what}: ${status} ${body.error ?? fallback}${body.reason ? `: ${body.reason}` : ''}`;
+  return bucket && !text.includes(bucket) ? `${text} (bucket ${bucket})` : text;
 }
 
 /** Worth another attempt: no answer, or a 5xx / 429. */
@@ -103,6 +150,15 @@ function send(
   });
 }
 
+/** The bucket a request names: `?bucket=`, a JSON body's `bucket`, or `/api/r2/buckets/{bucket}/`. */
+function bucketOf(path: string, query: RequestOptions['query'], json?: unknown): string | undefined {
+  const inBody = (json as { bucket?: unknown } | undefined)?.bucket;
+  if (typeof inBody === 'string') return inBody;
+  if (query?.bucket) return query.bucket;
+  const inPath = /^\/api\/r2\/buckets\/([^/]+)\//.exec(path)?.[1];
+  return inPath === undefined ? undefined : decodeURIComponent(inPath);
+}
+
 export interface RequestOptions {
   query?: Record<string, string | undefined>;
   json?: unknown;
@@ -155,16 +211,21 @@ export class WorkerClient {
     }
     const ok = response.status >= 200 && response.status < 300;
     if (!ok || parsed.success !== true) {
-      const message =
-        typeof parsed.error === 'string' ? parsed.error : text.slice(0, 200) || response.statusText;
-      const field = typeof parsed.field === 'string' ? parsed.field : undefined;
-      const reason = typeof parsed.reason === 'string' ? parsed.reason : undefined;
+      const body = errorBody(text);
+      const bucket = body.bucket ?? bucketOf(path, options.query, options.json);
       throw new WorkerApiError(
         response.status,
-        `${method} ${path}: ${response.status} ${message}`,
-        field,
-        reason,
+        refusal(
+          `${method} ${path}`,
+          response.status,
+          body,
+          text.slice(0, 200) || response.statusText,
+          bucket,
+        ),
+        body.field,
+        body.reason,
         parseRetryAfter(response.retryAfter),
+        bucket,
       );
     }
     return parsed as T;
@@ -239,15 +300,15 @@ export class WorkerClient {
     if (response.statusCode !== 200) {
       let text = '';
       for await (const chunk of response) text += String(chunk);
-      let message = text.slice(0, 200);
-      try {
-        message = (JSON.parse(text) as { error?: string }).error ?? message;
-      } catch {
-        // not JSON: the text itself
-      }
+      const body = errorBody(text);
+      const status = response.statusCode ?? 0;
       throw new WorkerApiError(
-        response.statusCode ?? 0,
-        `GET download ${key}: ${response.statusCode} ${message}`,
+        status,
+        refusal(`GET download ${key}`, status, body, text.slice(0, 200), body.bucket ?? bucket),
+        body.field,
+        body.reason,
+        undefined,
+        body.bucket ?? bucket,
       );
     }
     return response;

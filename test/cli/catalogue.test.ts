@@ -52,8 +52,9 @@ test('token create prints the token once and a TENANT_TOKENS entry the Worker ac
   const own = await runCli(['list', ...tenantArgs], workerEnv(stack, tenantToken));
   expect(own.code).toBe(0);
   const other = await runCli(['list', '--tenant', 'tenant-b'], workerEnv(stack, tenantToken));
-  expect(other.code).toBe(1);
-  expect(other.stderr).toMatch(/403/);
+  // Not allowed: exit code 3 (r2-backup --help), with the Worker's reason.
+  expect(other.code).toBe(3);
+  expect(other.stderr).toMatch(/403 Forbidden: not allowed to use bucket tenant-b-github-backup/);
   const bad = await runCli(['token', 'create']);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toMatch(/--tenant is required/);

@@ -1,0 +1,111 @@
+// A connection cut every time on one part (issue 24 item 6), through `node dist/index.js`: the
+// step's error names the request that failed, how many attempts were made and what was cleaned
+// up, and points to the README entry; the bucket is left clean. Over S3 and over the Worker's
+// upload route.
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, type LocalStack } from '../../scripts/local-stack.js';
+import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
+import { makeFixtureTree, runAction, s3Inputs, type RunResult } from '../action/helpers.js';
+import { startFaultProxy, throughProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { SHORT_TIMEOUTS, expectCleanBucket } from './helpers.js';
+
+const TOKEN = sharedStackToken();
+const BUCKET = 'my-bucket';
+let stack: LocalStack;
+let proxy: FaultProxy;
+let tree: string;
+
+beforeAll(async () => {
+  stack = await sharedStack();
+  proxy = await startFaultProxy(Number(new URL(stack.url).port));
+  // 20 MiB of random bytes: three 8 MiB parts at the chosen part size.
+  tree = makeFixtureTree(20 * 1024 * 1024);
+});
+afterAll(async () => {
+  await proxy?.close();
+  if (tree) rmSync(tree, { recursive: true, force: true });
+});
+beforeEach(() => proxy.clear());
+
+const errorLine = (run: RunResult): string =>
+  run.stdout.split('\n').find((line) => line.startsWith('::error::')) ?? '';
+
+/** The README's Troubleshooting section holds the entry an error points to. */
+function expectReadmeEntry(message: string): void {
+  const entry = /Troubleshooting: "([^"]+)"/.exec(message)?.[1];
+  expect(entry).toBeDefined();
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Troubleshooting'));
+  expect(section).toContain(`**${entry}**`);
+}
+
+test('S3: a part cut on every attempt names UploadPart, its attempts and the abort', async () => {
+  const tenant = 'gave-up-s3';
+  proxy.add({
+    method: 'PUT',
+    url: new RegExp(`/s3/${BUCKET}/backups/${tenant}/.*partNumber=3`),
+    fault: { kind: 'cut', bytes: 1024 * 1024, direction: 'request' },
+    times: Infinity,
+  });
+  const run = await runAction({
+    inputs: {
+      path: tree,
+      ...s3Inputs(stack),
+      'r2-endpoint': throughProxy(stack.s3Endpoint, proxy),
+      'api-url': stack.url,
+      'api-token': TOKEN,
+      tenant,
+      bucket: BUCKET,
+      compression: 'none',
+      'part-size-mib': '8',
+    },
+    env: SHORT_TIMEOUTS,
+  });
+  expect(run.code).toBe(1);
+  const error = errorLine(run);
+  expect(error).toMatch(
+    new RegExp(`UploadPart backups/${tenant}/\\S+\\.tar part 3 failed after 5 attempts: `),
+  );
+  expect(error).toMatch(
+    new RegExp(
+      `Cleaned up: the upload of backups/${tenant}/\\S+\\.tar was aborted \\(no parts, no placeholder left\\)`,
+    ),
+  );
+  expect(error).toContain('Troubleshooting: "A request failed after its retries"');
+  expectReadmeEntry(error);
+  // Five attempts of part 3 reached the proxy, each cut.
+  expect(proxy.seen.filter((r) => /partNumber=3/.test(r.url) && r.fault === 'cut')).toHaveLength(5);
+  expect(await expectCleanBucket(stack, BUCKET, tenant, proxy, false)).toEqual([]);
+}, 120_000);
+
+test("the Worker's upload route: a part cut on every attempt names mpu-uploadpart and its attempts", async () => {
+  const tenant = 'gave-up-worker';
+  proxy.add({
+    method: 'PUT',
+    url: /\/upload\?.*action=mpu-uploadpart.*partNumber=3/,
+    fault: { kind: 'cut', bytes: 1024 * 1024, direction: 'request' },
+    times: Infinity,
+  });
+  const run = await runAction({
+    inputs: {
+      path: tree,
+      'api-url': proxy.url,
+      'api-token': TOKEN,
+      tenant,
+      bucket: BUCKET,
+      compression: 'none',
+      'part-size-mib': '8',
+    },
+    env: SHORT_TIMEOUTS,
+  });
+  expect(run.code).toBe(1);
+  const error = errorLine(run);
+  expect(error).toMatch(
+    new RegExp(`mpu-uploadpart backups/${tenant}/\\S+\\.tar part 3 failed after 5 attempts: The Worker at `),
+  );
+  expect(error).toMatch(new RegExp(`Cleaned up: the upload of backups/${tenant}/\\S+\\.tar was aborted`));
+  expect(error).toContain('Troubleshooting: "A request failed after its retries"');
+  expectReadmeEntry(error);
+  expect(await expectCleanBucket(stack, BUCKET, tenant, proxy, false)).toEqual([]);
+}, 120_000);
