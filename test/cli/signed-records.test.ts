@@ -224,6 +224,9 @@ test("a planted unsigned record and a seed workflow's backup: listed, refused, r
   });
   expect(step.code).not.toBe(0);
   expect(step.stdout).toMatch(/is unsigned/);
+  // In the sub-action's own terms, not the CLI's.
+  expect(step.stdout).toContain('Not restored; allow-unverified: true restores it anyway.');
+  expect(step.stdout).not.toContain('--allow-unverified');
   await s3('rm', `s3://${BUCKET}/backups/tenant-a/${file}`);
   await s3('rm', `s3://${BUCKET}/backups/tenant-a/metadata/${file}.json`);
 });
