@@ -128,6 +128,10 @@ export interface InventoryResponse {
   }[];
   missing_archives: string[];
   orphan_archives: string[];
+  /** Which orphan archives are uploads' empty claims: in progress, or abandoned after
+   *  `abandoned_after_hours` (absent from a Worker older than issue 20). */
+  claims?: { backup_file: string; key: string; uploaded: string; age_hours: number; abandoned: boolean }[];
+  abandoned_after_hours?: number;
   size_mismatches: { backup_file: string; recorded: number; stored: number }[];
   missing_bundles: string[];
   orphan_bundles: string[];

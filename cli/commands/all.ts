@@ -3,7 +3,8 @@ import type { Command } from '../command.js';
 import { list } from './list.js';
 import { prune } from './prune.js';
 import { restore } from './restore.js';
+import { sweep } from './sweep.js';
 import { token } from './token.js';
 import { verify } from './verify.js';
 
-export const COMMANDS: Command[] = [list, restore, verify, prune, token];
+export const COMMANDS: Command[] = [list, restore, verify, prune, sweep, token];

@@ -71,7 +71,19 @@ ${CONNECTION_HELP}`,
     for (const file of inventory.missing_archives.filter(chosen))
       problems.push(`${file}: the record has no archive`);
     const repairs = await repairUnrecorded(connection, values.repair === true, tenant, bucket, chosen);
+    // An upload's empty claim is no lost backup: in progress, or abandoned (sweep removes it).
+    const claims = new Map((inventory.claims ?? []).map((c) => [c.backup_file, c]));
     for (const file of inventory.orphan_archives.filter(chosen)) {
+      const claim = claims.get(file);
+      if (claim) {
+        const claimed = `claimed ${claim.age_hours} hours ago`;
+        if (claim.abandoned)
+          problems.push(
+            `${file}: an abandoned upload (${claimed}, more than ${inventory.abandoned_after_hours} hours): r2-backup sweep removes it`,
+          );
+        else console.log(`${file}: an upload in progress (${claimed}), not a problem`);
+        continue;
+      }
       const problem = unrecordedProblem(file, repairs.get(file));
       if (problem) problems.push(problem);
     }

@@ -13,7 +13,7 @@ export function bucketName(env: Env, requested: string | undefined): string {
   return checkBucket(requested ?? env.DEFAULT_BUCKET ?? FALLBACK_BUCKET);
 }
 
-function isR2Bucket(value: unknown): value is R2Bucket {
+export function isR2Bucket(value: unknown): value is R2Bucket {
   const candidate = value as Partial<R2Bucket> | undefined;
   return typeof candidate?.list === 'function' && typeof candidate.put === 'function';
 }
@@ -23,4 +23,14 @@ export function bucketBinding(env: Env, name: string): R2Bucket {
   const binding = env[bindingName(name)];
   if (!isR2Bucket(binding)) throw new HttpError(404, 'Bucket not found', { bucket: name });
   return binding;
+}
+
+/** Every bucket this Worker binds, by name (the cron's sweep and alarms go over all of them). */
+export function boundBuckets(env: Env): { bucket: string; binding: R2Bucket }[] {
+  return Object.entries(env)
+    .filter(([name, value]) => name.startsWith('R2_') && isR2Bucket(value))
+    .map(([name, value]) => ({
+      bucket: name.slice(3).toLowerCase().replace(/_/g, '-'),
+      binding: value as R2Bucket,
+    }));
 }

@@ -9,6 +9,7 @@ import type { Env } from './env.js';
 import { jsonResponse } from './http.js';
 import { newestFirst, recordScope, recordsOf } from './listing.js';
 import { retentionInForce } from './retention-config.js';
+import { abandonedAfterHours, claimsOf } from './claims.js';
 import { scanTenant } from './tenant-objects.js';
 import { isBundleFile } from '../../common/validate.js';
 
@@ -61,6 +62,12 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
     records,
     missing_archives: records.filter((r) => !stored.has(r.backup_file)).map((r) => r.backup_file),
     orphan_archives: archives.filter((a) => !recorded.has(a.backup_file)).map((a) => a.backup_file),
+    // Which of those are uploads' claims, in progress or abandoned (claims.ts).
+    claims: claimsOf(
+      objects.archives.filter((a) => !recorded.has(a.backupFile)),
+      abandonedAfterHours(env.ABANDONED_AFTER_HOURS)(tenant),
+    ),
+    abandoned_after_hours: abandonedAfterHours(env.ABANDONED_AFTER_HOURS)(tenant),
     size_mismatches: records
       .filter(
         (r) => r.size !== undefined && stored.has(r.backup_file) && stored.get(r.backup_file) !== r.size,

@@ -65,7 +65,7 @@ async function listTenantRecords(binding: R2Bucket, bucket: string, tenant: stri
   return found;
 }
 
-async function listTenants(binding: R2Bucket): Promise<string[]> {
+export async function listTenants(binding: R2Bucket): Promise<string[]> {
   const tenants: string[] = [];
   let cursor: string | undefined;
   do {

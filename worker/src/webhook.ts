@@ -17,6 +17,11 @@ export async function forwardNotification(
   env: Env,
   notification: BackupNotification,
 ): Promise<WebhookOutcome> {
+  return sendWebhookText(env, slackText(notification, githubServer(env)));
+}
+
+/** Posts `{text}` to WEBHOOK_URL: notifications, and the cron's alarms (alarms.ts). */
+export async function sendWebhookText(env: Env, text: string): Promise<WebhookOutcome> {
   if (!env.WEBHOOK_URL) return 'skipped';
   let url: string;
   try {
@@ -31,7 +36,7 @@ export async function forwardNotification(
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ text: slackText(notification, githubServer(env)) }),
+      body: JSON.stringify({ text }),
       signal: AbortSignal.timeout(timeout),
     });
     await response.body?.cancel();
