@@ -62,7 +62,7 @@ export function distrustOf(record: BackupMetadata, bucket: string): string | und
   }
   if (record.verification === 'unsigned') {
     return (
-      `The record of ${file} is unsigned: the Worker did not write it (the seed's workflow did, or someone ` +
+      `The record of ${file} is unsigned: the Worker did not write it (an older workflow wrote it over S3, or someone ` +
       `with S3 keys to ${bucket} planted it)`
     );
   }
