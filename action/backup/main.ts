@@ -212,6 +212,7 @@ const factsAtStart = (context: GitHubContext, inputs: ActionInputs, created: Dat
   run_id: context.runId,
   run_url: context.runUrl,
   action_version: packageJson.version,
+  recipients: inputs.encryptionRecipients?.map(recipientFingerprint),
 });
 
 interface HistoryCheck {

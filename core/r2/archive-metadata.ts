@@ -22,6 +22,8 @@ export const ARCHIVE_METADATA = {
   size: 'r2-backup-size',
   sha256: 'r2-backup-sha256',
   file_count: 'r2-backup-file-count',
+  /** Encrypted archives (`.age`): the recipients' fingerprints, comma-separated. */
+  recipients: 'r2-backup-recipients',
 } as const;
 
 type ArchiveField = keyof typeof ARCHIVE_METADATA;
@@ -40,6 +42,9 @@ const OPTIONAL_FIELDS: readonly ArchiveField[] = [
 const METADATA_BUDGET = 1500;
 
 export type ArchiveFacts = Partial<Pick<BackupMetadataInput, ArchiveField>>;
+
+/** Fields whose values are lists, written comma-separated. */
+const LIST_FIELDS: readonly ArchiveField[] = ['recipients'];
 
 /** The facts as S3 custom metadata: URI-encoded (headers carry ASCII only), within budget. */
 export function archiveMetadata(facts: ArchiveFacts): Record<string, string> {
@@ -94,7 +99,10 @@ export function recordFromArchive(
     } catch {
       throw new ArchiveMetadataError(backupFile, name, 'is not URI-encoded text');
     }
-    if (NUMBER_FIELDS.includes(field)) {
+    if (LIST_FIELDS.includes(field)) {
+      body[field] = value.split(',');
+      if (field === 'recipients') body.encrypted = true;
+    } else if (NUMBER_FIELDS.includes(field)) {
       if (!/^\d{1,15}$/.test(value))
         throw new ArchiveMetadataError(backupFile, name, 'must be a whole number');
       body[field] = Number(value);
@@ -104,6 +112,15 @@ export function recordFromArchive(
   for (const field of ['repo', 'branch', 'commit', 'sha256'] as const) {
     if (body[field] === undefined)
       throw new ArchiveMetadataError(backupFile, ARCHIVE_METADATA[field], 'is missing');
+  }
+  if (backupFile.endsWith('.age') !== (body.recipients !== undefined)) {
+    throw new ArchiveMetadataError(
+      backupFile,
+      ARCHIVE_METADATA.recipients,
+      body.recipients === undefined
+        ? 'is missing, and the archive is an age file (.age)'
+        : 'is given, but the archive is no age file (.age)',
+    );
   }
   if (body.size !== undefined && body.size !== object.size) {
     throw new ArchiveMetadataError(

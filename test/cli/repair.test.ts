@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateIdentity, identityToRecipient } from 'age-encryption';
+import { recipientFingerprint } from '../../core/crypto/recipients.js';
 import type { LocalStack } from '../../scripts/local-stack.js';
 import {
   COMMIT,
@@ -43,13 +45,18 @@ afterAll(() => {
   for (const dir of [tree, ...dirs]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const backup = async (recorded: boolean, env: Record<string, string> = {}): Promise<RunResult> => {
+const backup = async (
+  recorded: boolean,
+  env: Record<string, string> = {},
+  inputs: Record<string, string> = {},
+): Promise<RunResult> => {
   const run = await runAction({
     inputs: {
       ...s3Inputs(stack),
       tenant: TENANT,
       path: tree,
       ...(recorded && { 'api-url': stack.url, 'api-token': TOKEN }),
+      ...inputs,
     },
     env,
   });
@@ -185,6 +192,36 @@ test('the next successful run records an older unrecorded archive by itself', as
   const verify = await runCli(['verify', '--tenant', TENANT], workerEnv(stack, TOKEN));
   expect(verify.stdout).not.toContain('PROBLEM');
   expect(verify.code).toBe(0);
+}, 180_000);
+
+test('an encrypted archive is recorded with its recipients, and restores with an identity', async () => {
+  const identity = await generateIdentity();
+  const recipient = await identityToRecipient(identity);
+  const run = await backup(false, {}, { 'encryption-recipients': recipient });
+  const file = run.outputs['backup-file']!;
+  expect(file).toMatch(/\.tar\.gz\.age$/);
+  const repaired = await runCli(['verify', '--tenant', TENANT, '--repair'], {
+    ...fullEnv(stack, TOKEN),
+    ...later(),
+  });
+  expect(repaired.stdout).toContain(`${file}: recorded after the fact from its object metadata`);
+  expect(repaired.code).toBe(0);
+  expect(await recordOf(BUCKET, TENANT, file)).toMatchObject({
+    encrypted: true,
+    recipients: [recipientFingerprint(recipient)],
+    sha256: run.outputs.sha256,
+    recorded_by: 'repair',
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'r2-backup-identity-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'key.txt'), `${identity}\n`);
+  const into = target();
+  const restored = await runCli(
+    ['restore', '--tenant', TENANT, '--backup', file, '--identity', join(dir, 'key.txt'), '--target', into],
+    fullEnv(stack, TOKEN),
+  );
+  expect(restored.code).toBe(0);
+  expect(readFileSync(join(into, 'README.md'), 'utf8')).toBe('# fixture\n');
 }, 180_000);
 
 describe('hostile object metadata', () => {
