@@ -22,6 +22,8 @@ export async function repairUnrecorded(
   tenant: string,
   bucket: string,
   chosen: (file: string) => boolean,
+  /** Where each outcome is told (stderr under --json, whose stdout is the JSON alone). */
+  say: (line: string) => void = console.log,
 ): Promise<Map<string, RepairOutcome>> {
   if (!connection.s3) {
     if (apply)
@@ -38,7 +40,7 @@ export async function repairUnrecorded(
     apply,
     chosen,
   });
-  for (const outcome of outcomes) console.log(describeRepair(outcome));
+  for (const outcome of outcomes) say(describeRepair(outcome));
   return new Map(outcomes.map((outcome) => [outcome.backupFile, outcome]));
 }
 

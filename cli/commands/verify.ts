@@ -70,7 +70,9 @@ ${CONNECTION_HELP}`,
     const problems: string[] = [];
     for (const file of inventory.missing_archives.filter(chosen))
       problems.push(`${file}: the record has no archive`);
-    const repairs = await repairUnrecorded(connection, values.repair === true, tenant, bucket, chosen);
+    // Notes along the way; under --json stdout is the JSON document alone, so they go to stderr.
+    const say = (line: string): void => (values.json ? console.error(line) : console.log(line));
+    const repairs = await repairUnrecorded(connection, values.repair === true, tenant, bucket, chosen, say);
     // An upload's empty claim is no lost backup: in progress, or abandoned (sweep removes it).
     const claims = new Map((inventory.claims ?? []).map((c) => [c.backup_file, c]));
     for (const file of inventory.orphan_archives.filter(chosen)) {
@@ -95,7 +97,7 @@ ${CONNECTION_HELP}`,
     // Read back once the listing is checked, with one progress line over all of them.
     const deep: DeepCheck[] = [];
     for (const record of records) {
-      if (record.recorded_by === 'repair') console.log(`${record.backup_file}: ${RECORDED_AFTER}`);
+      if (record.recorded_by === 'repair') say(`${record.backup_file}: ${RECORDED_AFTER}`);
       if (record.verification === 'tampered') {
         problems.push(
           `${record.backup_file}: the record is tampered (changed or copied after the Worker signed it)`,

@@ -2,7 +2,9 @@
 // checked against what the action stored (its outputs) and the bucket (awscli); and
 // R2_BACKUP_TENANT standing for --tenant. The CLI as a user runs it: node dist/cli/index.js.
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LocalStack } from '../../scripts/local-stack.js';
 import { aws, listKeys, makeFixtureTree, runAction, s3Inputs, type RunResult } from '../action/helpers.js';
 import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
@@ -95,6 +97,34 @@ test('verify --json: the problems found, and ok for a whole backup; the exit cod
   );
   expect(whole.code).toBe(0);
   expect(JSON.parse(whole.stdout)).toMatchObject({ backup: file(1), checked: 1, ok: true, problems: [] });
+});
+
+test('verify --json: stdout is the JSON alone; notes along the way (the dry run of a repair) go to stderr', async () => {
+  // An archive without a record: with S3 keys, verify says what a repair would do with it.
+  const orphan = `backups/${TENANT}/20200101-000000.tar.gz`;
+  const dir = mkdtempSync(join(tmpdir(), 'r2-backup-orphan-'));
+  writeFileSync(join(dir, 'x'), 'not a recorded backup');
+  await aws(stack, 's3', 'cp', join(dir, 'x'), `s3://${BUCKET}/${orphan}`);
+  rmSync(dir, { recursive: true });
+  try {
+    const text = await runCli(['verify', ...tenantArgs], fullEnv(stack, TOKEN));
+    const notes = text.stdout
+      .trim()
+      .split('\n')
+      .filter((line) => !line.startsWith('PROBLEM ') && !/ checked \(size\): /.test(line));
+    expect(notes.length).toBeGreaterThan(0);
+
+    const json = await runCli(['verify', ...tenantArgs, '--json'], fullEnv(stack, TOKEN));
+    expect(json.code).toBe(1);
+    const result = JSON.parse(json.stdout) as VerifyJson;
+    expect(result.problems.map((p) => p.object)).toEqual(
+      expect.arrayContaining([file(0), '20200101-000000.tar.gz']),
+    );
+    // Up to the first comma: the rest may say how long ago the object was stored.
+    for (const note of notes) expect(json.stderr).toContain(note.split(',')[0]);
+  } finally {
+    await aws(stack, 's3', 'rm', `s3://${BUCKET}/${orphan}`);
+  }
 });
 
 interface PruneJson {
