@@ -75,7 +75,12 @@ export interface BackupNotificationInput {
   backup_file?: string;
   message?: string;
   run_url?: string;
+  /** `drill`: the outcome of a restore drill (`r2-backup drill`), not of a backup run. */
+  kind?: NotificationKind;
 }
+
+export const NOTIFICATION_KINDS = ['drill'] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 /** What the Worker's retention does to a tenant's backups: its policy (null: none, nothing is
  *  pruned unless a maintain credential asks) and how many days a backup is locked for. */

@@ -2,7 +2,13 @@
 // into the shared record types. Every field is checked (400 naming the field and the rule);
 // unknown fields are refused so a typo never silently drops data.
 import type { BackupMetadataInput, BackupNotificationInput, NotificationStatus } from './metadata.js';
-import { NOTIFICATION_STATUSES, RECORDED_BY, type RecordedBy } from './metadata.js';
+import {
+  NOTIFICATION_KINDS,
+  NOTIFICATION_STATUSES,
+  RECORDED_BY,
+  type NotificationKind,
+  type RecordedBy,
+} from './metadata.js';
 import { archiveKey, bundleFileName } from './naming.js';
 import {
   ValidationError,
@@ -260,6 +266,7 @@ const NOTIFICATION_FIELDS = [
   'backup_file',
   'message',
   'run_url',
+  'kind',
 ] as const;
 
 /** The notification body; `bucket` may be omitted as for metadata. */
@@ -290,5 +297,14 @@ export function parseNotificationInput(
     );
   }
   if (present(body, 'run_url')) input.run_url = checkUrl(body.run_url, 'run_url');
+  if (present(body, 'kind')) {
+    if (!(NOTIFICATION_KINDS as readonly unknown[]).includes(body.kind)) {
+      throw new ValidationError(
+        'kind',
+        `must be one of ${NOTIFICATION_KINDS.join(', ')} (or absent for a backup run)`,
+      );
+    }
+    input.kind = body.kind as NotificationKind;
+  }
   return input;
 }

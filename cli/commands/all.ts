@@ -1,5 +1,6 @@
 // Every `r2-backup` command, in the order the main help lists them.
 import type { Command } from '../command.js';
+import { drill } from './drill.js';
 import { keygen } from './keygen.js';
 import { list } from './list.js';
 import { prune } from './prune.js';
@@ -9,4 +10,4 @@ import { sweep } from './sweep.js';
 import { token } from './token.js';
 import { verify } from './verify.js';
 
-export const COMMANDS: Command[] = [list, restore, verify, prune, sweep, token, keygen, rekey];
+export const COMMANDS: Command[] = [list, restore, verify, prune, sweep, drill, token, keygen, rekey];

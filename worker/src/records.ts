@@ -1,6 +1,6 @@
 // Writing the two kinds of record: backup metadata and status notifications. Neither is
 // ever overwritten: R2's conditional put (If-None-Match: *) makes "create only" atomic.
-import type { BackupNotification } from '../../common/metadata.js';
+import type { BackupMetadata, BackupMetadataInput, BackupNotification } from '../../common/metadata.js';
 import { archiveKey, metadataKey, notificationKey } from '../../common/naming.js';
 import { parseBackupMetadataInput, parseNotificationInput } from '../../common/record-input.js';
 import { authorize } from './access.js';
@@ -18,6 +18,36 @@ import { forwardNotification } from './webhook.js';
 const createOnly = (): Headers => new Headers({ 'if-none-match': '*' });
 const jsonMetadata = { contentType: 'application/json' };
 
+/** Stores a checked record, signed, never over an existing one (null then): the one way every
+ *  record is written, by the record route and by the cron's repair (repair.ts). */
+export async function storeSignedRecord(
+  env: Env,
+  binding: R2Bucket,
+  bucket: string,
+  input: Omit<BackupMetadataInput, 'bucket'>,
+  principal: string,
+): Promise<BackupMetadata | null> {
+  const unsigned = inRecordOrder({
+    ...input,
+    bucket,
+    key: archiveKey(input.tenant, input.backup_file),
+    stored_at: new Date().toISOString(),
+    principal,
+  });
+  const place = { tenant: input.tenant, bucket, backupFile: input.backup_file };
+  const record = { ...unsigned, signature: await signRecord(env, unsigned, place) };
+  const stored = await binding.put(
+    metadataKey(input.tenant, input.backup_file),
+    JSON.stringify(record, null, 2),
+    {
+      onlyIf: createOnly(),
+      httpMetadata: jsonMetadata,
+      customMetadata: summaryOf(record),
+    },
+  );
+  return stored ? record : null;
+}
+
 export async function createBackupRecord(request: AuthedRequest, env: Env): Promise<Response> {
   const input = parseBackupMetadataInput(await readJsonObject(request));
   const bucket = bucketName(env, input.bucket);
@@ -25,26 +55,12 @@ export async function createBackupRecord(request: AuthedRequest, env: Env): Prom
   const binding = bucketBinding(env, bucket);
 
   const key = archiveKey(input.tenant, input.backup_file);
-  const unsigned = inRecordOrder({
-    ...input,
-    bucket,
-    key,
-    stored_at: new Date().toISOString(),
-    principal: request.principal.name,
-  });
-  const place = { tenant: input.tenant, bucket, backupFile: input.backup_file };
-  const record = { ...unsigned, signature: await signRecord(env, unsigned, place) };
-  const recordKey = metadataKey(input.tenant, input.backup_file);
-  const stored = await binding.put(recordKey, JSON.stringify(record, null, 2), {
-    onlyIf: createOnly(),
-    httpMetadata: jsonMetadata,
-    customMetadata: summaryOf(record),
-  });
-  if (!stored) {
+  const record = await storeSignedRecord(env, binding, bucket, input, request.principal.name);
+  if (!record) {
     throw new HttpError(
       409,
       `Backup metadata for ${input.tenant}/${input.backup_file} already exists in ${bucket}; records are never overwritten`,
-      { key: recordKey },
+      { key: metadataKey(input.tenant, input.backup_file) },
     );
   }
   // The Worker's own RETENTION_POLICIES, never deleting this backup (retention-after-record.ts).
@@ -90,6 +106,8 @@ export async function createNotification(request: AuthedRequest, env: Env): Prom
     const stored = await binding.put(candidate, JSON.stringify(notification, null, 2), {
       onlyIf: createOnly(),
       httpMetadata: jsonMetadata,
+      // The kind in the listing: summaries find the last drill without reading every body.
+      ...(input.kind ? { customMetadata: { kind: input.kind } } : {}),
     });
     if (stored) key = candidate;
   }

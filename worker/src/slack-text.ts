@@ -35,7 +35,7 @@ const ICONS = { success: ':white_check_mark:', failure: ':x:', cancelled: ':warn
 export function slackText(n: BackupNotification, server?: string): string {
   const e = escapeSlack;
   const lines = [
-    `${ICONS[n.status]} Backup ${n.status}: ${e(n.repo)} (tenant ${e(n.tenant)}) on ${e(n.branch)} at ${e(n.commit.slice(0, 12))}`,
+    `${ICONS[n.status]} ${n.kind === 'drill' ? 'Restore drill' : 'Backup'} ${n.status}: ${e(n.repo)} (tenant ${e(n.tenant)}) on ${e(n.branch)} at ${e(n.commit.slice(0, 12))}`,
   ];
   if (n.backup_file) lines.push(`Archive: ${e(`${n.bucket}/backups/${n.tenant}/${n.backup_file}`)}`);
   if (n.message) lines.push(e(n.message));

@@ -21,6 +21,8 @@ export interface TenantObjects {
   notifications: string[];
   /** When R2 stored each notification (by name): orders them without reading their bodies. */
   notificationUploaded: Map<string, Date>;
+  /** The kind of each notification that has one (`drill`), from its custom metadata. */
+  notificationKinds: Map<string, string>;
   /** When R2 stored each record (by backup file): the Worker's clock, not the caller's stamp. */
   recordUploaded: Map<string, Date>;
 }
@@ -35,6 +37,7 @@ export async function scanTenant(binding: R2Bucket, bucket: string, tenant: stri
     others: [],
     notifications: [],
     notificationUploaded: new Map(),
+    notificationKinds: new Map(),
     recordUploaded: new Map(),
   };
   let cursor: string | undefined;
@@ -53,6 +56,8 @@ export async function scanTenant(binding: R2Bucket, bucket: string, tenant: stri
         if (name.endsWith('.json') && !name.includes('/')) {
           found.notifications.push(name.slice(0, -5));
           found.notificationUploaded.set(name.slice(0, -5), object.uploaded);
+          const kind = object.customMetadata?.kind;
+          if (kind) found.notificationKinds.set(name.slice(0, -5), kind);
         }
       } else {
         const name = object.key.slice(prefix.length);

@@ -35,6 +35,13 @@ export interface TenantSummary {
   last_status: { status: string; stored_at: string; backup_file: string | null } | null;
   recent_failures: number;
   notifications: number;
+  /** The newest restore drill (`r2-backup drill`), or null. */
+  last_drill: {
+    status: string;
+    stored_at: string;
+    backup_file: string | null;
+    message: string | null;
+  } | null;
 }
 
 export const DEFAULT_FAILING_AFTER = 3;
@@ -104,9 +111,16 @@ export async function summarizeTenant(
       : null;
 
   const byTime = [...objects.notificationUploaded.entries()].sort((a, b) => b[1].getTime() - a[1].getTime());
-  const recent = (
-    await Promise.all(byTime.slice(0, failing).map(([name]) => readNotification(binding, tenant, name)))
-  ).filter((n): n is BackupNotification => n !== null);
+  // Runs' notifications tell the status; drills are reported apart.
+  const isDrill = (name: string): boolean => objects.notificationKinds.get(name) === 'drill';
+  const runs = byTime.filter(([name]) => !isDrill(name));
+  const drillName = byTime.find(([name]) => isDrill(name))?.[0];
+  const [recent, drill] = await Promise.all([
+    Promise.all(runs.slice(0, failing).map(([name]) => readNotification(binding, tenant, name))).then((all) =>
+      all.filter((n): n is BackupNotification => n !== null),
+    ),
+    drillName ? readNotification(binding, tenant, drillName) : Promise.resolve(null),
+  ]);
   let recentFailures = 0;
   while (recentFailures < recent.length && recent[recentFailures]!.status === 'failure') recentFailures++;
 
@@ -135,6 +149,14 @@ export async function summarizeTenant(
       : null,
     recent_failures: recentFailures,
     notifications: objects.notifications.length,
+    last_drill: drill
+      ? {
+          status: drill.status,
+          stored_at: drill.stored_at,
+          backup_file: drill.backup_file ?? null,
+          message: drill.message ?? null,
+        }
+      : null,
   };
 }
 
