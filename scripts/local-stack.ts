@@ -125,7 +125,9 @@ async function launch(options: LocalStackOptions, port: number): Promise<LocalSt
       throw new Error(`wrangler dev exited early:\n${output}`);
     }
     try {
-      const response = await fetch(`${url}/api/health`);
+      // A probe that hangs (workerd can take a connection before it answers) must not outlast
+      // the deadline.
+      const response = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(5000) });
       if (response.ok) {
         return {
           url,
@@ -137,7 +139,7 @@ async function launch(options: LocalStackOptions, port: number): Promise<LocalSt
         };
       }
     } catch {
-      // not listening yet
+      // not listening or not answering yet
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -1,8 +1,8 @@
 // The local stack of this jest worker, shared by the suites that need no Worker configuration of
 // their own: env `test`, the admin token CLOUDCONNECT and the local record signing key. jest's
-// global setup starts one per worker (test/setup/start-shared-stacks.ts) and its teardown stops
-// them. Each suite starts on empty buckets, as it did on a stack of its own, so that listings
-// and counts see only what the suite stored.
+// global setup (test/setup/start-shared-stacks.ts) starts one per worker, when the worker's first
+// suite asks for it, and its teardown stops them. Each suite starts on empty buckets, as it did
+// on a stack of its own, so that listings and counts see only what the suite stored.
 import {
   DeleteObjectsCommand,
   ListBucketsCommand,
@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { existsSync, readFileSync } from 'node:fs';
 import type { LocalStack } from '../../scripts/local-stack.js';
-import { readSharedStacks } from '../setup/shared-stacks-file.js';
+import { readSharedStacks, type SharedStackAddress } from '../setup/shared-stacks-file.js';
 import { s3Client } from '../worker/helpers.js';
 
 /** The admin token (CLOUDCONNECT) of the shared stacks. */
@@ -20,9 +20,9 @@ export const sharedStackToken = (): string => readSharedStacks().token;
 /** This worker's stack, emptied of what the suites before this one stored. Not to be stopped. */
 export async function sharedStack(): Promise<LocalStack> {
   const worker = process.env.JEST_WORKER_ID ?? '1';
-  const address = readSharedStacks().byWorker[worker];
-  if (!address)
-    throw new Error(`No shared local stack for jest worker ${worker} (more workers than maxWorkers?)`);
+  const answer = await fetch(`${readSharedStacks().service}/stack?worker=${worker}`);
+  if (!answer.ok) throw new Error(`No shared local stack for jest worker ${worker}: ${await answer.text()}`);
+  const address = (await answer.json()) as SharedStackAddress;
   const stack: LocalStack = {
     url: address.url,
     s3Endpoint: address.s3Endpoint,
