@@ -10,6 +10,8 @@
 // S3StreamUpload, i.e. the action's pipeline without the Worker calls.
 // Cases (c)/(d) run `node dist/index.js` as the runner does; (rc)/(rd) restore their archives
 // with `node dist/cli/index.js restore`, against `aws s3 cp - | tar -xzf -` (rb, rc-aws).
+// (ce)/(de) are (c)/(d) with encryption-recipients (age), (rde) restores (de) with its identity;
+// they are compared with their unencrypted cases of the same rounds.
 import { execFileSync, spawn } from 'node:child_process';
 import {
   copyFileSync,
@@ -29,6 +31,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCAL_S3_CREDENTIALS, ROOT, startLocalStack } from './local-stack.ts';
+import { generateIdentity, identityToRecipient } from 'age-encryption';
 
 const DEFAULT_EXCLUDES = ['.git', 'node_modules', '.next', 'dist', 'build', '.cache'];
 const BUCKET = 'autonomous-coding-agent';
@@ -371,9 +374,17 @@ async function main(): Promise<void> {
       );
     }
 
-    for (const compression of ['gzip', 'zstd'] as const) {
-      const id = compression === 'gzip' ? 'c' : 'd';
-      const label = `node dist/index.js, ${compression}`;
+    // The encrypted cases' key: the recipient for the action, the identity for the restore.
+    const identity = await generateIdentity();
+    const recipient = await identityToRecipient(identity);
+    const actionCases = [
+      { id: 'c', compression: 'gzip', encrypted: false },
+      { id: 'd', compression: 'zstd', encrypted: false },
+      { id: 'ce', compression: 'gzip', encrypted: true },
+      { id: 'de', compression: 'zstd', encrypted: true },
+    ] as const;
+    for (const { id, compression, encrypted } of actionCases) {
+      const label = `node dist/index.js, ${compression}${encrypted ? ', encrypted (age)' : ''}`;
       if (!existsSync(flags.action)) {
         results[id] = { label, skipped: `skipped: ${flags.action} is absent (build the action first)` };
         continue;
@@ -396,6 +407,7 @@ async function main(): Promise<void> {
           'INPUT_API-TOKEN': token,
           INPUT_PATH: corpus.dir,
           INPUT_COMPRESSION: compression,
+          ...(encrypted && { 'INPUT_ENCRYPTION-RECIPIENTS': recipient }),
           'INPUT_FAIL-ON-API-ERROR': 'false',
           GITHUB_EVENT_NAME: 'workflow_dispatch',
           GITHUB_EVENT_PATH: event,
@@ -454,13 +466,15 @@ async function main(): Promise<void> {
       R2_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
       R2_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
     };
-    for (const id of ['c', 'd'] as const) {
+    for (const id of ['c', 'd', 'de'] as const) {
       if (!existsSync(cli)) continue;
       if (id === 'c') run('rc-aws', 'restore: aws s3 cp - | tar -xzf - (c)', awsTarRestore('c'));
-      run(`r${id}`, `restore: r2-backup restore, verified (${id})`, async () => {
+      const decrypt = id === 'de' ? ', decrypted' : '';
+      run(`r${id}`, `restore: r2-backup restore, verified${decrypt} (${id})`, async () => {
         const { key, bucket } = stored(id);
         const args = ['restore', '--tenant', 'tenant-a', '--bucket', bucket, '--backup', basename(key)];
-        const m = await measure([process.execPath, cli, ...args, '--target', freshRestoreDir()], cliEnv);
+        const env = id === 'de' ? { ...cliEnv, R2_BACKUP_IDENTITY: identity } : cliEnv;
+        const m = await measure([process.execPath, cli, ...args, '--target', freshRestoreDir()], env);
         execFileSync('sync');
         return m;
       });
@@ -508,6 +522,35 @@ function printTable(results: Record<string, CaseResult>, inputMB: number, files:
     '(stack CPU: seconds the local stack, wrangler + workerd, spent serving the case; it shares the 2 cores with the case)',
   );
   printRoundRatios(results);
+  printEncryptionCost(results);
+}
+
+/** Encrypted cases against their unencrypted ones of the same rounds: time (encrypted /
+ *  plain, so the backups' 1.25x budget reads directly) and, for the restore, speed (plain /
+ *  encrypted time, the 0.9x floor). */
+function printEncryptionCost(results: Record<string, CaseResult>): void {
+  const pairs = [
+    ['ce', 'c', 'time'],
+    ['de', 'd', 'time'],
+    ['rde', 'rd', 'speed'],
+  ] as const;
+  const lines: string[] = [];
+  for (const [id, base, kind] of pairs) {
+    const r = results[id];
+    const b = results[base];
+    if (!r?.rounds || !b?.rounds) continue;
+    const ratio = (ms: number, baseMs: number) =>
+      (kind === 'time' ? ms / baseMs : baseMs / ms).toFixed(2) + 'x';
+    const rounds = r.rounds.map((ms, i) => ratio(ms, b.rounds![i]!)).join(' ');
+    lines.push(
+      `  ${id.padEnd(4)} vs ${base.padEnd(3)} ${kind} ${ratio(r.ms!, b.ms!)} (rounds ${rounds}), peak ${((r.peakBytes ?? 0) / MiB).toFixed(0)} MiB vs ${((b.peakBytes ?? 0) / MiB).toFixed(0)} MiB`,
+    );
+  }
+  if (lines.length === 0) return;
+  console.log(
+    '\nEncryption (age) against the same case unencrypted: backup time ratio, restore speed ratio:',
+  );
+  for (const line of lines) console.log(line);
 }
 
 /** Each round's ratio against the baselines of the same round: the rounds interleave the cases,
