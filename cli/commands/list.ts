@@ -1,7 +1,10 @@
 // r2-backup list: a tenant's backups, newest first, with whether each archive is stored whole.
-import type { BackupMetadata, InventoryResponse, RetentionInForce } from '../../common/metadata.js';
+import type { BackupMetadata, RetentionInForce } from '../../common/metadata.js';
 import { timeOfStamp } from '../../common/naming.js';
 import { formatBytes } from '../../core/format.js';
+import { archiveSizesOverS3 } from '../../core/r2/catalogue.js';
+import { S3_RECORDS_NOTE } from '../../core/restore/backup.js';
+import type { WorkerClient } from '../../core/worker-api/client.js';
 import type { Command } from '../command.js';
 import { wholeNumber } from '../command.js';
 import {
@@ -9,13 +12,62 @@ import {
   CONNECTION_OPTIONS,
   TENANT_OPTIONS,
   connect,
-  requireWorker,
+  recordLister,
   tenantAndBucket,
+  type Connection,
 } from '../connection.js';
 
-function status(record: BackupMetadata, inventory: InventoryResponse): string {
-  if (inventory.missing_archives.includes(record.backup_file)) return 'missing archive';
-  if (inventory.size_mismatches.some((m) => m.backup_file === record.backup_file)) return 'size mismatch';
+/** The records, newest first, and how their archives stand; the retention when the Worker told. */
+interface Listing {
+  records: BackupMetadata[];
+  missing: Set<string>;
+  mismatched: Set<string>;
+  /** Archives without a record (their run's Worker call failed). */
+  orphans: string[];
+  retention?: RetentionInForce;
+}
+
+async function listFromWorker(worker: WorkerClient, tenant: string, bucket: string): Promise<Listing> {
+  const [records, inventory] = await Promise.all([
+    worker.listAll(tenant, bucket),
+    worker.inventory(tenant, bucket),
+  ]);
+  return {
+    records,
+    missing: new Set(inventory.missing_archives),
+    mismatched: new Set(inventory.size_mismatches.map((m) => m.backup_file)),
+    orphans: inventory.orphan_archives,
+    retention: inventory.retention,
+  };
+}
+
+/** With R2's S3 keys alone: the records read one by one (with a progress line), the archives
+ *  from one listing, compared here as the Worker's inventory compares them. */
+async function listOverS3(connection: Connection, tenant: string, bucket: string): Promise<Listing> {
+  const listRecords = recordLister(connection, tenant, bucket, 'list'); // names what to set, if neither
+  console.error(S3_RECORDS_NOTE);
+  const [records, sizes] = await Promise.all([
+    listRecords(),
+    archiveSizesOverS3(connection.s3!, bucket, tenant),
+  ]);
+  const stored = (r: BackupMetadata): number | undefined => sizes.get(r.backup_file);
+  const recorded = new Set(records.map((r) => r.backup_file));
+  return {
+    records,
+    missing: new Set(records.filter((r) => stored(r) === undefined).map((r) => r.backup_file)),
+    mismatched: new Set(
+      records
+        .filter((r) => r.size !== undefined && stored(r) !== undefined && stored(r) !== r.size)
+        .map((r) => r.backup_file),
+    ),
+    // Empty objects are uploads in flight (their claims), not archives.
+    orphans: [...sizes].filter(([file, size]) => size > 0 && !recorded.has(file)).map(([file]) => file),
+  };
+}
+
+function status(record: BackupMetadata, listing: Listing): string {
+  if (listing.missing.has(record.backup_file)) return 'missing archive';
+  if (listing.mismatched.has(record.backup_file)) return 'size mismatch';
   return record.sha256 && record.size !== undefined ? 'ok' : 'unverifiable';
 }
 
@@ -27,7 +79,9 @@ function timeOf(record: BackupMetadata): string {
   return stamp ? timeOfStamp(stamp).toISOString() : '?';
 }
 
-function describeRetention({ policy, min_retention_days: locked }: RetentionInForce): string {
+function describeRetention(retention: RetentionInForce | undefined): string {
+  if (!retention) return 'Retention: not known (records read over S3; the Worker holds the policy).';
+  const { policy, min_retention_days: locked } = retention;
   const rules = policy
     ? `the Worker's policy keeps ${Object.entries(policy)
         .map(([rule, n]) => `${rule.replace('_', '-')} ${n}`)
@@ -62,7 +116,9 @@ it was recorded after the fact by verify --repair or a later run) and history
 (yes when the git bundle is stored beside it, shallow
 when it came from a shallow checkout), then the retention in force (the Worker's policy and
 its lock). --json prints the records as the Worker stores them (README: "JSON output"), each
-with its "status" as in the table.
+with its "status" as in the table. Without the Worker, R2's S3 keys alone read the records
+straight from the bucket (a progress line on stderr for many): their signatures cannot be
+checked (RECORD "?") and the retention is not known.
 
   --tenant T     tenant (required; default: the R2_BACKUP_TENANT environment variable)
   --bucket B     bucket (default: {tenant}-github-backup)
@@ -74,17 +130,16 @@ ${CONNECTION_HELP}`,
   async run(values) {
     const { tenant, bucket } = tenantAndBucket(values as Record<string, string>);
     const limit = wholeNumber(values, 'limit');
-    const worker = requireWorker(connect(values as Record<string, string>), 'list');
-    const [records, inventory] = await Promise.all([
-      worker.listAll(tenant, bucket),
-      worker.inventory(tenant, bucket),
-    ]);
-    const shown = records.slice(0, limit);
+    const connection = connect(values as Record<string, string>);
+    const listing = connection.worker
+      ? await listFromWorker(connection.worker, tenant, bucket)
+      : await listOverS3(connection, tenant, bucket);
+    const shown = listing.records.slice(0, limit);
     if (values.json) {
       // The records as the Worker stores them, with the table's status column.
       console.log(
         JSON.stringify(
-          shown.map((r) => ({ ...r, status: status(r, inventory) })),
+          shown.map((r) => ({ ...r, status: status(r, listing) })),
           null,
           2,
         ),
@@ -93,7 +148,7 @@ ${CONNECTION_HELP}`,
     }
     if (shown.length === 0) {
       console.log(`No backups of tenant ${tenant} in bucket ${bucket}.`);
-      console.log(describeRetention(inventory.retention));
+      console.log(describeRetention(listing.retention));
       return 0;
     }
     const rows = shown.map((r) => [
@@ -102,7 +157,7 @@ ${CONNECTION_HELP}`,
       String(r.commit ?? '?').slice(0, 12),
       r.size === undefined ? '?' : formatBytes(r.size),
       r.compression ?? '?',
-      status(r, inventory),
+      status(r, listing),
       r.recorded_by === 'repair' ? `${r.verification ?? '?'}, repaired` : (r.verification ?? '?'),
       r.bundle_key ? (r.bundle_shallow ? 'shallow' : 'yes') : '-',
       r.backup_file,
@@ -119,13 +174,13 @@ ${CONNECTION_HELP}`,
       'BACKUP',
     ];
     console.log(formatTable([header, ...rows]));
-    if (inventory.orphan_archives.length > 0) {
+    if (listing.orphans.length > 0) {
       console.log(
-        `${inventory.orphan_archives.length} archives have no record (their run's Worker call failed): ` +
-          `${inventory.orphan_archives.join(', ')}; r2-backup verify --repair records them.`,
+        `${listing.orphans.length} archives have no record (their run's Worker call failed): ` +
+          `${listing.orphans.join(', ')}; r2-backup verify --repair records them.`,
       );
     }
-    console.log(describeRetention(inventory.retention));
+    console.log(describeRetention(listing.retention));
     return 0;
   },
 };

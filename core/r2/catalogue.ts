@@ -7,6 +7,29 @@ import { forEachLimited } from '../pool.js';
 
 const READS_IN_FLIGHT = 8;
 
+/** The sizes of a tenant's archives without the Worker: one listing of `backups/{tenant}/`
+ *  (records and notifications sit in folders below it, left out by the delimiter). */
+export async function archiveSizesOverS3(
+  s3: S3Client,
+  bucket: string,
+  tenant: string,
+): Promise<Map<string, number>> {
+  const prefix = tenantPrefix(tenant);
+  const sizes = new Map<string, number>();
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }),
+    );
+    for (const { Key, Size } of page.Contents ?? []) {
+      const file = Key?.slice(prefix.length) ?? '';
+      if (positionOf(tenant, file)) sizes.set(file, Size ?? 0);
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return sizes;
+}
+
 export async function listRecordsOverS3(
   s3: S3Client,
   bucket: string,

@@ -178,3 +178,30 @@ test('restore with R2 keys alone: records read over S3 of all of them', async ()
   }
   expect(nonDecreasing(percents(found))).toBe(true);
 });
+
+test('list with R2 keys alone: the records over S3 with a progress line, each with its status', async () => {
+  const s3Only = Object.fromEntries(
+    Object.entries(fullEnv(stack, TOKEN)).filter(([name]) => !name.startsWith('R2_BACKUP_')),
+  );
+  const run = await runCli(['list', ...tenantArgs, '--json'], { ...s3Only, ...OFTEN });
+  expect(run.code).toBe(0);
+  const records = JSON.parse(run.stdout) as { backup_file: string; status: string }[];
+  // The two real backups first (newest first), then the 60 copies planted above, whose archives
+  // were never stored.
+  expect(records).toHaveLength(62);
+  expect(records.slice(0, 2).map((r) => [r.backup_file, r.status])).toEqual([
+    [made[1]!.outputs['backup-file'], 'ok'],
+    [made[0]!.outputs['backup-file'], 'ok'],
+  ]);
+  expect(new Set(records.slice(2).map((r) => r.status))).toEqual(new Set(['missing archive']));
+  const found = lines(run.stderr, 'list: records read over S3 ');
+  expect(found.length).toBeGreaterThan(0);
+  for (const line of found) expect(line).toMatch(/^list: records read over S3 \d+ records of 62 records \(/);
+  expect(run.stderr).toMatch(/signatures cannot be checked/);
+
+  const table = await runCli(['list', ...tenantArgs], s3Only);
+  expect(table.stdout).toMatch(/^Retention: not known/m);
+  expect(table.stdout).toMatch(
+    new RegExp(` ok +\\? +.*${made[1]!.outputs['backup-file']!.replace(/\./g, '\\.')}$`, 'm'),
+  );
+});
