@@ -42,7 +42,7 @@ import { checkRecordFields, notifyFailure, recordBackup } from './worker-records
 import { UploadCleanedUpError, endSentence, whatFailed, withFix } from '../../core/errors.js';
 import { encryptingStream } from '../../core/crypto/age-stream.js';
 import { recipientFingerprint } from '../../core/crypto/recipients.js';
-import { archiveMetadata, type ArchiveFacts } from '../../core/r2/archive-metadata.js';
+import { archiveMetadata, type ArchiveFacts } from '../../common/archive-metadata.js';
 import { repairUnrecorded } from './repair-step.js';
 
 const CONTENT_TYPES = { gzip: 'application/gzip', zstd: 'application/zstd', none: 'application/x-tar' };

@@ -10,13 +10,11 @@ import { WorkerApiError, type WorkerClient } from '../worker-api/client.js';
 import {
   ArchiveMetadataError,
   ARCHIVE_METADATA,
+  REPAIR_AFTER_MS,
   hasArchiveMetadata,
   recordFromArchive,
-} from './archive-metadata.js';
+} from '../../common/archive-metadata.js';
 import { hashObject } from './object-hash.js';
-
-/** A completed archive this young may be a running backup's, whose own record is on its way. */
-export const SETTLE_MS = 5 * 60 * 1000;
 
 export type RepairOutcome = { backupFile: string } & (
   | { status: 'recorded'; record: BackupMetadata; hashed: boolean }
@@ -60,11 +58,11 @@ export async function repairCatalogue(options: RepairOptions): Promise<RepairOut
         status: 'skipped',
         reason: "an empty object: an upload's claim (a run in flight, or one that died)",
       });
-    } else if (!(age >= SETTLE_MS)) {
+    } else if (!(age >= REPAIR_AFTER_MS)) {
       outcomes.push({
         backupFile,
         status: 'skipped',
-        reason: `stored ${formatDuration(Math.max(0, age))} ago, less than ${formatDuration(SETTLE_MS)}: it may be a running backup's`,
+        reason: `stored ${formatDuration(Math.max(0, age))} ago, less than ${formatDuration(REPAIR_AFTER_MS)}: it may be a running backup's`,
       });
     } else if (looked >= limit) {
       outcomes.push({

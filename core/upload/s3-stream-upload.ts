@@ -36,7 +36,7 @@ export interface StreamTarget {
   Bucket: string;
   Key: string;
   ContentType?: string;
-  /** Custom metadata known before the upload starts (core/r2/archive-metadata.ts). */
+  /** Custom metadata known before the upload starts (common/archive-metadata.ts). */
   Metadata?: Record<string, string>;
 }
 

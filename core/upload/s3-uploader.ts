@@ -56,7 +56,7 @@ export class S3Uploader implements ArchiveUploader {
     private readonly log: (message: string) => void = () => undefined,
     /** Tags this run's claims (runIdentity()). */
     private readonly identity = runIdentity(),
-    /** Custom metadata each stored object starts with (core/r2/archive-metadata.ts). */
+    /** Custom metadata each stored object starts with (common/archive-metadata.ts). */
     private readonly objectMetadata: Record<string, string> = {},
   ) {
     this.description = `${endpoint} (bucket ${bucket})`;

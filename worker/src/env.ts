@@ -45,6 +45,9 @@ export interface Env {
   /** Hours after which an upload's empty claim is abandoned (default 6): a number, or JSON per
    *  tenant as STALE_AFTER_HOURS. The cron deletes abandoned claims. */
   ABANDONED_AFTER_HOURS?: string;
+  /** Minutes after it is stored that the cron records an archive without a record from its object
+   *  metadata (repair.ts; default 5): younger, it may be a running backup's. */
+  REPAIR_AFTER_MINUTES?: string;
   /** USD per GB-month of R2 storage for the summaries' cost (default 0.015). */
   R2_STORAGE_PRICE_PER_GB_MONTH?: string;
   [binding: string]: unknown;

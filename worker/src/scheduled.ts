@@ -1,5 +1,5 @@
 // The cron trigger (worker/wrangler.toml): sweeps abandoned uploads (sweep.ts), sends missed-backup
-// and failing alarms (alarms.ts), and applies the per-tenant retention policies of the
+// and failing alarms (alarms.ts), records archives that have no record (repair.ts), and applies the per-tenant retention policies of the
 // RETENTION_POLICIES var, JSON `{"<bucket>": {"<tenant>": {"keep_last": 30, "keep_days": 90}}}`,
 // never deleting what MIN_RETENTION_DAYS locks, and logs one line per tenant. A broken config prunes nothing; a tenant that fails does not
 // stop the others, but fails the run.
@@ -10,6 +10,7 @@ import type { Env } from './env.js';
 import { pruneTenant } from './prune.js';
 import { parseRetentionPolicies } from './retention-config.js';
 import { parseRetentionLock } from './retention-lock.js';
+import { repairBucket } from './repair.js';
 import { sweepBucket } from './sweep.js';
 
 /** Each job runs even when another failed; the run fails when any did. */
@@ -19,6 +20,7 @@ export async function scheduled(_controller: ScheduledController, env: Env): Pro
     ['retention', applyRetention],
     ['sweep', sweepAbandonedUploads],
     ['alarms', sendAlarms],
+    ['repair', repairCatalogue],
   ] as const) {
     try {
       await job(env);
@@ -34,6 +36,16 @@ async function sweepAbandonedUploads(env: Env): Promise<void> {
   for (const { bucket, binding } of boundBuckets(env)) {
     for (const { tenant, deleted } of await sweepBucket(binding, bucket, env.ABANDONED_AFTER_HOURS)) {
       console.log(`sweep ${bucket}/${tenant}: deleted ${deleted.length} abandoned upload claims`);
+    }
+  }
+}
+
+/** Archives without a record, recorded from their objects' metadata (repair.ts). */
+async function repairCatalogue(env: Env): Promise<void> {
+  for (const { bucket, binding } of boundBuckets(env)) {
+    for (const { tenant, recorded, refused } of await repairBucket(env, binding, bucket)) {
+      if (recorded.length > 0) console.log(`repair ${bucket}/${tenant}: recorded ${recorded.join(', ')}`);
+      for (const reason of refused) console.error(`repair ${bucket}/${tenant}: refused ${reason}`);
     }
   }
 }

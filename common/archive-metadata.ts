@@ -1,11 +1,16 @@
 // What an archive object says about itself in its custom metadata, so that a record can be
-// rebuilt from a HEAD request when the run's own record never reached the Worker (repair.ts).
+// rebuilt from a HEAD request (or the Worker's listing) when the run's own record never reached
+// the Worker: core/r2/repair.ts, worker/src/repair.ts.
 // Written by the upload (commit, branch, ... up front; size, SHA-256 and file count once known);
 // read back as hostile input: every field passes the record rules any record passes.
-import type { BackupMetadataInput } from '../../common/metadata.js';
-import { archiveKey } from '../../common/naming.js';
-import { parseBackupMetadataInput } from '../../common/record-input.js';
-import { ValidationError } from '../../common/validate.js';
+import type { BackupMetadataInput } from './metadata.js';
+import { archiveKey } from './naming.js';
+import { parseBackupMetadataInput } from './record-input.js';
+import { ValidationError } from './validate.js';
+
+/** A completed archive this young may be a running backup's, whose own record is on its way:
+ *  the repair leaves it (the Worker's REPAIR_AFTER_MINUTES sets another time for its cron). */
+export const REPAIR_AFTER_MS = 5 * 60 * 1000;
 
 /** The record fields an archive carries, and the metadata name each is stored under. */
 export const ARCHIVE_METADATA = {

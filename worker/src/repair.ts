@@ -1,0 +1,91 @@
+// The cron's catalogue repair: in every bound bucket, each tenant's archives that have no record
+// (their run's Worker call failed) are recorded from their objects' own metadata
+// (common/archive-metadata.ts, checked by the record rules), signed as any record and never
+// over one (records.ts). Left alone: empty objects (uploads' claims), archives stored less than
+// REPAIR_AFTER_MINUTES ago (a running backup's record is on its way), objects without this
+// action's metadata, and archives whose metadata has no SHA-256 (`r2-backup verify --repair`
+// hashes those over S3).
+import {
+  ARCHIVE_METADATA,
+  ArchiveMetadataError,
+  REPAIR_AFTER_MS,
+  hasArchiveMetadata,
+  recordFromArchive,
+} from '../../common/archive-metadata.js';
+import { misconfigured } from './config-json.js';
+import type { Env } from './env.js';
+import { listTenants } from './listing.js';
+import { storeSignedRecord } from './records.js';
+import { scanTenant } from './tenant-objects.js';
+
+/** Archives one tenant's repair records at most per cron run. */
+const REPAIRS_PER_TENANT = 20;
+const MAX_MINUTES = 7 * 24 * 60;
+/** Who the repaired records say stored them. */
+const REPAIR_PRINCIPAL = 'cron-repair';
+
+export function repairAfterMs(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === '') return REPAIR_AFTER_MS;
+  const minutes = Number(raw);
+  if (!Number.isFinite(minutes) || minutes <= 0 || minutes > MAX_MINUTES) {
+    throw misconfigured(
+      'REPAIR_AFTER_MINUTES',
+      `must be a number of minutes above 0 and at most ${MAX_MINUTES}`,
+    );
+  }
+  return minutes * 60 * 1000;
+}
+
+export interface TenantRepair {
+  tenant: string;
+  recorded: string[];
+  /** Archives whose metadata breaks the record rules, with why. */
+  refused: string[];
+}
+
+export async function repairTenant(
+  env: Env,
+  binding: R2Bucket,
+  bucket: string,
+  tenant: string,
+  settleMs: number,
+  now = Date.now(),
+): Promise<TenantRepair> {
+  const objects = await scanTenant(binding, bucket, tenant);
+  const recorded = new Set(objects.records.map((r) => r.backupFile));
+  const result: TenantRepair = { tenant, recorded: [], refused: [] };
+  const candidates = objects.archives.filter(
+    ({ backupFile, object }) =>
+      !recorded.has(backupFile) &&
+      object.size > 0 &&
+      now - object.uploaded.getTime() >= settleMs &&
+      hasArchiveMetadata(object.customMetadata) &&
+      object.customMetadata?.[ARCHIVE_METADATA.sha256] !== undefined,
+  );
+  for (const { backupFile, object } of candidates.slice(0, REPAIRS_PER_TENANT)) {
+    try {
+      const input = recordFromArchive(tenant, bucket, backupFile, {
+        size: object.size,
+        metadata: object.customMetadata ?? {},
+      });
+      // null: recorded meanwhile (its own run, or another repair).
+      if (await storeSignedRecord(env, binding, bucket, input, REPAIR_PRINCIPAL))
+        result.recorded.push(backupFile);
+    } catch (error) {
+      if (!(error instanceof ArchiveMetadataError)) throw error;
+      result.refused.push(error.message);
+    }
+  }
+  return result;
+}
+
+/** Every tenant of one bucket; only the tenants with something to say. */
+export async function repairBucket(env: Env, binding: R2Bucket, bucket: string): Promise<TenantRepair[]> {
+  const settleMs = repairAfterMs(env.REPAIR_AFTER_MINUTES);
+  const repaired: TenantRepair[] = [];
+  for (const tenant of await listTenants(binding)) {
+    const result = await repairTenant(env, binding, bucket, tenant, settleMs);
+    if (result.recorded.length > 0 || result.refused.length > 0) repaired.push(result);
+  }
+  return repaired;
+}
