@@ -13,7 +13,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   0  success
   1  problems found (verify), or the command failed otherwise (a check refused an archive)
   2  usage: unknown command or flag, a missing or invalid value
-  3  not allowed or not found: the Worker or R2 refused the credential, or has no such bucket
+  3  not allowed or not found: the Worker or R2 refused the credential; no such bucket or backup
   4  network or server error: the Worker or R2 unreachable, or answering 5xx/429 after retries`;
 
 /** README.md's Troubleshooting entries, by the bold text each starts with. */
@@ -133,12 +133,21 @@ export const explain = (error: unknown): string => withFix(whatFailed(error), er
 export function exitCodeOf(error: unknown): number {
   for (const e of causeChain(error)) {
     if (e instanceof ValidationError) return EXIT.usage;
+    if (e instanceof NotFoundError) return EXIT.refused;
     if (e instanceof WorkerApiError && e.status === 400) return EXIT.usage;
     if (isRefusal(e)) return EXIT.refused;
     const status = statusOf(e);
     if (status !== undefined && (status >= 500 || status === 429)) return EXIT.unavailable;
   }
   return isNetworkError(error) ? EXIT.unavailable : EXIT.problems;
+}
+
+/** What was asked for is not there (no backup of that name or commit): exit code 3. */
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
 }
 
 /** A failed upload, with what was cleaned up after it ("the upload of K was aborted ..."). */

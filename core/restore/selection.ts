@@ -2,6 +2,7 @@
 // tenant's records as the Worker lists them (newest first).
 import type { BackupMetadata } from '../../common/metadata.js';
 import { ValidationError } from '../../common/validate.js';
+import { NotFoundError } from '../errors.js';
 import type { NewestArchive } from './unrecorded.js';
 
 export type BackupSelector =
@@ -18,11 +19,11 @@ export function selectBackup(
 ): BackupMetadata {
   if ('backup' in selector) {
     const found = records.find((r) => r.backup_file === selector.backup);
-    if (!found) throw new Error(`No backup ${selector.backup} in ${where}`);
+    if (!found) throw new NotFoundError(`No backup ${selector.backup} in ${where}`);
     return found;
   }
   if ('latest' in selector) {
-    if (records.length === 0) throw new Error(`No backups in ${where}`);
+    if (records.length === 0) throw new NotFoundError(`No backups in ${where}`);
     return records[0]!;
   }
   const prefix = selector.commit.toLowerCase();
@@ -30,7 +31,8 @@ export function selectBackup(
     throw new ValidationError('commit', 'must be 4 to 64 hexadecimal characters');
   const matches = records.filter((r) => r.commit.startsWith(prefix));
   const commits = new Set(matches.map((r) => r.commit));
-  if (commits.size === 0) throw new Error(`No backup of a commit starting with ${prefix} in ${where}`);
+  if (commits.size === 0)
+    throw new NotFoundError(`No backup of a commit starting with ${prefix} in ${where}`);
   if (commits.size > 1) {
     throw new Error(
       `Commit prefix ${prefix} is ambiguous in ${where}: ${[...commits].join(', ')}; give more characters`,

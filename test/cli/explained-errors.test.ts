@@ -161,6 +161,19 @@ describe('the CLI: the reason, the fix and an exit code per kind of failure', ()
     expect(run.stderr).toContain(NOT_FOUND_ENTRY);
   });
 
+  test('3: no such backup', async () => {
+    const run = await runCli(
+      [
+        'restore',
+        ...['--tenant', TENANT, '--bucket', OTHER_BUCKET, '--backup', '20200101-000000.tar.gz'],
+        ...['--target', join(work, 'none')],
+      ],
+      workerEnv(stack, ADMIN),
+    );
+    expect(run.stderr).toContain('No backup 20200101-000000.tar.gz');
+    expect(run.code).toBe(3);
+  });
+
   test('4: the Worker down', async () => {
     const down = `http://127.0.0.1:${await freePort()}`;
     const run = await runCli(['list', '--tenant', TENANT], {
