@@ -50,5 +50,7 @@ export interface Env {
   REPAIR_AFTER_MINUTES?: string;
   /** USD per GB-month of R2 storage for the summaries' cost (default 0.015). */
   R2_STORAGE_PRICE_PER_GB_MONTH?: string;
+  /** The dashboard's static files (worker/dashboard/, `[assets]` in wrangler.toml). */
+  ASSETS?: { fetch(request: Request): Promise<Response> };
   [binding: string]: unknown;
 }

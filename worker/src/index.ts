@@ -8,6 +8,7 @@ import { handleError, methodNotAllowed, notFound } from './http.js';
 import { getInventory } from './inventory.js';
 import { getBackup, getLatestBackup, listBackups } from './listing.js';
 import { pruneBackups } from './prune-route.js';
+import { serveDashboard } from './dashboard.js';
 import { createBackupRecord, createNotification } from './records.js';
 import { resignRecords } from './resign-route.js';
 import { scheduled } from './scheduled.js';
@@ -55,7 +56,10 @@ router
   .all('/api/github/backup/tenants/:tenant/summary', methodNotAllowed('GET'))
   .all('/api/github/backup/:tenant/:backup_file', methodNotAllowed('GET', 'DELETE'))
   .all('/api/r2/buckets/:bucket/upload', methodNotAllowed('PUT', 'POST', 'DELETE'))
-  .all('/api/r2/buckets/:bucket/download', methodNotAllowed('GET'));
+  .all('/api/r2/buckets/:bucket/download', methodNotAllowed('GET'))
+
+  // Everything else is the dashboard's static files (worker/dashboard/).
+  .get('*', (request: IRequest, env: Env) => serveDashboard(request as unknown as Request, env));
 
 // HTTP requests go to the router; the cron trigger (wrangler.toml) applies retention.
 export default { fetch: router.fetch, scheduled };

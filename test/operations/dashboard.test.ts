@@ -1,0 +1,174 @@
+// The dashboard in a real browser (Debian's chromium, driven by puppeteer-core), after real
+// backups by dist/index.js: an admin signs in once (the token stays out of the address and
+// survives a reload in sessionStorage) and sees every tenant; a tenant token sees only its own;
+// a tenant page lists backups newest first, and its copied restore command, run as given,
+// restores the tree. Every answer carries the strict CSP and the page breaks none of it.
+// Screenshots are saved under docs/ for the README.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { createTenantToken } from '../../core/worker-api/tenant-token.js';
+import { ROOT, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { makeFixtureTree, runAction, s3Inputs } from '../action/helpers.js';
+import { fullEnv } from '../cli/helpers.js';
+import { newToken } from '../worker/helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const BUCKET = 'my-bucket';
+const adminToken = newToken();
+const tokenA = createTenantToken(['tenant-a'], [BUCKET]);
+let stack: LocalStack;
+let browser: Browser;
+let tree: string;
+let work: string;
+const backups: Record<string, string[]> = { 'tenant-a': [], 'tenant-b': [] };
+const cspViolations: string[] = [];
+
+async function backUp(tenant: string): Promise<void> {
+  const run = await runAction({
+    inputs: {
+      ...s3Inputs(stack),
+      'api-url': stack.url,
+      'api-token': adminToken,
+      tenant,
+      bucket: BUCKET,
+      path: tree,
+    },
+  });
+  expect(run.code).toBe(0);
+  backups[tenant]!.unshift(run.outputs['backup-file']!);
+}
+
+async function signIn(token: string): Promise<Page> {
+  const context = await browser.createBrowserContext(); // its own sessionStorage
+  await context.overridePermissions(stack.url, [
+    'clipboard-read',
+    'clipboard-write',
+    'clipboard-sanitized-write',
+  ]);
+  const page = await context.newPage();
+  await page.setViewport({ width: 1400, height: 700 });
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+  await page.goto(`${stack.url}/`);
+  await page.waitForSelector('#login:not([hidden])');
+  await page.type('#token', token);
+  await page.click('#login button[type=submit]');
+  return page;
+}
+
+const cells = (page: Page, selector: string): Promise<string[]> =>
+  page.$$eval(selector, (nodes) =>
+    nodes.map((n) => (n as unknown as { innerText: string }).innerText.trim()),
+  );
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    env: 'test',
+    vars: { CLOUDCONNECT: adminToken, TENANT_TOKENS: `{${tokenA.configEntry}}` },
+  });
+  tree = makeFixtureTree(64 * 1024);
+  work = mkdtempSync(join(tmpdir(), 'r2-backup-dashboard-'));
+  await backUp('tenant-a');
+  await new Promise((r) => setTimeout(r, 1100)); // a second backup with a later stamp
+  await backUp('tenant-a');
+  await backUp('tenant-b');
+  browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+}, 240_000);
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  for (const dir of [tree, work]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('every answer of the dashboard carries the strict CSP', async () => {
+  for (const path of ['/', '/app.js', '/style.css']) {
+    const response = await fetch(`${stack.url}${path}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toMatch(/^default-src 'self'/);
+  }
+  // API paths never fall through to the files.
+  expect((await fetch(`${stack.url}/api/nothing`)).headers.get('content-type')).toMatch(/json/);
+});
+
+test('a wrong token is refused on the page', async () => {
+  const page = await signIn('not-a-token');
+  await page.waitForFunction("document.getElementById('login-error').textContent !== ''");
+  expect(await page.$eval('#login-error', (n) => n.textContent)).toContain('refused');
+  await page.browserContext().close();
+});
+
+test('the admin sees every tenant, signs in once, and restores from a copied command', async () => {
+  const page = await signIn(adminToken);
+  // The Worker's default bucket first (empty here), then the bucket the admin asks for.
+  await page.waitForSelector('#tenants');
+  expect(await page.$eval('#bucket', (n) => (n as unknown as { value: string }).value)).toBe(
+    'autonomous-coding-agent',
+  );
+  expect(await cells(page, '#tenants tbody tr td:first-child')).toEqual([]);
+  await page.$eval('#bucket', (n) => ((n as unknown as { value: string }).value = ''));
+  await page.type('#bucket', BUCKET);
+  await page.click('#bucket-form button[type=submit]');
+  await page.waitForSelector('#tenants tbody tr');
+  expect(await cells(page, '#tenants tbody tr td:first-child')).toEqual(['tenant-a', 'tenant-b']);
+  expect(await cells(page, '#tenants tbody tr td:nth-child(2)')).toEqual(['ok', 'ok']);
+  expect(await cells(page, '#tenants tbody tr td:nth-child(7)')).toEqual(['2', '1']);
+  expect(page.url()).not.toContain(adminToken);
+  await page.screenshot({ path: join(ROOT, 'docs/dashboard-overview.png') });
+
+  // Asked once: a reload keeps the session.
+  await page.reload();
+  await page.waitForSelector('#tenants tbody tr');
+  expect(await page.$eval('#login', (n) => (n as unknown as { hidden: boolean }).hidden)).toBe(true);
+
+  await page.click('#tenants a[href^="#/tenant/tenant-a"]');
+  await page.waitForSelector('#backups tbody tr');
+  expect(await cells(page, '#backups tbody tr td:first-child')).toEqual(backups['tenant-a']);
+  await page.screenshot({ path: join(ROOT, 'docs/dashboard-tenant.png') });
+
+  await page.click('#backups tbody tr:first-child button.copy');
+  await page.waitForFunction(
+    "document.querySelector('#backups tbody tr button.copy').textContent === 'Copied'",
+  );
+  const command = String(await page.evaluate('navigator.clipboard.readText()'));
+  expect(command).toBe(await page.$eval('#backups tbody tr:first-child code.command', (n) => n.textContent));
+  expect(command).toMatch(
+    /^r2-backup restore --tenant tenant-a --bucket my-bucket --backup \S+ --target \S+$/,
+  );
+
+  // Run as given, in an empty directory.
+  const [, ...args] = command.split(' ');
+  const into = mkdtempSync(join(work, 'restore-'));
+  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('R2_')));
+  await promisify(execFile)(process.execPath, [join(ROOT, 'dist/cli/index.js'), ...args], {
+    cwd: into,
+    env: { ...base, ...fullEnv(stack, adminToken) },
+  });
+  const target = join(into, command.split(' --target ')[1]!);
+  expect(readFileSync(join(target, 'src/index.ts'), 'utf8')).toBe(
+    readFileSync(join(tree, 'src/index.ts'), 'utf8'),
+  );
+  await page.browserContext().close();
+}, 120_000);
+
+test('a tenant token sees only its tenant', async () => {
+  const page = await signIn(tokenA.token);
+  await page.waitForSelector('#tenants tbody tr');
+  expect(await cells(page, '#tenants tbody tr td:first-child')).toEqual(['tenant-a']);
+  // Another tenant's page is refused by the Worker, and says so.
+  await page.goto(`${stack.url}/#/tenant/tenant-b?bucket=${BUCKET}`);
+  await page.waitForSelector('#view .error');
+  expect(await page.$eval('#view .error', (n) => n.textContent)).toContain(
+    'not allowed to use tenant tenant-b',
+  );
+  await page.browserContext().close();
+});
+
+test('the page broke no rule of its CSP', () => {
+  expect(cspViolations).toEqual([]);
+  expect(existsSync(join(ROOT, 'docs/dashboard-overview.png'))).toBe(true);
+});
