@@ -308,7 +308,8 @@ describe('auth', () => {
 
 describe('routing', () => {
   test('unknown routes are 404 JSON', async () => {
-    for (const path of ['/', '/api/nope', '/api/github/backup/a/b/c']) {
+    // `/` is the dashboard since issue 20 (test/operations/dashboard.test.ts).
+    for (const path of ['/api/nope', '/api/github/backup/a/b/c']) {
       const response = await api(path);
       expect(response.status).toBe(404);
       expect(await readJson(response)).toEqual({ success: false, error: 'Not found' });
