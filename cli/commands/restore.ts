@@ -42,7 +42,7 @@ export const restore: Command = {
   name: 'restore',
   summary: 'restore a backup into a directory, verified by its SHA-256',
   help: `Usage: r2-backup restore --tenant T [--bucket B] (--backup FILE | --latest | --commit PREFIX)
-                         --target DIR [--force] [--max-bytes N] [--allow-unverified]
+                         --target DIR [--force] [--max-bytes N] [--allow-unverified] [--json]
 
 Downloads the archive into a staging directory beside DIR and checks its size and SHA-256
 against the backup's record before anything is extracted: a replaced or corrupt object writes
@@ -73,6 +73,10 @@ setgid bits are dropped.
                      SHA-256 (then the archive's hash is computed and printed, not compared)
   --max-bytes N      refuse an archive that expands past N bytes (K, M, G, T allowed;
                      default: the free space of DIR's file system less 64 MiB)
+  --json             print {backup_file, key, target, entries, size, sha256, compared,
+                     symlinks: [{path, target}]} instead of the result line (README: "JSON
+                     output"); with --history {backup_file, target, refs, head: {commit,
+                     branch}}
   --history          restore the git history instead (include-git-history): the bundle is
                      checked (SHA-256, git bundle verify) and DIR becomes a repository with
                      every branch, tag and remote-tracking ref, HEAD checked out
@@ -90,6 +94,7 @@ ${CONNECTION_HELP}`,
     'max-bytes': { type: 'string' },
     'allow-unverified': { type: 'boolean' },
     history: { type: 'boolean' },
+    json: { type: 'boolean' },
     identity: { type: 'string' },
   },
   async run(values) {
@@ -111,6 +116,7 @@ ${CONNECTION_HELP}`,
         values.target,
         values.force === true,
         identitiesOf(values),
+        values.json === true,
       );
     }
     const progress = restoreProgress();
@@ -132,6 +138,21 @@ ${CONNECTION_HELP}`,
       log: (line) => console.error(line),
       onProgress: progress.onProgress,
     }).finally(progress.stop);
+    if (values.json) {
+      const { record, key, target, entries, size, sha256, compared, symlinks } = restored;
+      const result = {
+        backup_file: record.backup_file,
+        key,
+        target,
+        entries,
+        size,
+        sha256,
+        compared,
+        symlinks,
+      };
+      console.log(JSON.stringify(result, null, 2));
+      return 0;
+    }
     const checked = restored.compared ? 'verified' : 'computed (the record has none to compare)';
     console.log(
       `Restored ${restored.record.backup_file} into ${restored.target}: ${restored.entries} entries, ` +
@@ -151,6 +172,7 @@ async function restoreGitHistory(
   target: string,
   force: boolean,
   identities: string[] | undefined,
+  json: boolean,
 ): Promise<number> {
   const restored = await restoreBackupHistory({
     listRecords,
@@ -165,6 +187,11 @@ async function restoreGitHistory(
     log: (line) => console.error(line),
     warn: (message) => console.error(`Warning: ${message}`),
   });
+  if (json) {
+    const { record, target: into, refs, head } = restored;
+    console.log(JSON.stringify({ backup_file: record.backup_file, target: into, refs, head }, null, 2));
+    return 0;
+  }
   console.log(
     `Restored the git history of ${restored.record.backup_file} into ${restored.target}: ${restored.refs} refs, HEAD ${describeHead(restored.head)}`,
   );

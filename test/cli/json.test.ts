@@ -2,7 +2,7 @@
 // checked against what the action stored (its outputs) and the bucket (awscli); and
 // R2_BACKUP_TENANT standing for --tenant. The CLI as a user runs it: node dist/cli/index.js.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalStack } from '../../scripts/local-stack.js';
@@ -124,6 +124,45 @@ test('verify --json: stdout is the JSON alone; notes along the way (the dry run 
     for (const note of notes) expect(json.stderr).toContain(note.split(',')[0]);
   } finally {
     await aws(stack, 's3', 'rm', `s3://${BUCKET}/${orphan}`);
+  }
+});
+
+test('restore --json: what was restored, as the text says it and as the tree holds it', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'r2-backup-json-restore-'));
+  try {
+    const target = join(work, 'json');
+    const run = await runCli(
+      ['restore', ...tenantArgs, '--backup', file(1), '--target', target, '--json'],
+      fullEnv(stack, TOKEN),
+    );
+    expect(run.code).toBe(0);
+    const restored = JSON.parse(run.stdout) as {
+      backup_file: string;
+      key: string;
+      target: string;
+      entries: number;
+      size: number;
+      sha256: string;
+      compared: boolean;
+      symlinks: { path: string; target: string }[];
+    };
+    expect(restored).toMatchObject({
+      backup_file: file(1),
+      key: made[1]!.outputs['backup-key'],
+      target,
+      size: Number(made[1]!.outputs.size),
+      sha256: made[1]!.outputs.sha256,
+      compared: true,
+    });
+    const text = await runCli(
+      ['restore', ...tenantArgs, '--backup', file(1), '--target', join(work, 'text')],
+      fullEnv(stack, TOKEN),
+    );
+    expect(text.stdout).toContain(`: ${restored.entries} entries, ${restored.size} bytes`);
+    expect(restored.symlinks.length).toBeGreaterThan(0);
+    for (const link of restored.symlinks) expect(readlinkSync(join(target, link.path))).toBe(link.target);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
 });
 
