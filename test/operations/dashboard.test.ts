@@ -86,7 +86,7 @@ afterAll(async () => {
 });
 
 test('every answer of the dashboard carries the strict CSP', async () => {
-  for (const path of ['/', '/app.js', '/style.css']) {
+  for (const path of ['/', '/app.js', '/style.css', '/vendor/uplot/uPlot.esm.js']) {
     const response = await fetch(`${stack.url}${path}`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-security-policy')).toMatch(/^default-src 'self'/);
@@ -128,6 +128,8 @@ test('the admin sees every tenant, signs in once, and restores from a copied com
   await page.click('#tenants a[href^="#/tenant/tenant-a"]');
   await page.waitForSelector('#backups tbody tr');
   expect(await cells(page, '#backups tbody tr td:first-child')).toEqual(backups['tenant-a']);
+  // The size chart (uPlot, vendored into the assets): one point per backup listed.
+  await page.waitForSelector('#size-chart .uplot canvas');
   await page.screenshot({ path: join(ROOT, 'docs/dashboard-tenant.png') });
 
   await page.click('#backups tbody tr:first-child button.copy');

@@ -3,6 +3,8 @@
 // backups newest first with the exact `r2-backup restore` command for each. Everything shown
 // is set as text, never as HTML.
 /* global document, window, location, navigator, sessionStorage, fetch, URLSearchParams, Node */
+import uPlot from '/vendor/uplot/uPlot.esm.js';
+
 const TOKEN_KEY = 'r2-backup-token';
 const PAGE = 20;
 
@@ -159,12 +161,40 @@ async function tenantPage(tenant) {
   const fact = (label, value) => el('div', {}, el('dt', {}, label), el('dd', {}, value));
   const body = el('tbody');
   const more = el('button', { type: 'button', id: 'more', hidden: '' }, 'More');
+  const chart = el('div', { id: 'size-chart' });
+  const points = [];
   let cursor;
+  const draw = () => {
+    // Archive size over time, oldest first, for the backups loaded so far.
+    const sorted = points.filter((p) => p.size !== null).sort((a, b) => a.time - b.time);
+    chart.replaceChildren();
+    if (sorted.length === 0) return;
+    new uPlot(
+      {
+        width: Math.min(900, document.body.clientWidth - 48),
+        height: 220,
+        series: [
+          {},
+          {
+            label: 'Archive size',
+            stroke: '#0969da',
+            fill: 'rgba(9,105,218,0.1)',
+            value: (u, v) => bytes(v),
+          },
+        ],
+        axes: [{}, { values: (u, ticks) => ticks.map(bytes), size: 80 }],
+      },
+      [sorted.map((p) => p.time), sorted.map((p) => p.size)],
+      chart,
+    );
+  };
   const load = async () => {
     const page = await api(
       `/api/github/backup/list?tenant=${encodeURIComponent(tenant)}&bucket=${encodeURIComponent(s.bucket)}&limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
     );
     for (const b of page.backups) {
+      const when = Date.parse(b.created_at ?? b.stored_at ?? '');
+      if (!Number.isNaN(when)) points.push({ time: when / 1000, size: b.size ?? null });
       const command = restoreCommand(tenant, s.bucket, b.backup_file);
       const copy = el(
         'button',
@@ -191,6 +221,7 @@ async function tenantPage(tenant) {
     }
     cursor = page.cursor;
     more.hidden = !cursor;
+    draw();
   };
   more.addEventListener('click', () => load().catch(show));
   await load();
@@ -209,6 +240,8 @@ async function tenantPage(tenant) {
       fact('Last drill', s.last_drill ? `${s.last_drill.status} at ${s.last_drill.stored_at}` : 'never'),
       fact('Stale after', `${s.stale_after_hours} h`),
     ),
+    el('h3', {}, 'Archive size over time'),
+    chart,
     el(
       'table',
       { id: 'backups' },
