@@ -327,6 +327,13 @@ describe('hostile object metadata', () => {
       Object.entries(good).filter(([name]) => name !== 'r2-backup-sha256'),
     );
     await plant('20250101-000010.tar', withoutHash, 'y'.repeat(300));
+    const dry = await runCli(['verify', '--tenant', HOSTILE_TENANT, '--backup', '20250101-000010.tar'], {
+      ...fullEnv(stack, TOKEN),
+      ...later(),
+    });
+    expect(dry.stdout).toContain(
+      '20250101-000010.tar: would be recorded from its object metadata (its SHA-256 computed by reading the object',
+    );
     const hashed = await runCli(
       ['verify', '--tenant', HOSTILE_TENANT, '--repair', '--backup', '20250101-000010.tar'],
       { ...fullEnv(stack, TOKEN), ...later() },
