@@ -128,6 +128,8 @@ test('the admin sees every tenant, signs in once, and restores from a copied com
   await page.click('#tenants a[href^="#/tenant/tenant-a"]');
   await page.waitForSelector('#backups tbody tr');
   expect(await cells(page, '#backups tbody tr td:first-child')).toEqual(backups['tenant-a']);
+  // The notifications timeline: each run's success, newest first.
+  expect(await cells(page, '#timeline li .badge')).toEqual(['success', 'success']);
   // The size chart (uPlot, vendored into the assets): one point per backup listed.
   await page.waitForSelector('#size-chart .uplot canvas');
   await page.screenshot({ path: join(ROOT, 'docs/dashboard-tenant.png') });

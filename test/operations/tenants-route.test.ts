@@ -167,6 +167,28 @@ test('a tenant without a backup for its STALE_AFTER_HOURS is stale', async () =>
   expect(body.newest.age_hours).toBeGreaterThan(0.0005);
 });
 
+test("a tenant's notifications, newest first, with a limit", async () => {
+  const response = await tenantA(`/api/github/backup/tenants/tenant-a/notifications?limit=1`);
+  const body = await readJson(response);
+  expect(response.status).toBe(200);
+  expect(body.notifications).toEqual([
+    expect.objectContaining({ status: 'success', kind: 'run', backup_file: '20260102-120000.tar.zst' }),
+  ]);
+  const all = await readJson(
+    await admin(`/api/github/backup/tenants/tenant-b/notifications?bucket=${BUCKET}`),
+  );
+  expect(all.notifications.map((n: { status: string }) => n.status)).toEqual([
+    'success',
+    'failure',
+    'failure',
+    'success',
+  ]);
+  expect((await tenantA('/api/github/backup/tenants/tenant-b/notifications')).status).toBe(403);
+  const bad = await admin(`/api/github/backup/tenants/tenant-a/notifications?bucket=${BUCKET}&limit=101`);
+  expect(bad.status).toBe(400);
+  expect(await readJson(bad)).toMatchObject({ field: 'limit' });
+});
+
 test("a tenant token may not read another tenant's summary", async () => {
   const response = await summary(tenantA, 'tenant-b');
   expect(response.status).toBe(403);

@@ -225,6 +225,25 @@ async function tenantPage(tenant) {
   };
   more.addEventListener('click', () => load().catch(show));
   await load();
+  const recent = await api(
+    `/api/github/backup/tenants/${encodeURIComponent(tenant)}/notifications?bucket=${encodeURIComponent(s.bucket)}&limit=20`,
+  );
+  const timeline = el(
+    'ol',
+    { id: 'timeline' },
+    recent.notifications.map((n) =>
+      el(
+        'li',
+        {},
+        el('span', { class: 'muted' }, n.stored_at),
+        ' ',
+        badge(n.status),
+        ` ${n.kind === 'drill' ? 'restore drill' : 'backup run'}`,
+        n.backup_file ? ` of ${n.backup_file}` : '',
+        n.message ? el('div', { class: 'muted' }, n.message) : null,
+      ),
+    ),
+  );
   return el(
     'section',
     {},
@@ -259,6 +278,8 @@ async function tenantPage(tenant) {
       body,
     ),
     more,
+    el('h3', {}, 'Notifications, newest first'),
+    timeline,
   );
 }
 

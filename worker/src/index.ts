@@ -12,7 +12,7 @@ import { serveDashboard } from './dashboard.js';
 import { createBackupRecord, createNotification } from './records.js';
 import { resignRecords } from './resign-route.js';
 import { scheduled } from './scheduled.js';
-import { getTenantSummary, listTenantsPage } from './tenants-route.js';
+import { getTenantNotifications, getTenantSummary, listTenantsPage } from './tenants-route.js';
 import { download, upload } from './uploads.js';
 
 type Handler = (request: AuthedRequest, env: Env) => Promise<Response>;
@@ -33,6 +33,7 @@ router
   .post('/api/github/backup/resign', authed(resignRecords))
   .get('/api/github/backup/tenants', authed(listTenantsPage))
   .get('/api/github/backup/tenants/:tenant/summary', authed(getTenantSummary))
+  .get('/api/github/backup/tenants/:tenant/notifications', authed(getTenantNotifications))
   .get('/api/github/backup/:tenant/latest', authed(getLatestBackup))
   // Before /:tenant/:backup_file, which would take "inventory" for a file name.
   .get('/api/github/backup/:tenant/inventory', authed(getInventory))
@@ -54,6 +55,7 @@ router
   .all('/api/github/backup/resign', methodNotAllowed('POST'))
   .all('/api/github/backup/tenants', methodNotAllowed('GET'))
   .all('/api/github/backup/tenants/:tenant/summary', methodNotAllowed('GET'))
+  .all('/api/github/backup/tenants/:tenant/notifications', methodNotAllowed('GET'))
   .all('/api/github/backup/:tenant/:backup_file', methodNotAllowed('GET', 'DELETE'))
   .all('/api/r2/buckets/:bucket/upload', methodNotAllowed('PUT', 'POST', 'DELETE'))
   .all('/api/r2/buckets/:bucket/download', methodNotAllowed('GET'))

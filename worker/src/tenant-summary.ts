@@ -76,7 +76,7 @@ const storagePrice = (env: Env): number =>
     false,
   );
 
-async function readNotification(
+export async function readNotification(
   binding: R2Bucket,
   tenant: string,
   name: string,

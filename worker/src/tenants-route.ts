@@ -10,7 +10,8 @@ import { decodeCursor, encodeCursor, type CursorScope } from './cursor.js';
 import type { Env } from './env.js';
 import { HttpError, jsonResponse, queryParam } from './http.js';
 import { recordScope } from './listing.js';
-import { summarizeTenant } from './tenant-summary.js';
+import { readNotification, summarizeTenant } from './tenant-summary.js';
+import { scanTenant } from './tenant-objects.js';
 
 export const DEFAULT_TENANTS_LIMIT = 100;
 export const MAX_TENANTS_LIMIT = 1000;
@@ -69,12 +70,50 @@ export async function listTenantsPage(request: AuthedRequest, env: Env): Promise
   });
 }
 
-export async function getTenantSummary(request: AuthedRequest, env: Env): Promise<Response> {
+/** As the tenants list: a credential of one bucket needs no `bucket` parameter. */
+function tenantScope(request: AuthedRequest, env: Env): ReturnType<typeof recordScope> {
   if (queryParam(request.query, 'bucket') === undefined) {
-    // As the tenants list: a credential of one bucket needs no `bucket` parameter.
     const { buckets } = request.principal;
     if (buckets !== '*' && buckets.length === 1) request.query.bucket = buckets[0];
   }
-  const { tenant, bucket, binding } = recordScope(request, env); // authorizes
+  return recordScope(request, env); // authorizes
+}
+
+export const MAX_NOTIFICATIONS = 100;
+
+/** GET /api/github/backup/tenants/:tenant/notifications?limit=N: the newest N (default 20, at
+ *  most 100) notifications, runs' and drills', newest first: one listing and N small reads. */
+export async function getTenantNotifications(request: AuthedRequest, env: Env): Promise<Response> {
+  const { tenant, bucket, binding } = tenantScope(request, env);
+  const raw = queryParam(request.query, 'limit');
+  const limit = raw === undefined ? 20 : Number(raw);
+  if (raw !== undefined && (!/^\d+$/.test(raw) || limit < 1 || limit > MAX_NOTIFICATIONS)) {
+    throw new ValidationError('limit', `must be an integer from 1 to ${MAX_NOTIFICATIONS}`);
+  }
+  const objects = await scanTenant(binding, bucket, tenant);
+  const newest = [...objects.notificationUploaded.entries()]
+    .sort((a, b) => b[1].getTime() - a[1].getTime())
+    .slice(0, limit);
+  const bodies = await Promise.all(newest.map(([name]) => readNotification(binding, tenant, name)));
+  const notifications = bodies.flatMap((n, i) =>
+    n === null
+      ? []
+      : [
+          {
+            name: newest[i]![0],
+            stored_at: n.stored_at,
+            status: n.status,
+            kind: n.kind ?? 'run',
+            backup_file: n.backup_file ?? null,
+            message: n.message ?? null,
+            run_url: n.run_url ?? null,
+          },
+        ],
+  );
+  return jsonResponse({ success: true, tenant, bucket, notifications, count: notifications.length });
+}
+
+export async function getTenantSummary(request: AuthedRequest, env: Env): Promise<Response> {
+  const { tenant, bucket, binding } = tenantScope(request, env);
   return jsonResponse({ success: true, ...(await summarizeTenant(env, binding, bucket, tenant)) });
 }
