@@ -19,8 +19,9 @@ export async function scheduled(_controller: ScheduledController, env: Env): Pro
   for (const [name, job] of [
     ['retention', applyRetention],
     ['sweep', sweepAbandonedUploads],
-    ['alarms', sendAlarms],
     ['repair', repairCatalogue],
+    // Last: a tenant's state counts what retention and repair left.
+    ['alarms', sendAlarms],
   ] as const) {
     try {
       await job(env);
