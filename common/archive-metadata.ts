@@ -64,6 +64,27 @@ export function archiveMetadata(facts: ArchiveFacts): Record<string, string> {
   return Object.fromEntries([...entries].map(([field, value]) => [ARCHIVE_METADATA[field], value]));
 }
 
+/**
+ * What a caller may ask the Worker's upload route to write as an object's metadata (mpu-create):
+ * only these names, each value URI-encoded printable ASCII, within the budget. The values are
+ * checked later, as hostile, by whoever rebuilds a record from them.
+ */
+export function checkArchiveMetadata(value: unknown, field: string): Record<string, string> {
+  const names = new Set<string>(Object.values(ARCHIVE_METADATA));
+  const rule = `must be an object of ${[...names].join(', ')} to URI-encoded text, at most ${METADATA_BUDGET} characters in all`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ValidationError(field, rule);
+  let total = 0;
+  for (const [name, text] of Object.entries(value)) {
+    if (!names.has(name) || typeof text !== 'string' || !/^[\x21-\x7e]{1,512}$/.test(text)) {
+      throw new ValidationError(field, rule);
+    }
+    total += name.length + text.length;
+  }
+  if (total > METADATA_BUDGET) throw new ValidationError(field, rule);
+  return value as Record<string, string>;
+}
+
 /** Whether an object's metadata was written by this action's upload (it names a commit). */
 export const hasArchiveMetadata = (metadata: Record<string, string> | undefined): boolean =>
   metadata?.[ARCHIVE_METADATA.commit] !== undefined;

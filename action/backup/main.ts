@@ -264,7 +264,9 @@ function createUploader(
   contentType: string,
   objectMetadata?: Record<string, string>,
 ): ArchiveUploader {
-  if (inputs.destination.kind === 'worker') return new WorkerUploader(worker!, target.bucket, core.warning);
+  if (inputs.destination.kind === 'worker') {
+    return new WorkerUploader(worker!, target.bucket, core.warning, objectMetadata);
+  }
   return new S3Uploader(
     createS3Client({ ...inputs.destination, log: core.warning }),
     target.bucket,

@@ -31,6 +31,8 @@ export class WorkerUploader implements ArchiveUploader {
     private readonly client: WorkerClient,
     private readonly bucket: string,
     private readonly log: (message: string) => void = () => undefined,
+    /** Custom metadata the Worker writes into each stored object (common/archive-metadata.ts). */
+    private readonly objectMetadata: Record<string, string> = {},
   ) {
     this.description = `the Worker at ${client.baseUrl} (bucket ${bucket})`;
   }
@@ -42,6 +44,7 @@ export class WorkerUploader implements ArchiveUploader {
         () =>
           this.client.request<{ uploadId: string }>('POST', this.path(), {
             query: { key, action: 'mpu-create', token },
+            ...(Object.keys(this.objectMetadata).length > 0 && { json: { metadata: this.objectMetadata } }),
           }),
         retrying(`mpu-create ${key}`, this.log),
       );

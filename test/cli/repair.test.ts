@@ -20,6 +20,7 @@ import {
   s3Inputs,
   type RunResult,
 } from '../action/helpers.js';
+import { startFaultProxy, throughProxy } from '../helpers/fault-proxy.js';
 import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { clockStartingAt } from '../helpers/test-clock.js';
 import { fullEnv, runCli, workerEnv } from './helpers.js';
@@ -222,6 +223,45 @@ test('an encrypted archive is recorded with its recipients, and restores with an
   );
   expect(restored.code).toBe(0);
   expect(readFileSync(join(into, 'README.md'), 'utf8')).toBe('# fixture\n');
+}, 180_000);
+
+test('an archive uploaded through the Worker whose record failed is repaired, its SHA-256 read from the object', async () => {
+  const proxy = await startFaultProxy(Number(new URL(stack.url).port));
+  let run: RunResult;
+  try {
+    // The record route is down; uploads go through.
+    proxy.add({
+      method: 'POST',
+      url: /^\/api\/github\/backup$/,
+      fault: { kind: 'unavailable', retryAfterSeconds: 0 },
+      times: Infinity,
+    });
+    run = await runAction({
+      inputs: { 'api-url': throughProxy(stack.url, proxy), 'api-token': TOKEN, tenant: TENANT, path: tree },
+    });
+  } finally {
+    await proxy.close();
+  }
+  expect(run.code).toBe(0);
+  expect(run.stdout).toContain('but the Worker did not record it');
+  const file = run.outputs['backup-file']!;
+  const metadata = await headMetadata(BUCKET, run.outputs['backup-key']!);
+  expect(metadata).toMatchObject({ 'r2-backup-commit': COMMIT, 'r2-backup-branch': 'main' });
+  expect(metadata['r2-backup-sha256']).toBeUndefined(); // a multipart upload through the Worker
+
+  const repaired = await runCli(['verify', '--tenant', TENANT, '--repair'], {
+    ...fullEnv(stack, TOKEN),
+    ...later(),
+  });
+  expect(repaired.stdout).toContain(
+    `${file}: recorded after the fact from its object metadata (SHA-256 computed by reading the object`,
+  );
+  expect(repaired.code).toBe(0);
+  expect(await recordOf(BUCKET, TENANT, file)).toMatchObject({
+    recorded_by: 'repair',
+    sha256: run.outputs.sha256,
+    size: Number(run.outputs.size),
+  });
 }, 180_000);
 
 describe('hostile object metadata', () => {

@@ -251,3 +251,45 @@ describe('keys, actions and bodies', () => {
     expect((await api(downloadPath(key))).status).toBe(404);
   });
 });
+
+test("mpu-create writes the archive's own metadata, of the known names only", async () => {
+  const key = 'backups/my-repo/20250103-120000.tar.gz';
+  const create = (metadata: unknown) =>
+    api(uploadPath(key, '&action=mpu-create'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ metadata }),
+    });
+  for (const bad of [
+    { 'x-evil': 'v' },
+    { 'r2-backup-commit': 'new\nline' },
+    { 'r2-backup-branch': 'b'.repeat(600) },
+    [],
+  ]) {
+    const refused = await create(bad);
+    expect(refused.status).toBe(400);
+    expect((await readJson(refused)).error).toMatch(/^Invalid metadata: must be an object of r2-backup-repo/);
+  }
+  const created = await readJson(
+    await create({ 'r2-backup-commit': 'c'.repeat(40), 'r2-backup-branch': 'main' }),
+  );
+  const part = await readJson(
+    await api(
+      uploadPath(key, `&action=mpu-uploadpart&uploadId=${encodeURIComponent(created.uploadId)}&partNumber=1`),
+      {
+        method: 'PUT',
+        body: data.subarray(0, 1000),
+      },
+    ),
+  );
+  const completed = await api(
+    uploadPath(key, `&action=mpu-complete&uploadId=${encodeURIComponent(created.uploadId)}`),
+    {
+      method: 'POST',
+      body: JSON.stringify({ parts: [{ partNumber: 1, etag: part.etag }] }),
+    },
+  );
+  expect(completed.status).toBe(201);
+  const head = JSON.parse(await aws(stack, 's3api', 'head-object', '--bucket', 'my-bucket', '--key', key));
+  expect(head.Metadata).toEqual({ 'r2-backup-commit': 'c'.repeat(40), 'r2-backup-branch': 'main' });
+});

@@ -2,6 +2,7 @@
 // into R2 (never buffered). Single PUT up to the 100 MB request limit of Workers; larger
 // archives use R2 multipart through the same route with an `action` query parameter, as in
 // Cloudflare's own R2 multipart Worker example.
+import { checkArchiveMetadata } from '../../common/archive-metadata.js';
 import { ValidationError } from '../../common/validate.js';
 import { authorize } from './access.js';
 import type { AuthedRequest } from './auth.js';
@@ -18,6 +19,7 @@ export const SINGLE_UPLOAD_LIMIT = 100_000_000;
 export const MAX_PARTS = 10_000;
 // A complete call lists up to 10,000 parts (about 60 bytes each).
 const COMPLETE_BODY_LIMIT = 1024 * 1024;
+const ARCHIVE_METADATA_BODY_LIMIT = 8 * 1024;
 
 interface Target extends ObjectKey {
   bucket: string;
@@ -101,13 +103,25 @@ function uploadToken(request: AuthedRequest): string | undefined {
   return token;
 }
 
+/** The archive's own metadata (common/archive-metadata.ts) from mpu-create's optional body
+ *  `{"metadata": {...}}`: what a record can be rebuilt from if the run's record never arrives. */
+async function archiveMetadataOf(request: AuthedRequest): Promise<Record<string, string>> {
+  if (!request.body || request.headers.get('content-length') === '0') return {};
+  const body = await readJsonObject(request, ARCHIVE_METADATA_BODY_LIMIT);
+  for (const field of Object.keys(body)) {
+    if (field !== 'metadata') throw new ValidationError(field, 'is not a known field');
+  }
+  return body.metadata === undefined ? {} : checkArchiveMetadata(body.metadata, 'metadata');
+}
+
 async function createUpload(request: AuthedRequest, t: Target): Promise<Response> {
   const token = uploadToken(request);
+  const metadata = await archiveMetadataOf(request);
   // Refuse early; complete checks again because the key may appear meanwhile.
   if (await t.binding.head(t.key)) throw exists(t);
   const upload = await t.binding.createMultipartUpload(t.key, {
     httpMetadata: { contentType: contentTypeOf(t.key) },
-    ...(token && { customMetadata: { [TOKEN_METADATA]: token } }),
+    customMetadata: { ...metadata, ...(token && { [TOKEN_METADATA]: token }) },
   });
   return jsonResponse({ success: true, key: t.key, uploadId: upload.uploadId });
 }
