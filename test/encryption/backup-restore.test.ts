@@ -140,6 +140,14 @@ test('encrypted backups are named .age and recorded as encrypted, with fingerpri
   expect(JSON.stringify(listed)).not.toContain(keys.team.recipient);
 });
 
+test('verify --deep checks encrypted backups without any key (their hashes are of the ciphertext)', async () => {
+  const run = await runCli(['verify', '--tenant', TENANT, '--deep'], fullEnv(stack, TOKEN));
+  expect(run.stdout + run.stderr).not.toContain('AGE-SECRET-KEY');
+  expect(run.code).toBe(0);
+  // The three encrypted backups and the plain one, each read and hashed.
+  expect(run.stdout).toMatch(/^4 backups of tenant tenant-b .* checked \(size and SHA-256\): all whole$/m);
+});
+
 test('no plaintext marker anywhere in the stored object (it is in the unencrypted one)', async () => {
   const plain = readFileSync(await download(`backups/${TENANT}/${files.plain}`));
   expect(plain.includes(MARKER)).toBe(true);

@@ -3,7 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { generateHybridIdentity, generateIdentity, identityToRecipient } from 'age-encryption';
+import {
+  Decrypter,
+  Encrypter,
+  generateHybridIdentity,
+  generateIdentity,
+  identityToRecipient,
+} from 'age-encryption';
 import {
   DecryptionError,
   WrongIdentityError,
@@ -102,6 +108,22 @@ describe('age streams', () => {
     expect(ciphertext.includes(plaintext.subarray(0, 64))).toBe(false);
     expect((await decrypt(ciphertext, [a.identity])).equals(plaintext)).toBe(true);
     expect((await decrypt(ciphertext, [b.identity])).equals(plaintext)).toBe(true);
+  });
+
+  test('interoperable with age-encryption itself both ways, at chunk boundaries and empty', async () => {
+    const a = await keyPair();
+    for (const size of [0, 1, 64 * 1024, 2 * 64 * 1024, 2 * 64 * 1024 + 1]) {
+      const data = randomBytes(size);
+      const ours = await encrypt(data, [a.recipient]);
+      const decrypter = new Decrypter();
+      decrypter.addIdentity(a.identity);
+      expect(Buffer.from(await decrypter.decrypt(new Uint8Array(ours))).equals(data)).toBe(true);
+      const encrypter = new Encrypter();
+      encrypter.addRecipient(a.recipient);
+      const theirs = Buffer.from(await encrypter.encrypt(new Uint8Array(data)));
+      expect(theirs.length).toBe(ours.length);
+      expect((await decrypt(theirs, [a.identity])).equals(data)).toBe(true);
+    }
   });
 
   test('a wrong identity is refused at the header, before any payload', async () => {
