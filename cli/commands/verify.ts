@@ -83,7 +83,7 @@ ${CONNECTION_HELP}`,
           problems.push(
             `${file}: an abandoned upload (${claimed}, more than ${inventory.abandoned_after_hours} hours): r2-backup sweep removes it`,
           );
-        else console.log(`${file}: an upload in progress (${claimed}), not a problem`);
+        else say(`${file}: an upload in progress (${claimed}), not a problem`);
         continue;
       }
       const problem = unrecordedProblem(file, repairs.get(file));
