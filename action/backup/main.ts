@@ -154,7 +154,6 @@ async function storeArchive(
     try {
       const stored = { key, backupFile, bundle, ...(await archiveInto(inputs, tree, pending, partSize)) };
       active.delete(pending);
-      await describeStored(pending, stored);
       return stored;
     } catch (error) {
       const cleanup: string[] = [];
@@ -182,22 +181,6 @@ async function storeArchive(
     }
   }
   throw new Error(`No free archive name for stamp ${stamp} after ${MAX_RUN_NUMBER} tries`);
-}
-
-/** The facts known only at the end go into the object's own metadata too, so that a record can
- *  be rebuilt from it if this run's record never reaches the Worker (core/r2/repair.ts). */
-async function describeStored(pending: PendingUpload, stored: Omit<Stored, 'bundle'>): Promise<void> {
-  if (!pending.addMetadata) return;
-  try {
-    await pending.addMetadata(
-      archiveMetadata({ size: stored.size, sha256: stored.sha256, file_count: stored.archive.fileCount }),
-    );
-  } catch (error) {
-    core.warning(
-      `Could not add the size, SHA-256 and file count to ${stored.key}'s metadata (${(error as Error).message}): ` +
-        'should its record be repaired later, the repair reads the object to hash it',
-    );
-  }
 }
 
 /** What is known of the archive before it is uploaded, for its object's metadata. */

@@ -10,7 +10,6 @@
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
-  CopyObjectCommand,
   CreateMultipartUploadCommand,
   HeadObjectCommand,
   PutObjectCommand,
@@ -40,9 +39,6 @@ export interface StreamTarget {
   Metadata?: Record<string, string>;
 }
 
-/** CopyObject's limit: larger objects cannot be copied onto themselves in one request. */
-export const MAX_COPY_BYTES = 5 * 1024 ** 3;
-
 /** The body's digest once it has ended (the hash stage's), for the metadata of a single PutObject. */
 export type DigestOf = () => { sha256: string; size: number } | undefined;
 
@@ -58,8 +54,6 @@ export class S3StreamUpload {
   private uploadId: Promise<string> | undefined;
   private readonly cancel = new AbortController();
   private settled = false;
-  /** What send stored: the object's ETag and size. */
-  private stored: { etag: string; size: number } | undefined;
   /** Written into the object's metadata: what makes it recognisably this upload's. */
   readonly token = randomUUID();
   private readonly log: (message: string) => void;
@@ -84,10 +78,7 @@ export class S3StreamUpload {
     };
     try {
       const parts = await sendParts(body, partSize, parallel, sendPart);
-      if (!this.uploadId) {
-        this.stored = { etag: singleEtag!, size: bytes };
-        return singleEtag!;
-      }
+      if (!this.uploadId) return singleEtag!;
       const uploadId = await this.uploadId;
       const etag = await this.client
         .send(
@@ -104,7 +95,6 @@ export class S3StreamUpload {
           (error: unknown) => this.ifOurs(error, bytes, 'CompleteMultipartUpload'),
         );
       this.settled = true;
-      this.stored = { etag, size: bytes };
       return etag;
     } catch (error) {
       await this.abort().catch(() => undefined);
@@ -135,32 +125,6 @@ export class S3StreamUpload {
       .send(new HeadObjectCommand({ Bucket: this.target.Bucket, Key: this.target.Key }))
       .catch(() => undefined);
     return head?.Metadata?.[UPLOAD_TOKEN_METADATA] === this.token;
-  }
-
-  /**
-   * Adds `extra` to the stored object's custom metadata, by copying the object onto itself:
-   * only while the key still holds the object this upload stored (`etag`, CopySourceIfMatch),
-   * so another writer's object is never rewritten. For facts known only at the end (size,
-   * SHA-256, file count), which a multipart upload cannot set at its start.
-   */
-  async addMetadata(extra: Record<string, string>): Promise<void> {
-    if (!this.stored) throw new Error(`${this.target.Key} is not stored by this upload`);
-    const { etag, size } = this.stored;
-    if (size > MAX_COPY_BYTES) {
-      throw new Error(`${size} bytes is more than CopyObject copies (${MAX_COPY_BYTES})`);
-    }
-    const { Bucket, Key, ContentType } = this.target;
-    await this.client.send(
-      new CopyObjectCommand({
-        Bucket,
-        Key,
-        CopySource: `${Bucket}/${Key.split('/').map(encodeURIComponent).join('/')}`,
-        CopySourceIfMatch: etag,
-        MetadataDirective: 'REPLACE',
-        ContentType,
-        Metadata: { ...this.metadata(), ...extra },
-      }),
-    );
   }
 
   /** Cancels the requests in flight and aborts the multipart upload, if one was started. */

@@ -118,10 +118,6 @@ class S3PendingUpload implements PendingUpload {
     this.stored = true;
   }
 
-  addMetadata(metadata: Record<string, string>): Promise<void> {
-    return this.upload.addMetadata(metadata);
-  }
-
   async abort(): Promise<void> {
     // A stored archive is never deleted.
     if (this.stored || this.aborted) return;

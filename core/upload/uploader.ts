@@ -37,11 +37,6 @@ export interface PendingUpload {
    * `digestOf` gives the body's SHA-256 once it has ended (written into a single PutObject's metadata).
    */
   send(body: Readable, partSize: number, digestOf?: () => { sha256: string; size: number }): Promise<void>;
-  /**
-   * After send: adds custom metadata to the stored object (what is known only at the end), as
-   * long as the key still holds this upload's object. Absent where the path cannot (the Worker's).
-   */
-  addMetadata?(metadata: Record<string, string>): Promise<void>;
   /** Leaves nothing behind: no parts, no placeholder, no partial object. Idempotent. */
   abort(): Promise<void>;
 }
