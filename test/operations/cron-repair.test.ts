@@ -1,8 +1,9 @@
 // The cron's catalogue repair (worker/src/repair.ts): an archive a run stored without a record
 // (no api-url) is left while younger than REPAIR_AFTER_MINUTES, then recorded by the cron from
-// its object metadata, signed and marked repaired; hostile metadata is refused and logged, and
-// claims, objects without a SHA-256 in their metadata and objects not written by the action
-// are left alone.
+// its object metadata (hashing the object when its metadata has no SHA-256), signed and marked
+// repaired; hostile metadata is refused and logged; claims and objects not written by the
+// action are left alone.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,7 +90,10 @@ test('the cron records an unrecorded archive once it has settled, and refuses ho
     setTimeout(r, Math.max(0, stored + (REPAIR_AFTER_SECONDS + 2) * 1000 - Date.now())),
   );
   await cron();
-  expect(await metadataKeys(tenant)).toEqual([`backups/${tenant}/metadata/${file}.json`]);
+  expect(await metadataKeys(tenant)).toEqual([
+    `backups/${tenant}/metadata/20250101-000004.tar.json`,
+    `backups/${tenant}/metadata/${file}.json`,
+  ]);
   const record = JSON.parse(
     await aws(stack, 's3', 'cp', `s3://${BUCKET}/backups/${tenant}/metadata/${file}.json`, '-'),
   ) as Record<string, unknown>;
@@ -99,9 +103,8 @@ test('the cron records an unrecorded archive once it has settled, and refuses ho
     commit: COMMIT,
     size: Number(run.outputs.size),
     sha256: run.outputs.sha256,
-    file_count: Number(run.outputs['file-count']),
   });
-  expect(stack.output()).toContain(`repair ${BUCKET}/${tenant}: recorded ${file}`);
+  expect(stack.output()).toContain(`repair ${BUCKET}/${tenant}: recorded 20250101-000004.tar, ${file}`);
   expect(stack.output()).toMatch(
     /refused 20250101-000001\.tar: its object metadata r2-backup-commit must be a full commit id/,
   );
@@ -113,7 +116,15 @@ test('the cron records an unrecorded archive once it has settled, and refuses ho
   const verify = await runCli(['verify', '--tenant', tenant, '--bucket', BUCKET], fullEnv(stack, TOKEN));
   expect(verify.stdout).toContain(`${file}: recorded after the fact (recorded_by: repair)`);
   expect(verify.stdout).not.toContain(`PROBLEM ${file}`);
-  for (const planted of ['000001', '000002', '000004', '000005'])
+  // No SHA-256 in its metadata (as a multipart upload's): the cron read the object to hash it.
+  const hashed = JSON.parse(
+    await aws(stack, 's3', 'cp', `s3://${BUCKET}/backups/${tenant}/metadata/20250101-000004.tar.json`, '-'),
+  ) as Record<string, unknown>;
+  expect(hashed).toMatchObject({
+    sha256: createHash('sha256').update('x'.repeat(10)).digest('hex'),
+    size: 10,
+  });
+  for (const planted of ['000001', '000002', '000005'])
     expect(verify.stdout).toContain(`PROBLEM 20250101-${planted}.tar: the archive has no record`);
   const list = await runCli(['list', '--tenant', tenant, '--bucket', BUCKET], fullEnv(stack, TOKEN));
   expect(list.stdout).toMatch(new RegExp(`verified, repaired .*${file.replace(/\./g, '\\.')}`));

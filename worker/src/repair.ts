@@ -2,9 +2,10 @@
 // (their run's Worker call failed) are recorded from their objects' own metadata
 // (common/archive-metadata.ts, checked by the record rules), signed as any record and never
 // over one (records.ts). Left alone: empty objects (uploads' claims), archives stored less than
-// REPAIR_AFTER_MINUTES ago (a running backup's record is on its way), objects without this
-// action's metadata, and archives whose metadata has no SHA-256 (`r2-backup verify --repair`
-// hashes those over S3).
+// REPAIR_AFTER_MINUTES ago (a running backup's record is on its way) and objects without this
+// action's metadata. A multipart archive's metadata has no SHA-256 (known only at its end): the
+// cron reads and hashes at most HASHES_PER_TENANT of those a run, of up to MAX_HASHED_BYTES
+// (larger ones are left to `r2-backup verify --repair`, which reads them over S3).
 import {
   ARCHIVE_METADATA,
   ArchiveMetadataError,
@@ -21,6 +22,9 @@ import { scanTenant } from './tenant-objects.js';
 /** Archives one tenant's repair records at most per cron run. */
 const REPAIRS_PER_TENANT = 20;
 const MAX_MINUTES = 7 * 24 * 60;
+/** Reading an archive to hash it costs the cron's CPU time: a few, not too large, per run. */
+const HASHES_PER_TENANT = 2;
+const MAX_HASHED_BYTES = 1024 ** 3;
 /** Who the repaired records say stored them. */
 const REPAIR_PRINCIPAL = 'cron-repair';
 
@@ -54,20 +58,29 @@ export async function repairTenant(
   const objects = await scanTenant(binding, bucket, tenant);
   const recorded = new Set(objects.records.map((r) => r.backupFile));
   const result: TenantRepair = { tenant, recorded: [], refused: [] };
+  const hashless = (object: R2Object): boolean =>
+    object.customMetadata?.[ARCHIVE_METADATA.sha256] === undefined;
   const candidates = objects.archives.filter(
     ({ backupFile, object }) =>
       !recorded.has(backupFile) &&
       object.size > 0 &&
       now - object.uploaded.getTime() >= settleMs &&
       hasArchiveMetadata(object.customMetadata) &&
-      object.customMetadata?.[ARCHIVE_METADATA.sha256] !== undefined,
+      (!hashless(object) || object.size <= MAX_HASHED_BYTES),
   );
+  let hashes = 0;
   for (const { backupFile, object } of candidates.slice(0, REPAIRS_PER_TENANT)) {
+    if (hashless(object) && hashes++ >= HASHES_PER_TENANT) continue;
     try {
-      const input = recordFromArchive(tenant, bucket, backupFile, {
-        size: object.size,
-        metadata: object.customMetadata ?? {},
-      });
+      const sha256 = hashless(object) ? await sha256Of(binding, object) : undefined;
+      if (sha256 === null) continue; // replaced or deleted meanwhile
+      const input = recordFromArchive(
+        tenant,
+        bucket,
+        backupFile,
+        { size: object.size, metadata: object.customMetadata ?? {} },
+        sha256,
+      );
       // null: recorded meanwhile (its own run, or another repair).
       if (await storeSignedRecord(env, binding, bucket, input, REPAIR_PRINCIPAL))
         result.recorded.push(backupFile);
@@ -77,6 +90,15 @@ export async function repairTenant(
     }
   }
   return result;
+}
+
+/** The SHA-256 of the listed object, read as a stream; null when the key holds another object now. */
+async function sha256Of(binding: R2Bucket, listed: R2Object): Promise<string | null> {
+  const object = await binding.get(listed.key, { onlyIf: { etagMatches: listed.etag } });
+  if (!object || !('body' in object)) return null;
+  const digest = new crypto.DigestStream('SHA-256');
+  await object.body.pipeTo(digest);
+  return [...new Uint8Array(await digest.digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** Every tenant of one bucket; only the tenants with something to say. */
