@@ -1,7 +1,8 @@
 // What an archive object says about itself in its custom metadata, so that a record can be
 // rebuilt from a HEAD request (or the Worker's listing) when the run's own record never reached
 // the Worker: core/r2/repair.ts, worker/src/repair.ts.
-// Written by the upload (commit, branch, ... up front; size, SHA-256 and file count once known);
+// Written by the upload (commit, branch, ... when it starts; a single PutObject, which knows its
+// body first, also size and SHA-256: core/upload/s3-stream-upload.ts);
 // read back as hostile input: every field passes the record rules any record passes.
 import type { BackupMetadataInput } from './metadata.js';
 import { archiveKey } from './naming.js';
@@ -26,13 +27,12 @@ export const ARCHIVE_METADATA = {
   action_version: 'r2-backup-action-version',
   size: 'r2-backup-size',
   sha256: 'r2-backup-sha256',
-  file_count: 'r2-backup-file-count',
   /** Encrypted archives (`.age`): the recipients' fingerprints, comma-separated. */
   recipients: 'r2-backup-recipients',
 } as const;
 
 type ArchiveField = keyof typeof ARCHIVE_METADATA;
-const NUMBER_FIELDS: readonly ArchiveField[] = ['size', 'file_count'];
+const NUMBER_FIELDS: readonly ArchiveField[] = ['size'];
 /** Dropped first (in this order) when the metadata would not fit. */
 const OPTIONAL_FIELDS: readonly ArchiveField[] = [
   'run_url',

@@ -27,9 +27,11 @@ import { sendParts } from './send-parts.js';
 export const statusOf = (error: unknown): number | undefined =>
   (error as S3ServiceException)?.$metadata?.httpStatusCode;
 
-/** Custom metadata of what the action stores: which upload wrote it, and its SHA-256 when known. */
+/** Custom metadata of what the action stores: which upload wrote it, and its SHA-256 and size when
+ *  known (a single PutObject), from which a record can be rebuilt (common/archive-metadata.ts). */
 export const UPLOAD_TOKEN_METADATA = 'r2-backup-upload';
 export const SHA256_METADATA = 'r2-backup-sha256';
+export const SIZE_METADATA = 'r2-backup-size';
 
 export interface StreamTarget {
   Bucket: string;
@@ -151,7 +153,7 @@ export class S3StreamUpload {
     return {
       ...this.target.Metadata,
       [UPLOAD_TOKEN_METADATA]: this.token,
-      ...(digest && { [SHA256_METADATA]: digest.sha256 }),
+      ...(digest && { [SHA256_METADATA]: digest.sha256, [SIZE_METADATA]: String(digest.size) }),
     };
   }
 

@@ -126,7 +126,7 @@ test('abort() mid-upload cancels the parts and the multipart upload; nothing is 
   expect(await listKeys(stack, 'my-bucket', key)).toEqual([]);
 });
 
-test("metadata known before the upload is the object's on both paths; a single PutObject adds the SHA-256", async () => {
+test("metadata known before the upload is the object's on both paths; a single PutObject adds the SHA-256 and size", async () => {
   const head = async (key: string) =>
     JSON.parse(await aws(stack, 's3api', 'head-object', '--bucket', 'my-bucket', '--key', key)) as {
       ETag: string;
@@ -153,5 +153,6 @@ test("metadata known before the upload is the object's on both paths; a single P
   expect((await head('stream/facts-single.bin')).Metadata).toMatchObject({
     ...facts,
     'r2-backup-sha256': sha256(small),
+    'r2-backup-size': String(small.length),
   });
 }, 60_000);

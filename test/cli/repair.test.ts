@@ -318,11 +318,7 @@ describe('hostile object metadata', () => {
         { ...good, 'r2-backup-compression': 'gzip' },
         /r2-backup-compression must match backup_file's extension/,
       ],
-      [
-        '20250101-000006.tar',
-        { ...good, 'r2-backup-file-count': '1e9' },
-        /r2-backup-file-count must be a whole number/,
-      ],
+      ['20250101-000006.tar', { ...good, 'r2-backup-size': '1e9' }, /r2-backup-size must be a whole number/],
     ];
     for (const [file, metadata] of cases) await plant(file, metadata);
     // An upload's claim (empty) and an object this action did not write.
