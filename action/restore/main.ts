@@ -51,10 +51,10 @@ function selectorOf(): BackupSelector {
   return { latest: true };
 }
 
-/** Inputs that bound or loosen the archive's restore: set with `history: true`, they would do
- *  nothing, so they are refused rather than silently ignored. */
+/** Inputs that bound the archive's extraction: set with `history: true`, they would do nothing,
+ *  so they are refused rather than silently ignored. */
 function refuseArchiveOnlyInputs(): void {
-  for (const name of [RestoreInputs.MaxBytes, RestoreInputs.AllowUnverified]) {
+  for (const name of [RestoreInputs.MaxBytes]) {
     if (core.getInput(name) && core.getInput(name).toLowerCase() !== 'false')
       throw new ValidationError(name, `applies to the archive, not to ${RestoreInputs.History}: true`);
   }
@@ -107,6 +107,7 @@ async function restore(): Promise<void> {
       selector,
       target,
       force,
+      allowUnverified: parseBoolean(RestoreInputs.AllowUnverified),
       names: OPTION_NAMES,
       identities,
     });

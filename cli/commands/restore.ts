@@ -115,6 +115,7 @@ ${CONNECTION_HELP}`,
         selector,
         values.target,
         values.force === true,
+        values['allow-unverified'] === true,
         identitiesOf(values),
         values.json === true,
       );
@@ -171,6 +172,7 @@ async function restoreGitHistory(
   selector: BackupSelector,
   target: string,
   force: boolean,
+  allowUnverified: boolean,
   identities: string[] | undefined,
   json: boolean,
 ): Promise<number> {
@@ -182,6 +184,7 @@ async function restoreGitHistory(
     selector,
     target,
     force,
+    allowUnverified,
     names: OPTION_NAMES,
     identities,
     log: (line) => console.error(line),

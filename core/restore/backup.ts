@@ -53,9 +53,9 @@ export async function chooseRecord(
   return selectBackup(records, selector, where);
 }
 
-/** Why a record is not to be trusted for a restore, or undefined. Records read over S3 carry no
- *  verification (only the Worker can check signatures): the caller says so in its output. */
-export function distrustOf(record: BackupMetadata, bucket: string): string | undefined {
+/** Why the Worker does not vouch for a record (tampered or unsigned), or undefined. Records read
+ *  over S3 carry no verification (only the Worker can check signatures). */
+export function signatureDistrust(record: BackupMetadata, bucket: string): string | undefined {
   const file = record.backup_file;
   if (record.verification === 'tampered') {
     return `The record of ${file} is tampered: it was changed, or copied from another name or tenant, after the Worker signed it`;
@@ -66,6 +66,14 @@ export function distrustOf(record: BackupMetadata, bucket: string): string | und
       `with S3 keys to ${bucket} planted it)`
     );
   }
+  return undefined;
+}
+
+/** Why a record is not to be trusted for restoring its archive, or undefined. */
+export function distrustOf(record: BackupMetadata, bucket: string): string | undefined {
+  const file = record.backup_file;
+  const signature = signatureDistrust(record, bucket);
+  if (signature) return signature;
   if (!record.sha256 || record.size === undefined)
     return `The record of ${file} has no size or SHA-256: the archive cannot be checked against it`;
   return undefined;
@@ -79,15 +87,27 @@ export const REPAIRED_NOTE = (record: BackupMetadata): string =>
 export const S3_RECORDS_NOTE =
   'Records read over S3 with R2 keys alone: their signatures cannot be checked, so this trusts everyone who holds keys to the bucket (docs/security.md)';
 
-export async function restoreBackup(options: RestoreBackupOptions): Promise<RestoredBackup> {
-  const { tenant, bucket } = options;
-  const record = await chooseRecord(options.listRecords, tenant, bucket, options.selector);
-  if (record.recorded_by === 'repair') options.log?.(REPAIRED_NOTE(record));
-  const distrust = distrustOf(record, bucket);
+/** Stops at a record the Worker does not vouch for unless `allowUnverified`; says why it goes on. */
+export function trustRecord(
+  record: BackupMetadata,
+  distrust: string | undefined,
+  options: {
+    allowUnverified?: boolean;
+    names: Pick<RestoreOptionNames, 'allowUnverified'>;
+    log?: (line: string) => void;
+  },
+): void {
   if (distrust && !options.allowUnverified)
     throw new Error(`${distrust}. Not restored; ${options.names.allowUnverified} restores it anyway.`);
   if (distrust) options.log?.(`Warning: ${distrust}; restoring it as ${options.names.allowUnverified} asks.`);
   else if (record.verification === undefined) options.log?.(S3_RECORDS_NOTE);
+}
+
+export async function restoreBackup(options: RestoreBackupOptions): Promise<RestoredBackup> {
+  const { tenant, bucket } = options;
+  const record = await chooseRecord(options.listRecords, tenant, bucket, options.selector);
+  trustRecord(record, distrustOf(record, bucket), options);
+  if (record.recorded_by === 'repair') options.log?.(REPAIRED_NOTE(record));
   // The key from validated parts, never the record's own text.
   const { compression, encrypted } = checkBackupFile(record.backup_file, tenant);
   const identities = await identitiesFor(record, encrypted, options.identities, identityName(options.names));

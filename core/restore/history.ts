@@ -12,7 +12,7 @@ import type { BackupMetadata } from '../../common/metadata.js';
 import { archiveKey, bundleFileName } from '../../common/naming.js';
 import { openObject, type ArchiveSource } from '../r2/object-source.js';
 import { downloadVerified, IntegrityError } from './archive.js';
-import { chooseRecord, identityName, type RecordLister } from './backup.js';
+import { chooseRecord, identityName, signatureDistrust, trustRecord, type RecordLister } from './backup.js';
 import type { BackupSelector } from './selection.js';
 import type { RestoreOptionNames } from './option-names.js';
 import { withStaging } from './staging.js';
@@ -110,6 +110,8 @@ export interface RestoreBackupHistoryOptions {
   selector: BackupSelector;
   target: string;
   force?: boolean;
+  /** Restore from a record the Worker does not vouch for (unsigned or tampered). */
+  allowUnverified?: boolean;
   /** How the caller spells its options, for the messages that name them. */
   names: RestoreOptionNames;
   /** age identities, for an encrypted backup (one of its recipients'). */
@@ -142,6 +144,8 @@ export async function restoreBackupHistory(
       `Backup ${record.backup_file} has no git history: it was made without include-git-history`,
     );
   }
+  // The bundle's hash is only as good as the record that gives it: the same trust as an archive.
+  trustRecord(record, signatureDistrust(record, bucket), options);
   const { encrypted } = checkBackupFile(record.backup_file, tenant);
   const identities = await identitiesFor(record, encrypted, options.identities, identityName(options.names));
   // The key from the validated file name, never the record's own text.

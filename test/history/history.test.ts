@@ -303,3 +303,75 @@ test('the restore sub-action with history: true refuses a backup without a bundl
   expect(bounded.stdout).toMatch(/::error::Invalid max-bytes: applies to the archive, not to history: true/);
   expect(readdirSync(parent)).toEqual([]);
 });
+
+test('a planted, unsigned record is not trusted for the history: refused unless allow-unverified', async () => {
+  // Someone with S3 keys copies a genuine archive and bundle to a new name and writes a record
+  // for them by hand: the Worker lists it as unsigned, and the bundle's hash vouches for nothing.
+  const fresh = await runBackup(repo);
+  expect(fresh.code).toBe(0);
+  const genuine = fresh.outputs['backup-file']!;
+  const planted = '20300101-000000.tar.gz';
+  for (const [from, to] of [
+    [genuine, planted],
+    [genuine.replace(/\.tar\.gz$/, '.bundle'), planted.replace(/\.tar\.gz$/, '.bundle')],
+  ]) {
+    await aws(
+      stack,
+      's3',
+      'cp',
+      `s3://${BUCKET}/backups/tenant-a/${from}`,
+      `s3://${BUCKET}/backups/tenant-a/${to}`,
+    );
+  }
+  const record = await metadataOf(genuine);
+  delete record.signature;
+  const recordFile = join(work, 'planted.json');
+  writeFileSync(recordFile, JSON.stringify({ ...record, backup_file: planted }));
+  await aws(stack, 's3', 'cp', recordFile, `s3://${BUCKET}/backups/tenant-a/metadata/${planted}.json`);
+
+  const refused = join(work, 'planted-refused');
+  const cli = await runCli(
+    ['restore', '--tenant', 'tenant-a', '--backup', planted, '--history', '--target', refused],
+    workerEnv(stack, TOKEN),
+  );
+  expect(cli.code).toBe(1);
+  expect(cli.stderr).toMatch(/record of 20300101-000000\.tar\.gz is unsigned.*Not restored/);
+  expect(readdirSync(work)).not.toContain('planted-refused');
+
+  const step = await runAction({
+    script: 'dist/restore/index.js',
+    inputs: {
+      'api-url': stack.url,
+      'api-token': TOKEN,
+      tenant: 'tenant-a',
+      backup: planted,
+      history: 'true',
+      target: refused,
+    },
+  });
+  expect(step.code).not.toBe(0);
+  expect(step.stdout).toMatch(/::error::The record of 20300101-000000\.tar\.gz is unsigned/);
+  expect(readdirSync(work)).not.toContain('planted-refused');
+
+  const allowed = join(work, 'planted-allowed');
+  const anyway = await runCli(
+    [
+      'restore',
+      '--tenant',
+      'tenant-a',
+      '--backup',
+      planted,
+      '--history',
+      '--allow-unverified',
+      '--target',
+      allowed,
+    ],
+    workerEnv(stack, TOKEN),
+  );
+  expect(anyway.stderr).toMatch(/Warning: The record of 20300101-000000\.tar\.gz is unsigned/);
+  expect(anyway.code).toBe(0);
+  expect(await git(allowed, 'rev-parse', 'HEAD')).toBe(await git(repo, 'rev-parse', 'main'));
+  for (const file of [planted, planted.replace(/\.tar\.gz$/, '.bundle'), `metadata/${planted}.json`]) {
+    await aws(stack, 's3', 'rm', `s3://${BUCKET}/backups/tenant-a/${file}`);
+  }
+});
