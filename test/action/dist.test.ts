@@ -65,6 +65,7 @@ test('action.yml has the inputs and outputs of the issue, each described, on nod
     'shallow-history',
     'sync-files',
     'sync-keep-deleted',
+    'encryption-recipients',
   ]);
   expect(Object.fromEntries(inputs.filter((i) => i.default).map((i) => [i.name, i.default]))).toEqual({
     auth: 'token',
