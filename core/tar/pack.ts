@@ -13,7 +13,16 @@
 //
 // Names are read as bytes and walked directory by directory (directory-cursor.ts), so that a
 // name that is not valid UTF-8 and a path longer than PATH_MAX archive as GNU tar archives them.
-import { closeSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  lstatSync,
+  openSync,
+  readSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 import { normalize } from 'node:path';
 import { Readable } from 'node:stream';
 import { BlockPool } from './block-pool.js';
