@@ -14,7 +14,8 @@ import { identitiesFor } from './encrypted.js';
 /** The tenant's records, newest first: the Worker's list, or the records read over S3. */
 export type RecordLister = () => Promise<BackupMetadata[]>;
 
-export interface RestoreBackupOptions {
+/** What every restore of a chosen backup takes: the files, or (history.ts) the git history. */
+export interface ChosenBackupOptions {
   listRecords: RecordLister;
   source: ArchiveSource;
   tenant: string;
@@ -22,7 +23,6 @@ export interface RestoreBackupOptions {
   selector: BackupSelector;
   target: string;
   force?: boolean;
-  maxBytes?: number;
   /** Restore a record the Worker does not vouch for (unsigned, tampered, or without a hash). */
   allowUnverified?: boolean;
   /** How the caller spells these options, for the messages that name them. */
@@ -30,6 +30,10 @@ export interface RestoreBackupOptions {
   /** age identities, for an encrypted backup (one of its recipients'). */
   identities?: string[];
   log?: (line: string) => void;
+}
+
+export interface RestoreBackupOptions extends ChosenBackupOptions {
+  maxBytes?: number;
   onProgress?: (progress: RestoreProgress) => void;
 }
 

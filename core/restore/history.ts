@@ -10,11 +10,15 @@ import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { BackupMetadata } from '../../common/metadata.js';
 import { archiveKey, bundleFileName } from '../../common/naming.js';
-import { openObject, type ArchiveSource } from '../r2/object-source.js';
+import { openObject } from '../r2/object-source.js';
 import { downloadVerified, IntegrityError } from './archive.js';
-import { chooseRecord, identityName, signatureDistrust, trustRecord, type RecordLister } from './backup.js';
-import type { BackupSelector } from './selection.js';
-import type { RestoreOptionNames } from './option-names.js';
+import {
+  chooseRecord,
+  identityName,
+  signatureDistrust,
+  trustRecord,
+  type ChosenBackupOptions,
+} from './backup.js';
 import { withStaging } from './staging.js';
 import { checkBackupFile } from '../../common/validate.js';
 import { decryptStaged, identitiesFor } from './encrypted.js';
@@ -102,21 +106,7 @@ async function checkOutHead(repository: string, bundle: string): Promise<Restore
   return { commit };
 }
 
-export interface RestoreBackupHistoryOptions {
-  listRecords: RecordLister;
-  source: ArchiveSource;
-  tenant: string;
-  bucket: string;
-  selector: BackupSelector;
-  target: string;
-  force?: boolean;
-  /** Restore from a record the Worker does not vouch for (unsigned or tampered). */
-  allowUnverified?: boolean;
-  /** How the caller spells its options, for the messages that name them. */
-  names: RestoreOptionNames;
-  /** age identities, for an encrypted backup (one of its recipients'). */
-  identities?: string[];
-  log?: (line: string) => void;
+export interface RestoreBackupHistoryOptions extends ChosenBackupOptions {
   warn?: (message: string) => void;
 }
 
