@@ -69,7 +69,7 @@ export function isNetworkError(error: unknown): boolean {
     (e) =>
       e instanceof WorkerUnreachableError ||
       NETWORK_CODES.has((e as { code?: string }).code ?? '') ||
-      /^(TimeoutError|RequestTimeout)$/.test((e as Error).name ?? '') ||
+      /^(TimeoutError|RequestTimeout|DownloadError)$/.test((e as Error).name ?? '') ||
       s3WithoutAnswer(e),
   );
 }

@@ -88297,7 +88297,7 @@ const s3WithoutAnswer = (error) => {
 function isNetworkError(error) {
     return [...causeChain(error)].some((e) => e instanceof WorkerUnreachableError ||
         NETWORK_CODES.has(e.code ?? '') ||
-        /^(TimeoutError|RequestTimeout)$/.test(e.name ?? '') ||
+        /^(TimeoutError|RequestTimeout|DownloadError)$/.test(e.name ?? '') ||
         s3WithoutAnswer(e));
 }
 /** A refusal by the Worker or R2 (credential, tenant, bucket): nothing a retry would change. */

@@ -77,6 +77,7 @@ ${CONNECTION_HELP}`,
           throw new Error(
             `${error.reason}. Nothing was deleted. Use a token created with --role maintain (or the admin token); ` +
               "the Worker's own retention (RETENTION_POLICIES) needs none.",
+            { cause: error }, // a refusal: exit code 3
           );
         }
         throw error;

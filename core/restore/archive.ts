@@ -80,6 +80,11 @@ const isDecodeError = (error: unknown): boolean =>
   error instanceof CorruptArchiveError ||
   /^(Z_|ERR_ZSTD|ZSTD)/.test(String((error as { code?: unknown })?.code ?? ''));
 
+/** A download that stalled or was cut: a network failure (the CLI's exit code 4), nothing written. */
+export class DownloadError extends Error {
+  override name = 'DownloadError';
+}
+
 /** Downloads `open()` to `file`, hashing it; refuses it unless it is exactly what was recorded
  *  (when nothing was recorded, the digest is only returned). */
 export async function downloadVerified(
@@ -99,7 +104,7 @@ export async function downloadVerified(
   const counter = createHashCounter();
   let received = 0;
   const failed = (cause: string): Error =>
-    new Error(
+    new DownloadError(
       `The download of ${what.replace(/^The /, 'the ')} ${cause} after ${received} of ${expected?.size ?? '?'} bytes. ` +
         `Nothing was written: ${target} was left as it was.`,
     );

@@ -55073,6 +55073,10 @@ const READ_CHUNK = 1024 * 1024;
 /** zlib and zstd report bad input with Z_* / ZSTD codes; the tar reader with CorruptArchiveError. */
 const isDecodeError = (error) => error instanceof CorruptArchiveError ||
     /^(Z_|ERR_ZSTD|ZSTD)/.test(String(error?.code ?? ''));
+/** A download that stalled or was cut: a network failure (the CLI's exit code 4), nothing written. */
+class DownloadError extends Error {
+    name = 'DownloadError';
+}
 /** Downloads `open()` to `file`, hashing it; refuses it unless it is exactly what was recorded
  *  (when nothing was recorded, the digest is only returned). */
 async function downloadVerified(open, file, expected, what, target, onProgress) {
@@ -55082,7 +55086,7 @@ async function downloadVerified(open, file, expected, what, target, onProgress) 
     }
     const counter = createHashCounter();
     let received = 0;
-    const failed = (cause) => new Error(`The download of ${what.replace(/^The /, 'the ')} ${cause} after ${received} of ${expected?.size ?? '?'} bytes. ` +
+    const failed = (cause) => new DownloadError(`The download of ${what.replace(/^The /, 'the ')} ${cause} after ${received} of ${expected?.size ?? '?'} bytes. ` +
         `Nothing was written: ${target} was left as it was.`);
     // The same idle timeout as every other request (retry.ts), for the Worker's stream too.
     const stall = (0,retry/* timeouts */.Fw)().idleMs;
@@ -55818,7 +55822,7 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
                 !dryRun &&
                 error.reason?.includes('maintain role')) {
                 throw new Error(`${error.reason}. Nothing was deleted. Use a token created with --role maintain (or the admin token); ` +
-                    "the Worker's own retention (RETENTION_POLICIES) needs none.");
+                    "the Worker's own retention (RETENTION_POLICIES) needs none.", { cause: error });
             }
             throw error;
         });
@@ -58332,7 +58336,7 @@ const s3WithoutAnswer = (error) => {
 function isNetworkError(error) {
     return [...causeChain(error)].some((e) => e instanceof _worker_api_client_js__WEBPACK_IMPORTED_MODULE_3__/* .WorkerUnreachableError */ .D4 ||
         NETWORK_CODES.has(e.code ?? '') ||
-        /^(TimeoutError|RequestTimeout)$/.test(e.name ?? '') ||
+        /^(TimeoutError|RequestTimeout|DownloadError)$/.test(e.name ?? '') ||
         s3WithoutAnswer(e));
 }
 /** A refusal by the Worker or R2 (credential, tenant, bucket): nothing a retry would change. */
