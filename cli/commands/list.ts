@@ -72,7 +72,7 @@ function status(record: BackupMetadata, listing: Listing): string {
 }
 
 /** When the backup was made: the action's time, else when the Worker stored it, else (records
- *  of the seed's Worker have neither) the time its name carries. */
+ *  of the original Worker have neither) the time its name carries. */
 function timeOf(record: BackupMetadata): string {
   if (record.created_at ?? record.stored_at) return (record.created_at ?? record.stored_at)!;
   const stamp = /\d{8}-\d{6}/.exec(record.backup_file)?.[0];
@@ -111,7 +111,7 @@ export const list: Command = {
 Lists the backups of a tenant, newest first: time (UTC), branch, short commit, size,
 compression, status (ok, missing archive, size mismatch, or unverifiable when the record
 has no size or SHA-256), record (verified: signed by the Worker; unsigned: written by the
-seed's workflow or planted over S3; tampered: changed since it was signed; ", repaired" when
+earlier shell workflow or planted over S3; tampered: changed since it was signed; ", repaired" when
 it was recorded after the fact by verify --repair or a later run) and history
 (yes when the git bundle is stored beside it, shallow
 when it came from a shallow checkout), then the retention in force (the Worker's policy and

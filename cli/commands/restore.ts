@@ -69,7 +69,7 @@ setgid bits are dropped.
   --target DIR       where to restore (required); must be empty or missing unless --force
   --force            replace a non-empty DIR (only after the archive checked out)
   --allow-unverified restore a record the Worker does not vouch for: unsigned (written by
-                     the seed's workflow, or planted over S3), tampered, or without a
+                     the earlier shell workflow, or planted over S3), tampered, or without a
                      SHA-256 (then the archive's hash is computed and printed, not compared)
   --max-bytes N      refuse an archive that expands past N bytes (K, M, G, T allowed;
                      default: the free space of DIR's file system less 64 MiB)

@@ -31,7 +31,7 @@ the archive has the recorded size; archives without a record and records without
 are reported; git bundles (include-git-history) likewise. By default from one listing,
 without downloading; --deep also reads every archive and bundle and compares its SHA-256.
 A record the Worker did not sign is tampered (a problem) when it was changed after signing,
-and unverifiable when it was never signed (the seed's workflow) or has no SHA-256: reported,
+and unverifiable when it was never signed (the earlier shell workflow) or has no SHA-256: reported,
 a problem only with --strict. Exits 1 on any problem.
 
   --tenant T      tenant (required; default: the R2_BACKUP_TENANT environment variable)
@@ -107,7 +107,7 @@ ${CONNECTION_HELP}`,
       if (record.verification === 'unsigned') {
         unverifiableRecord(
           record.backup_file,
-          "the Worker did not sign the record: the seed's workflow wrote it, or it was planted over S3",
+          'the Worker did not sign the record: an earlier shell workflow wrote it, or it was planted over S3',
         );
       }
       const archive = archives.get(record.backup_file);
