@@ -55650,7 +55650,7 @@ function list_status(record, listing) {
     return record.sha256 && record.size !== undefined ? 'ok' : 'unverifiable';
 }
 /** When the backup was made: the action's time, else when the Worker stored it, else (records
- *  of the seed's Worker have neither) the time its name carries. */
+ *  of the original Worker have neither) the time its name carries. */
 function timeOf(record) {
     if (record.created_at ?? record.stored_at)
         return (record.created_at ?? record.stored_at);
@@ -55686,7 +55686,7 @@ const list = {
 Lists the backups of a tenant, newest first: time (UTC), branch, short commit, size,
 compression, status (ok, missing archive, size mismatch, or unverifiable when the record
 has no size or SHA-256), record (verified: signed by the Worker; unsigned: written by the
-seed's workflow or planted over S3; tampered: changed since it was signed; ", repaired" when
+earlier shell workflow or planted over S3; tampered: changed since it was signed; ", repaired" when
 it was recorded after the fact by verify --repair or a later run) and history
 (yes when the git bundle is stored beside it, shallow
 when it came from a shallow checkout), then the retention in force (the Worker's policy and
@@ -56627,7 +56627,7 @@ setgid bits are dropped.
   --target DIR       where to restore (required); must be empty or missing unless --force
   --force            replace a non-empty DIR (only after the archive checked out)
   --allow-unverified restore a record the Worker does not vouch for: unsigned (written by
-                     the seed's workflow, or planted over S3), tampered, or without a
+                     the earlier shell workflow, or planted over S3), tampered, or without a
                      SHA-256 (then the archive's hash is computed and printed, not compared)
   --max-bytes N      refuse an archive that expands past N bytes (K, M, G, T allowed;
                      default: the free space of DIR's file system less 64 MiB)
@@ -57374,7 +57374,7 @@ the archive has the recorded size; archives without a record and records without
 are reported; git bundles (include-git-history) likewise. By default from one listing,
 without downloading; --deep also reads every archive and bundle and compares its SHA-256.
 A record the Worker did not sign is tampered (a problem) when it was changed after signing,
-and unverifiable when it was never signed (the seed's workflow) or has no SHA-256: reported,
+and unverifiable when it was never signed (the earlier shell workflow) or has no SHA-256: reported,
 a problem only with --strict. Exits 1 on any problem.
 
   --tenant T      tenant (required; default: the R2_BACKUP_TENANT environment variable)
@@ -57446,7 +57446,7 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
                 continue;
             }
             if (record.verification === 'unsigned') {
-                unverifiableRecord(record.backup_file, "the Worker did not sign the record: the seed's workflow wrote it, or it was planted over S3");
+                unverifiableRecord(record.backup_file, 'the Worker did not sign the record: an earlier shell workflow wrote it, or it was planted over S3');
             }
             const archive = archives.get(record.backup_file);
             if (!archive)
