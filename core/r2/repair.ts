@@ -94,8 +94,8 @@ async function repairOne(options: RepairOptions, backupFile: string): Promise<Re
     const size = head.ContentLength ?? 0;
     let sha256: string | undefined;
     const hashed = metadata[ARCHIVE_METADATA.sha256] === undefined;
-    // A multipart upload whose metadata copy failed: the object itself gives its hash. A dry run
-    // does not read it: a stand-in hash lets the rest of the metadata be checked.
+    // A multipart upload's metadata has no hash (it is fixed before the bytes are known): the
+    // object itself gives it. A dry run does not read it: a stand-in lets the rest be checked.
     if (hashed && !options.apply) sha256 = '0'.repeat(64);
     else if (hashed) {
       const read = await hashObject({ kind: 's3', s3 }, bucket, key);
