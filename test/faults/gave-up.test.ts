@@ -2,31 +2,18 @@
 // step's error names the request that failed, how many attempts were made and what was cleaned
 // up, and points to the README entry; the bucket is left clean. Over S3 and over the Worker's
 // upload route.
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, type LocalStack } from '../../scripts/local-stack.js';
-import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
-import { makeFixtureTree, runAction, s3Inputs, type RunResult } from '../action/helpers.js';
-import { startFaultProxy, throughProxy, type FaultProxy } from '../helpers/fault-proxy.js';
-import { SHORT_TIMEOUTS, expectCleanBucket } from './helpers.js';
+import { ROOT } from '../../scripts/local-stack.js';
+import { sharedStackToken } from '../helpers/shared-stack.js';
+import { runAction, s3Inputs, type RunResult } from '../action/helpers.js';
+import { throughProxy } from '../helpers/fault-proxy.js';
+import { faultSuite, SHORT_TIMEOUTS, expectCleanBucket } from './helpers.js';
 
 const TOKEN = sharedStackToken();
 const BUCKET = 'my-bucket';
-let stack: LocalStack;
-let proxy: FaultProxy;
-let tree: string;
-
-beforeAll(async () => {
-  stack = await sharedStack();
-  proxy = await startFaultProxy(Number(new URL(stack.url).port));
-  // 20 MiB of random bytes: three 8 MiB parts at the chosen part size.
-  tree = makeFixtureTree(20 * 1024 * 1024);
-});
-afterAll(async () => {
-  await proxy?.close();
-  if (tree) rmSync(tree, { recursive: true, force: true });
-});
-beforeEach(() => proxy.clear());
+// 20 MiB of random bytes: three 8 MiB parts at the chosen part size.
+const suite = faultSuite(20 * 1024 * 1024);
 
 const errorLine = (run: RunResult): string =>
   run.stdout.split('\n').find((line) => line.startsWith('::error::')) ?? '';
@@ -42,7 +29,7 @@ function expectReadmeEntry(message: string): void {
 
 test('S3: a part cut on every attempt names UploadPart, its attempts and the abort', async () => {
   const tenant = 'gave-up-s3';
-  proxy.add({
+  suite.proxy.add({
     method: 'PUT',
     url: new RegExp(`/s3/${BUCKET}/backups/${tenant}/.*partNumber=3`),
     fault: { kind: 'cut', bytes: 1024 * 1024, direction: 'request' },
@@ -50,10 +37,10 @@ test('S3: a part cut on every attempt names UploadPart, its attempts and the abo
   });
   const run = await runAction({
     inputs: {
-      path: tree,
-      ...s3Inputs(stack),
-      'r2-endpoint': throughProxy(stack.s3Endpoint, proxy),
-      'api-url': stack.url,
+      path: suite.tree,
+      ...s3Inputs(suite.stack),
+      'r2-endpoint': throughProxy(suite.stack.s3Endpoint, suite.proxy),
+      'api-url': suite.stack.url,
       'api-token': TOKEN,
       tenant,
       bucket: BUCKET,
@@ -75,13 +62,13 @@ test('S3: a part cut on every attempt names UploadPart, its attempts and the abo
   expect(error).toContain('Troubleshooting: "A request failed after its retries"');
   expectReadmeEntry(error);
   // Five attempts of part 3 reached the proxy, each cut.
-  expect(proxy.seen.filter((r) => /partNumber=3/.test(r.url) && r.fault === 'cut')).toHaveLength(5);
-  expect(await expectCleanBucket(stack, BUCKET, tenant, proxy, false)).toEqual([]);
+  expect(suite.proxy.seen.filter((r) => /partNumber=3/.test(r.url) && r.fault === 'cut')).toHaveLength(5);
+  expect(await expectCleanBucket(suite.stack, BUCKET, tenant, suite.proxy, false)).toEqual([]);
 }, 120_000);
 
 test("the Worker's upload route: a part cut on every attempt names mpu-uploadpart and its attempts", async () => {
   const tenant = 'gave-up-worker';
-  proxy.add({
+  suite.proxy.add({
     method: 'PUT',
     url: /\/upload\?.*action=mpu-uploadpart.*partNumber=3/,
     fault: { kind: 'cut', bytes: 1024 * 1024, direction: 'request' },
@@ -89,8 +76,8 @@ test("the Worker's upload route: a part cut on every attempt names mpu-uploadpar
   });
   const run = await runAction({
     inputs: {
-      path: tree,
-      'api-url': proxy.url,
+      path: suite.tree,
+      'api-url': suite.proxy.url,
       'api-token': TOKEN,
       tenant,
       bucket: BUCKET,
@@ -107,5 +94,5 @@ test("the Worker's upload route: a part cut on every attempt names mpu-uploadpar
   expect(error).toMatch(new RegExp(`Cleaned up: the upload of backups/${tenant}/\\S+\\.tar was aborted`));
   expect(error).toContain('Troubleshooting: "A request failed after its retries"');
   expectReadmeEntry(error);
-  expect(await expectCleanBucket(stack, BUCKET, tenant, proxy, false)).toEqual([]);
+  expect(await expectCleanBucket(suite.stack, BUCKET, tenant, suite.proxy, false)).toEqual([]);
 }, 120_000);

@@ -1,8 +1,36 @@
-// Shared by the fault suites: the action's timeouts shortened for tests, and what a run left in
-// the bucket, seen with awscli (an independent client).
-import { aws, listObjects } from '../action/helpers.js';
+// Shared by the fault suites: their setup (stack, proxy, fixture tree), the action's timeouts
+// shortened for tests, and what a run left in the bucket, seen with awscli (an independent client).
+import { rmSync } from 'node:fs';
+import { aws, listObjects, makeFixtureTree } from '../action/helpers.js';
 import type { LocalStack } from '../../scripts/local-stack.js';
-import type { FaultProxy } from '../helpers/fault-proxy.js';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { sharedStack } from '../helpers/shared-stack.js';
+
+export interface FaultSuite {
+  stack: LocalStack;
+  /** In front of the stack's port (the Worker and its S3 endpoint). */
+  proxy: FaultProxy;
+  /** A fixture tree of random bytes. */
+  tree: string;
+}
+
+/** Registers a fault suite's hooks: this worker's shared stack, a fault proxy in front of it and
+ *  a fixture tree of `treeBytes`, made before the suite and removed after it; the proxy's record
+ *  is cleared before each test. The fields are set once the suite's first hook has run. */
+export function faultSuite(treeBytes: number): FaultSuite {
+  const suite = {} as FaultSuite;
+  beforeAll(async () => {
+    suite.stack = await sharedStack();
+    suite.proxy = await startFaultProxy(Number(new URL(suite.stack.url).port));
+    suite.tree = makeFixtureTree(treeBytes);
+  });
+  afterAll(async () => {
+    await suite.proxy?.close();
+    if (suite.tree) rmSync(suite.tree, { recursive: true, force: true });
+  });
+  beforeEach(() => suite.proxy.clear());
+  return suite;
+}
 
 /** The timeouts of core/retry.ts (README: Troubleshooting), short enough for a test. */
 export const SHORT_TIMEOUTS: Record<string, string> = {

@@ -4,48 +4,40 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LocalStack } from '../../scripts/local-stack.js';
-import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
-import { makeFixtureTree, runAction, s3Inputs } from '../action/helpers.js';
+import { sharedStackToken } from '../helpers/shared-stack.js';
+import { runAction, s3Inputs } from '../action/helpers.js';
 import { fullEnv, runCli } from '../cli/helpers.js';
-import { startFaultProxy, throughProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
-import { SHORT_TIMEOUTS } from './helpers.js';
+import { throughProxy, type FaultRule } from '../helpers/fault-proxy.js';
+import { faultSuite, SHORT_TIMEOUTS } from './helpers.js';
 
 const TOKEN = sharedStackToken();
 const BUCKET = 'my-bucket';
-let stack: LocalStack;
-let proxy: FaultProxy;
-let tree: string;
+const suite = faultSuite(6 * 1024 * 1024);
 let work: string;
 let file: string;
 
 beforeAll(async () => {
-  stack = await sharedStack();
-  proxy = await startFaultProxy(Number(new URL(stack.url).port));
-  tree = makeFixtureTree(6 * 1024 * 1024);
   work = mkdtempSync(join(tmpdir(), 'restore-faults-'));
   const run = await runAction({
     inputs: {
-      ...s3Inputs(stack),
-      'api-url': stack.url,
+      ...s3Inputs(suite.stack),
+      'api-url': suite.stack.url,
       'api-token': TOKEN,
       tenant: 'fault-restore',
       bucket: BUCKET,
-      path: tree,
+      path: suite.tree,
       compression: 'none',
     },
   });
   if (run.code !== 0) throw new Error(run.stdout);
   file = run.outputs['backup-file']!;
 }, 120_000);
-afterAll(async () => {
-  await proxy?.close();
-  for (const dir of [tree, work]) if (dir) rmSync(dir, { recursive: true, force: true });
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
 });
-beforeEach(() => proxy.clear());
 
 async function restoreThrough(rules: FaultRule[]) {
-  for (const rule of rules) proxy.add(rule);
+  for (const rule of rules) suite.proxy.add(rule);
   const box = mkdtempSync(join(work, 'box-'));
   const started = Date.now();
   const run = await runCli(
@@ -60,7 +52,11 @@ async function restoreThrough(rules: FaultRule[]) {
       '--target',
       join(box, 'target'),
     ],
-    { ...fullEnv(stack, TOKEN), R2_ENDPOINT: throughProxy(stack.s3Endpoint, proxy), ...SHORT_TIMEOUTS },
+    {
+      ...fullEnv(suite.stack, TOKEN),
+      R2_ENDPOINT: throughProxy(suite.stack.s3Endpoint, suite.proxy),
+      ...SHORT_TIMEOUTS,
+    },
   );
   return { run, box, seconds: (Date.now() - started) / 1000 };
 }
@@ -78,7 +74,7 @@ test('a GetObject that never answers fails within the idle timeout, nothing writ
   // The request is abandoned with the restore: the process does not linger on its socket.
   expect(seconds).toBeLessThan(10);
   expect(readdirSync(box)).toEqual([]);
-  expect(proxy.seen.some((r) => r.fault === 'stall')).toBe(true);
+  expect(suite.proxy.seen.some((r) => r.fault === 'stall')).toBe(true);
 }, 60_000);
 
 test('a download cut midway says how far it got, nothing written', async () => {
@@ -104,5 +100,5 @@ test('without faults the same restore succeeds through the proxy', async () => {
   expect(run.code).toBe(0);
   expect(readdirSync(box)).toEqual(['target']);
   // The rules above matched the archive's GetObject: this run's went through unfaulted.
-  expect(proxy.seen.filter((r) => archiveGet().test(r.url)).map((r) => r.fault)).toEqual([undefined]);
+  expect(suite.proxy.seen.filter((r) => archiveGet().test(r.url)).map((r) => r.fault)).toEqual([undefined]);
 }, 60_000);

@@ -2,42 +2,28 @@
 // each run goes through `node dist/index.js` as the runner runs it, and each must end in bounded
 // time with a log line naming the request, and leave the bucket clean: no empty claims, no open
 // multipart uploads, no unrecorded archives, nothing completed and then deleted.
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, type LocalStack } from '../../scripts/local-stack.js';
-import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
-import { makeFixtureTree, runAction, s3Inputs, type RunResult } from '../action/helpers.js';
-import { startFaultProxy, throughProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
-import { SHORT_TIMEOUTS, expectCleanBucket, expectNoObjectDeleted } from './helpers.js';
+import { ROOT } from '../../scripts/local-stack.js';
+import { sharedStackToken } from '../helpers/shared-stack.js';
+import { runAction, s3Inputs, type RunResult } from '../action/helpers.js';
+import { throughProxy, type FaultRule } from '../helpers/fault-proxy.js';
+import { faultSuite, SHORT_TIMEOUTS, expectCleanBucket, expectNoObjectDeleted } from './helpers.js';
 
 const TOKEN = sharedStackToken();
 const BUCKET = 'my-bucket';
-let stack: LocalStack;
-let proxy: FaultProxy;
-let tree: string;
-
-beforeAll(async () => {
-  stack = await sharedStack();
-  proxy = await startFaultProxy(Number(new URL(stack.url).port));
-  // 20 MiB of random bytes: three 8 MiB parts.
-  tree = makeFixtureTree(20 * 1024 * 1024);
-});
-afterAll(async () => {
-  await proxy?.close();
-  if (tree) rmSync(tree, { recursive: true, force: true });
-});
-beforeEach(() => proxy.clear());
+// 20 MiB of random bytes: three 8 MiB parts.
+const suite = faultSuite(20 * 1024 * 1024);
 
 /** A backup of the fixture to `tenant` in my-bucket through the proxy; the Worker is reached directly. */
 async function backup(tenant: string, rules: FaultRule[], env: Record<string, string> = {}) {
-  for (const rule of rules) proxy.add(rule);
+  for (const rule of rules) suite.proxy.add(rule);
   const started = Date.now();
   const run = await runAction({
     inputs: {
-      path: tree,
-      ...s3Inputs(stack),
-      'r2-endpoint': throughProxy(stack.s3Endpoint, proxy),
-      'api-url': stack.url,
+      path: suite.tree,
+      ...s3Inputs(suite.stack),
+      'r2-endpoint': throughProxy(suite.stack.s3Endpoint, suite.proxy),
+      'api-url': suite.stack.url,
       'api-token': TOKEN,
       tenant,
       bucket: BUCKET,
@@ -58,8 +44,8 @@ test('a stalled UploadPart: the idle timeout names it, it is retried, the backup
   expect(log(run)).toMatch(/UploadPart backups\/fault-stall\/\S+ part 2.*no byte for 3 s.*retrying/);
   expect(run.code).toBe(0);
   expect(seconds).toBeLessThan(45);
-  expect(await expectCleanBucket(stack, BUCKET, 'fault-stall', proxy, true)).toHaveLength(1);
-  expectNoObjectDeleted(proxy);
+  expect(await expectCleanBucket(suite.stack, BUCKET, 'fault-stall', suite.proxy, true)).toHaveLength(1);
+  expectNoObjectDeleted(suite.proxy);
 }, 60_000);
 
 test('a slow answer past the per-attempt deadline is abandoned and retried', async () => {
@@ -77,7 +63,7 @@ test('a slow answer past the per-attempt deadline is abandoned and retried', asy
   expect(log(run)).toMatch(/CreateMultipartUpload backups\/fault-slow\/\S+.*no answer within 4 s.*retrying/);
   expect(run.code).toBe(0);
   expect(seconds).toBeLessThan(45);
-  expect(await expectCleanBucket(stack, BUCKET, 'fault-slow', proxy, true)).toHaveLength(1);
+  expect(await expectCleanBucket(suite.stack, BUCKET, 'fault-slow', suite.proxy, true)).toHaveLength(1);
 }, 60_000);
 
 test('a 503 with Retry-After on CompleteMultipartUpload: waits as told (capped), then completes', async () => {
@@ -95,7 +81,7 @@ test('a 503 with Retry-After on CompleteMultipartUpload: waits as told (capped),
   expect(run.code).toBe(0);
   expect(seconds).toBeGreaterThan(5.5);
   expect(seconds).toBeLessThan(45);
-  expect(await expectCleanBucket(stack, BUCKET, 'fault-503', proxy, true)).toHaveLength(1);
+  expect(await expectCleanBucket(suite.stack, BUCKET, 'fault-503', suite.proxy, true)).toHaveLength(1);
 }, 60_000);
 
 test('a part cut mid-body is sent again', async () => {
@@ -109,7 +95,7 @@ test('a part cut mid-body is sent again', async () => {
   expect(log(run)).toMatch(/UploadPart backups\/fault-cut\/\S+ part 1.*retrying/);
   expect(run.code).toBe(0);
   expect(seconds).toBeLessThan(45);
-  expect(await expectCleanBucket(stack, BUCKET, 'fault-cut', proxy, true)).toHaveLength(1);
+  expect(await expectCleanBucket(suite.stack, BUCKET, 'fault-cut', suite.proxy, true)).toHaveLength(1);
 }, 60_000);
 
 test('a lost CompleteMultipartUpload answer: the object is checked, found ours, kept and recorded', async () => {
@@ -126,9 +112,9 @@ test('a lost CompleteMultipartUpload answer: the object is checked, found ours, 
   expect(log(run)).toMatch(/is this upload's: completed/);
   expect(run.code).toBe(0);
   expect(seconds).toBeLessThan(45);
-  const archives = await expectCleanBucket(stack, BUCKET, 'fault-lost-complete', proxy, true);
+  const archives = await expectCleanBucket(suite.stack, BUCKET, 'fault-lost-complete', suite.proxy, true);
   expect(archives.map((a) => a.Key)).toEqual([run.outputs['backup-key']]);
-  expectNoObjectDeleted(proxy);
+  expectNoObjectDeleted(suite.proxy);
 }, 60_000);
 
 test("a lost claim answer: the retry recognises its own claim, no '-2', no empty claim", async () => {
@@ -142,7 +128,7 @@ test("a lost claim answer: the retry recognises its own claim, no '-2', no empty
   expect(run.code).toBe(0);
   expect(seconds).toBeLessThan(45);
   expect(log(run)).toMatch(/claim .* is this run's/);
-  const archives = await expectCleanBucket(stack, BUCKET, 'fault-lost-claim', proxy, true);
+  const archives = await expectCleanBucket(suite.stack, BUCKET, 'fault-lost-claim', suite.proxy, true);
   expect(archives.map((a) => a.Key)).toEqual([run.outputs['backup-key']]);
   expect(run.outputs['backup-key']).not.toMatch(/-2\.tar$/);
 }, 60_000);
@@ -156,7 +142,7 @@ test("a runner clock 20 minutes off: corrected from R2's Date header, and said s
   const { run } = await backup('fault-clock', [], SKEWED);
   expect(log(run)).toMatch(/the runner's clock is 20 minutes off/);
   expect(run.code).toBe(0);
-  expect(await expectCleanBucket(stack, BUCKET, 'fault-clock', proxy, true)).toHaveLength(1);
+  expect(await expectCleanBucket(suite.stack, BUCKET, 'fault-clock', suite.proxy, true)).toHaveLength(1);
 }, 60_000);
 
 test('a runner clock 20 minutes off and no Date header: the error names the clock, not the keys', async () => {
@@ -170,5 +156,5 @@ test('a runner clock 20 minutes off and no Date header: the error names the cloc
   const error = run.stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '';
   expect(error).toMatch(/the runner's clock is off/);
   expect(error).not.toMatch(/refused the credentials/);
-  expect(await expectCleanBucket(stack, BUCKET, 'fault-clock-nodate', proxy, false)).toEqual([]);
+  expect(await expectCleanBucket(suite.stack, BUCKET, 'fault-clock-nodate', suite.proxy, false)).toEqual([]);
 }, 60_000);

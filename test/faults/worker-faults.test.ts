@@ -1,36 +1,21 @@
 // Faults between the action and the Worker's upload route (runs with an API token and no S3
 // keys), injected by a proxy on loopback (issue 25), through `node dist/index.js`.
-import { rmSync } from 'node:fs';
-import type { LocalStack } from '../../scripts/local-stack.js';
-import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
-import { makeFixtureTree, runAction, type RunResult } from '../action/helpers.js';
-import { startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
-import { SHORT_TIMEOUTS, expectCleanBucket } from './helpers.js';
+import { sharedStackToken } from '../helpers/shared-stack.js';
+import { runAction, type RunResult } from '../action/helpers.js';
+import type { FaultRule } from '../helpers/fault-proxy.js';
+import { faultSuite, SHORT_TIMEOUTS, expectCleanBucket } from './helpers.js';
 
 const TOKEN = sharedStackToken();
 const BUCKET = 'my-bucket';
-let stack: LocalStack;
-let proxy: FaultProxy;
-let tree: string;
-
-beforeAll(async () => {
-  stack = await sharedStack();
-  proxy = await startFaultProxy(Number(new URL(stack.url).port));
-  tree = makeFixtureTree(12 * 1024 * 1024); // two 8 MiB parts
-});
-afterAll(async () => {
-  await proxy?.close();
-  if (tree) rmSync(tree, { recursive: true, force: true });
-});
-beforeEach(() => proxy.clear());
+const suite = faultSuite(12 * 1024 * 1024); // two 8 MiB parts
 
 async function backup(tenant: string, rules: FaultRule[]) {
-  for (const rule of rules) proxy.add(rule);
+  for (const rule of rules) suite.proxy.add(rule);
   const started = Date.now();
   const run = await runAction({
     inputs: {
-      path: tree,
-      'api-url': proxy.url,
+      path: suite.tree,
+      'api-url': suite.proxy.url,
       'api-token': TOKEN,
       tenant,
       bucket: BUCKET,
@@ -59,7 +44,7 @@ test('a 503 with Retry-After on mpu-create is retried after it', async () => {
   expect(run.code).toBe(0);
   expect(seconds).toBeGreaterThan(2);
   expect(seconds).toBeLessThan(45);
-  expect(await expectCleanBucket(stack, BUCKET, 'wfault-create', proxy, true)).toHaveLength(1);
+  expect(await expectCleanBucket(suite.stack, BUCKET, 'wfault-create', suite.proxy, true)).toHaveLength(1);
 }, 60_000);
 
 test('a 503 with Retry-After on mpu-complete is retried after it', async () => {
@@ -69,7 +54,7 @@ test('a 503 with Retry-After on mpu-complete is retried after it', async () => {
   expect(log(run)).toMatch(/mpu-complete backups\/wfault-complete\/\S+ failed .*503.*Retry-After/);
   expect(run.code).toBe(0);
   expect(seconds).toBeLessThan(45);
-  expect(await expectCleanBucket(stack, BUCKET, 'wfault-complete', proxy, true)).toHaveLength(1);
+  expect(await expectCleanBucket(suite.stack, BUCKET, 'wfault-complete', suite.proxy, true)).toHaveLength(1);
 }, 60_000);
 
 test('a stalled part: the idle timeout names it and it is sent again', async () => {
@@ -79,7 +64,7 @@ test('a stalled part: the idle timeout names it and it is sent again', async () 
   expect(log(run)).toMatch(/mpu-uploadpart backups\/wfault-stall\/\S+ part \d failed .*no byte for 3 s/);
   expect(run.code).toBe(0);
   expect(seconds).toBeLessThan(45);
-  expect(await expectCleanBucket(stack, BUCKET, 'wfault-stall', proxy, true)).toHaveLength(1);
+  expect(await expectCleanBucket(suite.stack, BUCKET, 'wfault-stall', suite.proxy, true)).toHaveLength(1);
 }, 60_000);
 
 test('a lost mpu-complete answer: the retry is told the object is ours; recorded, no second archive', async () => {
@@ -89,6 +74,6 @@ test('a lost mpu-complete answer: the retry is told the object is ours; recorded
   expect(log(run)).toMatch(/completed by an earlier attempt/);
   expect(run.code).toBe(0);
   expect(seconds).toBeLessThan(45);
-  const archives = await expectCleanBucket(stack, BUCKET, 'wfault-lost', proxy, true);
+  const archives = await expectCleanBucket(suite.stack, BUCKET, 'wfault-lost', suite.proxy, true);
   expect(archives.map((a) => a.Key)).toEqual([run.outputs['backup-key']]);
 }, 60_000);
