@@ -97,6 +97,7 @@ async function restore(): Promise<void> {
   // The latest must not pass over a newer archive that has no record.
   if ('latest' in selector) selector.newestArchive = newestArchiveOf(tenant, bucket, { worker, s3 });
   const force = parseBoolean(RestoreInputs.Force);
+  const allowUnverified = parseBoolean(RestoreInputs.AllowUnverified);
   if (parseBoolean(RestoreInputs.History)) {
     refuseArchiveOnlyInputs();
     return restoreGitHistory({
@@ -107,7 +108,7 @@ async function restore(): Promise<void> {
       selector,
       target,
       force,
-      allowUnverified: parseBoolean(RestoreInputs.AllowUnverified),
+      allowUnverified,
       names: OPTION_NAMES,
       identities,
     });
@@ -120,7 +121,7 @@ async function restore(): Promise<void> {
     selector,
     target,
     force,
-    allowUnverified: parseBoolean(RestoreInputs.AllowUnverified),
+    allowUnverified,
     maxBytes: core.getInput(RestoreInputs.MaxBytes)
       ? checkByteCount(core.getInput(RestoreInputs.MaxBytes), RestoreInputs.MaxBytes)
       : undefined,

@@ -87086,6 +87086,7 @@ async function restore() {
     if ('latest' in selector)
         selector.newestArchive = newestArchiveOf(tenant, bucket, { worker, s3 });
     const force = parseBoolean(RestoreInputs.Force);
+    const allowUnverified = parseBoolean(RestoreInputs.AllowUnverified);
     if (parseBoolean(RestoreInputs.History)) {
         refuseArchiveOnlyInputs();
         return restoreGitHistory({
@@ -87096,7 +87097,7 @@ async function restore() {
             selector,
             target,
             force,
-            allowUnverified: parseBoolean(RestoreInputs.AllowUnverified),
+            allowUnverified,
             names: OPTION_NAMES,
             identities,
         });
@@ -87109,7 +87110,7 @@ async function restore() {
         selector,
         target,
         force,
-        allowUnverified: parseBoolean(RestoreInputs.AllowUnverified),
+        allowUnverified,
         maxBytes: getInput(RestoreInputs.MaxBytes)
             ? checkByteCount(getInput(RestoreInputs.MaxBytes), RestoreInputs.MaxBytes)
             : undefined,
