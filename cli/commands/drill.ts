@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import type { BackupMetadata } from '../../common/metadata.js';
 import { restoreBackup } from '../../core/restore/backup.js';
 import { restoreBackupHistory } from '../../core/restore/history.js';
-import type { RestoreOptionNames } from '../../core/restore/option-names.js';
 import type { Command } from '../command.js';
 import {
   CONNECTION_HELP,
@@ -21,14 +20,9 @@ import {
   requireWorker,
   tenantAndBucket,
 } from '../connection.js';
-import { IDENTITY_HELP, IDENTITY_NAMES, identitiesOf } from '../identity.js';
-
-const OPTION_NAMES: RestoreOptionNames = {
-  force: '--force',
-  allowUnverified: '--allow-unverified',
-  maxBytes: '--max-bytes',
-  identity: IDENTITY_NAMES,
-};
+import { IDENTITY_HELP, identitiesOf } from '../identity.js';
+// The flags as restore's messages name them: a drill is a restore.
+import { OPTION_NAMES } from './restore.js';
 
 /** Entries that are not directories (files, symbolic links), as the action counts file_count. */
 function countFiles(dir: string): number {

@@ -22,7 +22,7 @@ import { checkByteCount } from '../../common/validate.js';
 import { describeSymlinks } from '../../core/restore/archive.js';
 
 /** The flags as the shared restore's messages name them (the sub-action names its inputs). */
-const OPTION_NAMES: RestoreOptionNames = {
+export const OPTION_NAMES: RestoreOptionNames = {
   force: '--force',
   allowUnverified: '--allow-unverified',
   maxBytes: '--max-bytes',

@@ -55412,6 +55412,174 @@ function identitiesOf(values) {
     return setting?.trim() ? identitiesFromSetting(setting, IDENTITY_ENV) : undefined;
 }
 
+// EXTERNAL MODULE: ./cli/progress.ts
+var cli_progress = __nccwpck_require__(8964);
+// EXTERNAL MODULE: ./cli/usage.ts
+var usage = __nccwpck_require__(4036);
+;// CONCATENATED MODULE: ./cli/commands/restore.ts
+
+
+
+
+
+
+
+
+
+/** The flags as the shared restore's messages name them (the sub-action names its inputs). */
+const OPTION_NAMES = {
+    force: '--force',
+    allowUnverified: '--allow-unverified',
+    maxBytes: '--max-bytes',
+    identity: IDENTITY_NAMES,
+};
+function selectorOf(values) {
+    const given = [values.backup !== undefined, values.latest === true, values.commit !== undefined];
+    if (given.filter(Boolean).length !== 1)
+        throw new usage/* UsageError */.e('choose the backup with one of --backup, --latest, --commit');
+    if (typeof values.backup === 'string')
+        return { backup: values.backup };
+    if (typeof values.commit === 'string')
+        return { commit: values.commit };
+    return { latest: true };
+}
+const restore = {
+    name: 'restore',
+    summary: 'restore a backup into a directory, verified by its SHA-256',
+    help: `Usage: r2-backup restore --tenant T [--bucket B] (--backup FILE | --latest | --commit PREFIX)
+                         --target DIR [--force] [--max-bytes N] [--allow-unverified] [--json]
+
+Downloads the archive into a staging directory beside DIR and checks its size and SHA-256
+against the backup's record before anything is extracted: a replaced or corrupt object writes
+nothing. It then extracts there and moves the tree into place only when every entry was
+restored: a refused archive leaves DIR as it was, and the staging directory is removed however
+the restore ends (errors, Ctrl-C, SIGTERM). gzip, zstd and plain tar archives, as GNU tar,
+bsdtar, Python's tarfile and this action write them, sparse files included.
+
+Refused (the whole restore, naming the entry): names that are absolute, contain "..", a NUL,
+a backslash or start with a drive letter ("C:"), are longer than 65,536 bytes or deeper
+than 2,048 levels, or link to a target longer than 4,096 bytes; any entry whose path goes
+through a symbolic link of the archive (names compared ignoring case and Unicode form); a
+symbolic link named as a directory; a hard link to anything but a regular file the archive
+created before it; an entry replacing a directory; devices, FIFOs and unknown entry types;
+extension headers over 1 MiB; an archive that expands past --max-bytes or holds no entry. Symbolic links are restored verbatim (absolute or pointing outside DIR,
+as git checks them out), last, and listed: nothing is ever written through one. setuid and
+setgid bits are dropped.
+
+  --tenant T         tenant (required; default: the R2_BACKUP_TENANT environment variable)
+  --bucket B         bucket (default: {tenant}-github-backup)
+  --backup FILE      the backup of that file name (for example 20250101-120000.tar.gz)
+  --latest           the newest backup
+  --commit PREFIX    the newest backup of the commit starting with PREFIX (4+ hex characters)
+  --target DIR       where to restore (required); must be empty or missing unless --force
+  --force            replace a non-empty DIR (only after the archive checked out)
+  --allow-unverified restore a record the Worker does not vouch for: unsigned (written by
+                     the earlier shell workflow, or planted over S3), tampered, or without a
+                     SHA-256 (then the archive's hash is computed and printed, not compared)
+  --max-bytes N      refuse an archive that expands past N bytes (K, M, G, T allowed;
+                     default: the free space of DIR's file system less 64 MiB)
+  --json             print {backup_file, key, target, entries, size, sha256, compared,
+                     symlinks: [{path, target}]} instead of the result line (README: "JSON
+                     output"); with --history {backup_file, target, refs, head: {commit,
+                     branch}}
+  --history          restore the git history instead (include-git-history): the bundle is
+                     checked (SHA-256, git bundle verify) and DIR becomes a repository with
+                     every branch, tag and remote-tracking ref, HEAD checked out
+${IDENTITY_HELP}
+
+${cli_connection/* CONNECTION_HELP */.Xf}`,
+    options: {
+        ...cli_connection/* TENANT_OPTIONS */.c1,
+        ...cli_connection/* CONNECTION_OPTIONS */.Ur,
+        backup: { type: 'string' },
+        latest: { type: 'boolean' },
+        commit: { type: 'string' },
+        target: { type: 'string' },
+        force: { type: 'boolean' },
+        'max-bytes': { type: 'string' },
+        'allow-unverified': { type: 'boolean' },
+        history: { type: 'boolean' },
+        json: { type: 'boolean' },
+        identity: { type: 'string' },
+    },
+    async run(values) {
+        const { tenant, bucket } = (0,cli_connection/* tenantAndBucket */.WG)(values);
+        const selector = selectorOf(values);
+        if (typeof values.target !== 'string' || values.target === '')
+            throw new usage/* UsageError */.e('--target is required');
+        const connection = (0,cli_connection/* connect */.Ng)(values);
+        if ('latest' in selector)
+            selector.newestArchive = newestArchiveOf(tenant, bucket, connection);
+        const listRecords = (0,cli_connection/* recordLister */.zi)(connection, tenant, bucket, 'restore');
+        const source = (0,cli_connection/* archiveSource */.yG)(connection, 'restore');
+        if (values.history) {
+            return restoreGitHistory(listRecords, source, tenant, bucket, selector, values.target, values.force === true, values['allow-unverified'] === true, identitiesOf(values), values.json === true);
+        }
+        const progress = (0,cli_progress/* restoreProgress */.Kx)();
+        const restored = await restoreBackup({
+            listRecords,
+            source,
+            tenant,
+            bucket,
+            selector,
+            target: values.target,
+            force: values.force === true,
+            allowUnverified: values['allow-unverified'] === true,
+            names: OPTION_NAMES,
+            identities: identitiesOf(values),
+            maxBytes: values['max-bytes'] === undefined
+                ? undefined
+                : (0,validate/* checkByteCount */.ET)(values['max-bytes'], OPTION_NAMES.maxBytes),
+            log: (line) => console.error(line),
+            onProgress: progress.onProgress,
+        }).finally(progress.stop);
+        if (values.json) {
+            const { record, key, target, entries, size, sha256, compared, symlinks } = restored;
+            const result = {
+                backup_file: record.backup_file,
+                key,
+                target,
+                entries,
+                size,
+                sha256,
+                compared,
+                symlinks,
+            };
+            console.log(JSON.stringify(result, null, 2));
+            return 0;
+        }
+        const checked = restored.compared ? 'verified' : 'computed (the record has none to compare)';
+        console.log(`Restored ${restored.record.backup_file} into ${restored.target}: ${restored.entries} entries, ` +
+            `${restored.size} bytes, sha256 ${restored.sha256} ${checked}`);
+        for (const line of describeSymlinks(restored.symlinks))
+            console.log(line);
+        return 0;
+    },
+};
+async function restoreGitHistory(listRecords, source, tenant, bucket, selector, target, force, allowUnverified, identities, json) {
+    const restored = await restoreBackupHistory({
+        listRecords,
+        source,
+        tenant,
+        bucket,
+        selector,
+        target,
+        force,
+        allowUnverified,
+        names: OPTION_NAMES,
+        identities,
+        log: (line) => console.error(line),
+        warn: (message) => console.error(`Warning: ${message}`),
+    });
+    if (json) {
+        const { record, target: into, refs, head } = restored;
+        console.log(JSON.stringify({ backup_file: record.backup_file, target: into, refs, head }, null, 2));
+        return 0;
+    }
+    console.log(`Restored the git history of ${restored.record.backup_file} into ${restored.target}: ${restored.refs} refs, HEAD ${describeHead(restored.head)}`);
+    return 0;
+}
+
 ;// CONCATENATED MODULE: ./cli/commands/drill.ts
 // r2-backup drill: proves the newest backup restores. It is restored into a temporary directory
 // (size and SHA-256 against the record, then every entry), its files counted against the
@@ -55425,12 +55593,8 @@ function identitiesOf(values) {
 
 
 
-const OPTION_NAMES = {
-    force: '--force',
-    allowUnverified: '--allow-unverified',
-    maxBytes: '--max-bytes',
-    identity: IDENTITY_NAMES,
-};
+// The flags as restore's messages name them: a drill is a restore.
+
 /** Entries that are not directories (files, symbolic links), as the action counts file_count. */
 function countFiles(dir) {
     return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true, recursive: true }).filter((e) => !e.isDirectory()).length;
@@ -55528,8 +55692,6 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
     },
 };
 
-// EXTERNAL MODULE: ./cli/usage.ts
-var usage = __nccwpck_require__(4036);
 ;// CONCATENATED MODULE: ./cli/commands/keygen.ts
 // r2-backup keygen: a new age identity (the secret key, for whoever restores) and its recipient
 // (the public key, for the backup action's encryption-recipients), as age-keygen writes them.
@@ -55752,8 +55914,6 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
     },
 };
 
-// EXTERNAL MODULE: ./cli/progress.ts
-var cli_progress = __nccwpck_require__(8964);
 // EXTERNAL MODULE: ./core/worker-api/client.ts
 var client = __nccwpck_require__(2803);
 ;// CONCATENATED MODULE: ./cli/commands/prune.ts
@@ -56567,170 +56727,6 @@ async function rekeyCopy(source, bucket, key, expected, pending, identities, rec
         partSize: choosePartSize(expected.size, maxPartSize),
         what: key,
     });
-}
-
-;// CONCATENATED MODULE: ./cli/commands/restore.ts
-
-
-
-
-
-
-
-
-
-/** The flags as the shared restore's messages name them (the sub-action names its inputs). */
-const restore_OPTION_NAMES = {
-    force: '--force',
-    allowUnverified: '--allow-unverified',
-    maxBytes: '--max-bytes',
-    identity: IDENTITY_NAMES,
-};
-function selectorOf(values) {
-    const given = [values.backup !== undefined, values.latest === true, values.commit !== undefined];
-    if (given.filter(Boolean).length !== 1)
-        throw new usage/* UsageError */.e('choose the backup with one of --backup, --latest, --commit');
-    if (typeof values.backup === 'string')
-        return { backup: values.backup };
-    if (typeof values.commit === 'string')
-        return { commit: values.commit };
-    return { latest: true };
-}
-const restore = {
-    name: 'restore',
-    summary: 'restore a backup into a directory, verified by its SHA-256',
-    help: `Usage: r2-backup restore --tenant T [--bucket B] (--backup FILE | --latest | --commit PREFIX)
-                         --target DIR [--force] [--max-bytes N] [--allow-unverified] [--json]
-
-Downloads the archive into a staging directory beside DIR and checks its size and SHA-256
-against the backup's record before anything is extracted: a replaced or corrupt object writes
-nothing. It then extracts there and moves the tree into place only when every entry was
-restored: a refused archive leaves DIR as it was, and the staging directory is removed however
-the restore ends (errors, Ctrl-C, SIGTERM). gzip, zstd and plain tar archives, as GNU tar,
-bsdtar, Python's tarfile and this action write them, sparse files included.
-
-Refused (the whole restore, naming the entry): names that are absolute, contain "..", a NUL,
-a backslash or start with a drive letter ("C:"), are longer than 65,536 bytes or deeper
-than 2,048 levels, or link to a target longer than 4,096 bytes; any entry whose path goes
-through a symbolic link of the archive (names compared ignoring case and Unicode form); a
-symbolic link named as a directory; a hard link to anything but a regular file the archive
-created before it; an entry replacing a directory; devices, FIFOs and unknown entry types;
-extension headers over 1 MiB; an archive that expands past --max-bytes or holds no entry. Symbolic links are restored verbatim (absolute or pointing outside DIR,
-as git checks them out), last, and listed: nothing is ever written through one. setuid and
-setgid bits are dropped.
-
-  --tenant T         tenant (required; default: the R2_BACKUP_TENANT environment variable)
-  --bucket B         bucket (default: {tenant}-github-backup)
-  --backup FILE      the backup of that file name (for example 20250101-120000.tar.gz)
-  --latest           the newest backup
-  --commit PREFIX    the newest backup of the commit starting with PREFIX (4+ hex characters)
-  --target DIR       where to restore (required); must be empty or missing unless --force
-  --force            replace a non-empty DIR (only after the archive checked out)
-  --allow-unverified restore a record the Worker does not vouch for: unsigned (written by
-                     the earlier shell workflow, or planted over S3), tampered, or without a
-                     SHA-256 (then the archive's hash is computed and printed, not compared)
-  --max-bytes N      refuse an archive that expands past N bytes (K, M, G, T allowed;
-                     default: the free space of DIR's file system less 64 MiB)
-  --json             print {backup_file, key, target, entries, size, sha256, compared,
-                     symlinks: [{path, target}]} instead of the result line (README: "JSON
-                     output"); with --history {backup_file, target, refs, head: {commit,
-                     branch}}
-  --history          restore the git history instead (include-git-history): the bundle is
-                     checked (SHA-256, git bundle verify) and DIR becomes a repository with
-                     every branch, tag and remote-tracking ref, HEAD checked out
-${IDENTITY_HELP}
-
-${cli_connection/* CONNECTION_HELP */.Xf}`,
-    options: {
-        ...cli_connection/* TENANT_OPTIONS */.c1,
-        ...cli_connection/* CONNECTION_OPTIONS */.Ur,
-        backup: { type: 'string' },
-        latest: { type: 'boolean' },
-        commit: { type: 'string' },
-        target: { type: 'string' },
-        force: { type: 'boolean' },
-        'max-bytes': { type: 'string' },
-        'allow-unverified': { type: 'boolean' },
-        history: { type: 'boolean' },
-        json: { type: 'boolean' },
-        identity: { type: 'string' },
-    },
-    async run(values) {
-        const { tenant, bucket } = (0,cli_connection/* tenantAndBucket */.WG)(values);
-        const selector = selectorOf(values);
-        if (typeof values.target !== 'string' || values.target === '')
-            throw new usage/* UsageError */.e('--target is required');
-        const connection = (0,cli_connection/* connect */.Ng)(values);
-        if ('latest' in selector)
-            selector.newestArchive = newestArchiveOf(tenant, bucket, connection);
-        const listRecords = (0,cli_connection/* recordLister */.zi)(connection, tenant, bucket, 'restore');
-        const source = (0,cli_connection/* archiveSource */.yG)(connection, 'restore');
-        if (values.history) {
-            return restoreGitHistory(listRecords, source, tenant, bucket, selector, values.target, values.force === true, values['allow-unverified'] === true, identitiesOf(values), values.json === true);
-        }
-        const progress = (0,cli_progress/* restoreProgress */.Kx)();
-        const restored = await restoreBackup({
-            listRecords,
-            source,
-            tenant,
-            bucket,
-            selector,
-            target: values.target,
-            force: values.force === true,
-            allowUnverified: values['allow-unverified'] === true,
-            names: restore_OPTION_NAMES,
-            identities: identitiesOf(values),
-            maxBytes: values['max-bytes'] === undefined
-                ? undefined
-                : (0,validate/* checkByteCount */.ET)(values['max-bytes'], restore_OPTION_NAMES.maxBytes),
-            log: (line) => console.error(line),
-            onProgress: progress.onProgress,
-        }).finally(progress.stop);
-        if (values.json) {
-            const { record, key, target, entries, size, sha256, compared, symlinks } = restored;
-            const result = {
-                backup_file: record.backup_file,
-                key,
-                target,
-                entries,
-                size,
-                sha256,
-                compared,
-                symlinks,
-            };
-            console.log(JSON.stringify(result, null, 2));
-            return 0;
-        }
-        const checked = restored.compared ? 'verified' : 'computed (the record has none to compare)';
-        console.log(`Restored ${restored.record.backup_file} into ${restored.target}: ${restored.entries} entries, ` +
-            `${restored.size} bytes, sha256 ${restored.sha256} ${checked}`);
-        for (const line of describeSymlinks(restored.symlinks))
-            console.log(line);
-        return 0;
-    },
-};
-async function restoreGitHistory(listRecords, source, tenant, bucket, selector, target, force, allowUnverified, identities, json) {
-    const restored = await restoreBackupHistory({
-        listRecords,
-        source,
-        tenant,
-        bucket,
-        selector,
-        target,
-        force,
-        allowUnverified,
-        names: restore_OPTION_NAMES,
-        identities,
-        log: (line) => console.error(line),
-        warn: (message) => console.error(`Warning: ${message}`),
-    });
-    if (json) {
-        const { record, target: into, refs, head } = restored;
-        console.log(JSON.stringify({ backup_file: record.backup_file, target: into, refs, head }, null, 2));
-        return 0;
-    }
-    console.log(`Restored the git history of ${restored.record.backup_file} into ${restored.target}: ${restored.refs} refs, HEAD ${describeHead(restored.head)}`);
-    return 0;
 }
 
 ;// CONCATENATED MODULE: ./core/r2/sweep.ts
