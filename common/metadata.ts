@@ -32,6 +32,26 @@ export interface BackupMetadataInput {
   bundle_sha256?: string;
   /** The checkout was shallow: the bundle lacks the history before its boundary commits. */
   bundle_shallow?: boolean;
+  // The repository beyond its files (include-metadata): issues, pull requests, releases...
+  // exported through GitHub's API to `backups/{tenant}/{stamp}.meta.tar.zst` (core/github).
+  meta_key?: string;
+  meta_size?: number;
+  meta_sha256?: string;
+  /** Items per kind in the export (issues, pulls, issue_comments, ..., assets). */
+  meta_counts?: Record<string, number>;
+  /** The export stopped at a rate limit: it holds what was fetched, the next run continues. */
+  meta_partial?: boolean;
+  // The wiki's git history (include-wiki): `backups/{tenant}/{stamp}.wiki.bundle`.
+  wiki_key?: string;
+  wiki_size?: number;
+  wiki_sha256?: string;
+  // The LFS objects of every ref (include-lfs), stored once each under `lfs/{tenant}/{oid}`;
+  // their list (oid and size, JSON) at `backups/{tenant}/{stamp}.lfs.json`.
+  lfs_key?: string;
+  lfs_size?: number;
+  lfs_sha256?: string;
+  lfs_count?: number;
+  lfs_bytes?: number;
   /** The archive (and its bundle) are age files (`.age`, encryption-recipients); size and
    *  sha256 are of the stored, encrypted bytes. */
   encrypted?: boolean;

@@ -1,7 +1,9 @@
 // The storage layout of design.md, in one place. Callers pass validated parts only.
 import {
+  COMPANION_EXTENSIONS,
   ValidationError,
   checkBucket,
+  type CompanionKind,
   ARCHIVE_EXTENSIONS,
   ENCRYPTED_EXTENSION,
   checkBackupFile,
@@ -20,10 +22,19 @@ export function backupFileName(stamp: string, compression: Compression, n = 1, e
   return `${stamp}${n > 1 ? `-${n}` : ''}${ARCHIVE_EXTENSIONS[compression]}${encrypted ? ENCRYPTED_EXTENSION : ''}`;
 }
 
-/** The git bundle beside an archive: `{stamp}.tar.gz` -> `{stamp}.bundle`, and an encrypted
- *  archive's encrypted bundle: `{stamp}.tar.gz.age` -> `{stamp}.bundle.age`. */
-export const bundleFileName = (backupFile: string): string =>
-  backupFile.replace(/\.tar(?:\.gz|\.zst)?(\.age)?$/, '.bundle$1');
+/** A companion beside an archive, named like it: `{stamp}.tar.gz` -> `{stamp}.bundle`, and an
+ *  encrypted archive's encrypted companion: `{stamp}.tar.gz.age` -> `{stamp}.bundle.age`. */
+export const companionFileName = (backupFile: string, kind: CompanionKind): string =>
+  backupFile.replace(/\.tar(?:\.gz|\.zst)?(\.age)?$/, `${COMPANION_EXTENSIONS[kind]}$1`);
+
+/** The git history beside an archive (include-git-history). */
+export const bundleFileName = (backupFile: string): string => companionFileName(backupFile, 'bundle');
+/** The repository's issues, pull requests, releases... (include-metadata): `{stamp}.meta.tar.zst`. */
+export const metaFileName = (backupFile: string): string => companionFileName(backupFile, 'meta');
+/** The wiki's git history (include-wiki): `{stamp}.wiki.bundle`. */
+export const wikiFileName = (backupFile: string): string => companionFileName(backupFile, 'wiki');
+/** The list of the LFS objects of every ref (include-lfs): `{stamp}.lfs.json`. */
+export const lfsListFileName = (backupFile: string): string => companionFileName(backupFile, 'lfs');
 
 /** What every default bucket name ends with. */
 export const DEFAULT_BUCKET_SUFFIX = '-github-backup';
@@ -96,6 +107,9 @@ export const metadataKey = (tenant: string, backupFile: string): string =>
   `backups/${tenant}/metadata/${backupFile}.json`;
 export const notificationKey = (tenant: string, name: string): string =>
   `backups/${tenant}/notifications/${name}.json`;
+/** LFS objects, stored once per tenant and shared by its backups: `lfs/{tenant}/{oid}`. */
+export const lfsPrefix = (tenant: string): string => `lfs/${tenant}/`;
+export const lfsObjectKey = (tenant: string, oid: string): string => `lfs/${tenant}/${oid}`;
 export const mirrorPrefix = (tenant: string, branch: string): string => `repos/${tenant}/${branch}/`;
 
 /** The UTC time a `YYYYMMDD-HHMMSS[-n]` stamp names (the run number is ignored). */

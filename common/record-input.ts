@@ -9,7 +9,7 @@ import {
   type NotificationKind,
   type RecordedBy,
 } from './metadata.js';
-import { archiveKey, bundleFileName } from './naming.js';
+import { archiveKey, bundleFileName, companionFileName } from './naming.js';
 import {
   ValidationError,
   checkBackupFile,
@@ -117,6 +117,19 @@ export const METADATA_FIELDS = [
   'bundle_size',
   'bundle_sha256',
   'bundle_shallow',
+  'meta_key',
+  'meta_size',
+  'meta_sha256',
+  'meta_counts',
+  'meta_partial',
+  'wiki_key',
+  'wiki_size',
+  'wiki_sha256',
+  'lfs_key',
+  'lfs_size',
+  'lfs_sha256',
+  'lfs_count',
+  'lfs_bytes',
   'encrypted',
   'recipients',
   'recorded_by',
@@ -193,6 +206,7 @@ export function parseBackupMetadataInput(
     input.recorded_by = body.recorded_by as RecordedBy;
   }
   parseBundleFields(body, input);
+  parseCompanionFields(body, input);
   parseEncryptionFields(body, input, file.encrypted);
   return input;
 }
@@ -254,6 +268,51 @@ function parseBundleFields(body: Body, input: Omit<BackupMetadataInput, 'bucket'
       throw new ValidationError('bundle_shallow', 'must be true or false');
     input.bundle_shallow = body.bundle_shallow;
   }
+}
+
+/** Kinds in meta_counts: a few names of a-z and "_" (the exporter's kinds, and `assets`). */
+const MAX_COUNTED_KINDS = 16;
+
+function checkCounts(value: unknown, field: string): Record<string, number> {
+  const rule = `must be an object of at most ${MAX_COUNTED_KINDS} kinds (1-32 of a-z or "_") to non-negative integers`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ValidationError(field, rule);
+  const entries = Object.entries(value);
+  if (entries.length > MAX_COUNTED_KINDS || entries.some(([kind]) => !/^[a-z_]{1,32}$/.test(kind)))
+    throw new ValidationError(field, rule);
+  for (const [kind, count] of entries) checkCount(count, `${field}.${kind}`);
+  return Object.fromEntries(entries) as Record<string, number>;
+}
+
+function checkBoolean(value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') throw new ValidationError(field, 'must be true or false');
+  return value;
+}
+
+/**
+ * The metadata export's, the wiki bundle's and the LFS list's fields: for each, key, size and
+ * SHA-256 together or none, the key beside the archive (named from backup_file, never chosen).
+ */
+function parseCompanionFields(body: Body, input: Omit<BackupMetadataInput, 'bucket'>): void {
+  const parts = { meta: ['meta_counts', 'meta_partial'], wiki: [], lfs: ['lfs_count', 'lfs_bytes'] } as const;
+  for (const [kind, extras] of Object.entries(parts) as [keyof typeof parts, readonly string[]][]) {
+    const [keyField, sizeField, shaField] = [`${kind}_key`, `${kind}_size`, `${kind}_sha256`] as const;
+    if (![keyField, sizeField, shaField, ...extras].some((field) => present(body, field))) continue;
+    const expected = archiveKey(input.tenant, companionFileName(input.backup_file, kind));
+    if (body[keyField] !== expected) {
+      throw new ValidationError(
+        keyField,
+        `must be "${expected}" (beside the archive), with ${sizeField} and ${shaField}`,
+      );
+    }
+    input[keyField] = expected;
+    input[sizeField] = checkCount(required(body, sizeField), sizeField);
+    input[shaField] = checkSha256(required(body, shaField), shaField);
+  }
+  if (present(body, 'meta_counts')) input.meta_counts = checkCounts(body.meta_counts, 'meta_counts');
+  if (present(body, 'meta_partial')) input.meta_partial = checkBoolean(body.meta_partial, 'meta_partial');
+  if (present(body, 'lfs_count')) input.lfs_count = checkCount(body.lfs_count, 'lfs_count');
+  if (present(body, 'lfs_bytes')) input.lfs_bytes = checkCount(body.lfs_bytes, 'lfs_bytes');
 }
 
 const NOTIFICATION_FIELDS = [

@@ -33,11 +33,33 @@ export const ENCRYPTED_EXTENSION = '.age';
 // tenant (the seed's form).
 const STAMP = '\\d{8}-\\d{6}(?:-\\d{1,4})?';
 const BACKUP_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})(\\.tar\\.gz|\\.tar\\.zst|\\.tar)(\\.age)?$`);
-// The git history beside an archive: the archive's name with `.bundle` (`.bundle.age`) for its extension.
-const BUNDLE_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})\\.bundle(?:\\.age)?$`);
+/**
+ * The objects stored beside an archive, named like it with another extension (`.age` after it
+ * when encrypted): the git history (include-git-history), the repository's metadata export
+ * (include-metadata), the wiki's history (include-wiki) and the list of LFS objects (include-lfs).
+ */
+export const COMPANION_EXTENSIONS = {
+  bundle: '.bundle',
+  meta: '.meta.tar.zst',
+  wiki: '.wiki.bundle',
+  lfs: '.lfs.json',
+} as const;
+export type CompanionKind = keyof typeof COMPANION_EXTENSIONS;
+const COMPANION_KINDS = Object.keys(COMPANION_EXTENSIONS) as CompanionKind[];
+const COMPANION_FILE_RE = new RegExp(
+  `^(?:(.+)-)?(${STAMP})(${Object.values(COMPANION_EXTENSIONS)
+    .map((extension) => extension.replaceAll('.', '\\.'))
+    .join('|')})(\\.age)?$`,
+);
+
+/** Which companion an object's name is (`{stamp}.wiki.bundle` is the wiki's, not a git bundle), if any. */
+export function companionKindOf(name: string): CompanionKind | undefined {
+  const extension = COMPANION_FILE_RE.exec(name)?.[3];
+  return COMPANION_KINDS.find((kind) => COMPANION_EXTENSIONS[kind] === extension);
+}
 
 /** Whether an object's name is a git bundle's (`.bundle`, or `.bundle.age` encrypted). */
-export const isBundleFile = (name: string): boolean => /\.bundle(?:\.age)?$/.test(name);
+export const isBundleFile = (name: string): boolean => companionKindOf(name) === 'bundle';
 
 export function checkTenant(value: unknown, field = 'tenant'): string {
   if (typeof value !== 'string' || !TENANT_RE.test(value)) {
@@ -126,14 +148,24 @@ export function checkBackupFile(value: unknown, tenant: string, field = 'backup_
   return { stamp: stamp!, extension: tarExtension! + (age ?? ''), compression, encrypted: age !== undefined };
 }
 
-/** A git bundle's name: `{stamp}.bundle`, named like the archive it belongs to. */
-export function checkBundleFile(value: unknown, tenant: string, field = 'bundle_file'): string {
-  const rule = `must be "{stamp}.bundle" (or "{stamp}.bundle.age") with stamp YYYYMMDD-HHMMSS, optionally prefixed "${tenant}-"`;
+/** A companion's name, `{stamp}{extension}` (then `.age`), named like the archive it belongs to. */
+export function checkCompanionFile(
+  value: unknown,
+  tenant: string,
+  field = 'companion_file',
+): { kind: CompanionKind; encrypted: boolean } {
+  const names = Object.values(COMPANION_EXTENSIONS)
+    .map((extension) => `"{stamp}${extension}"`)
+    .join(', ');
+  const rule = `must be one of ${names} (then ".age" when encrypted) with stamp YYYYMMDD-HHMMSS, optionally prefixed "${tenant}-"`;
   if (typeof value !== 'string') throw new ValidationError(field, rule);
-  const match = BUNDLE_FILE_RE.exec(value);
+  const match = COMPANION_FILE_RE.exec(value);
   if (!match || (match[1] !== undefined && match[1] !== tenant)) throw new ValidationError(field, rule);
-  return value;
+  return { kind: companionKindOf(value)!, encrypted: match[4] !== undefined };
 }
+
+/** An LFS object id: the SHA-256 of its content, 64 lowercase hexadecimal characters. */
+export const LFS_OID_RE = /^[0-9a-f]{64}$/;
 
 export function checkCompression(value: unknown, field = 'compression'): Compression {
   if (typeof value !== 'string' || !(COMPRESSIONS as readonly string[]).includes(value)) {

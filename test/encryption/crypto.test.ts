@@ -19,7 +19,7 @@ import {
 import { fingerprintsOf, identitiesFromSetting, parseIdentities } from '../../core/crypto/identities.js';
 import { parseRecipients, recipientFingerprint, secretKeysIn } from '../../core/crypto/recipients.js';
 import { backupFileName, bundleFileName } from '../../common/naming.js';
-import { checkBackupFile, checkBundleFile, ValidationError } from '../../common/validate.js';
+import { checkBackupFile, checkCompanionFile, ValidationError } from '../../common/validate.js';
 import { parseBackupMetadataInput } from '../../common/record-input.js';
 
 async function keyPair(hybrid = false): Promise<{ identity: string; recipient: string }> {
@@ -160,7 +160,14 @@ describe('.age names and records', () => {
       encrypted: true,
     });
     expect(checkBackupFile('20250101-120000.tar', 't').encrypted).toBe(false);
-    expect(checkBundleFile('20250101-120000.bundle.age', 't')).toBe('20250101-120000.bundle.age');
+    expect(checkCompanionFile('20250101-120000.bundle.age', 't')).toEqual({
+      kind: 'bundle',
+      encrypted: true,
+    });
+    expect(checkCompanionFile('20250101-120000.wiki.bundle', 't')).toEqual({
+      kind: 'wiki',
+      encrypted: false,
+    });
     expect(() => checkBackupFile('20250101-120000.tar.age.gz', 't')).toThrow(ValidationError);
   });
 
