@@ -54,6 +54,9 @@ export interface RestoreOptions {
   identities?: string[];
   /** Called as the archive is downloaded, then as it is extracted, for a progress line. */
   onProgress?: (progress: RestoreProgress) => void;
+  /** Works on the extracted tree in the staging directory before it is installed (the
+   *  metadata export is rendered there): an error leaves the target as it was. */
+  prepare?: (tree: string) => Promise<void>;
 }
 
 /** How far a restore is: `done` archive bytes of `total` downloaded, then read back from the
@@ -203,6 +206,7 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
         `The archive matches its record but cannot be read (${(error as Error).message}). Nothing was restored: ${target} was left as it was.`,
       );
     }
+    await options.prepare?.(tree);
     await install(tree);
     if (extracted.root) applyRootEntry(target, extracted.root);
     return {
