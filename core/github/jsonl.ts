@@ -8,6 +8,7 @@ export type Item = Record<string, unknown>;
 
 export class JsonlWriter {
   private readonly stream: WriteStream;
+  private closed?: Promise<void>;
   count = 0;
 
   constructor(path: string) {
@@ -19,9 +20,13 @@ export class JsonlWriter {
     if (!this.stream.write(`${JSON.stringify(item)}\n`)) await once(this.stream, 'drain');
   }
 
-  async close(): Promise<void> {
-    this.stream.end();
-    await once(this.stream, 'finish');
+  /** Ends the file (once: a second call waits for the same end). */
+  close(): Promise<void> {
+    this.closed ??= new Promise<void>((resolve, reject) => {
+      this.stream.once('error', reject);
+      this.stream.end(resolve);
+    });
+    return this.closed;
   }
 }
 

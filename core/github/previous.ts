@@ -45,8 +45,7 @@ export async function regularFileUnder(
 
 const isoTime = (value: unknown): string | undefined => {
   if (typeof value !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value)) return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  return Number.isNaN(Date.parse(value)) ? undefined : value;
 };
 
 function cursorsOf(value: unknown): ExportCursors {
