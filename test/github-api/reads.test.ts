@@ -163,6 +163,18 @@ test('an asset: JSON by default; its bytes through a redirect to another origin 
     [200, false],
   ]);
 
+  // Plain fetch following the redirect itself: Node's fetch (undici) drops authorization when the
+  // redirect leaves the origin, so the second listener gets no token.
+  const followed = await fetch(`${github.apiUrl}/repos/acme/assets/releases/assets/${asset.id}`, {
+    headers: { authorization: `token ${github.token}`, accept: 'application/octet-stream' },
+  });
+  expect(followed.status).toBe(200);
+  expect(Buffer.from(await followed.arrayBuffer()).equals(assetContent(0, 5000))).toBe(true);
+  expect(github.requests.filter({ listener: 'downloads' }).map((r) => [r.status, r.authorization])).toEqual([
+    [200, false],
+    [200, false],
+  ]);
+
   // A client that sends its token there is seen, and refused as S3 refuses two auth mechanisms.
   const redirect = await fetch(`${github.apiUrl}/repos/acme/assets/releases/assets/${asset.id}`, {
     headers: { authorization: `token ${github.token}`, accept: 'application/octet-stream' },
@@ -174,6 +186,7 @@ test('an asset: JSON by default; its bytes through a redirect to another origin 
   const leaked = await fetch(location, { headers: { authorization: `token ${github.token}` } });
   expect(leaked.status).toBe(400);
   expect(github.requests.filter({ listener: 'downloads' }).map((r) => [r.status, r.authorization])).toEqual([
+    [200, false],
     [200, false],
     [400, true],
   ]);

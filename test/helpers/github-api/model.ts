@@ -313,6 +313,12 @@ export class RepositoryModel {
 
   // ---- issues and pull requests
 
+  /** An issue naming a milestone that does not exist: GitHub's 422 (invalid), not 404. */
+  private checkMilestone(number: number | null | undefined): void {
+    if (number != null && !this.milestones.some((m) => m.number === number))
+      throw invalidField('Issue', 'milestone');
+  }
+
   item(number: number): Issue {
     const found = this.items.get(number);
     if (!found) throw notFound(`issue ${number}`);
@@ -327,7 +333,7 @@ export class RepositoryModel {
 
   addIssue(input: IssueInput): Issue {
     if (!input.title) throw missingField('Issue', 'title');
-    if (input.milestone != null) this.milestone(input.milestone);
+    this.checkMilestone(input.milestone);
     const created = this.stamp(input.created_at);
     const state = input.state ?? 'open';
     const issue: Issue = {
@@ -365,7 +371,7 @@ export class RepositoryModel {
   /** PATCH /issues/{n}: title, body, state, state_reason, labels (names), milestone. */
   updateIssue(number: number, change: IssueInput): Issue {
     const issue = this.item(number);
-    if (change.milestone != null) this.milestone(change.milestone);
+    this.checkMilestone(change.milestone);
     if (change.state !== undefined && change.state !== 'open' && change.state !== 'closed') {
       throw invalidField('Issue', 'state');
     }
