@@ -7,12 +7,17 @@
 export const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export class ModelError extends Error {
+  readonly status: 404 | 422;
+  readonly errors?: { resource: string; code: string; field?: string }[];
+
   constructor(
-    readonly status: 404 | 422,
+    status: 404 | 422,
     message: string,
-    readonly errors?: { resource: string; code: string; field?: string }[],
+    errors?: { resource: string; code: string; field?: string }[],
   ) {
     super(message);
+    this.status = status;
+    if (errors) this.errors = errors;
   }
 }
 
@@ -187,10 +192,13 @@ export class RepositoryModel {
   readonly releases: Release[] = [];
   private lastNumber = 0;
 
-  constructor(
-    private readonly owner: GitHubModel,
-    readonly settings: RepoSettings,
-  ) {}
+  private readonly owner: GitHubModel;
+  readonly settings: RepoSettings;
+
+  constructor(owner: GitHubModel, settings: RepoSettings) {
+    this.owner = owner;
+    this.settings = settings;
+  }
 
   private stamp(at?: string): string {
     return at ?? this.owner.stamp();
@@ -625,7 +633,11 @@ export class GitHubModel {
   private readonly repositories = new Map<string, RepositoryModel>();
   private lastId = 1000;
 
-  constructor(readonly now: () => number = Date.now) {}
+  readonly now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+  }
 
   stamp(): string {
     return isoSeconds(this.now());
