@@ -29,6 +29,11 @@ export const BackupInputs = {
   SyncFiles: 'sync-files',
   SyncKeepDeleted: 'sync-keep-deleted',
   EncryptionRecipients: 'encryption-recipients',
+  IncludeMetadata: 'include-metadata',
+  GithubToken: 'github-token',
+  MetadataMaxWaitSeconds: 'metadata-max-wait-seconds',
+  IncludeWiki: 'include-wiki',
+  IncludeLfs: 'include-lfs',
 } as const;
 
 export const BackupOutputs = {
@@ -48,6 +53,15 @@ export const BackupOutputs = {
   FilesDeleted: 'files-deleted',
   FilesUnchanged: 'files-unchanged',
   SyncRequests: 'sync-requests',
+  MetadataKey: 'metadata-key',
+  MetadataSize: 'metadata-size',
+  MetadataSha256: 'metadata-sha256',
+  MetadataPartial: 'metadata-partial',
+  WikiKey: 'wiki-key',
+  WikiSize: 'wiki-size',
+  WikiSha256: 'wiki-sha256',
+  LfsObjects: 'lfs-objects',
+  LfsStored: 'lfs-stored',
 } as const;
 
 export const RestoreInputs = {

@@ -28,6 +28,7 @@ export const SECRET_INPUTS = [
   BackupInputs.R2AccessKeyId,
   BackupInputs.R2SecretAccessKey,
   BackupInputs.ApiToken,
+  BackupInputs.GithubToken,
 ] as const;
 
 /** Where the archive goes: straight to R2 over S3, or through the Worker's upload route. */
@@ -64,6 +65,21 @@ export interface ActionInputs {
   retention?: Record<string, number>;
   /** age recipients to encrypt the archive and the bundle for (`encryption-recipients`). */
   encryptionRecipients?: string[];
+  /** What of the repository beyond its files goes beside the archive, and the token that reads it. */
+  repositoryExtras: RepositoryExtras;
+}
+
+export interface RepositoryExtras {
+  /** Issues, pull requests, releases... through GitHub's API (`include-metadata`). */
+  metadata: boolean;
+  /** The wiki's git history (`include-wiki`). */
+  wiki: boolean;
+  /** The LFS objects of every ref (`include-lfs`). */
+  lfs: boolean;
+  /** `github-token`: reads the API and clones the wiki. */
+  githubToken?: string;
+  /** The longest wait for GitHub's rate limit to reset before the export is stored partial. */
+  maxWaitSeconds: number;
 }
 
 const MIB = 1024 * 1024;
@@ -211,6 +227,44 @@ function parseEncryptionRecipients(syncFiles: boolean): string[] | undefined {
   return recipients;
 }
 
+/** Five minutes: a runner waiting longer for GitHub's hourly reset costs more than the next run. */
+const DEFAULT_MAX_WAIT_SECONDS = 300;
+
+function parseRepositoryExtras(encrypted: boolean): RepositoryExtras {
+  const extras: RepositoryExtras = {
+    metadata: parseBoolean(BackupInputs.IncludeMetadata),
+    wiki: parseBoolean(BackupInputs.IncludeWiki),
+    lfs: parseBoolean(BackupInputs.IncludeLfs),
+    githubToken: optional(BackupInputs.GithubToken),
+    maxWaitSeconds: DEFAULT_MAX_WAIT_SECONDS,
+  };
+  const wait = optional(BackupInputs.MetadataMaxWaitSeconds);
+  if (wait !== undefined) {
+    if (!/^\d+$/.test(wait) || Number(wait) > 3600) {
+      throw new ValidationError(
+        BackupInputs.MetadataMaxWaitSeconds,
+        'must be a whole number of seconds from 0 to 3600',
+      );
+    }
+    extras.maxWaitSeconds = Number(wait);
+  }
+  if (extras.metadata && !extras.githubToken) {
+    throw new ValidationError(
+      BackupInputs.GithubToken,
+      `is needed by ${BackupInputs.IncludeMetadata} (its default is the job's GITHUB_TOKEN; give the job \`permissions: contents: read, issues: read, pull-requests: read\`)`,
+    );
+  }
+  // LFS objects are stored once per tenant and shared by its backups, by the SHA-256 of their
+  // plain content: encrypted, they could be neither shared nor checked by their id.
+  if (extras.lfs && encrypted) {
+    throw new ValidationError(
+      BackupInputs.IncludeLfs,
+      `cannot be used with ${BackupInputs.EncryptionRecipients} yet: LFS objects are stored unencrypted, shared by id`,
+    );
+  }
+  return extras;
+}
+
 export function readInputs(): ActionInputs {
   // Masked first, so that no later message can print them.
   for (const name of SECRET_INPUTS) {
@@ -265,5 +319,6 @@ export function readInputs(): ActionInputs {
     includeGitHistory: parseBoolean(BackupInputs.IncludeGitHistory),
     shallowHistory: parseShallowHistory(),
     encryptionRecipients,
+    repositoryExtras: parseRepositoryExtras(encryptionRecipients !== undefined),
   };
 }

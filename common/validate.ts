@@ -52,13 +52,15 @@ const COMPANION_FILE_RE = new RegExp(
     .join('|')})(\\.age)?$`,
 );
 
-/** Which companion an object's name is (`{stamp}.wiki.bundle` is the wiki's, not a git bundle), if any. */
-export function companionKindOf(name: string): CompanionKind | undefined {
+/** Which companion an object's name or key is (`{stamp}.wiki.bundle` is the wiki's, not a git
+ *  bundle), if any. */
+export function companionKindOf(nameOrKey: string): CompanionKind | undefined {
+  const name = nameOrKey.slice(nameOrKey.lastIndexOf('/') + 1);
   const extension = COMPANION_FILE_RE.exec(name)?.[3];
   return COMPANION_KINDS.find((kind) => COMPANION_EXTENSIONS[kind] === extension);
 }
 
-/** Whether an object's name is a git bundle's (`.bundle`, or `.bundle.age` encrypted). */
+/** Whether an object's name or key is a git bundle's (`.bundle`, or `.bundle.age` encrypted). */
 export const isBundleFile = (name: string): boolean => companionKindOf(name) === 'bundle';
 
 export function checkTenant(value: unknown, field = 'tenant'): string {

@@ -1,30 +1,22 @@
 // The backup step: resolve where the backup goes, stream the tree into R2 under a name no
 // other archive has, record it with the Worker, report it. Each stage lives in its own module.
 import * as core from '@actions/core';
-import type { Readable } from 'node:stream';
 import type { BackupMetadataInput } from '../../common/metadata.js';
-import { archiveKey, backupFileName, bundleFileName, stampOf } from '../../common/naming.js';
-import { ValidationError, checkBranch } from '../../common/validate.js';
+import { archiveKey, backupFileName, stampOf } from '../../common/naming.js';
+import { ValidationError, checkBranch, type CompanionKind } from '../../common/validate.js';
 import packageJson from '../../package.json' with { type: 'json' };
-import { createArchiveStream, type ArchiveResult } from '../../core/archive/stream.js';
+import type { ArchiveResult } from '../../core/archive/stream.js';
 import { readGitHubContext, type GitHubContext } from '../github-context.js';
-import { createHashCounter } from '../../core/streams/hash.js';
 import { readInputs, type ActionInputs } from '../inputs.js';
 import { BackupInputs, BackupOutputs } from '../constants.js';
 import { createS3Client } from '../../core/r2/client.js';
-import { bundleInto, checkHistory } from '../../core/git/history.js';
+import { checkHistory } from '../../core/git/history.js';
 import { accountOfExcluded, archivedTree, estimateExcludes, type ArchivedTree } from './excluded.js';
 import { mirrorFiles } from './mirror-step.js';
 import { oidcTokenProvider } from './oidc-token.js';
 import { applyRetention } from './retention-step.js';
 import { formatBytes, formatDuration, formatRate } from '../../core/format.js';
-import {
-  setMirrorOutputs,
-  setOutputs,
-  writeSummary,
-  type BackupReport,
-  type StoredBundle,
-} from './summary.js';
+import { setMirrorOutputs, setOutputs, writeSummary, type BackupReport } from './summary.js';
 import { resolveTarget, type Target } from './tenant.js';
 import { estimateTreeBytes, fileSystemBound } from '../../core/tree/size.js';
 import { S3Uploader, explainS3Error } from '../../core/upload/s3-uploader.js';
@@ -35,15 +27,17 @@ import {
   choosePartSize,
   fitsSmallestParts,
   type ArchiveUploader,
-  type PendingUpload,
 } from '../../core/upload/uploader.js';
 import { WorkerApiError, WorkerClient } from '../../core/worker-api/client.js';
 import { checkRecordFields, notifyFailure, recordBackup } from './worker-records.js';
 import { UploadCleanedUpError, endSentence, whatFailed, withFix } from '../../core/errors.js';
-import { encryptingStream } from '../../core/crypto/age-stream.js';
 import { recipientFingerprint } from '../../core/crypto/recipients.js';
 import { archiveMetadata, type ArchiveFacts } from '../../common/archive-metadata.js';
 import { repairUnrecorded } from './repair-step.js';
+import { archiveInto } from './archive-into.js';
+import { active, releaseClaims, claimCompanions, type Claims } from './claims.js';
+import { companionFields, storeCompanions, type StoredCompanions } from './companions-step.js';
+import type { ArchiveSource } from '../../core/r2/object-source.js';
 
 const CONTENT_TYPES = { gzip: 'application/gzip', zstd: 'application/zstd', none: 'application/x-tar' };
 const BUNDLE_CONTENT_TYPE = 'application/x-git-bundle';
@@ -51,10 +45,7 @@ const BUNDLE_CONTENT_TYPE = 'application/x-git-bundle';
 const ENCRYPTED_CONTENT_TYPE = 'application/octet-stream';
 /** Runs of the same second beyond this many are surely a loop gone wrong. */
 const MAX_RUN_NUMBER = 1000;
-const PROGRESS_EVERY_MS = 10_000;
 
-/** Uploads in progress (the archive, the bundle's claim), aborted if the runner cancels the job. */
-const active = new Set<PendingUpload>();
 /** The archive's key once it is stored: a later cancellation must not say it was aborted. */
 let storedKey: string | undefined;
 
@@ -64,57 +55,12 @@ interface Stored {
   size: number;
   sha256: string;
   archive: ArchiveResult;
-  /** With include-git-history: the bundle's key, claimed with the archive's name, to fill next. */
-  bundle?: { key: string; pending: PendingUpload };
+  /** The companions asked for (git bundle, metadata export, wiki bundle, LFS list). */
+  claims: Claims;
 }
 
-/** Streams the archive (encrypted with encryption-recipients) through the hash counter into
- *  the pending upload: the digest is of the stored bytes. */
-async function archiveInto(
-  inputs: ActionInputs,
-  tree: ArchivedTree,
-  pending: PendingUpload,
-  partSize: number,
-) {
-  const started = Date.now();
-  let lastLog = started;
-  const archive = createArchiveStream({
-    root: tree.root,
-    excludes: tree.excludes,
-    tracked: tree.tracked,
-    compression: inputs.compression,
-    onProgress: ({ files, bytesIn }) => {
-      if (Date.now() - lastLog < PROGRESS_EVERY_MS) return;
-      lastLog = Date.now();
-      core.info(`  ${files} files, ${formatBytes(bytesIn)} read, ${formatRate(bytesIn, lastLog - started)}`);
-    },
-  });
-  const hash = createHashCounter();
-  let stored: Readable = archive.stream;
-  const encrypter = inputs.encryptionRecipients && (await encryptingStream(inputs.encryptionRecipients));
-  if (encrypter) {
-    archive.stream.on('error', (error) => encrypter.destroy(error));
-    stored = archive.stream.pipe(encrypter);
-  }
-  stored.on('error', (error) => hash.transform.destroy(error));
-  const body: Readable = stored.pipe(hash.transform);
-  try {
-    await pending.send(body, partSize, () => hash.digest());
-  } catch (error) {
-    archive.stream.destroy();
-    encrypter?.destroy();
-    // The archive's own error (an unreadable file, say) is the cause worth reporting.
-    throw await archive.result.then(
-      () => error,
-      (archiveError: unknown) => archiveError,
-    );
-  }
-  const result = await archive.result;
-  return { ...hash.digest(), archive: result };
-}
-
-/** `{stamp}.ext`, else `{stamp}-2.ext`, ...: the first name this run can claim (and, with a
- *  bundle uploader, whose `{stamp}.bundle` it can claim too). */
+/** `{stamp}.ext`, else `{stamp}-2.ext`, ...: the first name this run can claim, with each
+ *  companion's name beside it (`{stamp}.bundle`, ...). */
 async function storeArchive(
   inputs: ActionInputs,
   tree: ArchivedTree,
@@ -122,7 +68,7 @@ async function storeArchive(
   uploader: ArchiveUploader,
   stamp: string,
   partSize: number,
-  bundleUploader?: ArchiveUploader,
+  companionUploaders: Partial<Record<CompanionKind, ArchiveUploader>>,
 ): Promise<Stored> {
   for (let n = 1; n <= MAX_RUN_NUMBER; n++) {
     const backupFile = backupFileName(
@@ -135,44 +81,23 @@ async function storeArchive(
     const pending = await uploader.begin(key);
     if (!pending) continue;
     active.add(pending);
-    let bundle: Stored['bundle'];
-    if (bundleUploader) {
-      const bundleKey = archiveKey(target.tenant, bundleFileName(backupFile));
-      const bundlePending = await bundleUploader.begin(bundleKey);
-      if (!bundlePending) {
-        // A run of the same second with another compression has this bundle name.
-        await pending.abort();
-        active.delete(pending);
-        continue;
-      }
-      active.add(bundlePending);
-      bundle = { key: bundleKey, pending: bundlePending };
+    const claims = await claimCompanions(target.tenant, backupFile, companionUploaders);
+    if (!claims) {
+      // A run of the same second with another compression has these companions' names.
+      await pending.abort();
+      active.delete(pending);
+      continue;
     }
     core.info(
       `Archiving ${inputs.path} to ${key} on ${uploader.description} (parts of ${formatBytes(partSize)})`,
     );
     try {
-      const stored = { key, backupFile, bundle, ...(await archiveInto(inputs, tree, pending, partSize)) };
+      const directory = { ...tree, compression: inputs.compression, recipients: inputs.encryptionRecipients };
+      const stored = { key, backupFile, claims, ...(await archiveInto(directory, pending, partSize)) };
       active.delete(pending);
       return stored;
     } catch (error) {
-      const cleanup: string[] = [];
-      for (const [claimed, claimedKey] of [
-        [pending, key],
-        [bundle?.pending, bundle?.key],
-      ] as const) {
-        if (!claimed) continue;
-        active.delete(claimed);
-        await claimed.abort().then(
-          () => cleanup.push(`the upload of ${claimedKey} was aborted (no parts, no placeholder left)`),
-          (abortError: unknown) => {
-            core.warning(`Could not clean up a claimed key: ${(abortError as Error).message}`);
-            cleanup.push(
-              `the upload of ${claimedKey} could not be aborted (${(abortError as Error).message})`,
-            );
-          },
-        );
-      }
+      const cleanup = await releaseClaims([{ key, pending }, ...Object.values(claims)]);
       if (error instanceof KeyExistsError) {
         core.info(`${key} was taken by another run meanwhile; starting again under the next name`);
         continue;
@@ -218,26 +143,29 @@ function partSizeForTree(root: string, excludes: string[], uploader: ArchiveUplo
   return choosePartSize(estimateTreeBytes(root, excludes), uploader.maxPartSize);
 }
 
-/** Fills the claimed bundle key with `git bundle create - --all`; on failure nothing of it stays. */
-async function storeBundle(
+/** Where a companion goes: the archive's destination, each with its content type. */
+function companionUploadersFor(
   inputs: ActionInputs,
-  bundle: NonNullable<Stored['bundle']>,
-  history: HistoryCheck,
-): Promise<StoredBundle> {
-  core.info(
-    `Bundling the git history (every branch and tag) to ${bundle.key}${history.shallow ? ' (shallow)' : ''}`,
-  );
-  try {
-    const encrypt = inputs.encryptionRecipients && (await encryptingStream(inputs.encryptionRecipients));
-    const digest = await bundleInto(inputs.path, bundle.pending, history.partSize, encrypt || undefined);
-    core.info(`Stored ${bundle.key}: ${formatBytes(digest.size)}; sha256 ${digest.sha256}`);
-    return { key: bundle.key, ...digest, shallow: history.shallow };
-  } catch (error) {
-    await bundle.pending.abort().catch(() => undefined);
-    throw error;
-  } finally {
-    active.delete(bundle.pending);
+  target: Target,
+  worker: WorkerClient | undefined,
+  history: boolean,
+): Partial<Record<CompanionKind, ArchiveUploader>> {
+  const encrypted = inputs.encryptionRecipients !== undefined;
+  const uploaderOf = (contentType: string) =>
+    createUploader(inputs, target, worker, encrypted ? ENCRYPTED_CONTENT_TYPE : contentType);
+  const { metadata } = inputs.repositoryExtras;
+  return {
+    ...(history && { bundle: uploaderOf(BUNDLE_CONTENT_TYPE) }),
+    ...(metadata && { meta: uploaderOf(CONTENT_TYPES.zstd) }),
+  };
+}
+
+/** Where earlier objects are read from: R2 over S3 with keys, else the Worker's download route. */
+function archiveSourceOf(inputs: ActionInputs, worker: WorkerClient | undefined): ArchiveSource {
+  if (inputs.destination.kind === 's3') {
+    return { kind: 's3', s3: createS3Client({ ...inputs.destination, log: core.warning }) };
   }
+  return { kind: 'worker', worker: worker! };
 }
 
 function createUploader(
@@ -278,7 +206,7 @@ function metadataOf(
   context: GitHubContext,
   inputs: ActionInputs,
   stored: Stored,
-  bundle: StoredBundle | undefined,
+  companions: StoredCompanions,
   created: Date,
   durationMs: number,
 ): BackupMetadataInput {
@@ -303,12 +231,7 @@ function metadataOf(
     run_url: context.runUrl,
     duration_ms: durationMs,
     action_version: packageJson.version,
-    ...(bundle && {
-      bundle_key: bundle.key,
-      bundle_size: bundle.size,
-      bundle_sha256: bundle.sha256,
-      bundle_shallow: bundle.shallow,
-    }),
+    ...companionFields(companions),
     ...(inputs.encryptionRecipients && {
       encrypted: true,
       recipients: inputs.encryptionRecipients.map(recipientFingerprint),
@@ -395,8 +318,7 @@ export async function run(): Promise<void> {
     const tree = await archivedTree(inputs);
     const partSize = partSizeFor(inputs, tree, uploader);
     const history = inputs.includeGitHistory ? await checkGitHistory(inputs, uploader) : undefined;
-    const bundleType = inputs.encryptionRecipients ? ENCRYPTED_CONTENT_TYPE : BUNDLE_CONTENT_TYPE;
-    const bundleUploader = history ? createUploader(inputs, target, worker, bundleType) : undefined;
+    const companionUploaders = companionUploadersFor(inputs, target, worker, history !== undefined);
     if (inputs.encryptionRecipients) {
       const fingerprints = inputs.encryptionRecipients.map(recipientFingerprint).join(', ');
       core.info(
@@ -410,7 +332,7 @@ export async function run(): Promise<void> {
       uploader,
       stampOf(created),
       partSize,
-      bundleUploader,
+      companionUploaders,
     );
     storedKey = stored.key;
     const durationMs = Date.now() - started;
@@ -422,15 +344,16 @@ export async function run(): Promise<void> {
     for (const line of excluded.lines) core.info(line);
     // What fails after the archive is stored fails the step, but leaves the archive, its record
     // and its outputs.
-    const later: string[] = [];
-    let bundle: StoredBundle | undefined;
-    if (stored.bundle && history) {
-      try {
-        bundle = await storeBundle(inputs, stored.bundle, history);
-      } catch (error) {
-        later.push(`the git history bundle failed: ${describe(error, inputs, target)}`);
-      }
-    }
+    const { stored: companions, failures: later } = await storeCompanions(stored.claims, {
+      inputs,
+      target,
+      repository: context.repository,
+      worker,
+      source: archiveSourceOf(inputs, worker),
+      history,
+      partSizeFor: (root) => partSizeForTree(root, [], uploader),
+      describe: (error) => describe(error, inputs, target),
+    });
     const report: BackupReport = {
       tenant: target.tenant,
       bucket: target.bucket,
@@ -444,12 +367,13 @@ export async function run(): Promise<void> {
       compression: inputs.compression,
       destination: uploader.description,
       recorded: false,
-      bundle,
+      bundle: companions.bundle,
+      meta: companions.meta,
       excluded: excluded.summary,
     };
     setOutputs(report);
     if (worker) {
-      const metadata = metadataOf(target, context, inputs, stored, bundle, created, durationMs);
+      const metadata = metadataOf(target, context, inputs, stored, companions, created, durationMs);
       report.recorded = await recordBackup(worker, metadata, inputs.failOnApiError);
       // Only with the new backup on record: the Worker keeps the newest record, which must be it.
       if (report.recorded && inputs.retention) {

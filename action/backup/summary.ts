@@ -3,6 +3,7 @@ import * as core from '@actions/core';
 import { formatBytes, formatDuration, formatRate } from '../../core/format.js';
 import { BackupOutputs } from '../constants.js';
 import type { MirrorReport } from './mirror-step.js';
+import { describeCounts, type StoredExport } from './metadata-step.js';
 
 /** The git history stored beside the archive (include-git-history). */
 export interface StoredBundle {
@@ -27,6 +28,8 @@ export interface BackupReport {
   /** Whether the Worker stored the metadata record. */
   recorded: boolean;
   bundle?: StoredBundle;
+  /** The repository's metadata export (include-metadata). */
+  meta?: StoredExport;
   /** Backups deleted by the keep-* policy (undefined: no policy, or the prune failed). */
   pruned?: number;
   /** The file mirror's outcome, with `sync-files`. */
@@ -48,6 +51,12 @@ export function setOutputs(report: BackupReport): void {
     core.setOutput(BackupOutputs.BundleKey, report.bundle.key);
     core.setOutput(BackupOutputs.BundleSize, String(report.bundle.size));
     core.setOutput(BackupOutputs.BundleSha256, report.bundle.sha256);
+  }
+  if (report.meta) {
+    core.setOutput(BackupOutputs.MetadataKey, report.meta.key);
+    core.setOutput(BackupOutputs.MetadataSize, String(report.meta.size));
+    core.setOutput(BackupOutputs.MetadataSha256, report.meta.sha256);
+    core.setOutput(BackupOutputs.MetadataPartial, String(report.meta.manifest.partial));
   }
 }
 
@@ -90,6 +99,14 @@ export async function writeSummary(report: BackupReport): Promise<void> {
             [
               'Git history',
               `<code>${report.bundle.key}</code>, ${formatBytes(report.bundle.size)}${report.bundle.shallow ? ', shallow (incomplete)' : ''}, SHA-256 <code>${report.bundle.sha256}</code>`,
+            ],
+          ]
+        : []),
+      ...(report.meta
+        ? [
+            [
+              'Issues, pull requests, releases',
+              `<code>${report.meta.key}</code>, ${formatBytes(report.meta.size)}: ${describeCounts(report.meta.manifest)}; ${report.meta.manifest.requests} API requests${report.meta.manifest.partial ? `; <b>partial</b> (${report.meta.manifest.partial_reason}), the next run continues` : ''}`,
             ],
           ]
         : []),

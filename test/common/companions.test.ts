@@ -42,6 +42,8 @@ describe('companion names', () => {
     expect(companionKindOf(wikiFileName(archive))).toBe('wiki');
     expect(companionKindOf(lfsListFileName(archive))).toBe('lfs');
     expect(isBundleFile(wikiFileName(archive))).toBe(false);
+    expect(isBundleFile(`backups/tenant-a/${bundleFileName(archive)}`)).toBe(true);
+    expect(companionKindOf(`backups/tenant-a/${metaFileName(archive)}`)).toBe('meta');
     expect(companionKindOf(archive)).toBeUndefined();
     expect(companionKindOf('20250101-120000.meta.tar.gz')).toBeUndefined();
     expect(checkCompanionFile('t-20250101-120000.wiki.bundle.age', 't')).toEqual({
