@@ -80,3 +80,22 @@ test('secondaryOnce: the next n requests get 403 with retry-after, then requests
   expect([refused.status, refused.headers.get('retry-after')]).toEqual([429, '2']);
   expect((await get()).status).toBe(200);
 });
+
+test('a conditional request answered 304 does not use the limit', async () => {
+  github.limits.setPrimary({ limit: 100, remaining: 100, resetInSeconds: 600 });
+  const first = await get('/repos/acme/limits/labels');
+  const etag = first.headers.get('etag')!;
+  expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+  const again = await fetch(`${github.apiUrl}/repos/acme/limits/labels`, {
+    headers: { authorization: `token ${github.token}`, 'if-none-match': etag },
+  });
+  expect(again.status).toBe(304);
+  expect(again.headers.get('x-ratelimit-remaining')).toBe('99');
+  github.repo('acme/limits').addLabel({ name: 'new' });
+  const changed = await fetch(`${github.apiUrl}/repos/acme/limits/labels`, {
+    headers: { authorization: `token ${github.token}`, 'if-none-match': etag },
+  });
+  expect(changed.status).toBe(200);
+  expect(changed.headers.get('x-ratelimit-remaining')).toBe('98');
+  expect(changed.headers.get('etag')).not.toBe(etag);
+});

@@ -221,3 +221,69 @@ test('bad or missing token: 401 Bad credentials; unknown repository or item: 404
   expect(github.requests.count({ status: 401 })).toBe(2);
   expect(github.requests.filter({ status: 401 }).map((r) => r.authorization)).toEqual([false, true]);
 });
+
+test('a seeded repository: every kind the exporter reads, linked as on GitHub', async () => {
+  github.seed('acme/kinds', {
+    issues: 4,
+    pulls: 2,
+    commentsPerIssue: 2,
+    reviewsPerPull: 2,
+    reviewCommentsPerPull: 3,
+    labels: 3,
+    milestones: 2,
+    releases: 1,
+    settings: { description: 'Seeded', topics: ['backup', 'test'], default_branch: 'trunk' },
+  });
+  const at = { owner: 'acme', repo: 'kinds' };
+  const repository = await octokit.request('GET /repos/{owner}/{repo}', at);
+  expect(repository.data).toMatchObject({
+    description: 'Seeded',
+    topics: ['backup', 'test'],
+    default_branch: 'trunk',
+  });
+  expect((await octokit.request('GET /repos/{owner}/{repo}/topics', at)).data.names).toEqual([
+    'backup',
+    'test',
+  ]);
+  expect((await octokit.paginate('GET /repos/{owner}/{repo}/labels', at)).map((l) => l.name)).toEqual([
+    'label-1',
+    'label-2',
+    'label-3',
+  ]);
+  expect(
+    await octokit.paginate('GET /repos/{owner}/{repo}/milestones', { ...at, state: 'all' }),
+  ).toHaveLength(2);
+
+  const pulls = await octokit.paginate('GET /repos/{owner}/{repo}/pulls', { ...at, state: 'all' });
+  expect(pulls).toHaveLength(2);
+  const pull = await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
+    ...at,
+    pull_number: pulls[0]!.number,
+  });
+  expect(pull.data).toMatchObject({ comments: 2, review_comments: 3, base: { ref: 'trunk' } });
+  expect(pull.data.head.ref).toBe(`feature-${pull.data.number}`);
+  const reviews = await octokit.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', {
+    ...at,
+    pull_number: pull.data.number,
+  });
+  expect(reviews.map((r) => r.state)).toEqual(['COMMENTED', 'APPROVED']);
+  expect(reviews[0]!.pull_request_url).toBe(`${github.apiUrl}/repos/acme/kinds/pulls/${pull.data.number}`);
+
+  const reviewComments = await octokit.paginate('GET /repos/{owner}/{repo}/pulls/comments', at);
+  expect(reviewComments).toHaveLength(6);
+  expect(reviewComments.every((c) => c.pull_request_review_id !== null)).toBe(true);
+  const comments = await octokit.paginate('GET /repos/{owner}/{repo}/issues/comments', at);
+  expect(comments).toHaveLength(12);
+  const onFirst = await octokit.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+    ...at,
+    issue_number: 1,
+  });
+  expect(onFirst.map((c) => c.body)).toEqual(['Comment 1 on #1.', 'Comment 2 on #1.']);
+  expect(onFirst.every((c) => c.issue_url === `${github.apiUrl}/repos/acme/kinds/issues/1`)).toBe(true);
+  const release = (await octokit.request('GET /repos/{owner}/{repo}/releases', at)).data[0]!;
+  const single = await octokit.request('GET /repos/{owner}/{repo}/releases/{release_id}', {
+    ...at,
+    release_id: release.id,
+  });
+  expect(single.data.tag_name).toBe('v1.0.0');
+});

@@ -88,6 +88,11 @@ export class RateLimits {
     return undefined;
   }
 
+  /** Gives back the request just taken (GitHub does not count a 304 to a conditional request). */
+  refund(): void {
+    this.remaining = Math.min(this.limit, this.remaining + 1);
+  }
+
   headers(): Record<string, string> {
     this.rollOver();
     return {

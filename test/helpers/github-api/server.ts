@@ -7,8 +7,11 @@
 //   redirects (like objects.githubusercontent.com): a signed URL that needs no token. It records
 //   whether an authorization header reached it and, like the S3 behind GitHub's, refuses such a
 //   request with 400: a client must not send the token to another origin.
+// GET answers carry an ETag; `if-none-match` with it gets 304, which does not use the rate limit.
 // The state is the model (model.ts); seed.ts builds it fast; limits.ts holds the rate limits.
-import { randomBytes } from 'node:crypto';
+// Interface as in the brief of issue 22's helper H1, plus: uploadsUrl, downloadsUrl, model,
+// seed(), requests.all/filter, limits.primary, and the `now` option (the model's clock).
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RateLimits } from './limits.js';
@@ -196,7 +199,18 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       }
       try {
         const answer = route.handler({ method, url, params: route.params, headers: request.headers, body });
-        reply(answer.status, answer.body, answer.headers);
+        if (method !== 'GET' || answer.status !== 200 || Buffer.isBuffer(answer.body)) {
+          reply(answer.status, answer.body, answer.headers);
+          return;
+        }
+        // Conditional requests: a 304 does not count against the primary limit, as on GitHub.
+        const etag = `"${createHash('sha256').update(JSON.stringify(answer.body)).digest('hex').slice(0, 32)}"`;
+        if (request.headers['if-none-match'] === etag) {
+          limits.refund();
+          reply(304, undefined, { etag });
+          return;
+        }
+        reply(answer.status, answer.body, { ...answer.headers, etag });
       } catch (error) {
         if (error instanceof ModelError) {
           const message = error.status === 404 ? 'Not Found' : error.message;
