@@ -23,6 +23,7 @@ import {
 import { JsonlWriter, keyOf, readItems, type Item } from './jsonl.js';
 import { applyLimits, RateLimitExhausted, type Limits } from './limits.js';
 import { mergeKind } from './merge.js';
+import { pages } from './pages.js';
 import {
   openPrevious,
   previousAsset,
@@ -51,7 +52,6 @@ export interface ExportOptions {
 /** GitHub's lists are not instantly consistent and its clock is not the runner's: a complete run's
  *  cursors start this much before the run did (since= is inclusive: an overlap costs nothing). */
 export const CURSOR_SKEW_MS = 5 * 60_000;
-const PER_PAGE = 100;
 
 /** GitHub writes times to the second; a cursor is floored to one. */
 const isoSecond = (ms: number): string =>
@@ -66,23 +66,6 @@ function numberAfter(url: unknown, segment: string): number | undefined {
   const match = new RegExp(`/${segment}/(\\d+)$`).exec(url);
   const n = match ? Number(match[1]) : NaN;
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
-}
-
-async function* pages(
-  api: GitHubApi,
-  route: string,
-  params: Record<string, unknown>,
-): AsyncGenerator<Item[]> {
-  const responses = api.paginate.iterator(
-    route as never,
-    { per_page: PER_PAGE, ...params } as never,
-  ) as AsyncIterable<{
-    data: unknown;
-  }>;
-  for await (const response of responses) {
-    if (!Array.isArray(response.data)) throw new Error(`GitHub API ${route}: the answer is not a list`);
-    yield response.data.filter(isObject);
-  }
 }
 
 const isStatus = (error: unknown, status: number): boolean =>
