@@ -71,7 +71,8 @@ export interface ExportCursors {
   issues?: string;
   issue_comments?: string;
   review_comments?: string;
-  /** The newest `updated_at` of the pull requests seen when their list was read to the end. */
+  /** Pull requests updated since this time are listed again (newest first, down to it); like the
+   *  other cursors, the start of the last run that read their list to the end, minus a margin. */
   pulls?: string;
   /** Pull requests whose reviews a partial run did not fetch yet. */
   pending_reviews?: number[];
