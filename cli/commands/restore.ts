@@ -2,6 +2,7 @@
 import type { ArchiveSource } from '../../core/r2/object-source.js';
 import { restoreBackup, type RecordLister } from '../../core/restore/backup.js';
 import { describeHead, restoreBackupHistory } from '../../core/restore/history.js';
+import { EXPORT_JSON_DIR, restoreBackupMetadata } from '../../core/restore/metadata.js';
 import type { BackupSelector } from '../../core/restore/selection.js';
 import { newestArchiveOf } from '../../core/restore/unrecorded.js';
 import type { RestoreOptionNames } from '../../core/restore/option-names.js';
@@ -43,6 +44,7 @@ export const restore: Command = {
   summary: 'restore a backup into a directory, verified by its SHA-256',
   help: `Usage: r2-backup restore --tenant T [--bucket B] (--backup FILE | --latest | --commit PREFIX)
                          --target DIR [--force] [--max-bytes N] [--allow-unverified] [--json]
+                         [--history | --metadata]
 
 Downloads the archive into a staging directory beside DIR and checks its size and SHA-256
 against the backup's record before anything is extracted: a replaced or corrupt object writes
@@ -76,10 +78,21 @@ setgid bits are dropped.
   --json             print {backup_file, key, target, entries, size, sha256, compared,
                      symlinks: [{path, target}]} instead of the result line (README: "JSON
                      output"); with --history {backup_file, target, refs, head: {commit,
-                     branch}}
+                     branch}, lfs: {objects, bytes, checkedOut} when it has LFS objects}
   --history          restore the git history instead (include-git-history): the bundle is
                      checked (SHA-256, git bundle verify) and DIR becomes a repository with
-                     every branch, tag and remote-tracking ref, HEAD checked out
+                     every branch, tag and remote-tracking ref, HEAD checked out; a backup
+                     with LFS objects (include-lfs) gets them in .git/lfs/objects, each
+                     checked against its SHA-256, and the files' content checked out
+  --metadata         restore the metadata export instead (include-metadata: issues, pull
+                     requests, reviews, comments, labels, milestones, releases with their
+                     assets), checked against the record (size, SHA-256) before anything is
+                     written. DIR gets README.md (the repository and an index), issues/N.md,
+                     pulls/N.md, releases/ID.md with each release's assets in releases/ID/,
+                     and json/, the export as GitHub answered it. An export holding anything
+                     but regular files and directories is refused. With --json
+                     {backup_file, key, target, size, sha256, repository, exported_at,
+                     partial, partial_reason, counts}
 ${IDENTITY_HELP}
 
 ${CONNECTION_HELP}`,
@@ -94,10 +107,13 @@ ${CONNECTION_HELP}`,
     'max-bytes': { type: 'string' },
     'allow-unverified': { type: 'boolean' },
     history: { type: 'boolean' },
+    metadata: { type: 'boolean' },
     json: { type: 'boolean' },
     identity: { type: 'string' },
   },
   async run(values) {
+    if (values.history && values.metadata)
+      throw new UsageError('--history and --metadata restore different things: give one of them');
     const { tenant, bucket } = tenantAndBucket(values as Record<string, string>);
     const selector = selectorOf(values);
     if (typeof values.target !== 'string' || values.target === '')
@@ -120,6 +136,21 @@ ${CONNECTION_HELP}`,
         values.json === true,
       );
     }
+    if (values.metadata) {
+      return restoreMetadata({
+        listRecords,
+        source,
+        tenant,
+        bucket,
+        selector,
+        target: values.target,
+        force: values.force === true,
+        allowUnverified: values['allow-unverified'] === true,
+        identities: identitiesOf(values),
+        maxBytes: maxBytesOf(values),
+        json: values.json === true,
+      });
+    }
     const progress = restoreProgress();
     const restored = await restoreBackup({
       listRecords,
@@ -132,10 +163,7 @@ ${CONNECTION_HELP}`,
       allowUnverified: values['allow-unverified'] === true,
       names: OPTION_NAMES,
       identities: identitiesOf(values),
-      maxBytes:
-        values['max-bytes'] === undefined
-          ? undefined
-          : checkByteCount(values['max-bytes'], OPTION_NAMES.maxBytes),
+      maxBytes: maxBytesOf(values),
       log: (line) => console.error(line),
       onProgress: progress.onProgress,
     }).finally(progress.stop);
@@ -191,12 +219,61 @@ async function restoreGitHistory(
     warn: (message) => console.error(`Warning: ${message}`),
   });
   if (json) {
-    const { record, target: into, refs, head } = restored;
-    console.log(JSON.stringify({ backup_file: record.backup_file, target: into, refs, head }, null, 2));
+    const { record, target: into, refs, head, lfs } = restored;
+    console.log(JSON.stringify({ backup_file: record.backup_file, target: into, refs, head, lfs }, null, 2));
     return 0;
   }
   console.log(
     `Restored the git history of ${restored.record.backup_file} into ${restored.target}: ${restored.refs} refs, HEAD ${describeHead(restored.head)}`,
+  );
+  if (restored.lfs) {
+    console.log(
+      `Restored ${restored.lfs.objects} LFS objects (${restored.lfs.bytes} bytes, each SHA-256 verified) into .git/lfs/objects`,
+    );
+  }
+  return 0;
+}
+
+const maxBytesOf = (values: OptionValues): number | undefined =>
+  values['max-bytes'] === undefined
+    ? undefined
+    : checkByteCount(String(values['max-bytes']), OPTION_NAMES.maxBytes);
+
+async function restoreMetadata(options: {
+  listRecords: RecordLister;
+  source: ArchiveSource;
+  tenant: string;
+  bucket: string;
+  selector: BackupSelector;
+  target: string;
+  force: boolean;
+  allowUnverified: boolean;
+  identities: string[] | undefined;
+  maxBytes: number | undefined;
+  json: boolean;
+}): Promise<number> {
+  const progress = restoreProgress();
+  const restored = await restoreBackupMetadata({
+    ...options,
+    names: OPTION_NAMES,
+    log: (line) => console.error(line),
+    warn: (message) => console.error(`Warning: ${message}`),
+    onProgress: progress.onProgress,
+  }).finally(progress.stop);
+  const { record, key, target, size, sha256, rendered } = restored;
+  if (options.json) {
+    console.log(
+      JSON.stringify({ backup_file: record.backup_file, key, target, size, sha256, ...rendered }, null, 2),
+    );
+    return 0;
+  }
+  const counts = Object.entries(rendered.counts)
+    .map(([kind, count]) => `${count} ${kind.replace('_', ' ')}`)
+    .join(', ');
+  console.log(
+    `Restored the metadata export of ${record.backup_file} (${rendered.repository}, ` +
+      `${rendered.partial ? 'partial' : 'complete'}) into ${target}: ${counts}; ` +
+      `README.md is the index, ${EXPORT_JSON_DIR}/ the export as GitHub answered it`,
   );
   return 0;
 }
