@@ -5,9 +5,10 @@ import { keygen } from './keygen.js';
 import { list } from './list.js';
 import { prune } from './prune.js';
 import { rekey } from './rekey.js';
+import { replay } from './replay.js';
 import { restore } from './restore.js';
 import { sweep } from './sweep.js';
 import { token } from './token.js';
 import { verify } from './verify.js';
 
-export const COMMANDS: Command[] = [list, restore, verify, prune, sweep, drill, token, keygen, rekey];
+export const COMMANDS: Command[] = [list, restore, replay, verify, prune, sweep, drill, token, keygen, rekey];

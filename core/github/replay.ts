@@ -160,12 +160,12 @@ class FileBody {
   }
 }
 
-/** The upload address is GitHub's answer: the token goes only to the API's own host, or to
- *  uploads.github.com for api.github.com. */
+/** The upload address is GitHub's answer: the token goes only to the API's own host (a GitHub
+ *  Enterprise Server's), or to uploads.github.com for api.github.com. */
 function checkUploadUrl(api: GitHubApi, uploadUrl: string): string {
   const template = uploadUrl.replace(/\{[^}]*\}$/, '');
-  const apiHost = new URL(api.request.endpoint.DEFAULTS.baseUrl).host;
-  const host = new URL(template).host;
+  const apiHost = new URL(api.request.endpoint.DEFAULTS.baseUrl).hostname;
+  const host = new URL(template).hostname;
   if (host !== apiHost && !(apiHost === 'api.github.com' && host === 'uploads.github.com'))
     throw new Error(`The release's upload address ${template} is not on ${apiHost}`);
   return template;
