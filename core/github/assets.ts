@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { withRetries } from '../retry.js';
+import { attemptDeadlineMs, withRetries } from '../retry.js';
 import type { GitHubApi } from './client.js';
 import { RateLimitExhausted } from './limits.js';
 
@@ -20,13 +20,17 @@ export interface AssetToDownload {
 
 const ATTEMPTS = 3;
 
-async function bodyOf(api: GitHubApi, asset: AssetToDownload): Promise<WebReadableStream<Uint8Array>> {
+async function bodyOf(
+  api: GitHubApi,
+  asset: AssetToDownload,
+  signal: AbortSignal,
+): Promise<WebReadableStream<Uint8Array>> {
   const response = await api.request('GET /repos/{owner}/{repo}/releases/assets/{asset_id}', {
     owner: asset.owner,
     repo: asset.repo,
     asset_id: asset.assetId,
     headers: { accept: 'application/octet-stream' },
-    request: { redirect: 'manual', parseSuccessResponseBody: false },
+    request: { redirect: 'manual', parseSuccessResponseBody: false, signal },
   });
   const body = response.data as unknown as WebReadableStream<Uint8Array> | null;
   if (response.status >= 300 && response.status < 400) {
@@ -35,6 +39,7 @@ async function bodyOf(api: GitHubApi, asset: AssetToDownload): Promise<WebReadab
     if (!location) throw new Error(`asset ${asset.assetId}: a redirect without a location`);
     const storage = await fetch(new URL(location, response.url), {
       headers: { accept: 'application/octet-stream' },
+      signal,
     });
     if (!storage.ok || !storage.body) {
       await storage.body?.cancel().catch(() => {});
@@ -47,7 +52,8 @@ async function bodyOf(api: GitHubApi, asset: AssetToDownload): Promise<WebReadab
 }
 
 async function downloadOnce(api: GitHubApi, asset: AssetToDownload): Promise<void> {
-  const body = await bodyOf(api, asset);
+  // A stalled transfer is abandoned (and retried) after the deadline of a body of its size.
+  const body = await bodyOf(api, asset, AbortSignal.timeout(attemptDeadlineMs(asset.size)));
   let bytes = 0;
   const counted = new Transform({
     transform(chunk: Buffer, _encoding, done) {
