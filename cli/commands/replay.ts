@@ -116,6 +116,9 @@ is skipped. Running a replay again creates nothing; a replay cut short (a rate l
 not wait for) finishes when run again, without duplicates.
 
   --to OWNER/REPO    the target repository (required); the token must be able to write to it
+  --tenant T         tenant (required unless --from-dir; default: the R2_BACKUP_TENANT
+                     environment variable)
+  --bucket B         bucket (default: {tenant}-github-backup)
   --backup FILE      the backup of that file name (its .meta.tar.zst export is replayed)
   --latest           the newest backup (the default)
   --commit PREFIX    the newest backup of the commit starting with PREFIX (4+ hex characters)
