@@ -4,7 +4,7 @@
 // names with `../`. The items are written out of order, as an incremental export may hold them.
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -171,9 +171,18 @@ export function writeExport(dir: string, fixture: ExportFixture): void {
   }
 }
 
-/** The export directory as `tar --zstd` (GNU tar), with its size and SHA-256. */
-export async function packExport(dir: string, file: string): Promise<{ size: number; sha256: string }> {
+/** The export directory as `tar --zstd` (GNU tar), encrypted with the age tool for
+ *  `recipient` when given, with its size and SHA-256. */
+export async function packExport(
+  dir: string,
+  file: string,
+  recipient?: string,
+): Promise<{ size: number; sha256: string }> {
   await exec('tar', ['--zstd', '-cf', file, '-C', dir, '.']);
+  if (recipient) {
+    await exec('age', ['-r', recipient, '-o', `${file}.age`, file]);
+    renameSync(`${file}.age`, file);
+  }
   const bytes = readFileSync(file);
   return { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
 }

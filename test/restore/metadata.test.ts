@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import { EXIT } from '../../core/errors.js';
 import { MANIFEST_FILE, assetPath } from '../../core/github/export-format.js';
 import { archiveKey, metaFileName } from '../../common/naming.js';
+import { recipientFingerprint } from '../../core/crypto/recipients.js';
 import type { LocalStack } from '../../scripts/local-stack.js';
 import { aws, COMMIT } from '../action/helpers.js';
 import { fullEnv, runCli, workerEnv } from '../cli/helpers.js';
@@ -45,19 +46,20 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'r2-backup-restore-metadata-'));
 });
 
-/** A backup (a small archive) whose record names the export at `exportDir`, stored as
- *  `replacement` when given (the record keeping the export's own size and hash). */
+/** A backup (a small archive) whose record names the export at `exportDir`: stored as
+ *  `replacement` when given (the record keeping the export's own size and hash), both
+ *  encrypted with age for `recipient` when given. */
 async function storeBackup(
   exportDir: string | undefined,
-  replacement?: string,
+  { replacement, recipient }: { replacement?: string; recipient?: string } = {},
 ): Promise<{ backupFile: string }> {
   stamp++;
-  const backupFile = `20260101-0000${String(stamp).padStart(2, '0')}.tar.zst`;
+  const backupFile = `20260101-0000${String(stamp).padStart(2, '0')}.tar.zst${recipient ? '.age' : ''}`;
   const dir = mkdtempSync(join(work, 'backup-'));
   const archive = join(dir, 'archive.tar.zst');
   mkdirSync(join(dir, 'tree'));
   writeFileSync(join(dir, 'tree', 'file.txt'), 'content\n');
-  const archiveDigest = await packExport(join(dir, 'tree'), archive);
+  const archiveDigest = await packExport(join(dir, 'tree'), archive, recipient);
   await aws(
     stack,
     's3',
@@ -76,10 +78,11 @@ async function storeBackup(
     action: 'backup',
     compression: 'zstd',
     ...archiveDigest,
+    ...(recipient ? { encrypted: true, recipients: [recipientFingerprint(recipient)] } : {}),
   };
   if (exportDir) {
     const packed = join(dir, 'export.tar.zst');
-    const digest = await packExport(exportDir, packed);
+    const digest = await packExport(exportDir, packed, recipient);
     const metaKey = archiveKey(TENANT, metaFileName(backupFile));
     await aws(stack, 's3', 'cp', replacement ?? packed, `s3://${BUCKET}/${metaKey}`, '--only-show-errors');
     Object.assign(record, { meta_key: metaKey, meta_size: digest.size, meta_sha256: digest.sha256 });
@@ -175,6 +178,27 @@ test('--json gives the counts, the export and whether it is partial; a partial e
   });
 });
 
+test('the export of an encrypted backup is restored with its identity, and refused without one', async () => {
+  const key = join(work, 'age.key');
+  await exec('age-keygen', ['-o', key]);
+  const recipient = (await exec('age-keygen', ['-y', key])).stdout.trim();
+  const exportDir = join(work, 'encrypted-export');
+  const fixture = exportFixture();
+  writeExport(exportDir, fixture);
+  const { backupFile } = await storeBackup(exportDir, { recipient });
+  const refused = join(work, 'no-identity');
+  const without = await restoreMetadata(backupFile, refused);
+  expect(without.code).not.toBe(0);
+  expect(without.stderr).toContain('is encrypted with age');
+  expect(existsSync(refused)).toBe(false);
+  const target = join(work, 'decrypted');
+  const run = await restoreMetadata(backupFile, target, '--identity', key);
+  expect(run.stderr).toContain(archiveKey(TENANT, metaFileName(backupFile)));
+  expect(run.code).toBe(0);
+  expect(readFileSync(join(target, 'json', MANIFEST_FILE), 'utf8')).toBe(JSON.stringify(fixture.manifest));
+  expect(readdirSync(join(target, 'issues'))).toHaveLength(fixture.items.issues.length);
+});
+
 test('a replaced export object (not the size and hash of its record) writes nothing', async () => {
   const exportDir = join(work, 'replaced-export');
   writeExport(exportDir, exportFixture());
@@ -184,7 +208,7 @@ test('a replaced export object (not the size and hash of its record) writes noth
   writeExport(other, fixture);
   const planted = join(work, 'planted.tar.zst');
   await packExport(other, planted);
-  const { backupFile } = await storeBackup(exportDir, planted);
+  const { backupFile } = await storeBackup(exportDir, { replacement: planted });
   const target = existingTarget();
   const run = await restoreMetadata(backupFile, target, '--force');
   expect(run.code).toBe(EXIT.problems);
