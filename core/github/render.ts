@@ -136,7 +136,7 @@ export async function renderExport(exportDir: string, outDir: string): Promise<R
   }
   return {
     repository: manifest.repository,
-    exported_at: manifest.exported_at,
+    exported_at: String(manifest.exported_at),
     partial: manifest.partial,
     ...(manifest.partial_reason === undefined ? {} : { partial_reason: String(manifest.partial_reason) }),
     counts,
