@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportRepository } from '../../core/github/export.js';
 import type { ExportManifest } from '../../core/github/export-format.js';
-import { applyLimits } from '../../core/github/limits.js';
 import {
   loadPreviousExport,
   previousExportRecord,
@@ -83,8 +82,9 @@ export async function storeMetadataExport(options: MetadataStepOptions): Promise
     const dir = join(work, 'export');
     await mkdir(dir);
     const { githubToken, maxWaitSeconds } = inputs.repositoryExtras;
+    // @actions/github's Octokit: GITHUB_API_URL (GitHub Enterprise too) and the runner's proxy.
+    // The exporter puts its rate-limit handling on it for the run.
     const api = getOctokit(githubToken!);
-    applyLimits(api, { log: core.info, maxWaitSeconds });
     const manifest = await exportRepository({
       api,
       owner,
