@@ -150,6 +150,8 @@ export interface InventoryResponse {
     bundle_size?: number;
     bundle_sha256?: string;
     recorded_by?: RecordedBy;
+    /** The metadata export, wiki bundle and LFS list the record names (absent before 1.1). */
+    companions?: { kind: 'meta' | 'wiki' | 'lfs'; key: string; size?: number; sha256?: string }[];
   }[];
   missing_archives: string[];
   orphan_archives: string[];
@@ -161,6 +163,11 @@ export interface InventoryResponse {
   missing_bundles: string[];
   orphan_bundles: string[];
   bundle_size_mismatches: { key: string; recorded: number; stored: number }[];
+  /** Metadata exports, wiki bundles and LFS lists, checked like the bundles (absent before 1.1). */
+  companions?: { key: string; size: number; etag: string; uploaded: string }[];
+  missing_companions?: string[];
+  orphan_companions?: string[];
+  companion_size_mismatches?: { key: string; recorded: number; stored: number }[];
 }
 
 /** What the Worker stores for a notification: the input plus who sent it and when. */

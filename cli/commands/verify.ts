@@ -28,7 +28,8 @@ export const verify: Command = {
 
 Checks a tenant's backups (or one) against their records: each record has its archive and
 the archive has the recorded size; archives without a record and records without an archive
-are reported; git bundles (include-git-history) likewise. By default from one listing,
+are reported; git bundles (include-git-history), metadata exports, wiki bundles and LFS
+lists (include-metadata, include-wiki, include-lfs) likewise. By default from one listing,
 without downloading; --deep also reads every archive and bundle and compares its SHA-256.
 A record the Worker did not sign is tampered (a problem) when it was changed after signing,
 and unverifiable when it was never signed (the earlier shell workflow) or has no SHA-256: reported,
@@ -138,6 +139,25 @@ ${CONNECTION_HELP}`,
         problems.push(`${key}: ${bundleSizes.get(key)} bytes stored, ${record.bundle_size} recorded`);
       } else {
         deep.push({ key, name: key, sha256: String(record.bundle_sha256), size: record.bundle_size! });
+      }
+    }
+    // The metadata exports, wiki bundles and LFS lists (include-metadata, -wiki, -lfs) likewise.
+    const chosenRecords = new Set(records.map((r) => r.backup_file));
+    const named = inventory.records
+      .filter((r) => chosenRecords.has(r.backup_file))
+      .flatMap((r) => r.companions ?? []);
+    const namedKeys = new Set(named.map((c) => c.key));
+    for (const key of inventory.missing_companions ?? [])
+      if (namedKeys.has(key)) problems.push(`${key}: the record names it, but it is missing`);
+    for (const key of inventory.orphan_companions ?? [])
+      if (only === undefined) problems.push(`${key}: no record names it`);
+    const companionSizes = new Map((inventory.companions ?? []).map((c) => [c.key, c.size]));
+    for (const { key, size, sha256 } of named) {
+      if (!companionSizes.has(key)) continue;
+      if (companionSizes.get(key) !== size) {
+        problems.push(`${key}: ${companionSizes.get(key)} bytes stored, ${size} recorded`);
+      } else if (sha256 && size !== undefined) {
+        deep.push({ key, name: key, sha256, size });
       }
     }
     if (values.deep)

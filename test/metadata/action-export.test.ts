@@ -13,6 +13,7 @@ import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { aws, runAction, s3Inputs, type RunResult } from '../action/helpers.js';
 import { startFakeGitHub, type FakeGitHub } from '../helpers/github-api/server.js';
 import { apiClient } from '../worker/helpers.js';
+import { fullEnv, runCli } from '../cli/helpers.js';
 
 const exec = promisify(execFile);
 const TOKEN = sharedStackToken();
@@ -286,3 +287,27 @@ test.each([
     before,
   );
 });
+
+test('verify checks the exports: whole, then a replaced one is found by size and by SHA-256', async () => {
+  const ok = await runCli(['verify', '--tenant', 'tenant-a', '--deep'], fullEnv(stack, TOKEN));
+  expect(ok.stdout).toContain('all whole');
+  expect(ok.code).toBe(0);
+  const answer = await apiClient(stack, TOKEN)(`/api/github/backup/list?tenant=tenant-a&bucket=${BUCKET}`);
+  const [newest] = ((await answer.json()) as { backups: { meta_key?: string; meta_size?: number }[] })
+    .backups;
+  const key = newest!.meta_key!;
+  // Same size, other bytes: only --deep can tell.
+  const forged = join(work, 'forged');
+  writeFileSync(forged, Buffer.alloc(newest!.meta_size!, 1));
+  await aws(stack, 's3', 'cp', forged, `s3://${BUCKET}/${key}`, '--only-show-errors');
+  const shallow = await runCli(['verify', '--tenant', 'tenant-a'], fullEnv(stack, TOKEN));
+  expect(shallow.code).toBe(0);
+  const deep = await runCli(['verify', '--tenant', 'tenant-a', '--deep'], fullEnv(stack, TOKEN));
+  expect(deep.code).toBe(1);
+  expect(deep.stdout).toContain(`PROBLEM ${key}`);
+  // Another size: the listing alone tells.
+  writeFileSync(forged, 'short');
+  await aws(stack, 's3', 'cp', forged, `s3://${BUCKET}/${key}`, '--only-show-errors');
+  const sized = await runCli(['verify', '--tenant', 'tenant-a'], fullEnv(stack, TOKEN));
+  expect(sized.stdout).toContain(`PROBLEM ${key}: 5 bytes stored, ${newest!.meta_size} recorded`);
+}, 120_000);

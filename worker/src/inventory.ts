@@ -3,7 +3,8 @@
 // the listing, recorded sizes and hashes from each record's summary in customMetadata), and
 // the answer pairs them: records without an archive, archives without a record (orphans),
 // and archives whose size is not the recorded one. Newest first. Git bundles (`{stamp}.bundle`)
-// are listed beside the archives, and checked against the records that name them.
+// are listed beside the archives, and checked against the records that name them; so are the
+// other companions (metadata exports, wiki bundles, LFS lists), in `companions`.
 import type { AuthedRequest } from './auth.js';
 import type { Env } from './env.js';
 import { jsonResponse } from './http.js';
@@ -11,7 +12,21 @@ import { newestFirst, recordScope, recordsOf } from './listing.js';
 import { retentionInForce } from './retention-config.js';
 import { abandonedAfterHours, claimsOf } from './claims.js';
 import { scanTenant } from './tenant-objects.js';
-import { isBundleFile } from '../../common/validate.js';
+import { companionKindOf, isBundleFile } from '../../common/validate.js';
+import type { BackupMetadata } from '../../common/metadata.js';
+
+/** The companions other than the git bundle (which has its own fields, older than these). */
+const OTHER_COMPANIONS = ['meta', 'wiki', 'lfs'] as const;
+
+/** Each companion a record names: its key, recorded size and SHA-256. */
+function recordedCompanions(record: BackupMetadata | null | undefined) {
+  if (!record) return [];
+  return OTHER_COMPANIONS.flatMap((kind) => {
+    const key = record[`${kind}_key`];
+    if (key === undefined) return [];
+    return [{ kind, key, size: record[`${kind}_size`], sha256: record[`${kind}_sha256`] }];
+  });
+}
 
 export async function getInventory(request: AuthedRequest, env: Env): Promise<Response> {
   const { tenant, bucket, binding } = recordScope(request, env);
@@ -42,6 +57,7 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
             bundle_sha256: record.bundle_sha256,
           }
         : {}),
+      companions: recordedCompanions(record),
     };
   });
   const bundles = objects.others
@@ -49,6 +65,13 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
     .map((o) => ({ key: o.key, size: o.size, etag: o.etag, uploaded: o.uploaded.toISOString() }));
   const bundleSizes = new Map(bundles.map((b) => [b.key, b.size]));
   const recordedBundles = new Set(records.map((r) => r.bundle_key).filter(Boolean));
+
+  const companions = objects.others
+    .filter((o) => OTHER_COMPANIONS.some((kind) => kind === companionKindOf(o.key)))
+    .map((o) => ({ key: o.key, size: o.size, etag: o.etag, uploaded: o.uploaded.toISOString() }));
+  const companionSizes = new Map(companions.map((c) => [c.key, c.size]));
+  const named = records.flatMap((r) => r.companions);
+  const namedKeys = new Set(named.map((c) => c.key));
 
   const stored = new Map(archives.map((a) => [a.backup_file, a.size]));
   const recorded = new Set(records.map((r) => r.backup_file));
@@ -83,5 +106,11 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
           r.bundle_key && bundleSizes.has(r.bundle_key) && bundleSizes.get(r.bundle_key) !== r.bundle_size,
       )
       .map((r) => ({ key: r.bundle_key!, recorded: r.bundle_size, stored: bundleSizes.get(r.bundle_key!) })),
+    companions,
+    missing_companions: named.filter((c) => !companionSizes.has(c.key)).map((c) => c.key),
+    orphan_companions: companions.filter((c) => !namedKeys.has(c.key)).map((c) => c.key),
+    companion_size_mismatches: named
+      .filter((c) => companionSizes.has(c.key) && companionSizes.get(c.key) !== c.size)
+      .map((c) => ({ key: c.key, recorded: c.size, stored: companionSizes.get(c.key) })),
   });
 }
