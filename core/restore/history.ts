@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { BackupMetadata } from '../../common/metadata.js';
-import { archiveKey, bundleFileName } from '../../common/naming.js';
+import { archiveKey, bundleFileName, lfsListFileName, lfsObjectKey } from '../../common/naming.js';
 import { openObject } from '../r2/object-source.js';
 import { downloadVerified, IntegrityError } from './archive.js';
 import {
@@ -24,6 +24,7 @@ import { checkBackupFile } from '../../common/validate.js';
 import { decryptStaged, identitiesFor } from './encrypted.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { checkOutLfs, stageLfsObjects, type LfsRestoreSource, type RestoredLfs } from './lfs.js';
 
 const exec = promisify(execFile);
 const git = async (cwd: string, ...args: string[]): Promise<string> =>
@@ -38,6 +39,8 @@ export interface RestoreHistoryOptions {
   forceName: string;
   /** age identities for an encrypted bundle (`.bundle.age`). */
   identities?: string[];
+  /** The backup's LFS objects (include-lfs), into the repository before it is installed. */
+  lfs?: LfsRestoreSource;
 }
 
 export interface RestoredHistory {
@@ -45,6 +48,8 @@ export interface RestoredHistory {
   refs: number;
   /** The checked-out commit, and the branch when HEAD named one. */
   head: { commit: string; branch?: string };
+  /** The LFS objects restored into .git/lfs/objects, when the backup had them. */
+  lfs?: RestoredLfs;
 }
 
 export async function restoreHistory(options: RestoreHistoryOptions): Promise<RestoredHistory> {
@@ -76,12 +81,21 @@ export async function restoreHistory(options: RestoreHistoryOptions): Promise<Re
     }
     // Every ref as it was: branches, tags and remote-tracking refs under their own names.
     await git(repository, 'fetch', '--quiet', '--update-head-ok', bundle, 'refs/*:refs/*');
+    // Before the checkout: a git-lfs filter configured globally finds the objects in place.
+    const lfsObjects =
+      options.lfs &&
+      (await stageLfsObjects(options.lfs, { staging, repository, target, identities: options.identities }));
     const head = await checkOutHead(repository, bundle);
+    const lfs: RestoredLfs | undefined = lfsObjects && {
+      objects: lfsObjects.length,
+      bytes: lfsObjects.reduce((sum, { size }) => sum + size, 0),
+      checkedOut: head.commit !== '' && (await checkOutLfs(repository, options.lfs?.warn)),
+    };
     const refs = (await git(repository, 'for-each-ref', '--format=%(refname)'))
       .split('\n')
       .filter(Boolean).length;
     await install(repository);
-    return { target, refs, head };
+    return { target, refs, head, ...(lfs && { lfs }) };
   });
 }
 
@@ -118,6 +132,25 @@ export interface RestoredBackupHistory extends RestoredHistory {
   sha256: string;
 }
 
+/** Where the record's LFS list and objects are read from, when it has them (include-lfs). */
+function lfsSourceOf(
+  options: RestoreBackupHistoryOptions,
+  record: BackupMetadata,
+): LfsRestoreSource | undefined {
+  const { lfs_key, lfs_size: size, lfs_sha256: sha256 } = record;
+  if (!lfs_key || size === undefined || sha256 === undefined) return undefined;
+  const { source, bucket, tenant } = options;
+  // The keys from the validated file name and the list's checked oids, never the record's text.
+  const listKey = archiveKey(tenant, lfsListFileName(record.backup_file));
+  options.log?.(`Restoring the LFS objects listed in ${listKey} (${size} bytes)`);
+  return {
+    openList: (signal) => openObject(source, bucket, listKey, signal),
+    list: { sha256, size },
+    openObject: (oid, signal) => openObject(source, bucket, lfsObjectKey(tenant, oid), signal),
+    warn: options.warn,
+  };
+}
+
 /** HEAD as the restore reports it: `main at {commit}`, or the commit alone when detached. */
 export const describeHead = ({ commit, branch }: RestoredHistory['head']): string =>
   branch ? `${branch} at ${commit}` : commit;
@@ -150,6 +183,7 @@ export async function restoreBackupHistory(
     force: options.force,
     forceName: options.names.force,
     identities,
+    lfs: lfsSourceOf(options, record),
   });
   return { ...restored, record, key, size, sha256 };
 }
