@@ -6,7 +6,12 @@ import { createReadStream } from 'node:fs';
 import type { GitHubApi } from './client.js';
 import { markedId } from './markers.js';
 import { replayedBody } from './replay-bodies.js';
-import { readReplayExport, type ReplayAsset, type ReplayExport } from './replay-export.js';
+import {
+  readReplayExport,
+  type ReplayAsset,
+  type ReplayComment,
+  type ReplayExport,
+} from './replay-export.js';
 import {
   planReplay,
   plannedWrites,
@@ -251,6 +256,11 @@ export async function replayExport(options: ReplayOptions): Promise<ReplayResult
       );
       if (closed) result.closed++;
     };
+    const commentsOf = new Map<number, ReplayComment[]>();
+    for (const c of plan.comments.create) {
+      if (!commentsOf.has(c.issue_number)) commentsOf.set(c.issue_number, []);
+      commentsOf.get(c.issue_number)!.push(c);
+    }
     const toCreate = new Set(plan.issues.create);
     const toClose = new Set(plan.close.map((i) => i.number));
     for (const issue of exported.issues) {
@@ -274,7 +284,7 @@ export async function replayExport(options: ReplayOptions): Promise<ReplayResult
         log(`created ${what} as #${replayed.number}`);
       }
       if (!replayed) continue;
-      for (const comment of plan.comments.create.filter((c) => c.issue_number === issue.number)) {
+      for (const comment of commentsOf.get(issue.number) ?? []) {
         const what = `comment ${comment.id} on issue #${issue.number}`;
         const place = `${source}#${issue.number} (comment ${comment.id})`;
         const created = await write('comments', what, () =>
