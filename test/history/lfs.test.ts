@@ -286,10 +286,12 @@ test('without git-lfs the objects are restored into the store and a warning says
   symlinkSync((await exec('sh', ['-c', 'command -v git'])).stdout.trim(), join(bin, 'git'));
   const target = join(mkdtempSync(join(work, 'no-lfs-')), 'repo');
   const run = await runCli(
-    ['restore', '--tenant', TENANT, '--backup', BACKUP_FILE, '--history', '--target', target],
+    ['restore', '--tenant', TENANT, '--backup', BACKUP_FILE, '--history', '--json', '--target', target],
     { ...fullEnv(stack, TOKEN), PATH: bin, GIT_CONFIG_NOSYSTEM: '1' },
   );
   expect(run.code).toBe(0);
+  const total = collected.reduce((sum, { size }) => sum + size, 0);
+  expect(JSON.parse(run.stdout)).toMatchObject({ lfs: { objects: 3, bytes: total, checkedOut: false } });
   expect(run.stderr).toMatch(
     /Warning: git-lfs is not installed: the LFS objects are in \.git\/lfs\/objects.*git lfs checkout/,
   );
