@@ -254,7 +254,10 @@ export async function replayExport(options: ReplayOptions): Promise<ReplayResult
           ...(reason !== undefined && { state_reason: reason }),
         }),
       );
-      if (closed) result.closed++;
+      if (closed) {
+        result.closed++;
+        log(`closed the replay of issue #${original.number}${reason === undefined ? '' : ` (${reason})`}`);
+      }
     };
     const commentsOf = new Map<number, ReplayComment[]>();
     for (const c of plan.comments.create) {
