@@ -2,6 +2,7 @@
 // the recorded SHA-256); archives without a record and records without an archive are reported.
 import { archiveKey, bundleFileName } from '../../common/naming.js';
 import type { Command } from '../command.js';
+import { companionKindOf } from '../../common/validate.js';
 import {
   CONNECTION_HELP,
   CONNECTION_OPTIONS,
@@ -89,6 +90,17 @@ ${CONNECTION_HELP}`,
       }
       const problem = unrecordedProblem(file, repairs.get(file));
       if (problem) problems.push(problem);
+    }
+    // The claims of companions (`{stamp}.bundle`...) left by a run in progress or killed.
+    for (const claim of inventory.claims ?? []) {
+      const sameBackup = only === undefined || claim.backup_file.startsWith(only.replace(/\.tar.*$/, '.'));
+      if (!companionKindOf(claim.key) || !sameBackup) continue;
+      const claimed = `claimed ${claim.age_hours} hours ago`;
+      if (claim.abandoned)
+        problems.push(
+          `${claim.backup_file}: an abandoned upload (${claimed}, more than ${inventory.abandoned_after_hours} hours): r2-backup sweep removes it`,
+        );
+      else say(`${claim.backup_file}: an upload in progress (${claimed}), not a problem`);
     }
     const unverifiable: { object: string; reason: string }[] = [];
     const unverifiableRecord = (file: string, why: string): void => {

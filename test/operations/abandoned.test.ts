@@ -2,6 +2,8 @@
 // so the kill always lands mid-upload): the empty claim they leave is an upload in progress
 // for `verify` (not a problem) while younger than ABANDONED_AFTER_HOURS, abandoned after; the
 // cron deletes abandoned claims, and `r2-backup sweep` does on demand; `verify` is clean after.
+// A run with include-git-history leaves the claim of its bundle too, handled the same way.
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { startFaultProxy, throughProxy } from '../helpers/fault-proxy.js';
@@ -26,14 +28,20 @@ beforeAll(async () => {
     },
   });
   tree = makeFixtureTree(12 * 1024 * 1024);
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.com', ...args], { cwd: tree });
+  git('init', '--quiet');
+  git('add', '-A');
+  git('commit', '--quiet', '-m', 'fixture');
 }, 180_000);
 afterAll(async () => {
   await stack?.stop();
   if (tree) rmSync(tree, { recursive: true, force: true });
 });
 
-/** A backup run SIGKILLed once its first part is on the wire; the key it had claimed. */
-async function killedRun(tenant: string): Promise<string> {
+/** A backup run SIGKILLed once its first part is on the wire; the keys it had claimed (the
+ *  archive's, and the bundle's with include-git-history). */
+async function killedRun(tenant: string, extra: Record<string, string> = {}): Promise<string[]> {
   const proxy = await startFaultProxy(Number(new URL(stack.url).port));
   proxy.add({ method: 'PUT', url: /[?&]partNumber=1(&|$)/, fault: { kind: 'stall' } });
   try {
@@ -47,6 +55,7 @@ async function killedRun(tenant: string): Promise<string> {
         tenant,
         bucket: BUCKET,
         'part-size-mib': '5',
+        ...extra,
       },
       cancel: { when: proxy.until((seen) => seen.some((r) => r.fault === 'stall')), signal: 'SIGKILL' },
     });
@@ -55,9 +64,7 @@ async function killedRun(tenant: string): Promise<string> {
     await proxy.close();
   }
   const keys = await listKeys(stack, BUCKET, `backups/${tenant}/`);
-  const claims = keys.filter((k) => !/\/(metadata|notifications)\//.test(k));
-  expect(claims).toHaveLength(1);
-  return claims[0]!;
+  return keys.filter((k) => !/\/(metadata|notifications)\//.test(k));
 }
 
 const verify = (tenant: string) =>
@@ -65,29 +72,34 @@ const verify = (tenant: string) =>
 
 test('a killed run: in progress, then abandoned, then deleted by the cron, then verify is clean', async () => {
   const tenant = 'cron-swept';
-  const key = await killedRun(tenant);
+  const claimed = await killedRun(tenant, { 'include-git-history': 'true' });
+  expect(claimed.map((k) => k.replace(/^.*\.(tar\.gz|bundle)$/, '$1')).sort()).toEqual(['bundle', 'tar.gz']);
+  const key = claimed.find((k) => k.endsWith('.tar.gz'))!;
   const file = key.slice(`backups/${tenant}/`.length);
+  const bundleFile = file.replace(/\.tar\.gz$/, '.bundle');
   const claimedAt = Date.now();
 
   const young = await verify(tenant);
   expect(young.stdout).toContain(`${file}: an upload in progress (claimed`);
+  expect(young.stdout).toContain(`${bundleFile}: an upload in progress (claimed`);
   expect(young.stdout).not.toContain('PROBLEM');
   expect(young.code).toBe(0);
   // The cron leaves an upload in progress alone.
   expect((await fetch(`${stack.url}/__scheduled?cron=${encodeURIComponent('17 3 * * *')}`)).status).toBe(200);
-  expect(await listKeys(stack, BUCKET, key)).toEqual([key]);
+  expect(await listKeys(stack, BUCKET, `backups/${tenant}/`)).toEqual(claimed);
 
   await new Promise((r) =>
     setTimeout(r, Math.max(0, claimedAt + (ABANDONED_SECONDS + 2) * 1000 - Date.now())),
   );
   const old = await verify(tenant);
   expect(old.stdout).toContain(`PROBLEM ${file}: an abandoned upload (claimed`);
+  expect(old.stdout).toContain(`PROBLEM ${bundleFile}: an abandoned upload (claimed`);
   expect(old.stdout).toContain('r2-backup sweep removes it');
   expect(old.code).toBe(1);
 
   expect((await fetch(`${stack.url}/__scheduled?cron=${encodeURIComponent('17 3 * * *')}`)).status).toBe(200);
-  expect(await listKeys(stack, BUCKET, key)).toEqual([]);
-  expect(stack.output()).toContain(`sweep ${BUCKET}/${tenant}: deleted 1 abandoned upload claims`);
+  expect(await listKeys(stack, BUCKET, `backups/${tenant}/`)).toEqual([]);
+  expect(stack.output()).toContain(`sweep ${BUCKET}/${tenant}: deleted 2 abandoned upload claims`);
   const clean = await verify(tenant);
   expect(clean.stdout).not.toContain(file);
   expect(clean.code).toBe(0);
@@ -95,7 +107,9 @@ test('a killed run: in progress, then abandoned, then deleted by the cron, then 
 
 test('r2-backup sweep: a dry run names the claim, then it is deleted; younger claims are left', async () => {
   const tenant = 'cli-swept';
-  const key = await killedRun(tenant);
+  const claimed = await killedRun(tenant);
+  expect(claimed).toHaveLength(1);
+  const key = claimed[0]!;
   const file = key.slice(`backups/${tenant}/`.length);
   const sweep = (...flags: string[]) =>
     runCli(['sweep', '--tenant', tenant, '--bucket', BUCKET, ...flags], fullEnv(stack, TOKEN));

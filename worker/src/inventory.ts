@@ -11,7 +11,7 @@ import { jsonResponse } from './http.js';
 import { newestFirst, recordScope, recordsOf } from './listing.js';
 import { retentionInForce } from './retention-config.js';
 import { abandonedAfterHours, claimsOf } from './claims.js';
-import { scanTenant } from './tenant-objects.js';
+import { companionObjects, scanTenant } from './tenant-objects.js';
 import { companionKindOf, isBundleFile } from '../../common/validate.js';
 import type { BackupMetadata } from '../../common/metadata.js';
 
@@ -60,6 +60,17 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
       companions: recordedCompanions(record),
     };
   });
+  const recorded = new Set(records.map((r) => r.backup_file));
+  // Unrecorded objects that are uploads' claims (claims.ts): archives', and their companions'.
+  const recordedCompanionKeys = new Set(
+    records.flatMap((r) => [r.bundle_key, ...r.companions.map((c) => c.key)]).filter(Boolean),
+  );
+  const unrecorded = [
+    ...objects.archives.filter((a) => !recorded.has(a.backupFile)),
+    ...companionObjects(objects).filter(({ object }) => !recordedCompanionKeys.has(object.key)),
+  ];
+  const claims = claimsOf(unrecorded, abandonedAfterHours(env.ABANDONED_AFTER_HOURS)(tenant));
+  const claimKeys = new Set(claims.map((c) => c.key));
   const bundles = objects.others
     .filter((o) => isBundleFile(o.key))
     .map((o) => ({ key: o.key, size: o.size, etag: o.etag, uploaded: o.uploaded.toISOString() }));
@@ -74,7 +85,6 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
   const namedKeys = new Set(named.map((c) => c.key));
 
   const stored = new Map(archives.map((a) => [a.backup_file, a.size]));
-  const recorded = new Set(records.map((r) => r.backup_file));
   return jsonResponse({
     success: true,
     tenant,
@@ -85,11 +95,9 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
     records,
     missing_archives: records.filter((r) => !stored.has(r.backup_file)).map((r) => r.backup_file),
     orphan_archives: archives.filter((a) => !recorded.has(a.backup_file)).map((a) => a.backup_file),
-    // Which of those are uploads' claims, in progress or abandoned (claims.ts).
-    claims: claimsOf(
-      objects.archives.filter((a) => !recorded.has(a.backupFile)),
-      abandonedAfterHours(env.ABANDONED_AFTER_HOURS)(tenant),
-    ),
+    // Which of those (and of the orphan companions) are uploads' claims, in progress or
+    // abandoned (claims.ts).
+    claims,
     abandoned_after_hours: abandonedAfterHours(env.ABANDONED_AFTER_HOURS)(tenant),
     size_mismatches: records
       .filter(
@@ -99,7 +107,9 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
     missing_bundles: records
       .filter((r) => r.bundle_key && !bundleSizes.has(r.bundle_key))
       .map((r) => r.bundle_key!),
-    orphan_bundles: bundles.filter((b) => !recordedBundles.has(b.key)).map((b) => b.key),
+    orphan_bundles: bundles
+      .filter((b) => !recordedBundles.has(b.key) && !claimKeys.has(b.key))
+      .map((b) => b.key),
     bundle_size_mismatches: records
       .filter(
         (r) =>
@@ -108,7 +118,9 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
       .map((r) => ({ key: r.bundle_key!, recorded: r.bundle_size, stored: bundleSizes.get(r.bundle_key!) })),
     companions,
     missing_companions: named.filter((c) => !companionSizes.has(c.key)).map((c) => c.key),
-    orphan_companions: companions.filter((c) => !namedKeys.has(c.key)).map((c) => c.key),
+    orphan_companions: companions
+      .filter((c) => !namedKeys.has(c.key) && !claimKeys.has(c.key))
+      .map((c) => c.key),
     companion_size_mismatches: named
       .filter((c) => companionSizes.has(c.key) && companionSizes.get(c.key) !== c.size)
       .map((c) => ({ key: c.key, recorded: c.size, stored: companionSizes.get(c.key) })),

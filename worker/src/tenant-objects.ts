@@ -3,6 +3,7 @@
 // inventory routes and the retention cron work from this.
 import { positionOf, tenantPrefix } from '../../common/naming.js';
 import { listedRecord, type Listed } from './listing.js';
+import { companionKindOf } from '../../common/validate.js';
 
 export interface StoredArchive {
   backupFile: string;
@@ -71,3 +72,14 @@ export async function scanTenant(binding: R2Bucket, bucket: string, tenant: stri
   } while (cursor);
   return found;
 }
+
+/** The objects named like an archive's companion (`{stamp}.bundle`, `.meta.tar.zst`...), by name
+ *  as archives are, so that their claims are found and swept like archives'. */
+export const companionObjects = (objects: TenantObjects): StoredArchive[] =>
+  objects.others
+    .filter((object) => companionKindOf(object.key) !== undefined)
+    .map((object) => ({
+      backupFile: object.key.slice(object.key.lastIndexOf('/') + 1),
+      position: '',
+      object,
+    }));
