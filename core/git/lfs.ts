@@ -4,12 +4,13 @@
 // backup's own list of oids and sizes goes beside the archive (`{stamp}.lfs.json`).
 //
 // A planted object: whoever holds S3 keys to a shared bucket can put other bytes under
-// `lfs/{tenant}/{oid}` before the tenant's first backup of that object; the backup then finds the
-// key taken and skips it as already stored. Two checks answer it. At backup time, when the
-// caller can read an object's size (`existingSize`: a HEAD over S3, core/r2/object-size.ts), an
-// object of another size is refused. Bytes of the same size are only caught by reading them: the
-// restore (core/restore/lfs.ts) hashes every object against its oid and installs nothing on a
-// mismatch. Through the Worker's routes alone there is no HEAD, so both checks are the restore's.
+// `lfs/{tenant}/{oid}` before the tenant's first backup of that object, so that the backup finds
+// the key taken and skips it. Over S3 (`existingSize`: a HEAD, core/r2/object-size.ts) an object
+// of another size, or a killed run's empty claim, is replaced by the checked bytes (the key is
+// their hash, so any writer writes the same; S3ContentUploader). Bytes of the same size are only
+// caught by reading them: the restore (core/restore/lfs.ts) hashes every object against its oid
+// and installs nothing on a mismatch, and so does `verify --deep`. Through the Worker's routes
+// alone there is no HEAD, and the Worker never replaces an object: those checks are the restore's.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -128,8 +129,10 @@ export interface StoreLfsOptions {
   /** Uploads at once (default 4). */
   concurrency?: number;
   /**
-   * The stored size of a key that is already taken, when the upload path can tell (a HEAD over
-   * S3: objectSizeOverS3); an object of another size is refused (see the comment at the top).
+   * The stored size of a key, when the upload path can tell (a HEAD over S3: objectSizeOverS3).
+   * With it, an object of the right size is skipped and anything else there is replaced (the
+   * uploader must then write without a claim: S3ContentUploader); without it, a taken key is
+   * skipped. See the comment at the top.
    */
   existingSize?: (key: string) => Promise<number | undefined>;
 }
@@ -147,16 +150,18 @@ export async function storeLfsObjects(options: StoreLfsOptions): Promise<StoredL
   const result: StoredLfs = { stored: 0, storedBytes: 0, existing: 0 };
   await forEachLimited(options.objects, options.concurrency ?? 4, async (object) => {
     const key = lfsObjectKey(options.tenant, object.oid);
+    const size = await options.existingSize?.(key);
+    if (size === object.size) {
+      result.existing++;
+      return;
+    }
+    if (size !== undefined) {
+      options.log(
+        `${key} holds ${size} bytes, not the object's ${object.size}: replacing it with the checked object`,
+      );
+    }
     const pending = await options.uploader.begin(key);
     if (!pending) {
-      const size = await options.existingSize?.(key);
-      if (size !== undefined && size !== object.size) {
-        throw new Error(
-          `${key} already holds ${size} bytes, not the ${object.size} of the LFS object ${object.oid}: ` +
-            'it is not this object (planted or damaged, or another run is uploading it right now). ' +
-            'Remove it if no run is uploading it, then back up again',
-        );
-      }
       result.existing++;
       return;
     }

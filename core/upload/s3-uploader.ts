@@ -88,6 +88,32 @@ export class S3Uploader implements ArchiveUploader {
   }
 }
 
+/**
+ * For keys named by their content's SHA-256 (LFS objects, `lfs/{tenant}/{oid}`): no claim. Every
+ * writer of such a key writes the same bytes (checked against the oid as they are sent), so what
+ * is there is replaced, whatever it is: an earlier run's leftover claim, or bytes planted under the
+ * oid. The caller skips keys whose stored size is already right.
+ */
+export class S3ContentUploader implements ArchiveUploader {
+  readonly description: string;
+  readonly maxPartSize = 5 * 1024 * MIB;
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    endpoint: string,
+    private readonly contentType: string,
+    private readonly log: (message: string) => void = () => undefined,
+  ) {
+    this.description = `${endpoint} (bucket ${bucket})`;
+  }
+
+  begin(key: string): Promise<PendingUpload> {
+    const target = { Bucket: this.bucket, Key: key, ContentType: this.contentType, Metadata: {} };
+    return Promise.resolve(new S3PendingUpload(this.client, target, runIdentity(), this.log));
+  }
+}
+
 /** Whether `key` holds this run's empty claim. */
 async function isOwnClaim(client: S3Client, bucket: string, key: string, identity: string): Promise<boolean> {
   const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);

@@ -25,7 +25,7 @@ import { collectLfsObjects, lfsList, storeLfsObjects, type LfsObject } from '../
 import { createS3Client } from '../../core/r2/client.js';
 import { objectSizeOverS3 } from '../../core/r2/object-size.js';
 import { parseLfsList } from '../../core/restore/lfs.js';
-import { S3Uploader } from '../../core/upload/s3-uploader.js';
+import { S3ContentUploader, S3Uploader } from '../../core/upload/s3-uploader.js';
 import { MIN_PART_SIZE } from '../../core/upload/uploader.js';
 import { LOCAL_S3_CREDENTIALS, type LocalStack } from '../../scripts/local-stack.js';
 import { aws } from '../action/helpers.js';
@@ -53,7 +53,8 @@ const git = async (cwd: string, ...args: string[]): Promise<string> =>
   ).stdout.trim();
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 const s3 = () => createS3Client({ endpoint: stack.s3Endpoint, ...LOCAL_S3_CREDENTIALS });
-const uploader = () => new S3Uploader(s3(), BUCKET, stack.s3Endpoint, 'application/octet-stream');
+// Over S3, LFS objects are written without a claim (their key is their hash): S3ContentUploader.
+const uploader = () => new S3ContentUploader(s3(), BUCKET, stack.s3Endpoint, 'application/octet-stream');
 const noLog = (): void => undefined;
 
 // LFS content: big.bin in two versions on main, side.bin only on the branch `side`.
@@ -164,32 +165,49 @@ test('each object is stored once: a second backup stores none, all already there
   expect(second).toEqual({ stored: 0, storedBytes: 0, existing: 3 });
 }, 60_000);
 
-test('an object planted under an oid with another size is refused when the size can be read', async () => {
+test("over S3, a planted object of another size or a killed run's empty claim is replaced by the checked bytes", async () => {
   const bytes = randomBytes(5_000);
   const path = join(work, 'planted-object');
   writeFileSync(path, bytes);
   const object = { oid: sha256(bytes), size: bytes.length, path };
+  const key = `lfs/${TENANT}/${object.oid}`;
+  const storedBytes = async (): Promise<Buffer> => {
+    const file = join(work, 'read-back');
+    await aws(stack, 's3', 'cp', `s3://${BUCKET}/${key}`, file, '--only-show-errors');
+    return readFileSync(file);
+  };
   const planted = join(work, 'other-bytes');
+  for (const content of ['other', '']) {
+    writeFileSync(planted, content);
+    await aws(stack, 's3', 'cp', planted, `s3://${BUCKET}/${key}`, '--only-show-errors');
+    const lines: string[] = [];
+    expect(
+      await storeLfsObjects({
+        objects: [object],
+        tenant: TENANT,
+        uploader: uploader(),
+        log: (line) => lines.push(line),
+        existingSize: objectSizeOverS3(s3(), BUCKET),
+      }),
+    ).toEqual({ stored: 1, storedBytes: 5_000, existing: 0 });
+    expect(lines.join('\n')).toContain(
+      `${key} holds ${content.length} bytes, not the object's 5000: replacing it`,
+    );
+    expect(sha256(await storedBytes())).toBe(object.oid);
+  }
+  // Without a way to read its size (the Worker's routes) a taken key is skipped: the restore's
+  // hash catches a planted object there.
   writeFileSync(planted, 'other');
-  await aws(stack, 's3', 'cp', planted, `s3://${BUCKET}/lfs/${TENANT}/${object.oid}`, '--only-show-errors');
-  await expect(
-    storeLfsObjects({
-      objects: [object],
-      tenant: TENANT,
-      uploader: uploader(),
-      log: noLog,
-      existingSize: objectSizeOverS3(s3(), BUCKET),
-    }),
-  ).rejects.toThrow(`lfs/${TENANT}/${object.oid} already holds 5 bytes, not the 5000 of the LFS object`);
-  // Without a way to read its size (the Worker's routes) it is skipped: the restore's hash catches it.
-  expect(
-    await storeLfsObjects({ objects: [object], tenant: TENANT, uploader: uploader(), log: noLog }),
-  ).toEqual({
-    stored: 0,
-    storedBytes: 0,
-    existing: 1,
-  });
-  await aws(stack, 's3', 'rm', `s3://${BUCKET}/lfs/${TENANT}/${object.oid}`);
+  await aws(stack, 's3', 'cp', planted, `s3://${BUCKET}/${key}`, '--only-show-errors');
+  const claimed = new S3Uploader(s3(), BUCKET, stack.s3Endpoint, 'application/octet-stream');
+  expect(await storeLfsObjects({ objects: [object], tenant: TENANT, uploader: claimed, log: noLog })).toEqual(
+    {
+      stored: 0,
+      storedBytes: 0,
+      existing: 1,
+    },
+  );
+  await aws(stack, 's3', 'rm', `s3://${BUCKET}/${key}`);
 });
 
 test('parseLfsList refuses malformed lists', () => {
