@@ -1,6 +1,6 @@
 // After the archive is stored: its companions, each into the key claimed beside it. The git
 // history (include-git-history), the metadata export (include-metadata), the wiki's history
-// (include-wiki) and the list of LFS objects (include-lfs). One that fails is aborted (nothing of
+// (include-wiki) and the LFS objects with their list (include-lfs). One that fails is aborted (nothing of
 // it stays) and said; the others and the archive are stored and recorded all the same.
 import * as core from '@actions/core';
 import type { BackupMetadataInput } from '../../common/metadata.js';
@@ -13,11 +13,15 @@ import type { ActionInputs } from '../inputs.js';
 import { active, type Claim, type Claims } from './claims.js';
 import { storeMetadataExport, type StoredExport } from './metadata-step.js';
 import type { StoredBundle } from './summary.js';
+import { storeWiki, type StoredWiki } from './wiki-step.js';
+import { storeLfs, type StoredLfs } from './lfs-step.js';
 import type { Target } from './tenant.js';
 
 export interface StoredCompanions {
   bundle?: StoredBundle;
   meta?: StoredExport;
+  wiki?: StoredWiki;
+  lfs?: StoredLfs;
 }
 
 export interface CompanionContext {
@@ -81,12 +85,18 @@ export async function storeCompanions(
   stored.meta = await fillClaim(claims.meta, 'the metadata export', failures, context, (claim) =>
     storeMetadataExport({ ...context, claim }),
   );
+  stored.wiki = await fillClaim(claims.wiki, 'the wiki bundle', failures, context, (claim) =>
+    storeWiki(context.inputs, context.repository, claim),
+  );
+  stored.lfs = await fillClaim(claims.lfs, 'the LFS objects', failures, context, (claim) =>
+    storeLfs(context.inputs, context.target, context.worker, claim),
+  );
   return { stored, failures };
 }
 
 /** The record's fields of what was stored. */
 export function companionFields(stored: StoredCompanions): Partial<BackupMetadataInput> {
-  const { bundle, meta } = stored;
+  const { bundle, meta, wiki, lfs } = stored;
   return {
     ...(bundle && {
       bundle_key: bundle.key,
@@ -100,6 +110,14 @@ export function companionFields(stored: StoredCompanions): Partial<BackupMetadat
       meta_sha256: meta.sha256,
       meta_counts: meta.manifest.counts,
       meta_partial: meta.manifest.partial,
+    }),
+    ...(wiki && { wiki_key: wiki.key, wiki_size: wiki.size, wiki_sha256: wiki.sha256 }),
+    ...(lfs && {
+      lfs_key: lfs.key,
+      lfs_size: lfs.size,
+      lfs_sha256: lfs.sha256,
+      lfs_count: lfs.count,
+      lfs_bytes: lfs.bytes,
     }),
   };
 }

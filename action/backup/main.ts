@@ -35,6 +35,7 @@ import { recipientFingerprint } from '../../core/crypto/recipients.js';
 import { archiveMetadata, type ArchiveFacts } from '../../common/archive-metadata.js';
 import { repairUnrecorded } from './repair-step.js';
 import { archiveInto } from './archive-into.js';
+import { checkLfs } from './lfs-step.js';
 import { active, releaseClaims, claimCompanions, type Claims } from './claims.js';
 import { companionFields, storeCompanions, type StoredCompanions } from './companions-step.js';
 import type { ArchiveSource } from '../../core/r2/object-source.js';
@@ -153,10 +154,12 @@ function companionUploadersFor(
   const encrypted = inputs.encryptionRecipients !== undefined;
   const uploaderOf = (contentType: string) =>
     createUploader(inputs, target, worker, encrypted ? ENCRYPTED_CONTENT_TYPE : contentType);
-  const { metadata } = inputs.repositoryExtras;
+  const { metadata, wiki, lfs } = inputs.repositoryExtras;
   return {
     ...(history && { bundle: uploaderOf(BUNDLE_CONTENT_TYPE) }),
     ...(metadata && { meta: uploaderOf(CONTENT_TYPES.zstd) }),
+    ...(wiki && { wiki: uploaderOf(BUNDLE_CONTENT_TYPE) }),
+    ...(lfs && { lfs: uploaderOf('application/json') }),
   };
 }
 
@@ -318,6 +321,7 @@ export async function run(): Promise<void> {
     const tree = await archivedTree(inputs);
     const partSize = partSizeFor(inputs, tree, uploader);
     const history = inputs.includeGitHistory ? await checkGitHistory(inputs, uploader) : undefined;
+    if (inputs.repositoryExtras.lfs) await checkLfs(inputs);
     const companionUploaders = companionUploadersFor(inputs, target, worker, history !== undefined);
     if (inputs.encryptionRecipients) {
       const fingerprints = inputs.encryptionRecipients.map(recipientFingerprint).join(', ');
@@ -369,6 +373,8 @@ export async function run(): Promise<void> {
       recorded: false,
       bundle: companions.bundle,
       meta: companions.meta,
+      wiki: companions.wiki,
+      lfs: companions.lfs,
       excluded: excluded.summary,
     };
     setOutputs(report);

@@ -4,6 +4,8 @@ import { formatBytes, formatDuration, formatRate } from '../../core/format.js';
 import { BackupOutputs } from '../constants.js';
 import type { MirrorReport } from './mirror-step.js';
 import { describeCounts, type StoredExport } from './metadata-step.js';
+import type { StoredWiki } from './wiki-step.js';
+import type { StoredLfs } from './lfs-step.js';
 
 /** The git history stored beside the archive (include-git-history). */
 export interface StoredBundle {
@@ -30,6 +32,10 @@ export interface BackupReport {
   bundle?: StoredBundle;
   /** The repository's metadata export (include-metadata). */
   meta?: StoredExport;
+  /** The wiki's history (include-wiki). */
+  wiki?: StoredWiki;
+  /** The LFS objects' list (include-lfs). */
+  lfs?: StoredLfs;
   /** Backups deleted by the keep-* policy (undefined: no policy, or the prune failed). */
   pruned?: number;
   /** The file mirror's outcome, with `sync-files`. */
@@ -57,6 +63,15 @@ export function setOutputs(report: BackupReport): void {
     core.setOutput(BackupOutputs.MetadataSize, String(report.meta.size));
     core.setOutput(BackupOutputs.MetadataSha256, report.meta.sha256);
     core.setOutput(BackupOutputs.MetadataPartial, String(report.meta.manifest.partial));
+  }
+  if (report.wiki) {
+    core.setOutput(BackupOutputs.WikiKey, report.wiki.key);
+    core.setOutput(BackupOutputs.WikiSize, String(report.wiki.size));
+    core.setOutput(BackupOutputs.WikiSha256, report.wiki.sha256);
+  }
+  if (report.lfs) {
+    core.setOutput(BackupOutputs.LfsObjects, String(report.lfs.count));
+    core.setOutput(BackupOutputs.LfsStored, String(report.lfs.uploaded));
   }
 }
 
@@ -107,6 +122,22 @@ export async function writeSummary(report: BackupReport): Promise<void> {
             [
               'Issues, pull requests, releases',
               `<code>${report.meta.key}</code>, ${formatBytes(report.meta.size)}: ${describeCounts(report.meta.manifest)}; ${report.meta.manifest.requests} API requests${report.meta.manifest.partial ? `; <b>partial</b> (${report.meta.manifest.partial_reason}), the next run continues` : ''}`,
+            ],
+          ]
+        : []),
+      ...(report.wiki
+        ? [
+            [
+              'Wiki',
+              `<code>${report.wiki.key}</code>, ${formatBytes(report.wiki.size)}, SHA-256 <code>${report.wiki.sha256}</code>`,
+            ],
+          ]
+        : []),
+      ...(report.lfs
+        ? [
+            [
+              'LFS objects',
+              `${report.lfs.count} (${formatBytes(report.lfs.bytes)}) listed in <code>${report.lfs.key}</code>; ${report.lfs.uploaded} uploaded by this run`,
             ],
           ]
         : []),

@@ -44,7 +44,7 @@ export const restore: Command = {
   summary: 'restore a backup into a directory, verified by its SHA-256',
   help: `Usage: r2-backup restore --tenant T [--bucket B] (--backup FILE | --latest | --commit PREFIX)
                          --target DIR [--force] [--max-bytes N] [--allow-unverified] [--json]
-                         [--history | --metadata]
+                         [--history | --wiki | --metadata]
 
 Downloads the archive into a staging directory beside DIR and checks its size and SHA-256
 against the backup's record before anything is extracted: a replaced or corrupt object writes
@@ -84,6 +84,8 @@ setgid bits are dropped.
                      every branch, tag and remote-tracking ref, HEAD checked out; a backup
                      with LFS objects (include-lfs) gets them in .git/lfs/objects, each
                      checked against its SHA-256, and the files' content checked out
+  --wiki             restore the wiki's history instead (include-wiki), as --history does
+                     the repository's: DIR becomes the wiki's repository
   --metadata         restore the metadata export instead (include-metadata: issues, pull
                      requests, reviews, comments, labels, milestones, releases with their
                      assets), checked against the record (size, SHA-256) before anything is
@@ -108,12 +110,13 @@ ${CONNECTION_HELP}`,
     'allow-unverified': { type: 'boolean' },
     history: { type: 'boolean' },
     metadata: { type: 'boolean' },
+    wiki: { type: 'boolean' },
     json: { type: 'boolean' },
     identity: { type: 'string' },
   },
   async run(values) {
-    if (values.history && values.metadata)
-      throw new UsageError('--history and --metadata restore different things: give one of them');
+    if ([values.history, values.metadata, values.wiki].filter(Boolean).length > 1)
+      throw new UsageError('--history, --wiki and --metadata restore different things: give one of them');
     const { tenant, bucket } = tenantAndBucket(values as Record<string, string>);
     const selector = selectorOf(values);
     if (typeof values.target !== 'string' || values.target === '')
@@ -122,7 +125,7 @@ ${CONNECTION_HELP}`,
     if ('latest' in selector) selector.newestArchive = newestArchiveOf(tenant, bucket, connection);
     const listRecords = recordLister(connection, tenant, bucket, 'restore');
     const source = archiveSource(connection, 'restore');
-    if (values.history) {
+    if (values.history || values.wiki) {
       return restoreGitHistory(
         listRecords,
         source,
@@ -134,6 +137,7 @@ ${CONNECTION_HELP}`,
         values['allow-unverified'] === true,
         identitiesOf(values),
         values.json === true,
+        values.wiki === true,
       );
     }
     if (values.metadata) {
@@ -203,8 +207,10 @@ async function restoreGitHistory(
   allowUnverified: boolean,
   identities: string[] | undefined,
   json: boolean,
+  wiki: boolean,
 ): Promise<number> {
   const restored = await restoreBackupHistory({
+    wiki,
     listRecords,
     source,
     tenant,
@@ -224,7 +230,7 @@ async function restoreGitHistory(
     return 0;
   }
   console.log(
-    `Restored the git history of ${restored.record.backup_file} into ${restored.target}: ${restored.refs} refs, HEAD ${describeHead(restored.head)}`,
+    `Restored the ${wiki ? "wiki's" : 'git'} history of ${restored.record.backup_file} into ${restored.target}: ${restored.refs} refs, HEAD ${describeHead(restored.head)}`,
   );
   if (restored.lfs) {
     console.log(

@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { BackupMetadata } from '../../common/metadata.js';
-import { archiveKey, bundleFileName, lfsListFileName, lfsObjectKey } from '../../common/naming.js';
+import {
+  archiveKey,
+  bundleFileName,
+  lfsListFileName,
+  lfsObjectKey,
+  wikiFileName,
+} from '../../common/naming.js';
 import { openObject } from '../r2/object-source.js';
 import { downloadVerified, IntegrityError } from './archive.js';
 import {
@@ -122,6 +128,8 @@ async function checkOutHead(repository: string, bundle: string): Promise<Restore
 
 export interface RestoreBackupHistoryOptions extends ChosenBackupOptions {
   warn?: (message: string) => void;
+  /** The wiki's history (include-wiki) instead of the repository's. */
+  wiki?: boolean;
 }
 
 export interface RestoredBackupHistory extends RestoredHistory {
@@ -161,10 +169,14 @@ export async function restoreBackupHistory(
 ): Promise<RestoredBackupHistory> {
   const { tenant, bucket, target } = options;
   const record = await chooseRecord(options.listRecords, tenant, bucket, options.selector);
-  const { bundle_key, bundle_sha256: sha256, bundle_size: size } = record;
-  if (!bundle_key || sha256 === undefined || size === undefined) {
+  const [recordedKey, sha256, size] = options.wiki
+    ? [record.wiki_key, record.wiki_sha256, record.wiki_size]
+    : [record.bundle_key, record.bundle_sha256, record.bundle_size];
+  if (!recordedKey || sha256 === undefined || size === undefined) {
     throw new Error(
-      `Backup ${record.backup_file} has no git history: it was made without include-git-history`,
+      options.wiki
+        ? `Backup ${record.backup_file} has no wiki: it was made without include-wiki, or the wiki had no page`
+        : `Backup ${record.backup_file} has no git history: it was made without include-git-history`,
     );
   }
   // The bundle's hash is only as good as the record that gives it: the same trust as an archive.
@@ -172,9 +184,11 @@ export async function restoreBackupHistory(
   const { encrypted } = checkBackupFile(record.backup_file, tenant);
   const identities = await identitiesFor(record, encrypted, options.identities, identityName(options.names));
   // The key from the validated file name, never the record's own text.
-  const key = archiveKey(tenant, bundleFileName(record.backup_file));
-  options.log?.(`Restoring the git history ${key} (${size} bytes) into ${target}`);
-  if (record.bundle_shallow)
+  const key = archiveKey(tenant, (options.wiki ? wikiFileName : bundleFileName)(record.backup_file));
+  options.log?.(
+    `Restoring the ${options.wiki ? "wiki's" : 'git'} history ${key} (${size} bytes) into ${target}`,
+  );
+  if (record.bundle_shallow && !options.wiki)
     options.warn?.('this bundle was made from a shallow checkout; its history is incomplete');
   const restored = await restoreHistory({
     open: (signal) => openObject(options.source, bucket, key, signal),
@@ -183,7 +197,7 @@ export async function restoreBackupHistory(
     force: options.force,
     forceName: options.names.force,
     identities,
-    lfs: lfsSourceOf(options, record),
+    lfs: options.wiki ? undefined : lfsSourceOf(options, record),
   });
   return { ...restored, record, key, size, sha256 };
 }

@@ -256,6 +256,6 @@ test('--history with --metadata is a usage error, before anything is asked of th
     workerEnv(stack, TOKEN),
   );
   expect(run.code).toBe(EXIT.usage);
-  expect(run.stderr).toContain('--history and --metadata');
+  expect(run.stderr).toContain('--history, --wiki and --metadata restore different things');
   expect(existsSync(target)).toBe(false);
 });
