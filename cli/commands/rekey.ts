@@ -1,12 +1,13 @@
 // r2-backup rekey: an encrypted backup re-encrypted for a new set of recipients, stored as a
-// NEW backup (the next free run number of its stamp, `{stamp}-2.tar.zst.age`, with its bundle)
+// NEW backup (the next free run number of its stamp, `{stamp}-2.tar.zst.age`, with its git
+// bundle, metadata export and wiki bundle when it has them)
 // and recorded through the Worker; the old backup is never touched: the operator deletes it
 // once the new one restores (docs/encryption.md).
 import { readFileSync } from 'node:fs';
 import { METADATA_FIELDS } from '../../common/record-input.js';
 import type { BackupMetadata, BackupMetadataInput } from '../../common/metadata.js';
-import { archiveKey, backupFileName, bundleFileName } from '../../common/naming.js';
-import { checkBackupFile } from '../../common/validate.js';
+import { archiveKey, backupFileName, companionFileName } from '../../common/naming.js';
+import { checkBackupFile, type CompanionKind } from '../../common/validate.js';
 import { parseRecipients, recipientFingerprint } from '../../core/crypto/recipients.js';
 import { rekeyInto } from '../../core/crypto/rekey.js';
 import { openObject, type ArchiveSource } from '../../core/r2/object-source.js';
@@ -33,13 +34,23 @@ import { UsageError } from '../usage.js';
 const MAX_RUN_NUMBER = 1000;
 const ENCRYPTED_CONTENT_TYPE = 'application/octet-stream';
 
+/** The encrypted companions a backup can have (an LFS list never is: include-lfs is refused
+ *  with encryption), each with the record fields that give its size and SHA-256. */
+const ENCRYPTED_COMPANIONS = ['bundle', 'meta', 'wiki'] as const satisfies readonly CompanionKind[];
+type EncryptedCompanion = (typeof ENCRYPTED_COMPANIONS)[number];
+
+const companionDigest = (record: BackupMetadata, kind: EncryptedCompanion): StreamDigest | undefined => {
+  const [size, sha256] = [record[`${kind}_size`], record[`${kind}_sha256`]];
+  return record[`${kind}_key`] && size !== undefined && sha256 ? { size, sha256 } : undefined;
+};
+
 interface Claimed {
   backupFile: string;
   archive: PendingUpload;
-  bundle?: PendingUpload;
+  companions: Partial<Record<EncryptedCompanion, PendingUpload>>;
 }
 
-/** The first `{stamp}-n` name (with its bundle's, when there is one) that nothing holds yet. */
+/** The first `{stamp}-n` name (with its companions' names) that nothing holds yet. */
 async function claimNewName(
   uploader: ArchiveUploader,
   tenant: string,
@@ -47,17 +58,29 @@ async function claimNewName(
 ): Promise<Claimed> {
   const { stamp, compression } = checkBackupFile(record.backup_file, tenant);
   const base = stamp.slice(0, 15);
-  for (let n = 2; n <= MAX_RUN_NUMBER; n++) {
+  const kinds = ENCRYPTED_COMPANIONS.filter((kind) => companionDigest(record, kind));
+  names: for (let n = 2; n <= MAX_RUN_NUMBER; n++) {
     const backupFile = backupFileName(base, compression, n, true);
     const archive = await uploader.begin(archiveKey(tenant, backupFile));
     if (!archive) continue;
-    if (!record.bundle_key) return { backupFile, archive };
-    const bundle = await uploader.begin(archiveKey(tenant, bundleFileName(backupFile)));
-    if (bundle) return { backupFile, archive, bundle };
-    await archive.abort();
+    const claimed: Claimed = { backupFile, archive, companions: {} };
+    for (const kind of kinds) {
+      const pending = await uploader.begin(archiveKey(tenant, companionFileName(backupFile, kind)));
+      if (!pending) {
+        await abortAll(claimed);
+        continue names;
+      }
+      claimed.companions[kind] = pending;
+    }
+    return claimed;
   }
   throw new Error(`No free name for stamp ${base} after ${MAX_RUN_NUMBER} tries`);
 }
+
+const abortAll = (claimed: Claimed): Promise<unknown> =>
+  Promise.all(
+    [claimed.archive, ...Object.values(claimed.companions)].map((p) => p.abort().catch(() => undefined)),
+  );
 
 /** The old record's fields for the new backup, with what the rekey changed. */
 function newRecord(
@@ -65,14 +88,25 @@ function newRecord(
   tenant: string,
   backupFile: string,
   archive: StreamDigest,
-  bundle: StreamDigest | undefined,
+  companions: Partial<Record<EncryptedCompanion, StreamDigest>>,
   recipients: string[],
 ): BackupMetadataInput {
+  // The old record's fields, but its companions' keys, sizes and hashes: theirs are new.
+  const companionField = /^(bundle|meta|wiki|lfs)_(key|size|sha256)$/;
   const kept = Object.fromEntries(
     Object.entries(record).filter(
-      ([field]) => (METADATA_FIELDS as readonly string[]).includes(field) && field !== 'recorded_by',
+      ([field]) =>
+        (METADATA_FIELDS as readonly string[]).includes(field) &&
+        field !== 'recorded_by' &&
+        !companionField.test(field),
     ),
   ) as unknown as BackupMetadataInput;
+  const fields: Record<string, unknown> = {};
+  for (const [kind, digest] of Object.entries(companions)) {
+    fields[`${kind}_key`] = archiveKey(tenant, companionFileName(backupFile, kind as EncryptedCompanion));
+    fields[`${kind}_size`] = digest.size;
+    fields[`${kind}_sha256`] = digest.sha256;
+  }
   return {
     ...kept,
     backup_file: backupFile,
@@ -82,11 +116,7 @@ function newRecord(
     sha256: archive.sha256,
     encrypted: true,
     recipients: recipients.map(recipientFingerprint),
-    ...(bundle && {
-      bundle_key: archiveKey(tenant, bundleFileName(backupFile)),
-      bundle_size: bundle.size,
-      bundle_sha256: bundle.sha256,
-    }),
+    ...fields,
   };
 }
 
@@ -96,7 +126,7 @@ export const rekey: Command = {
   help: `Usage: r2-backup rekey --tenant T [--bucket B] --backup FILE --recipients FILE
                      [--identity FILE]
 
-Re-encrypts an encrypted backup (and its git bundle) for the recipients listed in the
+Re-encrypts an encrypted backup (and its git bundle, metadata export and wiki) for the recipients listed in the
 recipients file (age1... or age1pq1..., one a line, # comments), as a NEW backup beside it:
 the next free run number of its stamp ({stamp}-2.tar.zst.age, ...), recorded through the
 Worker with the same commit, branch and time, action "rekey". The archive is streamed: read,
@@ -162,17 +192,20 @@ ${CONNECTION_HELP}`,
         { sha256: record.sha256!, size: record.size! },
         claimed.archive,
       );
-      const bundle =
-        claimed.bundle &&
-        (await copy(
-          archiveKey(tenant, bundleFileName(record.backup_file)),
-          { sha256: record.bundle_sha256!, size: record.bundle_size! },
-          claimed.bundle,
-        ));
-      await worker.storeMetadata(newRecord(record, tenant, claimed.backupFile, archive, bundle, recipients));
+      const companions: Partial<Record<EncryptedCompanion, StreamDigest>> = {};
+      for (const [kind, pending] of Object.entries(claimed.companions) as [
+        EncryptedCompanion,
+        PendingUpload,
+      ][]) {
+        const key = archiveKey(tenant, companionFileName(record.backup_file, kind));
+        companions[kind] = await copy(key, companionDigest(record, kind)!, pending);
+      }
+      await worker.storeMetadata(
+        newRecord(record, tenant, claimed.backupFile, archive, companions, recipients),
+      );
     } catch (error) {
       // The new objects go; the old backup was never touched.
-      await Promise.all([claimed.archive, claimed.bundle].map((p) => p?.abort().catch(() => undefined)));
+      await abortAll(claimed);
       throw error;
     }
     console.log(

@@ -311,3 +311,76 @@ test('verify checks the exports: whole, then a replaced one is found by size and
   const sized = await runCli(['verify', '--tenant', 'tenant-a'], fullEnv(stack, TOKEN));
   expect(sized.stdout).toContain(`PROBLEM ${key}: 5 bytes stored, ${newest!.meta_size} recorded`);
 }, 120_000);
+
+test('an encrypted backup encrypts its export; restore --metadata needs the identity; rekey carries the export', async () => {
+  const keygen = async (name: string) => {
+    const file = join(work, `${name}.key`);
+    const run = await runCli(['keygen', '--output', file]);
+    return { file, recipient: /Public key \(for encryption-recipients\): (age1\S+)/.exec(run.stderr)![1]! };
+  };
+  const [oldKey, newKey] = [await keygen('old'), await keygen('new')];
+  const run = await runBackup({ 'encryption-recipients': oldKey.recipient, tenant: 'tenant-b' });
+  expect(run.code).toBe(0);
+  const backupFile = run.outputs['backup-file']!;
+  expect(run.outputs['metadata-key']).toBe(
+    `backups/tenant-b/${backupFile.replace(/\.tar\.gz\.age$/, '.meta.tar.zst.age')}`,
+  );
+  // The runner holds public keys only: it cannot read an earlier encrypted export, so it exports all.
+  expect(run.stdout).toContain('no earlier export');
+  // Stored as an age file: no zstd or tar in sight.
+  const stored = join(work, 'export.age');
+  await aws(
+    stack,
+    's3',
+    'cp',
+    `s3://tenant-b-github-backup/${run.outputs['metadata-key']}`,
+    stored,
+    '--only-show-errors',
+  );
+  expect(readFileSync(stored).subarray(0, 21).toString()).toBe('age-encryption.org/v1');
+
+  const restore = (file: string, target: string, identity?: string) =>
+    runCli(
+      [
+        'restore',
+        '--tenant',
+        'tenant-b',
+        '--backup',
+        file,
+        '--metadata',
+        '--target',
+        target,
+        ...(identity ? ['--identity', identity] : []),
+      ],
+      fullEnv(stack, TOKEN),
+    );
+  expect((await restore(backupFile, join(work, 'no-identity'))).code).not.toBe(0);
+  const plain = await restore(backupFile, join(work, 'with-identity'), oldKey.file);
+  expect(plain.code).toBe(0);
+  expect(readdirSync(join(work, 'with-identity', 'issues')).length).toBeGreaterThan(0);
+
+  const recipientsFile = join(work, 'recipients.txt');
+  writeFileSync(recipientsFile, `${newKey.recipient}\n`);
+  const rekeyed = await runCli(
+    [
+      'rekey',
+      '--tenant',
+      'tenant-b',
+      '--backup',
+      backupFile,
+      '--recipients',
+      recipientsFile,
+      '--identity',
+      oldKey.file,
+    ],
+    fullEnv(stack, TOKEN),
+  );
+  expect(rekeyed.code).toBe(0);
+  const newFile = /as (\S+\.tar\.gz\.age) for the recipients/.exec(rekeyed.stdout)![1]!;
+  expect((await restore(newFile, join(work, 'rekeyed-old'), oldKey.file)).code).not.toBe(0);
+  const again = await restore(newFile, join(work, 'rekeyed-new'), newKey.file);
+  expect(again.code).toBe(0);
+  expect(readFileSync(join(work, 'rekeyed-new', 'README.md'), 'utf8')).toBe(
+    readFileSync(join(work, 'with-identity', 'README.md'), 'utf8'),
+  );
+}, 180_000);
