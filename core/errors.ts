@@ -5,6 +5,7 @@ import { DEFAULT_BUCKET_SOURCE } from '../common/naming.js';
 import { ValidationError } from '../common/validate.js';
 import { gaveUpOn } from './retry.js';
 import { WorkerApiError, WorkerUnreachableError } from './worker-api/client.js';
+import { RateLimitExhausted } from './github/limits.js';
 
 /** The CLI's exit codes, distinct per kind of outcome. */
 export const EXIT = { ok: 0, problems: 1, usage: 2, refused: 3, unavailable: 4 } as const;
@@ -14,7 +15,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   1  problems found (verify), or the command failed otherwise (a check refused an archive)
   2  usage: unknown command or flag, a missing or invalid value
   3  not allowed or not found: the Worker or R2 refused the credential; no such bucket or backup
-  4  network or server error: the Worker or R2 unreachable, or answering 5xx/429 after retries`;
+  4  network or server error: the Worker or R2 unreachable, or answering 5xx/429 after retries;
+     or GitHub's rate limit (replay) not reset within the wait allowed`;
 
 /** README.md's Troubleshooting entries, by the bold text each starts with. */
 export const TROUBLESHOOTING = {
@@ -134,6 +136,8 @@ export function exitCodeOf(error: unknown): number {
   for (const e of causeChain(error)) {
     if (e instanceof ValidationError) return EXIT.usage;
     if (e instanceof NotFoundError) return EXIT.refused;
+    // GitHub's rate limit outlasted the wait allowed: try again after its reset.
+    if (e instanceof RateLimitExhausted) return EXIT.unavailable;
     if (e instanceof WorkerApiError && e.status === 400) return EXIT.usage;
     if (isRefusal(e)) return EXIT.refused;
     const status = statusOf(e);
