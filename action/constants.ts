@@ -74,6 +74,8 @@ export const RestoreInputs = {
   AllowUnverified: 'allow-unverified',
   MaxBytes: 'max-bytes',
   History: 'history',
+  Wiki: 'wiki',
+  Metadata: 'metadata',
   Identity: 'identity',
   ApiUrl: 'api-url',
   ApiToken: 'api-token',
@@ -91,13 +93,19 @@ export const RestoreOutputs = {
   Size: 'size',
   Entries: 'entries',
   Target: 'target',
-  // With `history: true`, in place of the archive's key, SHA-256, size and entries.
+  // With `history: true` or `wiki: true`, in place of the archive's key, SHA-256, size and entries.
   BundleKey: 'bundle-key',
   BundleSha256: 'bundle-sha256',
   BundleSize: 'bundle-size',
   Refs: 'refs',
   HeadCommit: 'head-commit',
   HeadBranch: 'head-branch',
+  // With `metadata: true`, in place of the archive's: named as the backup action names them.
+  MetadataKey: 'metadata-key',
+  MetadataSha256: 'metadata-sha256',
+  MetadataSize: 'metadata-size',
+  MetadataPartial: 'metadata-partial',
+  MetadataCounts: 'metadata-counts',
 } as const;
 
 export type BackupInput = (typeof BackupInputs)[keyof typeof BackupInputs];

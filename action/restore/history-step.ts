@@ -1,6 +1,7 @@
 // `history: true`: the selected backup's git bundle, checked, restored as a repository at the
 // target (core/restore/history.ts, as `r2-backup restore --history` does), with the step's
-// outputs and job summary.
+// outputs and job summary. `wiki: true` is the same with the wiki's bundle (include-wiki), under
+// the same outputs.
 import * as core from '@actions/core';
 import { formatBytes } from '../../core/format.js';
 import {
@@ -20,8 +21,13 @@ export async function restoreGitHistory(
   });
   const { record, head } = restored;
   core.info(
-    `Restored the git history of ${record.backup_file} into ${restored.target}: ${restored.refs} refs, HEAD ${describeHead(head)}`,
+    `Restored the ${options.wiki ? "wiki's" : 'git'} history of ${record.backup_file} into ${restored.target}: ${restored.refs} refs, HEAD ${describeHead(head)}`,
   );
+  if (restored.lfs) {
+    core.info(
+      `Restored ${restored.lfs.objects} LFS objects (${restored.lfs.bytes} bytes, each SHA-256 verified) into .git/lfs/objects`,
+    );
+  }
   core.setOutput(RestoreOutputs.BackupFile, record.backup_file);
   core.setOutput(RestoreOutputs.Commit, record.commit);
   core.setOutput(RestoreOutputs.Target, restored.target);
@@ -39,10 +45,12 @@ export async function restoreGitHistory(
         { data: 'Item', header: true },
         { data: 'Value', header: true },
       ],
-      [
-        'Git history',
-        `<code>${restored.key}</code> (${options.bucket})${record.bundle_shallow ? ', shallow: history incomplete' : ''}`,
-      ],
+      options.wiki
+        ? ["Wiki's history", `<code>${restored.key}</code> (${options.bucket})`]
+        : [
+            'Git history',
+            `<code>${restored.key}</code> (${options.bucket})${record.bundle_shallow ? ', shallow: history incomplete' : ''}`,
+          ],
       ['Commit', `${record.commit} on ${record.branch}`],
       ['Size', `${formatBytes(restored.size)}, SHA-256 verified, git bundle verify passed`],
       ['Refs', String(restored.refs)],

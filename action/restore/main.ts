@@ -10,6 +10,7 @@ import type { RestoreOptionNames } from '../../core/restore/option-names.js';
 import { createS3Client } from '../../core/r2/client.js';
 import { RestoreInputs, RestoreOutputs } from '../constants.js';
 import { restoreGitHistory } from './history-step.js';
+import { restoreMetadataExport } from './metadata-step.js';
 import { SECRET_INPUTS, parseBoolean, readRestoreCredentials } from '../inputs.js';
 import { describeSymlinks } from '../../core/restore/archive.js';
 import { restoreBackup } from '../../core/restore/backup.js';
@@ -51,20 +52,45 @@ function selectorOf(): BackupSelector {
   return { latest: true };
 }
 
-/** Inputs that bound the archive's extraction: set with `history: true`, they would do nothing,
- *  so they are refused rather than silently ignored. */
-function refuseArchiveOnlyInputs(): void {
+/** What the step restores instead of the files, if anything: one of `history`, `wiki` and
+ *  `metadata` at most, as each replaces the files with something else at the target. */
+type Companion = typeof RestoreInputs.History | typeof RestoreInputs.Wiki | typeof RestoreInputs.Metadata;
+function companionOf(): Companion | undefined {
+  const given = [RestoreInputs.History, RestoreInputs.Wiki, RestoreInputs.Metadata].filter((name) =>
+    parseBoolean(name),
+  );
+  if (given.length > 1)
+    throw new ValidationError(
+      given[1]!,
+      `set with ${given[0]}: true, but ${RestoreInputs.History}, ${RestoreInputs.Wiki} and ` +
+        `${RestoreInputs.Metadata} restore different things into the target: set one of them to true`,
+    );
+  return given[0];
+}
+
+/** Inputs that bound the archive's extraction: set with `history: true` or `wiki: true`, they
+ *  would do nothing, so they are refused rather than silently ignored. (`metadata: true`
+ *  extracts the export as an archive: `max-bytes` bounds it.) */
+function refuseArchiveOnlyInputs(companion: Companion): void {
   for (const name of [RestoreInputs.MaxBytes]) {
     if (core.getInput(name) && core.getInput(name).toLowerCase() !== 'false')
-      throw new ValidationError(name, `applies to the archive, not to ${RestoreInputs.History}: true`);
+      throw new ValidationError(name, `applies to the archive, not to ${companion}: true`);
   }
 }
+
+const maxBytesOf = (): number | undefined =>
+  core.getInput(RestoreInputs.MaxBytes)
+    ? checkByteCount(core.getInput(RestoreInputs.MaxBytes), RestoreInputs.MaxBytes)
+    : undefined;
 
 async function restore(): Promise<void> {
   for (const name of SECRET_INPUTS) {
     const value = core.getInput(name);
     if (value) core.setSecret(value);
   }
+  const companion = companionOf();
+  if (companion === RestoreInputs.History || companion === RestoreInputs.Wiki)
+    refuseArchiveOnlyInputs(companion);
   const identities = readIdentity();
   const credentials = readRestoreCredentials();
   const tenant = checkTenant(
@@ -98,33 +124,26 @@ async function restore(): Promise<void> {
   if ('latest' in selector) selector.newestArchive = newestArchiveOf(tenant, bucket, { worker, s3 });
   const force = parseBoolean(RestoreInputs.Force);
   const allowUnverified = parseBoolean(RestoreInputs.AllowUnverified);
-  if (parseBoolean(RestoreInputs.History)) {
-    refuseArchiveOnlyInputs();
+  const chosen = { listRecords, source, tenant, bucket, selector, target, force, allowUnverified };
+  if (companion === RestoreInputs.Metadata) {
+    return restoreMetadataExport({
+      ...chosen,
+      maxBytes: maxBytesOf(),
+      names: OPTION_NAMES,
+      identities,
+    });
+  }
+  if (companion) {
     return restoreGitHistory({
-      listRecords,
-      source,
-      tenant,
-      bucket,
-      selector,
-      target,
-      force,
-      allowUnverified,
+      ...chosen,
+      wiki: companion === RestoreInputs.Wiki,
       names: OPTION_NAMES,
       identities,
     });
   }
   const restored = await restoreBackup({
-    listRecords,
-    source,
-    tenant,
-    bucket,
-    selector,
-    target,
-    force,
-    allowUnverified,
-    maxBytes: core.getInput(RestoreInputs.MaxBytes)
-      ? checkByteCount(core.getInput(RestoreInputs.MaxBytes), RestoreInputs.MaxBytes)
-      : undefined,
+    ...chosen,
+    maxBytes: maxBytesOf(),
     names: OPTION_NAMES,
     identities,
     log: (line) => core.info(line),
