@@ -49,15 +49,15 @@ export class S3Uploader implements ArchiveUploader {
   readonly maxPartSize = 5 * 1024 * MIB;
 
   constructor(
-    private readonly client: S3Client,
-    private readonly bucket: string,
+    protected readonly client: S3Client,
+    protected readonly bucket: string,
     endpoint: string,
-    private readonly contentType: string,
-    private readonly log: (message: string) => void = () => undefined,
+    protected readonly contentType: string,
+    protected readonly log: (message: string) => void = () => undefined,
     /** Tags this run's claims (runIdentity()). */
-    private readonly identity = runIdentity(),
+    protected readonly identity = runIdentity(),
     /** Custom metadata each stored object starts with (common/archive-metadata.ts). */
-    private readonly objectMetadata: Record<string, string> = {},
+    protected readonly objectMetadata: Record<string, string> = {},
   ) {
     this.description = `${endpoint} (bucket ${bucket})`;
   }
@@ -94,23 +94,15 @@ export class S3Uploader implements ArchiveUploader {
  * is there is replaced, whatever it is: an earlier run's leftover claim, or bytes planted under the
  * oid. The caller skips keys whose stored size is already right.
  */
-export class S3ContentUploader implements ArchiveUploader {
-  readonly description: string;
-  readonly maxPartSize = 5 * 1024 * MIB;
-
-  constructor(
-    private readonly client: S3Client,
-    private readonly bucket: string,
-    endpoint: string,
-    private readonly contentType: string,
-    private readonly log: (message: string) => void = () => undefined,
-  ) {
-    this.description = `${endpoint} (bucket ${bucket})`;
-  }
-
-  begin(key: string): Promise<PendingUpload> {
-    const target = { Bucket: this.bucket, Key: key, ContentType: this.contentType, Metadata: {} };
-    return Promise.resolve(new S3PendingUpload(this.client, target, runIdentity(), this.log));
+export class S3ContentUploader extends S3Uploader {
+  override begin(key: string): Promise<PendingUpload> {
+    const target = {
+      Bucket: this.bucket,
+      Key: key,
+      ContentType: this.contentType,
+      Metadata: this.objectMetadata,
+    };
+    return Promise.resolve(new S3PendingUpload(this.client, target, this.identity, this.log));
   }
 }
 

@@ -15,6 +15,7 @@ import { listKeys, runAction, s3Inputs } from '../action/helpers.js';
 import { fullEnv, runCli, workerEnv } from '../cli/helpers.js';
 import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+import { gitWithoutLfsContent, makeLfsRepository } from '../helpers/lfs-repository.js';
 
 const exec = promisify(execFile);
 const TOKEN = sharedStackToken();
@@ -28,14 +29,7 @@ const WIKI_TOKEN = 'ghs_wikitoken1234';
 let checkout: string;
 const lfsContent = { big: randomBytes(250_000), side: randomBytes(90_000) };
 
-const git = async (cwd: string, ...args: string[]): Promise<string> =>
-  (
-    await exec('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], {
-      cwd,
-      env: { ...process.env, GIT_LFS_SKIP_SMUDGE: '1' },
-      maxBuffer: 16 * 1024 * 1024,
-    })
-  ).stdout.trim();
+const git = gitWithoutLfsContent;
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 /** The wiki at {server}/{owner}/{repo}.wiki.git with a page, and a repository whose LFS objects
@@ -52,27 +46,10 @@ async function makeRepositories(): Promise<void> {
   await git(pages, 'commit', '--quiet', '-m', 'Home');
   await git(pages, 'push', '--quiet', 'origin', 'HEAD:master');
 
-  const origin = join(work, 'origin.git');
-  await git(work, 'init', '--quiet', '--bare', '--initial-branch=main', origin);
-  const author = join(work, 'author');
-  mkdirSync(author);
-  await git(author, 'init', '--quiet', '--initial-branch=main');
-  await git(author, 'lfs', 'install', '--local');
-  await git(author, 'lfs', 'track', '*.bin');
-  await git(author, 'remote', 'add', 'origin', `file://${origin}`);
-  writeFileSync(join(author, 'big.bin'), lfsContent.big);
-  await git(author, 'add', '.gitattributes', 'big.bin');
-  await git(author, 'commit', '--quiet', '-m', 'big');
-  await git(author, 'checkout', '--quiet', '-b', 'side');
-  writeFileSync(join(author, 'side.bin'), lfsContent.side);
-  await git(author, 'add', 'side.bin');
-  await git(author, 'commit', '--quiet', '-m', 'side');
-  await git(author, 'checkout', '--quiet', 'main');
-  await git(author, 'push', '--quiet', 'origin', 'main', 'side');
-  await git(author, 'lfs', 'push', '--all', 'origin');
-  checkout = join(work, 'checkout');
-  await git(work, 'clone', '--quiet', `file://${origin}`, checkout);
-  await git(checkout, 'config', 'lfs.url', `file://${origin}`);
+  ({ checkout } = await makeLfsRepository(work, [
+    { branch: 'main', file: 'big.bin', content: lfsContent.big },
+    { branch: 'side', file: 'side.bin', content: lfsContent.side },
+  ]));
 }
 
 beforeAll(async () => {

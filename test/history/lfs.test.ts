@@ -8,7 +8,6 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   existsSync,
-  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -31,6 +30,7 @@ import { LOCAL_S3_CREDENTIALS, type LocalStack } from '../../scripts/local-stack
 import { aws } from '../action/helpers.js';
 import { fullEnv, runCli, workerEnv } from '../cli/helpers.js';
 import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
+import { gitWithoutLfsContent, makeLfsRepository } from '../helpers/lfs-repository.js';
 import { apiClient } from '../worker/helpers.js';
 
 const exec = promisify(execFile);
@@ -43,14 +43,7 @@ let work: string;
 let checkout: string;
 let collected: LfsObject[];
 
-const git = async (cwd: string, ...args: string[]): Promise<string> =>
-  (
-    await exec('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], {
-      cwd,
-      env: { ...process.env, GIT_LFS_SKIP_SMUDGE: '1' },
-      maxBuffer: 16 * 1024 * 1024,
-    })
-  ).stdout.trim();
+const git = gitWithoutLfsContent;
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 const s3 = () => createS3Client({ endpoint: stack.s3Endpoint, ...LOCAL_S3_CREDENTIALS });
 // Over S3, LFS objects are written without a claim (their key is their hash): S3ContentUploader.
@@ -64,38 +57,15 @@ const content = {
   side: randomBytes(100_000),
 };
 
-/** An origin with LFS objects pushed to it (file:// remote), and a clone without them. */
-async function makeRepositories(): Promise<void> {
-  const origin = join(work, 'origin.git');
-  await git(work, 'init', '--quiet', '--bare', '--initial-branch=main', origin);
-  const author = join(work, 'author');
-  mkdirSync(author);
-  await git(author, 'init', '--quiet', '--initial-branch=main');
-  await git(author, 'lfs', 'install', '--local');
-  await git(author, 'lfs', 'track', '*.bin');
-  await git(author, 'remote', 'add', 'origin', `file://${origin}`);
-  const commit = async (file: string, bytes: Buffer | string) => {
-    writeFileSync(join(author, file), bytes);
-    await git(author, 'add', '.gitattributes', file);
-    await git(author, 'commit', '--quiet', '-m', file);
-  };
-  await commit('big.bin', content.bigOne);
-  await commit('big.bin', content.bigTwo);
-  await commit('README.md', '# LFS fixture\n');
-  await git(author, 'checkout', '--quiet', '-b', 'side');
-  await commit('side.bin', content.side);
-  await git(author, 'checkout', '--quiet', 'main');
-  await git(author, 'push', '--quiet', 'origin', 'main', 'side');
-  await git(author, 'lfs', 'push', '--all', 'origin');
-  checkout = join(work, 'checkout');
-  await git(work, 'clone', '--quiet', `file://${origin}`, checkout);
-  await git(checkout, 'config', 'lfs.url', `file://${origin}`);
-}
-
 beforeAll(async () => {
   stack = await sharedStack();
   work = mkdtempSync(join(tmpdir(), 'r2-backup-lfs-'));
-  await makeRepositories();
+  ({ checkout } = await makeLfsRepository(work, [
+    { branch: 'main', file: 'big.bin', content: content.bigOne },
+    { branch: 'main', file: 'big.bin', content: content.bigTwo },
+    { branch: 'main', file: 'README.md', content: '# LFS fixture\n' },
+    { branch: 'side', file: 'side.bin', content: content.side },
+  ]));
 }, 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
