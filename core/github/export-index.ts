@@ -4,9 +4,9 @@
 // What is kept in memory is an index (key, parent, date, byte offset and length per line), so
 // memory grows with the number of items (about a hundred bytes each), never with their text;
 // an item's text is read back from its offset when it is rendered.
-import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MAX_LINE_BYTES, isItem, jsonLines } from './jsonl.js';
 import {
   ADDED_FIELDS,
   EXPORT_FORMAT,
@@ -27,8 +27,6 @@ export class RefusedExportError extends Error {
   }
 }
 
-/** Longer JSONL lines are refused (GitHub caps a body at 65,536 characters; a line is one item). */
-const MAX_LINE_BYTES = 16 * 1024 * 1024;
 /** manifest.json and repository.json are read whole: small by nature, capped all the same. */
 const MAX_JSON_FILE_BYTES = 16 * 1024 * 1024;
 
@@ -62,12 +60,9 @@ async function readJsonObject(root: string, name: string): Promise<Record<string
   } catch {
     throw new RefusedExportError(`${name} is not JSON`);
   }
-  if (!isObject(value)) throw new RefusedExportError(`${name} is not a JSON object`);
+  if (!isItem(value)) throw new RefusedExportError(`${name} is not a JSON object`);
   return value;
 }
-
-export const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export async function readManifest(root: string): Promise<ExportManifest> {
   const manifest = await readJsonObject(root, MANIFEST_FILE);
@@ -92,55 +87,6 @@ export interface IndexedItem {
   at?: string;
 }
 
-interface JsonLine {
-  value: Record<string, unknown>;
-  offset: number;
-  length: number;
-  line: number;
-}
-
-/** The file's lines as JSON objects (empty lines skipped), with their byte offsets. */
-async function* jsonLines(path: string, name: string): AsyncGenerator<JsonLine> {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let start = 0; // offset of the line being gathered
-  let line = 0;
-  const parse = (bytes: Buffer): JsonLine | undefined => {
-    line++;
-    const offset = start;
-    start += bytes.length + 1;
-    if (bytes.toString('latin1').trim() === '') return undefined;
-    let value: unknown;
-    try {
-      value = JSON.parse(bytes.toString('utf8'));
-    } catch {
-      throw new RefusedExportError(`${name} line ${line} is not JSON`);
-    }
-    if (!isObject(value)) throw new RefusedExportError(`${name} line ${line} is not a JSON object`);
-    return { value, offset, length: bytes.length, line };
-  };
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    let from = 0;
-    for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, from)) {
-      const bytes = Buffer.concat([...pending, chunk.subarray(from, newline)]);
-      pending = [];
-      pendingBytes = 0;
-      from = newline + 1;
-      if (bytes.length > MAX_LINE_BYTES) throw tooLong(name, line + 1);
-      const parsed = parse(bytes);
-      if (parsed) yield parsed;
-    }
-    pending.push(chunk.subarray(from));
-    pendingBytes += chunk.length - from;
-    if (pendingBytes > MAX_LINE_BYTES) throw tooLong(name, line + 1);
-  }
-  const last = parse(Buffer.concat(pending));
-  if (last) yield last;
-}
-
-const tooLong = (name: string, line: number): Error =>
-  new RefusedExportError(`${name} line ${line} is longer than ${MAX_LINE_BYTES} bytes`);
-
 /** The field linking a kind's items to an issue or pull request, for the kinds that have one. */
 const PARENT_OF: Partial<Record<ExportKind, string>> = {
   issue_comments: ADDED_FIELDS.issueNumber,
@@ -163,7 +109,11 @@ export async function indexKind(root: string, kind: ExportKind): Promise<Map<num
   if (!exists) return items;
   const keyField = KEY_OF[kind];
   const parentField = PARENT_OF[kind];
-  for await (const { value, offset, length, line } of jsonLines(join(root, name), name)) {
+  for await (const { value: parsed, offset, length, line, tooLong } of jsonLines(join(root, name))) {
+    if (tooLong) throw new RefusedExportError(`${name} line ${line} is longer than ${MAX_LINE_BYTES} bytes`);
+    if (parsed === undefined) throw new RefusedExportError(`${name} line ${line} is not JSON`);
+    if (!isItem(parsed)) throw new RefusedExportError(`${name} line ${line} is not a JSON object`);
+    const value = parsed;
     const key = value[keyField];
     if (!positiveInteger(key))
       throw new RefusedExportError(`${name} line ${line}: ${keyField} is not a positive integer`);

@@ -20,7 +20,7 @@ import {
   type ExportKind,
   type ExportManifest,
 } from './export-format.js';
-import { JsonlWriter, keyOf, readItems, type Item } from './jsonl.js';
+import { JsonlWriter, isItem, keyOf, readItems, type Item } from './jsonl.js';
 import { applyLimits, RateLimitExhausted, type Limits } from './limits.js';
 import { mergeKind } from './merge.js';
 import { pages } from './pages.js';
@@ -56,9 +56,6 @@ export const CURSOR_SKEW_MS = 5 * 60_000;
 /** GitHub writes times to the second; a cursor is floored to one. */
 const isoSecond = (ms: number): string =>
   new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-
-const isObject = (value: unknown): value is Item =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The trailing number of an API URL (`.../issues/12` -> 12) when it is `segment/{n}`. */
 function numberAfter(url: unknown, segment: string): number | undefined {
@@ -241,7 +238,7 @@ async function carryRepository(previous: PreviousExport | undefined, dir: string
   if (path) {
     try {
       const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
-      if (isObject(parsed)) data = parsed;
+      if (isItem(parsed)) data = parsed;
     } catch {
       // left empty: the next complete run writes it
     }
@@ -262,7 +259,7 @@ async function* assetsOf(path: string): AsyncGenerator<AssetInfo & { missing: bo
     const releaseId = keyOf(release, 'id');
     if (releaseId === undefined || !Array.isArray(release.assets)) continue;
     for (const asset of release.assets) {
-      if (!isObject(asset)) continue;
+      if (!isItem(asset)) continue;
       const assetId = keyOf(asset, 'id');
       const { size, updated_at: updatedAt } = asset;
       if (assetId === undefined || typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)

@@ -1,12 +1,9 @@
 // A list endpoint of GitHub's REST API, a page at a time (Link headers, through the pagination
 // plugin), so that a caller writes each page out before the next is asked for and can stop early.
 import type { GitHubApi } from './client.js';
-import type { Item } from './jsonl.js';
+import { isItem, type Item } from './jsonl.js';
 
 const PER_PAGE = 100;
-
-const isObject = (value: unknown): value is Item =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The objects of each page of `route` (`per_page` 100 unless `params` says otherwise). */
 export async function* pages(
@@ -22,6 +19,6 @@ export async function* pages(
   }>;
   for await (const response of responses) {
     if (!Array.isArray(response.data)) throw new Error(`GitHub API ${route}: the answer is not a list`);
-    yield response.data.filter(isObject);
+    yield response.data.filter(isItem);
   }
 }

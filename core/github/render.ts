@@ -13,7 +13,6 @@ import {
   byParent,
   checkExportTree,
   indexExport,
-  isObject,
   readItem,
   readManifest,
   readRepository,
@@ -22,6 +21,7 @@ import {
   type IndexedItem,
 } from './export-index.js';
 import { inline, orDash, quoted } from './markdown-text.js';
+import { isItem } from './jsonl.js';
 
 export interface RenderedExport {
   /** `owner/name`, as the manifest gives it. */
@@ -79,7 +79,7 @@ class MarkdownFile {
   }
 }
 
-const login = (user: unknown): string => (isObject(user) ? orDash(user.login) : '-');
+const login = (user: unknown): string => (isItem(user) ? orDash(user.login) : '-');
 const by = (item: Record<string, unknown>): string => `@${login(item.user)}`;
 
 /** Renders the export at `exportDir` into `outDir`, which must not exist yet. */
@@ -222,9 +222,9 @@ async function renderIssue(
   const out = await MarkdownFile.create(join(context.outDir, dir, `${number}.md`));
   try {
     const labels = Array.isArray(item.labels)
-      ? item.labels.map((label) => (isObject(label) ? inline(label.name) : inline(label))).join(', ')
+      ? item.labels.map((label) => (isItem(label) ? inline(label.name) : inline(label))).join(', ')
       : '';
-    const milestone = isObject(item.milestone)
+    const milestone = isItem(item.milestone)
       ? inline(item.milestone.title)
       : (context.milestones.get(Number(item.milestone)) ?? '');
     await out.write(
@@ -238,7 +238,7 @@ async function renderIssue(
     );
     if (pull) {
       const ref = (side: unknown): string =>
-        isObject(side) ? `${orDash(side.ref)} at ${orDash(side.sha)}` : '-';
+        isItem(side) ? `${orDash(side.ref)} at ${orDash(side.sha)}` : '-';
       await out.write(
         `- Head: ${ref(item.head)}`,
         `- Base: ${ref(item.base)}`,
@@ -308,7 +308,7 @@ async function renderRelease(
       '',
       quoted(release.body),
     );
-    const assets = Array.isArray(release.assets) ? release.assets.filter(isObject) : [];
+    const assets = Array.isArray(release.assets) ? release.assets.filter(isItem) : [];
     if (assets.length === 0) return 0;
     await out.write('', '## Assets', '');
     const seen = new Set<number>();

@@ -1,10 +1,9 @@
 // What `replay` takes from a metadata export (layout: export-format.ts): each item checked field
 // by field, since the export is only as trustworthy as the bucket it came from. An item with a
 // field of the wrong type is left out with a warning naming it; the rest is replayed.
-import { createReadStream } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { MAX_LINE_BYTES, isItem, jsonLines, type Item } from './jsonl.js';
 import {
   ADDED_FIELDS,
   EXPORT_FORMAT,
@@ -92,11 +91,7 @@ export interface ReplayExport {
 
 export const REPOSITORY_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 
-type Item = Record<string, unknown>;
 class Invalid extends Error {}
-
-const isItem = (value: unknown): value is Item =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function text(item: Item, field: string): string {
   const value = item[field];
@@ -255,19 +250,10 @@ async function* linesOf(
   const stats = await lstat(file).catch(() => undefined);
   if (!stats) return;
   if (!stats.isFile()) throw new Error(`${kindFile(kind)} in ${exportDir} is not a regular file`);
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  let line = 0;
-  for await (const text of lines) {
-    line++;
-    if (text.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      warn(`${kindFile(kind)} line ${line}: not JSON; left out`);
-      continue;
-    }
-    if (isItem(value)) yield value;
+  for await (const { line, value, tooLong } of jsonLines(file)) {
+    if (tooLong) warn(`${kindFile(kind)} line ${line}: longer than ${MAX_LINE_BYTES} bytes; left out`);
+    else if (value === undefined) warn(`${kindFile(kind)} line ${line}: not JSON; left out`);
+    else if (isItem(value)) yield value;
     else warn(`${kindFile(kind)} line ${line}: not an object; left out`);
   }
 }
