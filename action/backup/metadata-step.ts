@@ -56,7 +56,11 @@ async function previousExport(
     core.info('Metadata export: no Worker to vouch for a previous export; exporting everything');
     return undefined;
   }
-  const record = previousExportRecord(await worker.listAll(target.tenant, target.bucket), target.tenant);
+  const record = previousExportRecord(
+    await worker.listAll(target.tenant, target.bucket),
+    target.tenant,
+    options.repository,
+  );
   if (!record) {
     core.info('Metadata export: no earlier export the Worker vouches for; exporting everything');
     return undefined;

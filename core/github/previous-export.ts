@@ -18,11 +18,17 @@ export interface PreviousExport {
   backupFile: string;
 }
 
-/** The newest record with an export this run can read and trust: signed by the Worker, and not
- *  encrypted (the runner holds recipients' public keys only, so it cannot read what it encrypted). */
-export function previousExportRecord(records: BackupMetadata[], tenant: string): BackupMetadata | undefined {
+/** The newest record with an export this run can read and trust: of the same repository (a
+ *  tenant may hold several), signed by the Worker, and not encrypted (the runner holds
+ *  recipients' public keys only, so it cannot read what it encrypted). */
+export function previousExportRecord(
+  records: BackupMetadata[],
+  tenant: string,
+  repository: string,
+): BackupMetadata | undefined {
   return records.find((record) => {
     if (record.verification !== 'verified') return false;
+    if (String(record.repo).toLowerCase() !== repository.toLowerCase()) return false;
     if (!record.meta_key || record.meta_size === undefined || !record.meta_sha256) return false;
     try {
       return !checkBackupFile(record.backup_file, tenant).encrypted;

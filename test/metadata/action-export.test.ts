@@ -55,9 +55,13 @@ afterAll(async () => {
 });
 
 /** Through the Worker's upload route (no S3 keys) when `viaWorker`, else over S3. */
-const runBackup = (extra: Record<string, string> = {}, viaWorker = false): Promise<RunResult> =>
+const runBackup = (
+  extra: Record<string, string> = {},
+  viaWorker = false,
+  repository = REPOSITORY,
+): Promise<RunResult> =>
   runAction({
-    repository: REPOSITORY,
+    repository,
     inputs: {
       ...(viaWorker ? {} : s3Inputs(stack)),
       'api-url': stack.url,
@@ -257,6 +261,23 @@ test('a rate limit too long to wait for stores a partial export; the next run co
     partial: false,
     carried_from: partial.outputs['backup-file'],
   });
+}, 120_000);
+
+test('a tenant shared by two repositories: each export carries from its own repository only', async () => {
+  github.seed('octo-org/other', { issues: 2 });
+  const other = await runBackup({}, false, 'octo-org/other');
+  expect(other.code).toBe(0);
+  expect(other.stdout).toContain('no earlier export the Worker vouches for');
+  const theirs = await storedExport(other.outputs['metadata-key']!, other.outputs['metadata-sha256']!);
+  expect(theirs.jsonl('issues')).toHaveLength(2);
+  expect(manifestOf(theirs.dir)).toMatchObject({ repository: 'octo-org/other' });
+
+  const again = await runBackup();
+  expect(again.code).toBe(0);
+  const ours = await storedExport(again.outputs['metadata-key']!, again.outputs['metadata-sha256']!);
+  expect(ours.jsonl('issues')).toHaveLength(25);
+  expect(manifestOf(ours.dir).carried_from).not.toBe(other.outputs['backup-file']);
+  expect(again.stdout).not.toContain('ignored');
 }, 120_000);
 
 test.each([
