@@ -4,7 +4,8 @@
 // Writes go one at a time with a pause between them, as GitHub asks of content-creating requests.
 import { createReadStream } from 'node:fs';
 import type { GitHubApi } from './client.js';
-import { markedId } from './markers.js';
+import { markedId, type MarkerKind } from './markers.js';
+import { isItem } from './jsonl.js';
 import { replayedBody } from './replay-bodies.js';
 import {
   readReplayExport,
@@ -78,18 +79,54 @@ interface ListedIssue {
   state: string;
   body?: string | null;
   pull_request?: unknown;
+  user?: unknown;
 }
 interface ListedRelease {
   id: number;
   tag_name: string;
   body?: string | null;
+  author?: unknown;
   upload_url: string;
   assets?: { name: string }[];
 }
 
-/** What the target already has of this export (the source's items found by their markers). */
-async function readTarget(api: GitHubApi, to: Repository, exported: ReplayExport): Promise<TargetState> {
+/**
+ * Whose markers count: what this replay's token wrote (GET /user), or any bot's when the token
+ * cannot say (an installation token, such as a workflow's GITHUB_TOKEN, gets 403 there). Anyone
+ * who can open an issue in the target could otherwise end its body with the marker of a source
+ * issue and take its place: the replay would create nothing for it and comment on theirs.
+ */
+async function markerAuthors(api: GitHubApi): Promise<(author: unknown) => boolean> {
+  try {
+    const { data } = await api.request('GET /user');
+    const login = (data as { login?: unknown }).login;
+    return (author) => isItem(author) && typeof login === 'string' && author.login === login;
+  } catch (error) {
+    if (![401, 403, 404].includes(statusOf(error) ?? 0)) throw error;
+    return (author) => isItem(author) && author.type === 'Bot';
+  }
+}
+
+/** What the target already has of this export (the source's items found by their markers, on
+ *  items this replay's writer wrote). */
+async function readTarget(
+  api: GitHubApi,
+  to: Repository,
+  exported: ReplayExport,
+  warn: (message: string) => void,
+): Promise<TargetState> {
   const { source } = exported;
+  const ours = await markerAuthors(api);
+  /** The marked id of an item if its author may mark it; a marker by anyone else is said and ignored. */
+  const markedBy = (what: string, body: unknown, author: unknown, kind: MarkerKind): number | undefined => {
+    const id = markedId(body, kind, source);
+    if (id === undefined || ours(author)) return id;
+    const login = isItem(author) ? String(author.login) : 'someone unknown';
+    warn(
+      `${what} in ${to.owner}/${to.repo} ends with the marker of ${kind} ${id} of ${source} but was written by ${login}, not by this replay's writer: ignored`,
+    );
+    return undefined;
+  };
   try {
     await api.request('GET /repos/{owner}/{repo}', { ...to });
   } catch (error) {
@@ -113,7 +150,9 @@ async function readTarget(api: GitHubApi, to: Repository, exported: ReplayExport
     ...page,
     state: 'all',
   })) as ListedIssue[]) {
-    const id = issue.pull_request ? undefined : markedId(issue.body, 'issue', source);
+    const id = issue.pull_request
+      ? undefined
+      : markedBy(`Issue #${issue.number}`, issue.body, issue.user, 'issue');
     if (id !== undefined && !issues.has(id)) issues.set(id, { number: issue.number, state: issue.state });
   }
   // Comments are listed only on replayed issues that should have some.
@@ -124,16 +163,16 @@ async function readTarget(api: GitHubApi, to: Repository, exported: ReplayExport
     const listed = (await api.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
       ...page,
       issue_number: replayed.number,
-    })) as { body?: string | null }[];
+    })) as { body?: string | null; user?: unknown }[];
     for (const comment of listed) {
-      const id = markedId(comment.body, 'comment', source);
+      const id = markedBy(`A comment on #${replayed.number}`, comment.body, comment.user, 'comment');
       if (id !== undefined) comments.add(id);
     }
   }
   const releases = new Map<number, TargetRelease>();
   const otherReleaseTags = new Set<string>();
   for (const release of (await api.paginate('GET /repos/{owner}/{repo}/releases', page)) as ListedRelease[]) {
-    const id = markedId(release.body, 'release', source);
+    const id = markedBy(`Release ${release.tag_name}`, release.body, release.author, 'release');
     if (id === undefined) otherReleaseTags.add(release.tag_name);
     else
       releases.set(id, {
@@ -180,7 +219,7 @@ export async function replayExport(options: ReplayOptions): Promise<ReplayResult
   const { api, to, log, warn } = options;
   const target = `${to.owner}/${to.repo}`;
   const exported = await readReplayExport(options.exportDir, warn);
-  const state = await readTarget(api, to, exported);
+  const state = await readTarget(api, to, exported, warn);
   const plan = planReplay(exported, target, state);
   const result: ReplayResult = {
     plan,

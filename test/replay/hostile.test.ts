@@ -114,6 +114,33 @@ test('a release whose tag the target already has is left alone, and named in the
   ]);
 });
 
+test("an issue written by someone else with a source issue's marker does not take its place", async () => {
+  const dir = join(scratch, 'forged');
+  await writeExport(github, SOURCE, dir);
+  const target = 'acme/forged';
+  const first = [...github.repo(SOURCE).items.values()].sort((a, b) => a.number - b.number)[0]!;
+  // Anyone who may open an issue can end its body with the marker replay would write.
+  const forged = github.addRepository(target).addIssue({
+    title: 'Looks replayed',
+    body: `nothing to see\n\n<!-- r2-backup:issue ${SOURCE}#${first.number} -->`,
+    user: 'mallory',
+  });
+  const run = await runCli(['replay', '--from-dir', dir, '--to', target], env());
+  expect(run.code).toBe(0);
+  expect(run.stderr).toContain(
+    `Issue #${forged.number} in ${target} ends with the marker of issue ${first.number} of ${SOURCE} but was written by mallory`,
+  );
+  const issues = [...github.repo(target).items.values()];
+  // Every source issue was created by the replay's writer, the forged one left as it was.
+  expect(issues.filter((i) => i.user === 'replay-writer')).toHaveLength(3);
+  expect(issues.find((i) => i.number === forged.number)).toMatchObject({ state: 'open', user: 'mallory' });
+  expect(github.repo(target).issueComments.filter((c) => c.issue_number === forged.number)).toEqual([]);
+  // And a second run finds the replay's own issues: nothing more is created.
+  const again = await runCli(['replay', '--from-dir', dir, '--to', target, '--dry-run', '--json'], env());
+  const plan = JSON.parse(again.stdout) as { plan: Record<string, { create: number }> };
+  expect(plan.plan.issues!.create).toBe(0);
+});
+
 test('writes are spaced by R2_BACKUP_GITHUB_WRITE_GAP_MS', async () => {
   const dir = join(scratch, 'labels');
   await writeExport(github, SOURCE, dir, (items) => {

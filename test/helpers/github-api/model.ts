@@ -535,6 +535,7 @@ export class RepositoryModel {
     draft?: boolean;
     prerelease?: boolean;
     at?: string;
+    author?: string;
   }): Release {
     if (!input.tag_name) throw missingField('Release', 'tag_name');
     if (this.releases.some((r) => r.tag_name === input.tag_name)) throw alreadyExists('Release', 'tag_name');
@@ -548,7 +549,7 @@ export class RepositoryModel {
       body: input.body ?? null,
       draft,
       prerelease: input.prerelease ?? false,
-      author: this.settings.owner,
+      author: input.author ?? this.settings.owner,
       created_at: at,
       updated_at: at,
       published_at: draft ? null : at,

@@ -128,6 +128,8 @@ export function apiRoutes(
   model: GitHubModel,
   origins: Origins,
   downloadUrl: (assetId: number) => string,
+  /** The token's user: GET /user, and the author of what the API creates. */
+  login: string,
 ): Router {
   const repoOf = (call: Call): RepositoryModel => {
     const found = model.find(`${call.params.owner}/${call.params.repo}`);
@@ -143,6 +145,8 @@ export function apiRoutes(
 
   return (
     new Router()
+      // ---- the token's user (a personal token's; an installation token gets 403 on GitHub)
+      .on('GET', '/user', () => ({ status: 200, body: view.user(origins, login) }))
       // ---- repository
       .on('GET', R, (call) => ({ status: 200, body: view.repository(origins, repoOf(call)) }))
       .on('GET', `${R}/topics`, (call) => ({
@@ -273,7 +277,7 @@ export function apiRoutes(
         // GitHub opens new issues whatever the body says; PATCH closes them.
         delete input.state;
         delete input.state_reason;
-        return created(view.issue(origins, repo, repo.addIssue(input)));
+        return created(view.issue(origins, repo, repo.addIssue({ ...input, user: login })));
       })
       .on('PATCH', `${R}/issues/:number`, (call) => {
         const repo = repoOf(call);
@@ -293,7 +297,11 @@ export function apiRoutes(
         const body = str(jsonBody(call).body);
         if (!body) throw missingField('IssueComment', 'body');
         return created(
-          view.issueComment(origins, repo, repo.addIssueComment(numberParam(call, 'number'), { body })),
+          view.issueComment(
+            origins,
+            repo,
+            repo.addIssueComment(numberParam(call, 'number'), { body, user: login }),
+          ),
         );
       })
       // ---- pull requests
@@ -357,6 +365,7 @@ export function apiRoutes(
           body: strOrNull(body.body),
           draft: bool(body.draft),
           prerelease: bool(body.prerelease),
+          author: login,
         });
         return created(view.release(origins, repo, r));
       })

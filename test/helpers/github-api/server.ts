@@ -67,6 +67,8 @@ export interface FakeGitHub {
 
 export interface FakeGitHubOptions {
   token?: string;
+  /** The token's user (GET /user; the author of what the API creates). Default 'replay-writer'. */
+  login?: string;
   /** The model's clock (updated_at of changes); default Date.now. Rate limits use real time. */
   now?: () => number;
 }
@@ -130,6 +132,7 @@ async function listen(server: Server): Promise<string> {
 
 export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
   const token = options.token ?? 'ghs_faketoken';
+  const login = options.login ?? 'replay-writer';
   const model = new GitHubModel(options.now);
   const limits = new RateLimits();
   const log = requestLog();
@@ -227,7 +230,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       }
     };
 
-  apiServer.on('request', restHandler('api', apiRoutes(model, origins, downloadUrl)));
+  apiServer.on('request', restHandler('api', apiRoutes(model, origins, downloadUrl, login)));
   uploadsServer.on('request', restHandler('uploads', uploadRoutes(model, origins)));
   downloadsServer.on('request', (request: IncomingMessage, response: ServerResponse) => {
     void readBody(request).then(() => {
