@@ -13,6 +13,7 @@ import {
   tenantAndBucket,
 } from '../connection.js';
 import { hashAll, type DeepCheck } from './verify-deep.js';
+import { lfsObjectChecks } from './verify-lfs.js';
 import { RECORDED_AFTER, REPAIR_HELP, repairUnrecorded, unrecordedProblem } from './verify-repair.js';
 
 /** `name: what is wrong` as JSON; names are backup files or object keys, which hold no ': '. */
@@ -30,7 +31,8 @@ export const verify: Command = {
 Checks a tenant's backups (or one) against their records: each record has its archive and
 the archive has the recorded size; archives without a record and records without an archive
 are reported; git bundles (include-git-history), metadata exports, wiki bundles and LFS
-lists (include-metadata, include-wiki, include-lfs) likewise. By default from one listing,
+lists (include-metadata, include-wiki, include-lfs) likewise; --deep also hashes every LFS
+object the lists name (its SHA-256 is its name). By default from one listing,
 without downloading; --deep also reads every archive and bundle and compares its SHA-256.
 A record the Worker did not sign is tampered (a problem) when it was changed after signing,
 and unverifiable when it was never signed (the earlier shell workflow) or has no SHA-256: reported,
@@ -172,8 +174,14 @@ ${CONNECTION_HELP}`,
         deep.push({ key, name: key, sha256, size });
       }
     }
-    if (values.deep)
-      problems.push(...(await hashAll(archiveSource(connection, 'verify --deep'), bucket, deep)));
+    if (values.deep) {
+      const source = archiveSource(connection, 'verify --deep');
+      // The LFS objects the lists name (include-lfs), whose lists are whole by size.
+      const lists = named.filter((c) => c.kind === 'lfs' && companionSizes.get(c.key) === c.size);
+      const lfs = await lfsObjectChecks(source, bucket, tenant, lists);
+      problems.push(...lfs.problems);
+      problems.push(...(await hashAll(source, bucket, [...deep, ...lfs.checks])));
+    }
     if (values.json) {
       const result = {
         tenant,

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { LocalStack } from '../../scripts/local-stack.js';
-import { listKeys, runAction, s3Inputs } from '../action/helpers.js';
+import { aws, listKeys, runAction, s3Inputs } from '../action/helpers.js';
 import { fullEnv, runCli, workerEnv } from '../cli/helpers.js';
 import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
@@ -153,4 +153,18 @@ test('a backup without a wiki says so and stores none; --wiki then refuses it', 
   );
   expect(refused.code).not.toBe(0);
   expect(refused.stderr).toContain('has no wiki');
+}, 120_000);
+
+test('verify --deep hashes every LFS object the lists name; one replaced by bytes of its size is found', async () => {
+  const verify = () => runCli(['verify', '--tenant', 'tenant-a', '--deep'], fullEnv(stack, TOKEN));
+  const whole = await verify();
+  expect(whole.stdout).toContain('all whole');
+  expect(whole.code).toBe(0);
+  const key = `lfs/tenant-a/${sha256(lfsContent.side)}`;
+  const forged = join(work, 'forged-lfs');
+  writeFileSync(forged, randomBytes(lfsContent.side.length));
+  await aws(stack, 's3', 'cp', forged, `s3://${BUCKET}/${key}`, '--only-show-errors');
+  const found = await verify();
+  expect(found.code).toBe(1);
+  expect(found.stdout).toContain(`PROBLEM ${key}: SHA-256`);
 }, 120_000);
