@@ -33121,7 +33121,7 @@ function(e,t){for(var r=0;r<t.length;r++){var i=t[r];i.enumerable=i.enumerable||
 
 /***/ }),
 
-/***/ 1000:
+/***/ 6558:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -54603,6 +54603,19 @@ const METADATA_FIELDS = [
     'bundle_size',
     'bundle_sha256',
     'bundle_shallow',
+    'meta_key',
+    'meta_size',
+    'meta_sha256',
+    'meta_counts',
+    'meta_partial',
+    'wiki_key',
+    'wiki_size',
+    'wiki_sha256',
+    'lfs_key',
+    'lfs_size',
+    'lfs_sha256',
+    'lfs_count',
+    'lfs_bytes',
     'encrypted',
     'recipients',
     'recorded_by',
@@ -54669,6 +54682,7 @@ function parseBackupMetadataInput(body) {
         input.recorded_by = body.recorded_by;
     }
     parseBundleFields(body, input);
+    parseCompanionFields(body, input);
     parseEncryptionFields(body, input, file.encrypted);
     return input;
 }
@@ -54719,6 +54733,51 @@ function parseBundleFields(body, input) {
             throw new validate/* ValidationError */.yI('bundle_shallow', 'must be true or false');
         input.bundle_shallow = body.bundle_shallow;
     }
+}
+/** Kinds in meta_counts: a few names of a-z and "_" (the exporter's kinds, and `assets`). */
+const MAX_COUNTED_KINDS = 16;
+function checkCounts(value, field) {
+    const rule = `must be an object of at most ${MAX_COUNTED_KINDS} kinds (1-32 of a-z or "_") to non-negative integers`;
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw new validate/* ValidationError */.yI(field, rule);
+    const entries = Object.entries(value);
+    if (entries.length > MAX_COUNTED_KINDS || entries.some(([kind]) => !/^[a-z_]{1,32}$/.test(kind)))
+        throw new validate/* ValidationError */.yI(field, rule);
+    for (const [kind, count] of entries)
+        checkCount(count, `${field}.${kind}`);
+    return Object.fromEntries(entries);
+}
+function checkBoolean(value, field) {
+    if (typeof value !== 'boolean')
+        throw new validate/* ValidationError */.yI(field, 'must be true or false');
+    return value;
+}
+/**
+ * The metadata export's, the wiki bundle's and the LFS list's fields: for each, key, size and
+ * SHA-256 together or none, the key beside the archive (named from backup_file, never chosen).
+ */
+function parseCompanionFields(body, input) {
+    const parts = { meta: ['meta_counts', 'meta_partial'], wiki: [], lfs: ['lfs_count', 'lfs_bytes'] };
+    for (const [kind, extras] of Object.entries(parts)) {
+        const [keyField, sizeField, shaField] = [`${kind}_key`, `${kind}_size`, `${kind}_sha256`];
+        if (![keyField, sizeField, shaField, ...extras].some((field) => present(body, field)))
+            continue;
+        const expected = (0,naming/* archiveKey */.q2)(input.tenant, (0,naming/* companionFileName */.mc)(input.backup_file, kind));
+        if (body[keyField] !== expected) {
+            throw new validate/* ValidationError */.yI(keyField, `must be "${expected}" (beside the archive), with ${sizeField} and ${shaField}`);
+        }
+        input[keyField] = expected;
+        input[sizeField] = checkCount(required(body, sizeField), sizeField);
+        input[shaField] = (0,validate/* checkSha256 */.Q9)(required(body, shaField), shaField);
+    }
+    if (present(body, 'meta_counts'))
+        input.meta_counts = checkCounts(body.meta_counts, 'meta_counts');
+    if (present(body, 'meta_partial'))
+        input.meta_partial = checkBoolean(body.meta_partial, 'meta_partial');
+    if (present(body, 'lfs_count'))
+        input.lfs_count = checkCount(body.lfs_count, 'lfs_count');
+    if (present(body, 'lfs_bytes'))
+        input.lfs_bytes = checkCount(body.lfs_bytes, 'lfs_bytes');
 }
 const NOTIFICATION_FIELDS = (/* unused pure expression or super */ null && ([
     'tenant',
@@ -55171,6 +55230,7 @@ async function restoreArchive(options) {
             // The bytes are the recorded ones, so the archive was stored broken (or is not tar).
             throw new IntegrityError(`The archive matches its record but cannot be read (${error.message}). Nothing was restored: ${target} was left as it was.`);
         }
+        await options.prepare?.(tree);
         await install(tree);
         if (extracted.root)
             applyRootEntry(target, extracted.root);
@@ -55291,6 +55351,329 @@ const identityName = (names) => names.identity ?? 'an age identity';
 var external_node_child_process_ = __nccwpck_require__(1421);
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./core/upload/uploader.ts
+// What both upload paths (S3 and the Worker's route) offer the orchestration, and how big
+// their parts are.
+
+const MIB = 1024 * 1024;
+const MAX_PARTS = 10_000;
+/** Parts in flight at once for the smallest parts. */
+const PARALLEL_PARTS = 4;
+/** What the parts in flight plus the one being filled may hold. */
+const PART_MEMORY = 96 * 1024 * 1024;
+// awscli's default. Against 16 MiB parts, the first part leaves sooner and fewer bytes wait in
+// memory (measured with the bench corpus, zstd: ~0.5 s faster, ~30 MiB less peak memory).
+const MIN_PART_SIZE = 8 * MIB;
+/** The key was taken after it was claimed (a writer outside this protocol). Retry under the next name. */
+class KeyExistsError extends Error {
+    key;
+    constructor(key) {
+        super(`An archive already exists at ${key}`);
+        this.key = key;
+        this.name = 'KeyExistsError';
+    }
+}
+/**
+ * This run's identity, tagged on its claims so that a retry recognises its own: the workflow run
+ * and attempt, and a random part (two processes of one run, or runs of a test, never share it).
+ */
+const runIdentity = () => [process.env.GITHUB_RUN_ID, process.env.GITHUB_RUN_ATTEMPT, (0,external_node_crypto_.randomUUID)()].filter(Boolean).join('-');
+/** Parts an archive is sized for: a margin under R2's 10,000. */
+const PART_COUNT_TARGET = 9_000;
+/** Whether an archive of at most `bytes` fits in parts of the smallest size. */
+const fitsSmallestParts = (bytes) => bytes <= MIN_PART_SIZE * PART_COUNT_TARGET;
+/**
+ * Equal parts large enough that an archive of `estimatedBytes` fits in 9,000 parts (a margin
+ * under R2's 10,000), never below 8 MiB and rounded up to whole MiB. The estimate is the
+ * tree's uncompressed size, an upper bound of the archive's.
+ */
+function uploader_choosePartSize(estimatedBytes, maxPartSize = 5 * 1024 * MIB) {
+    const needed = Math.ceil(estimatedBytes / PART_COUNT_TARGET / MIB) * MIB;
+    const size = Math.max(MIN_PART_SIZE, needed);
+    if (size > maxPartSize) {
+        throw new Error(`The tree (${estimatedBytes} bytes) needs parts of ${size / MIB} MiB, more than this upload path allows (${Math.floor(maxPartSize / MIB)} MiB)`);
+    }
+    return size;
+}
+/**
+ * Parts in flight: four for parts up to 19 MiB, fewer for the larger parts of huge trees, so that
+ * memory stays near (parts in flight + 1) x part size <= 96 MiB (measured: the process's peak
+ * is about 120 MiB plus 1.6 times that).
+ */
+const partsInFlight = (partSize) => Math.max(1, Math.min(PARALLEL_PARTS, Math.floor(PART_MEMORY / partSize) - 1));
+
+;// CONCATENATED MODULE: ./core/git/lfs.ts
+// include-lfs: the Git LFS objects of every ref. `git lfs fetch --all` brings them into the
+// checkout's LFS store (with the checkout's own remote and credentials); each is checked and
+// stored once per tenant under `lfs/{tenant}/{oid}`, shared by every backup that lists it. The
+// backup's own list of oids and sizes goes beside the archive (`{stamp}.lfs.json`).
+//
+// A planted object: whoever holds S3 keys to a shared bucket can put other bytes under
+// `lfs/{tenant}/{oid}` before the tenant's first backup of that object, so that the backup finds
+// the key taken and skips it. Over S3 (`existingSize`: a HEAD, core/r2/object-size.ts) an object
+// of another size, or a killed run's empty claim, is replaced by the checked bytes (the key is
+// their hash, so any writer writes the same; S3ContentUploader). Bytes of the same size are only
+// caught by reading them: the restore (core/restore/lfs.ts) hashes every object against its oid
+// and installs nothing on a mismatch, and so does `verify --deep`. Through the Worker's routes
+// alone there is no HEAD, and the Worker never replaces an object: those checks are the restore's.
+
+
+
+
+
+
+
+
+
+
+
+
+const exec = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+const git = async (cwd, ...args) => (await exec('git', args, { cwd, maxBuffer: 16 * 1024 * 1024 })).stdout.trim();
+const LFS_LIST_FORMAT = 'r2-backup-lfs-list-v1';
+const HEX2_RE = /^[0-9a-f]{2}$/;
+/** Whether git-lfs answers (`git lfs version`). */
+async function gitLfsInstalled() {
+    try {
+        await exec('git', ['lfs', 'version']);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** Every LFS object of every ref, fetched into the checkout at `path`, checked, sorted by oid. */
+async function collectLfsObjects(path, log) {
+    if (!(await gitLfsInstalled())) {
+        throw new ValidationError('include-lfs', 'needs git-lfs, which is not installed on this runner: install it before this step (`sudo apt-get install git-lfs`, or https://git-lfs.com); GitHub-hosted runners have it');
+    }
+    log('Fetching the LFS objects of every ref (git lfs fetch --all)');
+    try {
+        await git(path, 'lfs', 'fetch', '--all');
+    }
+    catch (error) {
+        const stderr = String(error.stderr ?? '').trim();
+        throw new Error(`git lfs fetch --all failed in ${path}: ${stderr || error.message}`);
+    }
+    const store = await lfsStore(path);
+    const objects = [];
+    for (const first of await entries(store)) {
+        const firstDir = join(store, first);
+        if (!HEX2_RE.test(first) || !(await lstat(firstDir)).isDirectory())
+            throw misplaced(firstDir);
+        for (const second of await entries(firstDir)) {
+            const secondDir = join(firstDir, second);
+            if (!HEX2_RE.test(second) || !(await lstat(secondDir)).isDirectory())
+                throw misplaced(secondDir);
+            for (const oid of await entries(secondDir)) {
+                const file = join(secondDir, oid);
+                if (!LFS_OID_RE.test(oid) || !oid.startsWith(first + second))
+                    throw misplaced(file);
+                // lstat: a symbolic link in the store could point anywhere on the runner.
+                const stats = await lstat(file);
+                if (!stats.isFile())
+                    throw misplaced(file);
+                objects.push({ oid, size: stats.size, path: file });
+            }
+        }
+    }
+    await forEachLimited(objects, 4, async (object) => {
+        const sha256 = await hashFile(object.path);
+        if (sha256 !== object.oid) {
+            throw new Error(`The local LFS object ${object.path} is corrupt: its SHA-256 is ${sha256}, not its name. Remove it and run \`git lfs fetch --all\` again`);
+        }
+    });
+    objects.sort((a, b) => (a.oid < b.oid ? -1 : a.oid > b.oid ? 1 : 0));
+    log(`${objects.length} LFS objects (${objects.reduce((sum, o) => sum + o.size, 0)} bytes)`);
+    return objects;
+}
+/** The LFS store's directory: git lfs's LocalMediaDir (lfs.storage may move it), else .git/lfs/objects. */
+async function lfsStore(path) {
+    const env = await git(path, 'lfs', 'env').catch(() => '');
+    const media = /^LocalMediaDir=(.+)$/m.exec(env)?.[1]?.trim();
+    return resolve(path, media || (await git(path, 'rev-parse', '--git-path', 'lfs/objects')));
+}
+async function entries(dir) {
+    try {
+        return (await readdir(dir)).sort();
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return [];
+        throw error;
+    }
+}
+const misplaced = (path) => new Error(`The LFS store holds ${path}, which is not an object where git-lfs puts one (xx/yy/{sha256}, a regular file): remove it`);
+async function hashFile(path) {
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(path), hash);
+    return hash.digest('hex');
+}
+/** Each object to `lfs/{tenant}/{oid}` unless it is there already: objects are stored once. */
+async function storeLfsObjects(options) {
+    const result = { stored: 0, storedBytes: 0, existing: 0 };
+    await forEachLimited(options.objects, options.concurrency ?? 4, async (object) => {
+        const key = lfsObjectKey(options.tenant, object.oid);
+        const size = await options.existingSize?.(key);
+        if (size === object.size) {
+            result.existing++;
+            return;
+        }
+        if (size !== undefined) {
+            options.log(`${key} holds ${size} bytes, not the object's ${object.size}: replacing it with the checked object`);
+        }
+        const pending = await options.uploader.begin(key);
+        if (!pending) {
+            result.existing++;
+            return;
+        }
+        try {
+            const checked = checkedContent(object);
+            const body = createReadStream(object.path);
+            body.on('error', (error) => checked.transform.destroy(error));
+            await pending.send(body.pipe(checked.transform), choosePartSize(object.size, options.uploader.maxPartSize), checked.digest);
+        }
+        catch (error) {
+            await pending.abort();
+            throw error;
+        }
+        result.stored++;
+        result.storedBytes += object.size;
+    });
+    options.log(`LFS objects: ${result.stored} stored (${result.storedBytes} bytes), ${result.existing} already stored`);
+    return result;
+}
+/**
+ * The file's bytes, ending in an error (so the upload aborts and nothing is completed) when they
+ * are not the object any more: changed since it was checked.
+ */
+function checkedContent(object) {
+    const hash = createHash('sha256');
+    let size = 0;
+    let sha256;
+    const transform = new Transform({
+        transform(chunk, _encoding, callback) {
+            hash.update(chunk);
+            size += chunk.length;
+            callback(null, chunk);
+        },
+        flush(callback) {
+            sha256 = hash.digest('hex');
+            callback(sha256 === object.oid && size === object.size
+                ? null
+                : new Error(`The LFS object ${object.path} changed while it was uploaded (${size} bytes, SHA-256 ${sha256})`));
+        },
+    });
+    return { transform, digest: () => ({ sha256: sha256 ?? object.oid, size }) };
+}
+/** The backup's list of LFS objects, as stored at `{stamp}.lfs.json`. */
+const lfsList = (objects) => Buffer.from(JSON.stringify({ format: LFS_LIST_FORMAT, objects: objects.map(({ oid, size }) => ({ oid, size })) }));
+
+// EXTERNAL MODULE: ./core/pool.ts
+var pool = __nccwpck_require__(1480);
+;// CONCATENATED MODULE: ./core/restore/lfs.ts
+// The LFS objects of a backup (include-lfs), back into a restored repository: the backup's list
+// (`{stamp}.lfs.json`) checked against the record's size and SHA-256 before it is parsed, then
+// every object it names from `lfs/{tenant}/{oid}` into the staging repository's LFS store,
+// each hashed while it is written and refused unless its SHA-256 is its oid and its size the
+// listed one. Objects are shared by every backup of a tenant, so the record vouches for their
+// content only through their oids: the hash is what catches a planted object (core/git/lfs.ts).
+
+
+
+
+
+
+
+
+
+
+const lfs_exec = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+/** Bounds on a list before it is read: a list is about 90 bytes an object. */
+const MAX_LIST_BYTES = 64 * 1024 * 1024;
+const MAX_LFS_OBJECTS = 500_000;
+const PARALLEL_DOWNLOADS = 4;
+/** A list's objects, refused unless every entry is a well-formed oid and size, each once. */
+function parseLfsList(bytes, maxObjects = MAX_LFS_OBJECTS) {
+    const refuse = (why) => new IntegrityError(`The LFS list is malformed: ${why}`);
+    let parsed;
+    try {
+        parsed = JSON.parse(bytes.toString('utf8'));
+    }
+    catch {
+        throw refuse('it is not JSON');
+    }
+    const { format, objects } = (parsed ?? {});
+    if (format !== LFS_LIST_FORMAT)
+        throw refuse(`its format is not ${LFS_LIST_FORMAT}`);
+    if (!Array.isArray(objects))
+        throw refuse('it has no list of objects');
+    if (objects.length > maxObjects)
+        throw refuse(`it lists more than ${maxObjects} objects`);
+    const seen = new Set();
+    return objects.map((entry, index) => {
+        const { oid, size } = (entry ?? {});
+        if (typeof oid !== 'string' || !validate/* LFS_OID_RE */.F6.test(oid))
+            throw refuse(`entry ${index} has no valid oid`);
+        if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+            throw refuse(`entry ${index} has no valid size`);
+        }
+        if (seen.has(oid))
+            throw refuse(`${oid} is listed twice`);
+        seen.add(oid);
+        return { oid, size };
+    });
+}
+/**
+ * The list and every object it names into `repository`'s LFS store (`.git/lfs/objects/xx/yy/oid`),
+ * downloaded through `staging`. Throws IntegrityError on any mismatch: the caller installs nothing.
+ */
+async function stageLfsObjects(source, where) {
+    const { staging, repository, target } = where;
+    if (source.list.size > MAX_LIST_BYTES) {
+        throw new IntegrityError(`The LFS list's record gives ${source.list.size} bytes, more than a list can hold`);
+    }
+    const listFile = (0,external_node_path_.join)(staging, 'lfs.json');
+    const stored = where.identities ? `${listFile}.age` : listFile;
+    await downloadVerified(source.openList, stored, source.list, 'The LFS list', target);
+    let bytes;
+    if (where.identities) {
+        const plain = await decryptStaged((0,external_node_fs_.createReadStream)(stored), where.identities, 'The LFS list', target);
+        const chunks = [];
+        for await (const chunk of plain)
+            chunks.push(chunk);
+        bytes = Buffer.concat(chunks);
+    }
+    else {
+        bytes = await (0,promises_.readFile)(listFile);
+    }
+    const objects = parseLfsList(bytes);
+    const store = (0,external_node_path_.join)(repository, '.git', 'lfs', 'objects');
+    await (0,pool/* forEachLimited */.v)(objects, PARALLEL_DOWNLOADS, async ({ oid, size }) => {
+        const downloaded = (0,external_node_path_.join)(staging, `lfs-${oid}`);
+        await downloadVerified((signal) => source.openObject(oid, signal), downloaded, { sha256: oid, size }, `The LFS object ${oid}`, target);
+        const dir = (0,external_node_path_.join)(store, oid.slice(0, 2), oid.slice(2, 4));
+        await (0,promises_.mkdir)(dir, { recursive: true });
+        // link, not rename: it fails (like a 'wx' open) rather than replace a file already there.
+        await (0,promises_.link)(downloaded, (0,external_node_path_.join)(dir, oid));
+        await (0,promises_.unlink)(downloaded);
+    });
+    return objects;
+}
+/**
+ * The files' content in the working tree (`git lfs install --local`, `git lfs checkout`) when
+ * git-lfs is installed; else a warning that says how to finish. Whether it was checked out.
+ */
+async function checkOutLfs(repository, warn) {
+    if (!(await gitLfsInstalled())) {
+        warn?.('git-lfs is not installed: the LFS objects are in .git/lfs/objects, and the working tree has their pointers; install git-lfs and run `git lfs install --local && git lfs checkout` in the restored repository');
+        return false;
+    }
+    await lfs_exec('git', ['lfs', 'install', '--local'], { cwd: repository });
+    await lfs_exec('git', ['lfs', 'checkout'], { cwd: repository, maxBuffer: 16 * 1024 * 1024 });
+    return true;
+}
+
 ;// CONCATENATED MODULE: ./core/restore/history.ts
 // `restore --history` (the CLI) and `history: true` (the restore sub-action): a backup's git
 // bundle back as a repository with every ref it holds. git reads bundles from files only, so
@@ -55310,8 +55693,9 @@ var external_node_util_ = __nccwpck_require__(7975);
 
 
 
-const exec = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
-const git = async (cwd, ...args) => (await exec('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
+
+const history_exec = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+const history_git = async (cwd, ...args) => (await history_exec('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
 async function restoreHistory(options) {
     const force = { given: options.force, name: options.forceName };
     return withStaging(options.target, force, async ({ target, staging, install }) => {
@@ -55326,26 +55710,34 @@ async function restoreHistory(options) {
         }
         const repository = (0,external_node_path_.join)(staging, 'repository');
         await (0,promises_.mkdir)(repository);
-        await git(repository, 'init', '--quiet');
+        await history_git(repository, 'init', '--quiet');
         try {
-            await git(repository, 'bundle', 'verify', '--quiet', bundle);
+            await history_git(repository, 'bundle', 'verify', '--quiet', bundle);
         }
         catch (error) {
             throw new IntegrityError(`git bundle verify refused the bundle: ${error.stderr ?? error}`);
         }
         // Every ref as it was: branches, tags and remote-tracking refs under their own names.
-        await git(repository, 'fetch', '--quiet', '--update-head-ok', bundle, 'refs/*:refs/*');
+        await history_git(repository, 'fetch', '--quiet', '--update-head-ok', bundle, 'refs/*:refs/*');
+        // Before the checkout: a git-lfs filter configured globally finds the objects in place.
+        const lfsObjects = options.lfs &&
+            (await stageLfsObjects(options.lfs, { staging, repository, target, identities: options.identities }));
         const head = await checkOutHead(repository, bundle);
-        const refs = (await git(repository, 'for-each-ref', '--format=%(refname)'))
+        const lfs = lfsObjects && {
+            objects: lfsObjects.length,
+            bytes: lfsObjects.reduce((sum, { size }) => sum + size, 0),
+            checkedOut: head.commit !== '' && (await checkOutLfs(repository, options.lfs?.warn)),
+        };
+        const refs = (await history_git(repository, 'for-each-ref', '--format=%(refname)'))
             .split('\n')
             .filter(Boolean).length;
         await install(repository);
-        return { target, refs, head };
+        return { target, refs, head, ...(lfs && { lfs }) };
     });
 }
 /** HEAD as the bundle recorded it: the branch at that commit (the default branch first), else detached. */
 async function checkOutHead(repository, bundle) {
-    const heads = (await git(repository, 'bundle', 'list-heads', bundle))
+    const heads = (await history_git(repository, 'bundle', 'list-heads', bundle))
         .split('\n')
         .map((line) => line.split(' '));
     const commit = heads.find(([, ref]) => ref === 'HEAD')?.[0];
@@ -55356,12 +55748,28 @@ async function checkOutHead(repository, bundle) {
         .map(([, ref]) => ref);
     const branch = branches.find((ref) => ref === 'refs/heads/main' || ref === 'refs/heads/master') ?? branches[0];
     if (branch) {
-        await git(repository, 'symbolic-ref', 'HEAD', branch);
-        await git(repository, 'reset', '--quiet', '--hard');
+        await history_git(repository, 'symbolic-ref', 'HEAD', branch);
+        await history_git(repository, 'reset', '--quiet', '--hard');
         return { commit, branch: branch.slice('refs/heads/'.length) };
     }
-    await git(repository, 'checkout', '--quiet', '--detach', commit);
+    await history_git(repository, 'checkout', '--quiet', '--detach', commit);
     return { commit };
+}
+/** Where the record's LFS list and objects are read from, when it has them (include-lfs). */
+function lfsSourceOf(options, record) {
+    const { lfs_key, lfs_size: size, lfs_sha256: sha256 } = record;
+    if (!lfs_key || size === undefined || sha256 === undefined)
+        return undefined;
+    const { source, bucket, tenant } = options;
+    // The keys from the validated file name and the list's checked oids, never the record's text.
+    const listKey = (0,naming/* archiveKey */.q2)(tenant, (0,naming/* lfsListFileName */.Vs)(record.backup_file));
+    options.log?.(`Restoring the LFS objects listed in ${listKey} (${size} bytes)`);
+    return {
+        openList: (signal) => openObject(source, bucket, listKey, signal),
+        list: { sha256, size },
+        openObject: (oid, signal) => openObject(source, bucket, (0,naming/* lfsObjectKey */.QY)(tenant, oid), signal),
+        warn: options.warn,
+    };
 }
 /** HEAD as the restore reports it: `main at {commit}`, or the commit alone when detached. */
 const describeHead = ({ commit, branch }) => branch ? `${branch} at ${commit}` : commit;
@@ -55369,18 +55777,22 @@ const describeHead = ({ commit, branch }) => branch ? `${branch} at ${commit}` :
 async function restoreBackupHistory(options) {
     const { tenant, bucket, target } = options;
     const record = await chooseRecord(options.listRecords, tenant, bucket, options.selector);
-    const { bundle_key, bundle_sha256: sha256, bundle_size: size } = record;
-    if (!bundle_key || sha256 === undefined || size === undefined) {
-        throw new Error(`Backup ${record.backup_file} has no git history: it was made without include-git-history`);
+    const [recordedKey, sha256, size] = options.wiki
+        ? [record.wiki_key, record.wiki_sha256, record.wiki_size]
+        : [record.bundle_key, record.bundle_sha256, record.bundle_size];
+    if (!recordedKey || sha256 === undefined || size === undefined) {
+        throw new Error(options.wiki
+            ? `Backup ${record.backup_file} has no wiki: it was made without include-wiki, or the wiki had no page`
+            : `Backup ${record.backup_file} has no git history: it was made without include-git-history`);
     }
     // The bundle's hash is only as good as the record that gives it: the same trust as an archive.
     trustRecord(record, signatureDistrust(record, bucket), options);
     const { encrypted } = (0,validate/* checkBackupFile */.ng)(record.backup_file, tenant);
     const identities = await identitiesFor(record, encrypted, options.identities, identityName(options.names));
     // The key from the validated file name, never the record's own text.
-    const key = (0,naming/* archiveKey */.q2)(tenant, (0,naming/* bundleFileName */.MZ)(record.backup_file));
-    options.log?.(`Restoring the git history ${key} (${size} bytes) into ${target}`);
-    if (record.bundle_shallow)
+    const key = (0,naming/* archiveKey */.q2)(tenant, (options.wiki ? naming/* wikiFileName */.UL : naming/* bundleFileName */.MZ)(record.backup_file));
+    options.log?.(`Restoring the ${options.wiki ? "wiki's" : 'git'} history ${key} (${size} bytes) into ${target}`);
+    if (record.bundle_shallow && !options.wiki)
         options.warn?.('this bundle was made from a shallow checkout; its history is incomplete');
     const restored = await restoreHistory({
         open: (signal) => openObject(options.source, bucket, key, signal),
@@ -55389,8 +55801,651 @@ async function restoreBackupHistory(options) {
         force: options.force,
         forceName: options.names.force,
         identities,
+        lfs: options.wiki ? undefined : lfsSourceOf(options, record),
     });
     return { ...restored, record, key, size, sha256 };
+}
+
+;// CONCATENATED MODULE: ./core/github/export-format.ts
+// The layout of a repository's metadata export (include-metadata): what the exporter writes,
+// `restore --metadata` renders and `replay` recreates. One tar (zstd) per backup,
+// `backups/{tenant}/{stamp}.meta.tar.zst`, complete on its own:
+//   manifest.json          ExportManifest (counts, partial, the cursors the next run starts from)
+//   repository.json        GET /repos/{owner}/{repo} as GitHub answered it (description, topics, default branch)
+//   {kind}.jsonl           one JSON object per line, as GitHub answered it, plus the fields below
+//   assets/{release_id}/{asset_id}   each release asset's bytes
+// Every file name here is made from this module's constants and integers, never from GitHub's text.
+const EXPORT_FORMAT = 'r2-backup-github-export-v1';
+const EXPORT_KINDS = [
+    'labels',
+    'milestones',
+    'issues',
+    'pulls',
+    'issue_comments',
+    'reviews',
+    'review_comments',
+    'releases',
+];
+/** `issue_comments` -> `issue-comments.jsonl`. */
+const kindFile = (kind) => `${kind.replace('_', '-')}.jsonl`;
+const MANIFEST_FILE = 'manifest.json';
+const REPOSITORY_FILE = 'repository.json';
+const ASSETS_DIR = 'assets';
+/** Where a release asset's bytes are in the export. Both ids are GitHub's positive integers. */
+function assetPath(releaseId, assetId) {
+    for (const id of [releaseId, assetId]) {
+        if (!Number.isSafeInteger(id) || id <= 0)
+            throw new Error(`Not a GitHub id: ${String(id)}`);
+    }
+    return `${ASSETS_DIR}/${releaseId}/${assetId}`;
+}
+/**
+ * What identifies an item of a kind across runs (a changed item replaces the one with the same
+ * key). Issues and pull requests by number; the rest by GitHub's id.
+ */
+const KEY_OF = {
+    labels: 'id',
+    milestones: 'id',
+    issues: 'number',
+    pulls: 'number',
+    issue_comments: 'id',
+    reviews: 'id',
+    review_comments: 'id',
+    releases: 'id',
+};
+/**
+ * Fields the exporter adds to GitHub's objects (GitHub's own names are left as they are):
+ * - issue_comments: `issue_number` (from `issue_url`), so a comment finds its issue or pull request;
+ * - reviews and review_comments: `pull_number`;
+ * - labels, milestones and releases that a later run no longer found on GitHub (they are fetched
+ *   whole each run, so a deletion is seen): `r2_backup_missing_since`, the ISO time of that run.
+ *   They stay in the export: a backup keeps what was deleted.
+ * Issues are the issues only: the items of GET /issues that are pull requests are in `pulls`.
+ */
+const ADDED_FIELDS = {
+    issueNumber: 'issue_number',
+    pullNumber: 'pull_number',
+    missingSince: 'r2_backup_missing_since',
+};
+
+;// CONCATENATED MODULE: external "node:events"
+const external_node_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+;// CONCATENATED MODULE: ./core/github/jsonl.ts
+// JSON Lines files of the export: written one item at a time (with the stream's backpressure) and
+// read one line at a time, so that no kind is ever held in memory whole, nor a line past a cap.
+
+
+class JsonlWriter {
+    stream;
+    closed;
+    count = 0;
+    constructor(path) {
+        this.stream = createWriteStream(path, { flags: 'wx' });
+    }
+    async write(item) {
+        this.count++;
+        if (!this.stream.write(`${JSON.stringify(item)}\n`))
+            await once(this.stream, 'drain');
+    }
+    /** Ends the file (once: a second call waits for the same end). */
+    close() {
+        this.closed ??= new Promise((resolve, reject) => {
+            this.stream.once('error', reject);
+            this.stream.end(resolve);
+        });
+        return this.closed;
+    }
+}
+/** A positive integer key (GitHub's ids and numbers), else undefined. */
+function keyOf(item, field) {
+    const key = item[field];
+    return typeof key === 'number' && Number.isSafeInteger(key) && key > 0 ? key : undefined;
+}
+/** No line of an export is longer: a hostile export cannot make a reader hold more. */
+const MAX_LINE_BYTES = 16 * 1024 * 1024;
+/** The one reader of the export's JSON Lines: every non-empty line with its place, parsed, and
+ *  never more than MAX_LINE_BYTES of one line in memory. Callers decide what a bad line means. */
+async function* jsonLines(path) {
+    let pending = [];
+    let pendingBytes = 0;
+    let skipping = false; // the line being gathered is too long: its bytes are dropped
+    let start = 0;
+    let line = 0;
+    const finish = (bytes, length) => {
+        line++;
+        const offset = start;
+        start += length + 1;
+        if (bytes === undefined)
+            return { line, offset, length, value: undefined, tooLong: true };
+        const text = bytes.toString('utf8');
+        if (text.trim() === '')
+            return undefined;
+        let value;
+        try {
+            value = JSON.parse(text);
+        }
+        catch {
+            value = undefined;
+        }
+        return { line, offset, length, value, tooLong: false };
+    };
+    const take = (piece) => {
+        pendingBytes += piece.length;
+        if (skipping)
+            return;
+        if (pendingBytes > MAX_LINE_BYTES) {
+            skipping = true;
+            pending = [];
+        }
+        else
+            pending.push(piece);
+    };
+    const end = () => {
+        const done = finish(skipping ? undefined : Buffer.concat(pending), pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+        skipping = false;
+        return done;
+    };
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path)) {
+        let from = 0;
+        for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, from)) {
+            take(chunk.subarray(from, newline));
+            from = newline + 1;
+            const done = end();
+            if (done)
+                yield done;
+        }
+        take(chunk.subarray(from));
+    }
+    if (pendingBytes > 0) {
+        const done = end();
+        if (done)
+            yield done;
+    }
+}
+const isItem = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** The JSON objects of a file, one per line; `skipped` counts the lines that were not objects. */
+async function* readItems(path, skipped) {
+    for await (const { value } of jsonLines(path)) {
+        if (isItem(value))
+            yield value;
+        else if (skipped)
+            skipped.lines++;
+    }
+}
+
+;// CONCATENATED MODULE: ./core/github/export-index.ts
+// Reads an extracted metadata export (export-format.ts) for rendering, without trusting it:
+// the tree must hold regular files (one link each) and directories only, every JSONL line must
+// be a JSON object with a positive integer key, and lines are streamed, never whole files.
+// What is kept in memory is an index (key, parent, date, byte offset and length per line), so
+// memory grows with the number of items (about a hundred bytes each), never with their text;
+// an item's text is read back from its offset when it is rendered.
+
+
+
+
+/** An export that is not what our exporter writes: refused whole, nothing is installed. */
+class RefusedExportError extends Error {
+    name = 'RefusedExportError';
+    constructor(reason) {
+        super(`The metadata export is refused: ${reason}. Nothing was restored.`);
+    }
+}
+/** manifest.json and repository.json are read whole: small by nature, capped all the same. */
+const MAX_JSON_FILE_BYTES = 16 * 1024 * 1024;
+/** Refuses a tree holding anything but directories and regular files with a single link: a
+ *  symbolic link could send a read (or the rendering's copy of an asset) outside the export. */
+async function checkExportTree(root) {
+    const pending = [''];
+    while (pending.length > 0) {
+        const relative = pending.pop();
+        for (const entry of await (0,promises_.readdir)((0,external_node_path_.join)(root, relative), { withFileTypes: true })) {
+            const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+            if (entry.isDirectory())
+                pending.push(path);
+            else if (entry.isSymbolicLink())
+                throw new RefusedExportError(`${JSON.stringify(path)} is a symbolic link`);
+            else if (!entry.isFile())
+                throw new RefusedExportError(`${JSON.stringify(path)} is not a regular file`);
+            else if ((await (0,promises_.lstat)((0,external_node_path_.join)(root, path))).nlink > 1)
+                throw new RefusedExportError(`${JSON.stringify(path)} is a hard link`);
+        }
+    }
+}
+async function readJsonObject(root, name) {
+    const path = (0,external_node_path_.join)(root, name);
+    const stats = await (0,promises_.lstat)(path).catch(() => undefined);
+    if (!stats?.isFile())
+        throw new RefusedExportError(`it has no ${name}`);
+    if (stats.size > MAX_JSON_FILE_BYTES)
+        throw new RefusedExportError(`${name} is larger than ${MAX_JSON_FILE_BYTES} bytes`);
+    let value;
+    try {
+        value = JSON.parse(await (0,promises_.readFile)(path, 'utf8'));
+    }
+    catch {
+        throw new RefusedExportError(`${name} is not JSON`);
+    }
+    if (!isItem(value))
+        throw new RefusedExportError(`${name} is not a JSON object`);
+    return value;
+}
+async function readManifest(root) {
+    const manifest = await readJsonObject(root, MANIFEST_FILE);
+    if (manifest.format !== EXPORT_FORMAT)
+        throw new RefusedExportError(`${MANIFEST_FILE} does not name the format ${EXPORT_FORMAT}`);
+    if (typeof manifest.repository !== 'string' || typeof manifest.partial !== 'boolean')
+        throw new RefusedExportError(`${MANIFEST_FILE} has no repository or partial field`);
+    return manifest;
+}
+const readRepository = (root) => readJsonObject(root, REPOSITORY_FILE);
+/** The field linking a kind's items to an issue or pull request, for the kinds that have one. */
+const PARENT_OF = {
+    issue_comments: ADDED_FIELDS.issueNumber,
+    reviews: ADDED_FIELDS.pullNumber,
+    review_comments: ADDED_FIELDS.pullNumber,
+};
+const positiveInteger = (value) => typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+/** Every item of a kind by its key (a later line with the same key replaces an earlier one,
+ *  as a later run's copy replaces an item). A missing file is a kind with no items. */
+async function indexKind(root, kind) {
+    const name = kindFile(kind);
+    const items = new Map();
+    const exists = await (0,promises_.lstat)((0,external_node_path_.join)(root, name)).then(() => true, () => false);
+    if (!exists)
+        return items;
+    const keyField = KEY_OF[kind];
+    const parentField = PARENT_OF[kind];
+    for await (const { value: parsed, offset, length, line, tooLong } of jsonLines((0,external_node_path_.join)(root, name))) {
+        if (tooLong)
+            throw new RefusedExportError(`${name} line ${line} is longer than ${MAX_LINE_BYTES} bytes`);
+        if (parsed === undefined)
+            throw new RefusedExportError(`${name} line ${line} is not JSON`);
+        if (!isItem(parsed))
+            throw new RefusedExportError(`${name} line ${line} is not a JSON object`);
+        const value = parsed;
+        const key = value[keyField];
+        if (!positiveInteger(key))
+            throw new RefusedExportError(`${name} line ${line}: ${keyField} is not a positive integer`);
+        const item = { key, offset, length };
+        if (parentField) {
+            const parent = value[parentField];
+            if (!positiveInteger(parent))
+                throw new RefusedExportError(`${name} line ${line}: ${parentField} is not a positive integer`);
+            item.parent = parent;
+            item.at = String(value.submitted_at ?? value.created_at ?? '');
+        }
+        items.set(key, item);
+    }
+    return items;
+}
+async function indexExport(root) {
+    const index = {};
+    for (const kind of EXPORT_KINDS)
+        index[kind] = await indexKind(root, kind);
+    return index;
+}
+/** A kind's items grouped by the issue or pull request they belong to, oldest first. */
+function byParent(items) {
+    const groups = new Map();
+    for (const item of items.values()) {
+        const group = groups.get(item.parent);
+        if (group)
+            group.push(item);
+        else
+            groups.set(item.parent, [item]);
+    }
+    const order = (a, b) => a.at < b.at ? -1 : a.at > b.at ? 1 : a.key - b.key;
+    for (const group of groups.values())
+        group.sort(order);
+    return groups;
+}
+/** Items in the order of their keys (issue numbers, release ids). */
+const sortedItems = (items) => [...items.values()].sort((a, b) => a.key - b.key);
+/** One item's object, read back from its line. */
+async function readItem(file, item) {
+    const bytes = Buffer.alloc(item.length);
+    const { bytesRead } = await file.read(bytes, 0, item.length, item.offset);
+    // The export is this process's staging copy: a line read short means it changed underneath.
+    if (bytesRead !== item.length)
+        throw new Error('The metadata export changed while it was rendered');
+    return JSON.parse(bytes.toString('utf8'));
+}
+
+;// CONCATENATED MODULE: ./core/github/markdown-text.ts
+// GitHub's text (titles, bodies, names) placed in the rendered Markdown as text: it can never
+// break the structure the renderer writes around it. A one-line field loses its line breaks
+// and has Markdown's punctuation escaped (a title cannot end its heading or open a link); a
+// body is kept as its author's Markdown, but inside a block quote (it cannot pass for the
+// renderer's own headings) with `<` written as `&lt;` (no raw HTML or HTML comment can hide
+// part of it). Control characters and bidirectional overrides (which reorder what is shown)
+// are removed from both.
+// C0 (but tab and line feed), DEL, C1, the bidi marks, embeddings, overrides and isolates.
+// eslint-disable-next-line no-control-regex
+const HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const LINE_BREAKS = /\r\n|[\r\n\u2028\u2029\u0085]/g;
+const MARKDOWN_PUNCTUATION = /[\\`*_[\]<>#|!~&()]/g;
+const markdown_text_textOf = (value) => typeof value === 'string'
+    ? value
+    : typeof value === 'number' || typeof value === 'boolean'
+        ? String(value)
+        : '';
+/** A one-line field: line breaks and tabs become spaces, Markdown punctuation is escaped. */
+function inline(value) {
+    return markdown_text_textOf(value)
+        .replace(LINE_BREAKS, ' ')
+        .replace(/\t/g, ' ')
+        .replace(HIDDEN, '')
+        .replace(MARKDOWN_PUNCTUATION, '\\$&')
+        .trim();
+}
+/** A body: its author's Markdown inside a block quote, `<` neutralised; `(no text)` when empty. */
+function quoted(value) {
+    const text = markdown_text_textOf(value).replace(LINE_BREAKS, '\n').replace(HIDDEN, '').replace(/</g, '&lt;').trimEnd();
+    if (text.trim() === '')
+        return '> *(no text)*';
+    return text
+        .split('\n')
+        .map((line) => (line === '' ? '>' : `> ${line}`))
+        .join('\n');
+}
+/** A field that may be missing, in one line: `-` when there is nothing. */
+const orDash = (value) => inline(value) || '-';
+
+;// CONCATENATED MODULE: ./core/github/render.ts
+// A metadata export (export-format.ts) rendered as Markdown a person can read: README.md (the
+// repository, the counts and an index), issues/{number}.md, pulls/{number}.md and
+// releases/{id}.md with each release's assets beside it in releases/{id}/. Hostile content
+// cannot choose where anything is written: file names are made of GitHub's integers and, for
+// an asset, its sanitized name after its id; every directory is made with a plain mkdir and
+// every file opened with 'wx', so nothing is written through an entry that already exists.
+// The export is checked first (export-index.ts): regular files and directories only.
+
+
+
+
+
+
+
+const MAX_ASSET_NAME = 100;
+/** An asset's file name: its id, then its name with anything but [A-Za-z0-9._-] replaced and
+ *  cut to a bounded length. The id makes it unique within its release and keeps it from
+ *  starting with a dot. */
+function assetFileName(assetId, name) {
+    const clean = (typeof name === 'string' ? name : '')
+        .replace(/[^A-Za-z0-9._-]/g, '_')
+        .replace(/^[.]+/, '')
+        .slice(0, MAX_ASSET_NAME);
+    return clean === '' ? String(assetId) : `${assetId}-${clean}`;
+}
+/** Buffers a file's text and writes it in large pieces; the file is created, never reused. */
+class MarkdownFile {
+    file;
+    parts = [];
+    size = 0;
+    constructor(file) {
+        this.file = file;
+    }
+    static async create(path) {
+        return new MarkdownFile(await (0,promises_.open)(path, 'wx', 0o644));
+    }
+    async write(...lines) {
+        for (const line of lines) {
+            this.parts.push(line, '\n');
+            this.size += line.length + 1;
+        }
+        if (this.size > 256 * 1024)
+            await this.flush();
+    }
+    async flush() {
+        await this.file.write(this.parts.join(''));
+        this.parts = [];
+        this.size = 0;
+    }
+    async close() {
+        try {
+            await this.flush();
+        }
+        finally {
+            await this.file.close();
+        }
+    }
+}
+const login = (user) => (isItem(user) ? orDash(user.login) : '-');
+const by = (item) => `@${login(item.user)}`;
+/** Renders the export at `exportDir` into `outDir`, which must not exist yet. */
+async function renderExport(exportDir, outDir) {
+    await checkExportTree(exportDir);
+    const manifest = await readManifest(exportDir);
+    const repository = await readRepository(exportDir);
+    const index = await indexExport(exportDir);
+    await (0,promises_.mkdir)(outDir);
+    const counts = Object.fromEntries(EXPORT_KINDS.map((kind) => [kind, index[kind].size]));
+    counts.assets = 0;
+    const files = await openKinds(exportDir);
+    const readme = await MarkdownFile.create((0,external_node_path_.join)(outDir, 'README.md'));
+    try {
+        await writeReadmeHead(readme, manifest, repository, index);
+        const milestones = await namesOf(files.milestones, index.milestones, 'title');
+        const comments = byParent(index.issue_comments);
+        const context = { outDir, files, comments, milestones };
+        await readme.write('', '## Issues', '');
+        await (0,promises_.mkdir)((0,external_node_path_.join)(outDir, 'issues'));
+        for (const item of sortedItems(index.issues)) {
+            const issue = await readItem(files.issues, item);
+            await renderIssue(context, 'issues', item.key, issue);
+            await readme.write(`- [#${item.key}](issues/${item.key}.md) ${inline(issue.title)} (${orDash(issue.state)})`);
+        }
+        await readme.write('', '## Pull requests', '');
+        await (0,promises_.mkdir)((0,external_node_path_.join)(outDir, 'pulls'));
+        const reviews = byParent(index.reviews);
+        const reviewComments = byParent(index.review_comments);
+        for (const item of sortedItems(index.pulls)) {
+            const pull = await readItem(files.pulls, item);
+            await renderIssue(context, 'pulls', item.key, pull, { reviews, reviewComments });
+            await readme.write(`- [#${item.key}](pulls/${item.key}.md) ${inline(pull.title)} (${orDash(pull.state)}${merged(pull) ? ', merged' : ''})`);
+        }
+        await readme.write('', '## Releases', '');
+        await (0,promises_.mkdir)((0,external_node_path_.join)(outDir, 'releases'));
+        for (const item of sortedItems(index.releases)) {
+            const release = await readItem(files.releases, item);
+            counts.assets += await renderRelease(exportDir, outDir, item.key, release);
+            await readme.write(`- [${orDash(release.tag_name)}](releases/${item.key}.md) ${inline(release.name)}${gone(release)}`);
+        }
+        await writeLabelsAndMilestones(readme, files, index);
+    }
+    finally {
+        await readme.close();
+        await Promise.all(Object.values(files).map((file) => file.close()));
+    }
+    return {
+        repository: manifest.repository,
+        exported_at: String(manifest.exported_at),
+        partial: manifest.partial,
+        ...(manifest.partial_reason === undefined ? {} : { partial_reason: String(manifest.partial_reason) }),
+        counts,
+    };
+}
+/** Every kind's file, open for reading items back (an empty stand-in for a missing one). */
+async function openKinds(exportDir) {
+    const files = {};
+    for (const kind of EXPORT_KINDS) {
+        const path = (0,external_node_path_.join)(exportDir, kindFile(kind));
+        files[kind] = await (0,promises_.open)((await exists(path)) ? path : '/dev/null', 'r');
+    }
+    return files;
+}
+const exists = (path) => (0,promises_.lstat)(path).then(() => true, () => false);
+const merged = (pull) => pull.merged === true || !!pull.merged_at;
+/** A note for what GitHub no longer had when a later backup looked. */
+const gone = (item) => item.r2_backup_missing_since ? ` (deleted on GitHub by ${inline(item.r2_backup_missing_since)})` : '';
+async function namesOf(file, items, field) {
+    const names = new Map();
+    for (const item of items.values())
+        names.set(item.key, inline((await readItem(file, item))[field]));
+    return names;
+}
+async function writeReadmeHead(readme, manifest, repository, index) {
+    const topics = Array.isArray(repository.topics) ? repository.topics.map(inline).join(', ') : '';
+    await readme.write(`# ${inline(manifest.repository)}`, '', quoted(repository.description), '', `- Default branch: ${orDash(repository.default_branch)}`, `- Topics: ${topics || '-'}`, `- Exported: ${orDash(manifest.exported_at)}`, manifest.partial
+        ? `- **Partial export**: ${orDash(manifest.partial_reason)} (the next backup continues it)`
+        : '- Complete export', '- The export itself, as GitHub answered: [json/](json/)', '', '| Kind | Count |', '| --- | --- |', ...EXPORT_KINDS.map((kind) => `| ${kind.replace('_', ' ')} | ${index[kind].size} |`));
+}
+/** issues/{number}.md or pulls/{number}.md: the item, its body, then its comments in order
+ *  (and for a pull request its refs, reviews and review comments). */
+async function renderIssue(context, dir, number, item, pull) {
+    const out = await MarkdownFile.create((0,external_node_path_.join)(context.outDir, dir, `${number}.md`));
+    try {
+        const labels = Array.isArray(item.labels)
+            ? item.labels.map((label) => (isItem(label) ? inline(label.name) : inline(label))).join(', ')
+            : '';
+        const milestone = isItem(item.milestone)
+            ? inline(item.milestone.title)
+            : (context.milestones.get(Number(item.milestone)) ?? '');
+        await out.write(`# #${number} ${inline(item.title)}`, '', `- State: ${orDash(item.state)}${item.state_reason ? ` (${inline(item.state_reason)})` : ''}`, `- Opened by ${by(item)} on ${orDash(item.created_at)}; updated ${orDash(item.updated_at)}` +
+            (item.closed_at ? `; closed ${inline(item.closed_at)}` : ''), `- Labels: ${labels || '-'}`, `- Milestone: ${milestone || '-'}`);
+        if (pull) {
+            const ref = (side) => isItem(side) ? `${orDash(side.ref)} at ${orDash(side.sha)}` : '-';
+            await out.write(`- Head: ${ref(item.head)}`, `- Base: ${ref(item.base)}`, merged(item) ? `- Merged on ${orDash(item.merged_at)}` : '- Not merged');
+            if (item.draft === true)
+                await out.write('- Draft');
+        }
+        await out.write('', quoted(item.body));
+        await writeThread(out, '## Comments', context.files.issue_comments, context.comments.get(number), (comment) => [`### ${by(comment)} on ${orDash(comment.created_at)}`]);
+        if (!pull)
+            return;
+        await writeThread(out, '## Reviews', context.files.reviews, pull.reviews.get(number), (review) => [
+            `### ${orDash(review.state)} by ${by(review)} on ${orDash(review.submitted_at)}`,
+        ]);
+        await writeThread(out, '## Review comments', context.files.review_comments, pull.reviewComments.get(number), (comment) => [
+            `### ${by(comment)} on ${orDash(comment.path)} line ${orDash(comment.line ?? comment.original_line)}, ${orDash(comment.created_at)}`,
+            ...(comment.in_reply_to_id ? ['', `In reply to comment ${orDash(comment.in_reply_to_id)}`] : []),
+        ]);
+    }
+    finally {
+        await out.close();
+    }
+}
+async function writeThread(out, heading, file, items, head) {
+    if (!items?.length)
+        return;
+    await out.write('', heading);
+    for (const item of items) {
+        const value = await readItem(file, item);
+        await out.write('', ...head(value), '', quoted(value.body));
+    }
+}
+/** releases/{id}.md, and the release's assets that the export holds copied to releases/{id}/.
+ *  Returns how many assets were placed. */
+async function renderRelease(exportDir, outDir, id, release) {
+    const out = await MarkdownFile.create((0,external_node_path_.join)(outDir, 'releases', `${id}.md`));
+    let placed = 0;
+    try {
+        const kind = release.draft === true ? 'draft' : release.prerelease === true ? 'prerelease' : 'release';
+        await out.write(`# ${orDash(release.tag_name)} ${inline(release.name)}`, '', `- Tag: ${orDash(release.tag_name)} (${kind})${gone(release)}`, `- Created by ${by({ user: release.author })} on ${orDash(release.created_at)}; published ${orDash(release.published_at)}`, '', quoted(release.body));
+        const assets = Array.isArray(release.assets) ? release.assets.filter(isItem) : [];
+        if (assets.length === 0)
+            return 0;
+        await out.write('', '## Assets', '');
+        const seen = new Set();
+        for (const asset of assets) {
+            const assetId = asset.id;
+            const label = `${inline(asset.name)} (${orDash(asset.size)} bytes)`;
+            const source = typeof assetId === 'number' && Number.isSafeInteger(assetId) && assetId > 0
+                ? (0,external_node_path_.join)(exportDir, assetPath(id, assetId))
+                : undefined;
+            if (!source || seen.has(assetId) || !(await exists(source))) {
+                await out.write(`- ${label}: not in this export`);
+                continue;
+            }
+            const name = assetFileName(assetId, asset.name);
+            if (seen.size === 0)
+                await (0,promises_.mkdir)((0,external_node_path_.join)(outDir, 'releases', String(id)));
+            seen.add(assetId);
+            // EXCL: never over an existing entry (the source was checked to be a regular file); FICLONE
+            // shares the blocks where the file system can, else it is a copy (assets take twice their size).
+            await (0,promises_.copyFile)(source, (0,external_node_path_.join)(outDir, 'releases', String(id), name), external_node_fs_.constants.COPYFILE_EXCL | external_node_fs_.constants.COPYFILE_FICLONE);
+            placed++;
+            await out.write(`- [${label}](${id}/${name})`);
+        }
+    }
+    finally {
+        await out.close();
+    }
+    return placed;
+}
+async function writeLabelsAndMilestones(readme, files, index) {
+    await readme.write('', '## Labels', '');
+    for (const item of sortedItems(index.labels)) {
+        const label = await readItem(files.labels, item);
+        const description = label.description ? `: ${inline(label.description)}` : '';
+        await readme.write(`- ${orDash(label.name)} (#${orDash(label.color)})${description}${gone(label)}`);
+    }
+    await readme.write('', '## Milestones', '');
+    for (const item of sortedItems(index.milestones)) {
+        const milestone = await readItem(files.milestones, item);
+        const due = milestone.due_on ? `, due ${inline(milestone.due_on)}` : '';
+        await readme.write(`- ${orDash(milestone.title)} (${orDash(milestone.state)}${due})${gone(milestone)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./core/restore/metadata.ts
+// `restore --metadata`: a backup's metadata export (include-metadata) back as files a person
+// can read. The export is verified against the record's size and SHA-256 before anything is
+// extracted (restoreArchive), extracted and rendered in the staging directory, and moved into
+// place only when the rendering succeeded: the target then holds README.md, issues/, pulls/
+// and releases/ (render.ts), and json/, the export exactly as extracted.
+
+
+
+
+
+
+
+
+
+/** Where the raw export goes inside the target. */
+const EXPORT_JSON_DIR = 'json';
+/** The metadata export of the backup a selector names, rendered at the target. */
+async function restoreBackupMetadata(options) {
+    const { tenant, bucket, target } = options;
+    const record = await chooseRecord(options.listRecords, tenant, bucket, options.selector);
+    const { meta_key, meta_size: size, meta_sha256: sha256 } = record;
+    if (!meta_key || size === undefined || sha256 === undefined) {
+        throw new Error(`Backup ${record.backup_file} has no metadata export: it was made without include-metadata`);
+    }
+    // The export's hash is only as good as the record that gives it: the same trust as an archive.
+    trustRecord(record, signatureDistrust(record, bucket), options);
+    const { encrypted } = (0,validate/* checkBackupFile */.ng)(record.backup_file, tenant);
+    const identities = await identitiesFor(record, encrypted, options.identities, identityName(options.names));
+    // The key from the validated file name, never the record's own text.
+    const key = (0,naming/* archiveKey */.q2)(tenant, (0,naming/* metaFileName */.v7)(record.backup_file));
+    options.log?.(`Restoring the metadata export ${key} (${size} bytes) into ${target}`);
+    let rendered;
+    const result = await restoreArchive({
+        open: (signal) => openObject(options.source, bucket, key, signal),
+        compression: 'zstd',
+        expected: { sha256, size },
+        target,
+        force: options.force,
+        maxBytes: options.maxBytes,
+        names: options.names,
+        onProgress: options.onProgress,
+        identities,
+        // The tree becomes json/ beside the rendering (the staging directory is this process's own).
+        prepare: async (tree) => {
+            const exported = (0,external_node_path_.join)((0,external_node_path_.dirname)(tree), 'export');
+            await (0,promises_.rename)(tree, exported);
+            rendered = await renderExport(exported, tree);
+            await (0,promises_.rename)(exported, (0,external_node_path_.join)(tree, EXPORT_JSON_DIR));
+        },
+    });
+    if (rendered.partial) {
+        options.warn?.(`the export is partial (${rendered.partial_reason ?? 'no reason recorded'}): the backup holds what was fetched before it stopped`);
+    }
+    return { ...result, record, key, rendered: rendered };
 }
 
 // EXTERNAL MODULE: ./cli/connection.ts + 1 modules
@@ -55426,6 +56481,7 @@ var usage = __nccwpck_require__(4036);
 
 
 
+
 /** The flags as the shared restore's messages name them (the sub-action names its inputs). */
 const OPTION_NAMES = {
     force: '--force',
@@ -55448,6 +56504,7 @@ const restore = {
     summary: 'restore a backup into a directory, verified by its SHA-256',
     help: `Usage: r2-backup restore --tenant T [--bucket B] (--backup FILE | --latest | --commit PREFIX)
                          --target DIR [--force] [--max-bytes N] [--allow-unverified] [--json]
+                         [--history | --wiki | --metadata]
 
 Downloads the archive into a staging directory beside DIR and checks its size and SHA-256
 against the backup's record before anything is extracted: a replaced or corrupt object writes
@@ -55481,10 +56538,23 @@ setgid bits are dropped.
   --json             print {backup_file, key, target, entries, size, sha256, compared,
                      symlinks: [{path, target}]} instead of the result line (README: "JSON
                      output"); with --history {backup_file, target, refs, head: {commit,
-                     branch}}
+                     branch}, lfs: {objects, bytes, checkedOut} when it has LFS objects}
   --history          restore the git history instead (include-git-history): the bundle is
                      checked (SHA-256, git bundle verify) and DIR becomes a repository with
-                     every branch, tag and remote-tracking ref, HEAD checked out
+                     every branch, tag and remote-tracking ref, HEAD checked out; a backup
+                     with LFS objects (include-lfs) gets them in .git/lfs/objects, each
+                     checked against its SHA-256, and the files' content checked out
+  --wiki             restore the wiki's history instead (include-wiki), as --history does
+                     the repository's: DIR becomes the wiki's repository
+  --metadata         restore the metadata export instead (include-metadata: issues, pull
+                     requests, reviews, comments, labels, milestones, releases with their
+                     assets), checked against the record (size, SHA-256) before anything is
+                     written. DIR gets README.md (the repository and an index), issues/N.md,
+                     pulls/N.md, releases/ID.md with each release's assets in releases/ID/,
+                     and json/, the export as GitHub answered it. An export holding anything
+                     but regular files and directories is refused. With --json
+                     {backup_file, key, target, size, sha256, repository, exported_at,
+                     partial, partial_reason, counts}
 ${IDENTITY_HELP}
 
 ${cli_connection/* CONNECTION_HELP */.Xf}`,
@@ -55499,10 +56569,14 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
         'max-bytes': { type: 'string' },
         'allow-unverified': { type: 'boolean' },
         history: { type: 'boolean' },
+        metadata: { type: 'boolean' },
+        wiki: { type: 'boolean' },
         json: { type: 'boolean' },
         identity: { type: 'string' },
     },
     async run(values) {
+        if ([values.history, values.metadata, values.wiki].filter(Boolean).length > 1)
+            throw new usage/* UsageError */.e('--history, --wiki and --metadata restore different things: give one of them');
         const { tenant, bucket } = (0,cli_connection/* tenantAndBucket */.WG)(values);
         const selector = selectorOf(values);
         if (typeof values.target !== 'string' || values.target === '')
@@ -55512,8 +56586,23 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
             selector.newestArchive = newestArchiveOf(tenant, bucket, connection);
         const listRecords = (0,cli_connection/* recordLister */.zi)(connection, tenant, bucket, 'restore');
         const source = (0,cli_connection/* archiveSource */.yG)(connection, 'restore');
-        if (values.history) {
-            return restoreGitHistory(listRecords, source, tenant, bucket, selector, values.target, values.force === true, values['allow-unverified'] === true, identitiesOf(values), values.json === true);
+        if (values.history || values.wiki) {
+            return restoreGitHistory(listRecords, source, tenant, bucket, selector, values.target, values.force === true, values['allow-unverified'] === true, identitiesOf(values), values.json === true, values.wiki === true);
+        }
+        if (values.metadata) {
+            return restoreMetadata({
+                listRecords,
+                source,
+                tenant,
+                bucket,
+                selector,
+                target: values.target,
+                force: values.force === true,
+                allowUnverified: values['allow-unverified'] === true,
+                identities: identitiesOf(values),
+                maxBytes: maxBytesOf(values),
+                json: values.json === true,
+            });
         }
         const progress = (0,cli_progress/* restoreProgress */.Kx)();
         const restored = await restoreBackup({
@@ -55527,9 +56616,7 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
             allowUnverified: values['allow-unverified'] === true,
             names: OPTION_NAMES,
             identities: identitiesOf(values),
-            maxBytes: values['max-bytes'] === undefined
-                ? undefined
-                : (0,validate/* checkByteCount */.ET)(values['max-bytes'], OPTION_NAMES.maxBytes),
+            maxBytes: maxBytesOf(values),
             log: (line) => console.error(line),
             onProgress: progress.onProgress,
         }).finally(progress.stop);
@@ -55556,8 +56643,9 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
         return 0;
     },
 };
-async function restoreGitHistory(listRecords, source, tenant, bucket, selector, target, force, allowUnverified, identities, json) {
+async function restoreGitHistory(listRecords, source, tenant, bucket, selector, target, force, allowUnverified, identities, json, wiki) {
     const restored = await restoreBackupHistory({
+        wiki,
         listRecords,
         source,
         tenant,
@@ -55572,20 +56660,51 @@ async function restoreGitHistory(listRecords, source, tenant, bucket, selector, 
         warn: (message) => console.error(`Warning: ${message}`),
     });
     if (json) {
-        const { record, target: into, refs, head } = restored;
-        console.log(JSON.stringify({ backup_file: record.backup_file, target: into, refs, head }, null, 2));
+        const { record, target: into, refs, head, lfs } = restored;
+        console.log(JSON.stringify({ backup_file: record.backup_file, target: into, refs, head, lfs }, null, 2));
         return 0;
     }
-    console.log(`Restored the git history of ${restored.record.backup_file} into ${restored.target}: ${restored.refs} refs, HEAD ${describeHead(restored.head)}`);
+    console.log(`Restored the ${wiki ? "wiki's" : 'git'} history of ${restored.record.backup_file} into ${restored.target}: ${restored.refs} refs, HEAD ${describeHead(restored.head)}`);
+    if (restored.lfs) {
+        console.log(`Restored ${restored.lfs.objects} LFS objects (${restored.lfs.bytes} bytes, each SHA-256 verified) into .git/lfs/objects`);
+    }
+    return 0;
+}
+const maxBytesOf = (values) => values['max-bytes'] === undefined
+    ? undefined
+    : (0,validate/* checkByteCount */.ET)(String(values['max-bytes']), OPTION_NAMES.maxBytes);
+async function restoreMetadata(options) {
+    const progress = (0,cli_progress/* restoreProgress */.Kx)();
+    const restored = await restoreBackupMetadata({
+        ...options,
+        names: OPTION_NAMES,
+        log: (line) => console.error(line),
+        warn: (message) => console.error(`Warning: ${message}`),
+        onProgress: progress.onProgress,
+    }).finally(progress.stop);
+    const { record, key, target, size, sha256, rendered } = restored;
+    if (options.json) {
+        console.log(JSON.stringify({ backup_file: record.backup_file, key, target, size, sha256, ...rendered }, null, 2));
+        return 0;
+    }
+    const counts = Object.entries(rendered.counts)
+        .map(([kind, count]) => `${count} ${kind.replace('_', ' ')}`)
+        .join(', ');
+    console.log(`Restored the metadata export of ${record.backup_file} (${rendered.repository}, ` +
+        `${rendered.partial ? 'partial' : 'complete'}) into ${target}: ${counts}; ` +
+        `README.md is the index, ${EXPORT_JSON_DIR}/ the export as GitHub answered it`);
     return 0;
 }
 
 ;// CONCATENATED MODULE: ./cli/commands/drill.ts
 // r2-backup drill: proves the newest backup restores. It is restored into a temporary directory
 // (size and SHA-256 against the record, then every entry), its files counted against the
-// record's file count, its git history (when it has one) restored and checked with
-// `git bundle verify`; the directory is removed, and the outcome recorded as a `drill`
-// notification, which the Worker's summaries and dashboard show as the tenant's last drill.
+// record's file count, its git history and its wiki's (when it has them) restored and checked
+// with `git bundle verify`, its LFS objects each checked against its SHA-256 with the history,
+// its metadata export restored and rendered, its items counted against the record's counts;
+// the directory is removed, and the outcome recorded as a `drill` notification, which the
+// Worker's summaries and dashboard show as the tenant's last drill.
+
 
 
 
@@ -55602,12 +56721,20 @@ function countFiles(dir) {
 /** A notification's message: at most 2,000 characters, no control character but newline. */
 // eslint-disable-next-line no-control-regex
 const oneMessage = (text) => text.replace(/[\x00-\x09\x0b-\x1f\x7f]/g, ' ').slice(0, 2000);
-async function drillBackup(record, restore, restoreHistory) {
+/** `12 issues, 3 pulls, ...`, as restore --metadata says them. */
+const describeCounts = (counts) => Object.entries(counts)
+    .map(([kind, count]) => `${count} ${kind.replace('_', ' ')}`)
+    .join(', ');
+/** The kinds whose restored count is not the record's (kinds the record does not count are not compared). */
+const countsDiffering = (restored, recorded) => Object.entries(recorded ?? {})
+    .filter(([kind, count]) => kind in restored && restored[kind] !== count)
+    .map(([kind, count]) => `${restored[kind]} ${kind.replace('_', ' ')} restored, ${count} recorded`);
+async function drillBackup(record, restore) {
     const scratch = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'r2-backup-drill-'));
     const lines = [];
     let ok = true;
     try {
-        const restored = await restore((0,external_node_path_.join)(scratch, 'tree'));
+        const restored = await restore.archive((0,external_node_path_.join)(scratch, 'tree'));
         lines.push(`archive ${record.backup_file}: ${restored.size} bytes, sha256 ${restored.compared ? 'matches the record' : 'computed (none recorded)'}`);
         const files = countFiles(restored.target);
         if (record.file_count === undefined)
@@ -55619,8 +56746,35 @@ async function drillBackup(record, restore, restoreHistory) {
             lines.push(`${files} files restored, ${record.file_count} recorded`);
         }
         if (record.bundle_key) {
-            const history = await restoreHistory((0,external_node_path_.join)(scratch, 'history'));
+            const history = await restore.history((0,external_node_path_.join)(scratch, 'history'), false);
             lines.push(`git history: bundle verified, ${history.refs} refs, HEAD ${history.head.commit}`);
+            // The LFS objects come with the history: each one checked against its SHA-256.
+            if (history.lfs) {
+                const { objects, bytes } = history.lfs;
+                if (record.lfs_count === undefined || objects === record.lfs_count)
+                    lines.push(`LFS: ${objects} objects (${bytes} bytes), each SHA-256 verified`);
+                else {
+                    ok = false;
+                    lines.push(`LFS: ${objects} objects restored, ${record.lfs_count} recorded`);
+                }
+            }
+        }
+        else if (record.lfs_key)
+            lines.push('LFS: objects listed but not checked (the backup has no git history)');
+        if (record.wiki_key) {
+            const wiki = await restore.history((0,external_node_path_.join)(scratch, 'wiki'), true);
+            lines.push(`wiki: bundle verified, ${wiki.refs} refs, HEAD ${wiki.head.commit}`);
+        }
+        if (record.meta_key) {
+            const meta = await restore.metadata((0,external_node_path_.join)(scratch, 'metadata'));
+            const { counts, partial } = meta.rendered;
+            lines.push(`metadata export ${meta.key}: ${meta.size} bytes, sha256 matches the record, ` +
+                `${partial ? 'partial' : 'complete'}: ${describeCounts(counts)}`);
+            const differing = countsDiffering(counts, record.meta_counts);
+            if (differing.length > 0) {
+                ok = false;
+                lines.push(`metadata export: ${differing.join(', ')}`);
+            }
         }
     }
     catch (error) {
@@ -55640,7 +56794,9 @@ const drill = {
 A restore drill: the tenant's newest backup is restored into a temporary directory as
 \`r2-backup restore\` does (size and SHA-256 checked against the record before anything is
 extracted), its files are counted against the record's file count, and its git history, when
-it has one, is restored and checked with \`git bundle verify\`. The directory is removed
+it has one, is restored and checked with \`git bundle verify\`, with its LFS objects (each
+checked against its SHA-256) and its wiki's history; its metadata export is restored and
+rendered, its items counted against the record's counts. The directory is removed
 whatever happens, and the outcome is recorded through the Worker as a \`drill\` notification
 (the dashboard's "last drill"). Exits 0 when the drill passed, 1 when it failed.
 docs/operations.md has a weekly workflow for it.
@@ -55671,8 +56827,13 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
             names: OPTION_NAMES,
             identities,
             log: (line) => console.error(line),
+            warn: (message) => console.error(`Warning: ${message}`),
         };
-        const outcome = await drillBackup(record, (target) => restoreBackup({ ...common, target }), (target) => restoreBackupHistory({ ...common, target }));
+        const outcome = await drillBackup(record, {
+            archive: (target) => restoreBackup({ ...common, target }),
+            history: (target, wiki) => restoreBackupHistory({ ...common, target, wiki }),
+            metadata: (target) => restoreBackupMetadata({ ...common, target }),
+        });
         for (const line of outcome.lines)
             console.log(line);
         const status = outcome.ok ? 'success' : 'failure';
@@ -55748,8 +56909,8 @@ The file decrypts with the age tool too: age -d -i FILE x.tar.zst.age | zstd -d 
 
 // EXTERNAL MODULE: ./core/format.ts
 var format = __nccwpck_require__(4333);
-// EXTERNAL MODULE: ./core/r2/catalogue.ts + 1 modules
-var catalogue = __nccwpck_require__(7946);
+// EXTERNAL MODULE: ./core/r2/catalogue.ts
+var catalogue = __nccwpck_require__(4308);
 ;// CONCATENATED MODULE: ./cli/command.ts
 
 /** A whole number flag from 1 to `max`, or undefined when absent. */
@@ -56266,57 +57427,6 @@ class S3StreamUpload {
     }
 }
 
-;// CONCATENATED MODULE: ./core/upload/uploader.ts
-// What both upload paths (S3 and the Worker's route) offer the orchestration, and how big
-// their parts are.
-
-const MIB = 1024 * 1024;
-const MAX_PARTS = 10_000;
-/** Parts in flight at once for the smallest parts. */
-const PARALLEL_PARTS = 4;
-/** What the parts in flight plus the one being filled may hold. */
-const PART_MEMORY = 96 * 1024 * 1024;
-// awscli's default. Against 16 MiB parts, the first part leaves sooner and fewer bytes wait in
-// memory (measured with the bench corpus, zstd: ~0.5 s faster, ~30 MiB less peak memory).
-const MIN_PART_SIZE = 8 * MIB;
-/** The key was taken after it was claimed (a writer outside this protocol). Retry under the next name. */
-class KeyExistsError extends Error {
-    key;
-    constructor(key) {
-        super(`An archive already exists at ${key}`);
-        this.key = key;
-        this.name = 'KeyExistsError';
-    }
-}
-/**
- * This run's identity, tagged on its claims so that a retry recognises its own: the workflow run
- * and attempt, and a random part (two processes of one run, or runs of a test, never share it).
- */
-const runIdentity = () => [process.env.GITHUB_RUN_ID, process.env.GITHUB_RUN_ATTEMPT, (0,external_node_crypto_.randomUUID)()].filter(Boolean).join('-');
-/** Parts an archive is sized for: a margin under R2's 10,000. */
-const PART_COUNT_TARGET = 9_000;
-/** Whether an archive of at most `bytes` fits in parts of the smallest size. */
-const fitsSmallestParts = (bytes) => bytes <= MIN_PART_SIZE * PART_COUNT_TARGET;
-/**
- * Equal parts large enough that an archive of `estimatedBytes` fits in 9,000 parts (a margin
- * under R2's 10,000), never below 8 MiB and rounded up to whole MiB. The estimate is the
- * tree's uncompressed size, an upper bound of the archive's.
- */
-function choosePartSize(estimatedBytes, maxPartSize = 5 * 1024 * MIB) {
-    const needed = Math.ceil(estimatedBytes / PART_COUNT_TARGET / MIB) * MIB;
-    const size = Math.max(MIN_PART_SIZE, needed);
-    if (size > maxPartSize) {
-        throw new Error(`The tree (${estimatedBytes} bytes) needs parts of ${size / MIB} MiB, more than this upload path allows (${Math.floor(maxPartSize / MIB)} MiB)`);
-    }
-    return size;
-}
-/**
- * Parts in flight: four for parts up to 19 MiB, fewer for the larger parts of huge trees, so that
- * memory stays near (parts in flight + 1) x part size <= 96 MiB (measured: the process's peak
- * is about 120 MiB plus 1.6 times that).
- */
-const partsInFlight = (partSize) => Math.max(1, Math.min(PARALLEL_PARTS, Math.floor(PART_MEMORY / partSize) - 1));
-
 ;// CONCATENATED MODULE: ./core/upload/s3-uploader.ts
 // Uploads the archive stream to R2 over the S3 API (s3-stream-upload.ts): equal parts, a few
 // in flight, and an abort on any failure so that no orphan parts or partial object remain.
@@ -56399,6 +57509,23 @@ class S3Uploader {
             this.log(`The claim of ${key} is this run's (its answer was lost); carrying on with it`);
         }
         return new S3PendingUpload(this.client, { Bucket: this.bucket, Key: key, ContentType: this.contentType, Metadata: this.objectMetadata }, this.identity, this.log);
+    }
+}
+/**
+ * For keys named by their content's SHA-256 (LFS objects, `lfs/{tenant}/{oid}`): no claim. Every
+ * writer of such a key writes the same bytes (checked against the oid as they are sent), so what
+ * is there is replaced, whatever it is: an earlier run's leftover claim, or bytes planted under the
+ * oid. The caller skips keys whose stored size is already right.
+ */
+class S3ContentUploader extends (/* unused pure expression or super */ null && (S3Uploader)) {
+    begin(key) {
+        const target = {
+            Bucket: this.bucket,
+            Key: key,
+            ContentType: this.contentType,
+            Metadata: this.objectMetadata,
+        };
+        return Promise.resolve(new S3PendingUpload(this.client, target, this.identity, this.log));
     }
 }
 /** Whether `key` holds this run's empty claim. */
@@ -56579,7 +57706,8 @@ class WorkerPendingUpload {
 
 ;// CONCATENATED MODULE: ./cli/commands/rekey.ts
 // r2-backup rekey: an encrypted backup re-encrypted for a new set of recipients, stored as a
-// NEW backup (the next free run number of its stamp, `{stamp}-2.tar.zst.age`, with its bundle)
+// NEW backup (the next free run number of its stamp, `{stamp}-2.tar.zst.age`, with its git
+// bundle, metadata export and wiki bundle when it has them)
 // and recorded through the Worker; the old backup is never touched: the operator deletes it
 // once the new one restores (docs/encryption.md).
 
@@ -56600,27 +57728,50 @@ class WorkerPendingUpload {
 /** Run numbers a stamp may take (as the action's). */
 const MAX_RUN_NUMBER = 1000;
 const ENCRYPTED_CONTENT_TYPE = 'application/octet-stream';
-/** The first `{stamp}-n` name (with its bundle's, when there is one) that nothing holds yet. */
+/** The encrypted companions a backup can have (an LFS list never is: include-lfs is refused
+ *  with encryption), each with the record fields that give its size and SHA-256. */
+const ENCRYPTED_COMPANIONS = ['bundle', 'meta', 'wiki'];
+const companionDigest = (record, kind) => {
+    const [size, sha256] = [record[`${kind}_size`], record[`${kind}_sha256`]];
+    return record[`${kind}_key`] && size !== undefined && sha256 ? { size, sha256 } : undefined;
+};
+/** The first `{stamp}-n` name (with its companions' names) that nothing holds yet. */
 async function claimNewName(uploader, tenant, record) {
     const { stamp, compression } = (0,validate/* checkBackupFile */.ng)(record.backup_file, tenant);
     const base = stamp.slice(0, 15);
-    for (let n = 2; n <= MAX_RUN_NUMBER; n++) {
+    const kinds = ENCRYPTED_COMPANIONS.filter((kind) => companionDigest(record, kind));
+    names: for (let n = 2; n <= MAX_RUN_NUMBER; n++) {
         const backupFile = (0,naming/* backupFileName */.iP)(base, compression, n, true);
         const archive = await uploader.begin((0,naming/* archiveKey */.q2)(tenant, backupFile));
         if (!archive)
             continue;
-        if (!record.bundle_key)
-            return { backupFile, archive };
-        const bundle = await uploader.begin((0,naming/* archiveKey */.q2)(tenant, (0,naming/* bundleFileName */.MZ)(backupFile)));
-        if (bundle)
-            return { backupFile, archive, bundle };
-        await archive.abort();
+        const claimed = { backupFile, archive, companions: {} };
+        for (const kind of kinds) {
+            const pending = await uploader.begin((0,naming/* archiveKey */.q2)(tenant, (0,naming/* companionFileName */.mc)(backupFile, kind)));
+            if (!pending) {
+                await abortAll(claimed);
+                continue names;
+            }
+            claimed.companions[kind] = pending;
+        }
+        return claimed;
     }
     throw new Error(`No free name for stamp ${base} after ${MAX_RUN_NUMBER} tries`);
 }
+const abortAll = (claimed) => Promise.all([claimed.archive, ...Object.values(claimed.companions)].map((p) => p.abort().catch(() => undefined)));
 /** The old record's fields for the new backup, with what the rekey changed. */
-function newRecord(record, tenant, backupFile, archive, bundle, recipients) {
-    const kept = Object.fromEntries(Object.entries(record).filter(([field]) => METADATA_FIELDS.includes(field) && field !== 'recorded_by'));
+function newRecord(record, tenant, backupFile, archive, companions, recipients) {
+    // The old record's fields, but its companions' keys, sizes and hashes: theirs are new.
+    const companionField = /^(bundle|meta|wiki|lfs)_(key|size|sha256)$/;
+    const kept = Object.fromEntries(Object.entries(record).filter(([field]) => METADATA_FIELDS.includes(field) &&
+        field !== 'recorded_by' &&
+        !companionField.test(field)));
+    const fields = {};
+    for (const [kind, digest] of Object.entries(companions)) {
+        fields[`${kind}_key`] = (0,naming/* archiveKey */.q2)(tenant, (0,naming/* companionFileName */.mc)(backupFile, kind));
+        fields[`${kind}_size`] = digest.size;
+        fields[`${kind}_sha256`] = digest.sha256;
+    }
     return {
         ...kept,
         backup_file: backupFile,
@@ -56630,11 +57781,7 @@ function newRecord(record, tenant, backupFile, archive, bundle, recipients) {
         sha256: archive.sha256,
         encrypted: true,
         recipients: recipients.map(recipientFingerprint),
-        ...(bundle && {
-            bundle_key: (0,naming/* archiveKey */.q2)(tenant, (0,naming/* bundleFileName */.MZ)(backupFile)),
-            bundle_size: bundle.size,
-            bundle_sha256: bundle.sha256,
-        }),
+        ...fields,
     };
 }
 const rekey = {
@@ -56643,7 +57790,7 @@ const rekey = {
     help: `Usage: r2-backup rekey --tenant T [--bucket B] --backup FILE --recipients FILE
                      [--identity FILE]
 
-Re-encrypts an encrypted backup (and its git bundle) for the recipients listed in the
+Re-encrypts an encrypted backup (and its git bundle, metadata export and wiki) for the recipients listed in the
 recipients file (age1... or age1pq1..., one a line, # comments), as a NEW backup beside it:
 the next free run number of its stamp ({stamp}-2.tar.zst.age, ...), recorded through the
 Worker with the same commit, branch and time, action "rekey". The archive is streamed: read,
@@ -56702,13 +57849,16 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
             const copy = (key, expected, pending) => rekeyCopy(source, bucket, key, expected, pending, identities, recipients, uploader.maxPartSize);
             console.error(`Rekeying ${record.backup_file} as ${claimed.backupFile} for ${recipients.length} recipient(s)`);
             const archive = await copy((0,naming/* archiveKey */.q2)(tenant, record.backup_file), { sha256: record.sha256, size: record.size }, claimed.archive);
-            const bundle = claimed.bundle &&
-                (await copy((0,naming/* archiveKey */.q2)(tenant, (0,naming/* bundleFileName */.MZ)(record.backup_file)), { sha256: record.bundle_sha256, size: record.bundle_size }, claimed.bundle));
-            await worker.storeMetadata(newRecord(record, tenant, claimed.backupFile, archive, bundle, recipients));
+            const companions = {};
+            for (const [kind, pending] of Object.entries(claimed.companions)) {
+                const key = (0,naming/* archiveKey */.q2)(tenant, (0,naming/* companionFileName */.mc)(record.backup_file, kind));
+                companions[kind] = await copy(key, companionDigest(record, kind), pending);
+            }
+            await worker.storeMetadata(newRecord(record, tenant, claimed.backupFile, archive, companions, recipients));
         }
         catch (error) {
             // The new objects go; the old backup was never touched.
-            await Promise.all([claimed.archive, claimed.bundle].map((p) => p?.abort().catch(() => undefined)));
+            await abortAll(claimed);
             throw error;
         }
         console.log(`Rekeyed ${record.backup_file} as ${claimed.backupFile} for the recipients with fingerprints ` +
@@ -56724,9 +57874,3376 @@ async function rekeyCopy(source, bucket, key, expected, pending, identities, rec
         identities,
         recipients,
         pending,
-        partSize: choosePartSize(expected.size, maxPartSize),
+        partSize: uploader_choosePartSize(expected.size, maxPartSize),
         what: key,
     });
+}
+
+;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
+function getUserAgent() {
+  if (typeof navigator === "object" && "userAgent" in navigator) {
+    return navigator.userAgent;
+  }
+
+  if (typeof process === "object" && process.version !== undefined) {
+    return `Node.js/${process.version.substr(1)} (${process.platform}; ${
+      process.arch
+    })`;
+  }
+
+  return "<environment undetectable>";
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
+// @ts-check
+
+function register(state, name, method, options) {
+  if (typeof method !== "function") {
+    throw new Error("method for before hook must be a function");
+  }
+
+  if (!options) {
+    options = {};
+  }
+
+  if (Array.isArray(name)) {
+    return name.reverse().reduce((callback, name) => {
+      return register.bind(null, state, name, callback, options);
+    }, method)();
+  }
+
+  return Promise.resolve().then(() => {
+    if (!state.registry[name]) {
+      return method(options);
+    }
+
+    return state.registry[name].reduce((method, registered) => {
+      return registered.hook.bind(null, method, options);
+    }, method)();
+  });
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
+// @ts-check
+
+function addHook(state, kind, name, hook) {
+  const orig = hook;
+  if (!state.registry[name]) {
+    state.registry[name] = [];
+  }
+
+  if (kind === "before") {
+    hook = (method, options) => {
+      return Promise.resolve()
+        .then(orig.bind(null, options))
+        .then(method.bind(null, options));
+    };
+  }
+
+  if (kind === "after") {
+    hook = (method, options) => {
+      let result;
+      return Promise.resolve()
+        .then(method.bind(null, options))
+        .then((result_) => {
+          result = result_;
+          return orig(result, options);
+        })
+        .then(() => {
+          return result;
+        });
+    };
+  }
+
+  if (kind === "error") {
+    hook = (method, options) => {
+      return Promise.resolve()
+        .then(method.bind(null, options))
+        .catch((error) => {
+          return orig(error, options);
+        });
+    };
+  }
+
+  state.registry[name].push({
+    hook: hook,
+    orig: orig,
+  });
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
+// @ts-check
+
+function removeHook(state, name, method) {
+  if (!state.registry[name]) {
+    return;
+  }
+
+  const index = state.registry[name]
+    .map((registered) => {
+      return registered.orig;
+    })
+    .indexOf(method);
+
+  if (index === -1) {
+    return;
+  }
+
+  state.registry[name].splice(index, 1);
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
+// @ts-check
+
+
+
+
+
+// bind with array of arguments: https://stackoverflow.com/a/21792913
+const bind = Function.bind;
+const bindable = bind.bind(bind);
+
+function bindApi(hook, state, name) {
+  const removeHookRef = bindable(removeHook, null).apply(
+    null,
+    name ? [state, name] : [state]
+  );
+  hook.api = { remove: removeHookRef };
+  hook.remove = removeHookRef;
+  ["before", "error", "after", "wrap"].forEach((kind) => {
+    const args = name ? [state, kind, name] : [state, kind];
+    hook[kind] = hook.api[kind] = bindable(addHook, null).apply(null, args);
+  });
+}
+
+function Singular() {
+  const singularHookName = Symbol("Singular");
+  const singularHookState = {
+    registry: {},
+  };
+  const singularHook = register.bind(null, singularHookState, singularHookName);
+  bindApi(singularHook, singularHookState, singularHookName);
+  return singularHook;
+}
+
+function Collection() {
+  const state = {
+    registry: {},
+  };
+
+  const hook = register.bind(null, state);
+  bindApi(hook, state);
+
+  return hook;
+}
+
+/* harmony default export */ const before_after_hook = ({ Singular, Collection });
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/endpoint/dist-bundle/index.js
+// pkg/dist-src/defaults.js
+
+
+// pkg/dist-src/version.js
+var VERSION = "0.0.0-development";
+
+// pkg/dist-src/defaults.js
+var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
+var DEFAULTS = {
+  method: "GET",
+  baseUrl: "https://api.github.com",
+  headers: {
+    accept: "application/vnd.github.v3+json",
+    "user-agent": userAgent
+  },
+  mediaType: {
+    format: ""
+  }
+};
+
+// pkg/dist-src/util/lowercase-keys.js
+function lowercaseKeys(object) {
+  if (!object) {
+    return {};
+  }
+  return Object.keys(object).reduce((newObj, key) => {
+    newObj[key.toLowerCase()] = object[key];
+    return newObj;
+  }, {});
+}
+
+// pkg/dist-src/util/is-plain-object.js
+function isPlainObject(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+}
+
+// pkg/dist-src/util/merge-deep.js
+function mergeDeep(defaults, options) {
+  const result = Object.assign({}, defaults);
+  Object.keys(options).forEach((key) => {
+    if (isPlainObject(options[key])) {
+      if (!(key in defaults)) Object.assign(result, { [key]: options[key] });
+      else result[key] = mergeDeep(defaults[key], options[key]);
+    } else {
+      Object.assign(result, { [key]: options[key] });
+    }
+  });
+  return result;
+}
+
+// pkg/dist-src/util/remove-undefined-properties.js
+function removeUndefinedProperties(obj) {
+  for (const key in obj) {
+    if (obj[key] === void 0) {
+      delete obj[key];
+    }
+  }
+  return obj;
+}
+
+// pkg/dist-src/merge.js
+function merge(defaults, route, options) {
+  if (typeof route === "string") {
+    let [method, url] = route.split(" ");
+    options = Object.assign(url ? { method, url } : { url: method }, options);
+  } else {
+    options = Object.assign({}, route);
+  }
+  options.headers = lowercaseKeys(options.headers);
+  removeUndefinedProperties(options);
+  removeUndefinedProperties(options.headers);
+  const mergedOptions = mergeDeep(defaults || {}, options);
+  if (options.url === "/graphql") {
+    if (defaults && defaults.mediaType.previews?.length) {
+      mergedOptions.mediaType.previews = defaults.mediaType.previews.filter(
+        (preview) => !mergedOptions.mediaType.previews.includes(preview)
+      ).concat(mergedOptions.mediaType.previews);
+    }
+    mergedOptions.mediaType.previews = (mergedOptions.mediaType.previews || []).map((preview) => preview.replace(/-preview/, ""));
+  }
+  return mergedOptions;
+}
+
+// pkg/dist-src/util/add-query-parameters.js
+function addQueryParameters(url, parameters) {
+  const separator = /\?/.test(url) ? "&" : "?";
+  const names = Object.keys(parameters);
+  if (names.length === 0) {
+    return url;
+  }
+  return url + separator + names.map((name) => {
+    if (name === "q") {
+      return "q=" + parameters.q.split("+").map(encodeURIComponent).join("+");
+    }
+    return `${name}=${encodeURIComponent(parameters[name])}`;
+  }).join("&");
+}
+
+// pkg/dist-src/util/extract-url-variable-names.js
+var urlVariableRegex = /\{[^{}}]+\}/g;
+function removeNonChars(variableName) {
+  return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
+}
+function extractUrlVariableNames(url) {
+  const matches = url.match(urlVariableRegex);
+  if (!matches) {
+    return [];
+  }
+  return matches.map(removeNonChars).reduce((a, b) => a.concat(b), []);
+}
+
+// pkg/dist-src/util/omit.js
+function omit(object, keysToOmit) {
+  const result = { __proto__: null };
+  for (const key of Object.keys(object)) {
+    if (keysToOmit.indexOf(key) === -1) {
+      result[key] = object[key];
+    }
+  }
+  return result;
+}
+
+// pkg/dist-src/util/url-template.js
+function encodeReserved(str) {
+  return str.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+    if (!/%[0-9A-Fa-f]/.test(part)) {
+      part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
+    }
+    return part;
+  }).join("");
+}
+function encodeUnreserved(str) {
+  return encodeURIComponent(str).replace(/[!'()*]/g, function(c) {
+    return "%" + c.charCodeAt(0).toString(16).toUpperCase();
+  });
+}
+function encodeValue(operator, value, key) {
+  value = operator === "+" || operator === "#" ? encodeReserved(value) : encodeUnreserved(value);
+  if (key) {
+    return encodeUnreserved(key) + "=" + value;
+  } else {
+    return value;
+  }
+}
+function isDefined(value) {
+  return value !== void 0 && value !== null;
+}
+function isKeyOperator(operator) {
+  return operator === ";" || operator === "&" || operator === "?";
+}
+function getValues(context, operator, key, modifier) {
+  var value = context[key], result = [];
+  if (isDefined(value) && value !== "") {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
+      value = value.toString();
+      if (modifier && modifier !== "*") {
+        value = value.substring(0, parseInt(modifier, 10));
+      }
+      result.push(
+        encodeValue(operator, value, isKeyOperator(operator) ? key : "")
+      );
+    } else {
+      if (modifier === "*") {
+        if (Array.isArray(value)) {
+          value.filter(isDefined).forEach(function(value2) {
+            result.push(
+              encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
+            );
+          });
+        } else {
+          Object.keys(value).forEach(function(k) {
+            if (isDefined(value[k])) {
+              result.push(encodeValue(operator, value[k], k));
+            }
+          });
+        }
+      } else {
+        const tmp = [];
+        if (Array.isArray(value)) {
+          value.filter(isDefined).forEach(function(value2) {
+            tmp.push(encodeValue(operator, value2));
+          });
+        } else {
+          Object.keys(value).forEach(function(k) {
+            if (isDefined(value[k])) {
+              tmp.push(encodeUnreserved(k));
+              tmp.push(encodeValue(operator, value[k].toString()));
+            }
+          });
+        }
+        if (isKeyOperator(operator)) {
+          result.push(encodeUnreserved(key) + "=" + tmp.join(","));
+        } else if (tmp.length !== 0) {
+          result.push(tmp.join(","));
+        }
+      }
+    }
+  } else {
+    if (operator === ";") {
+      if (isDefined(value)) {
+        result.push(encodeUnreserved(key));
+      }
+    } else if (value === "" && (operator === "&" || operator === "?")) {
+      result.push(encodeUnreserved(key) + "=");
+    } else if (value === "") {
+      result.push("");
+    }
+  }
+  return result;
+}
+function parseUrl(template) {
+  return {
+    expand: dist_bundle_expand.bind(null, template)
+  };
+}
+function dist_bundle_expand(template, context) {
+  var operators = ["+", "#", ".", "/", ";", "?", "&"];
+  template = template.replace(
+    /\{([^\{\}]+)\}|([^\{\}]+)/g,
+    function(_, expression, literal) {
+      if (expression) {
+        let operator = "";
+        const values = [];
+        if (operators.indexOf(expression.charAt(0)) !== -1) {
+          operator = expression.charAt(0);
+          expression = expression.substr(1);
+        }
+        expression.split(/,/g).forEach(function(variable) {
+          var tmp = /([^:\*]*)(?::(\d+)|(\*))?/.exec(variable);
+          values.push(getValues(context, operator, tmp[1], tmp[2] || tmp[3]));
+        });
+        if (operator && operator !== "+") {
+          var separator = ",";
+          if (operator === "?") {
+            separator = "&";
+          } else if (operator !== "#") {
+            separator = operator;
+          }
+          return (values.length !== 0 ? operator : "") + values.join(separator);
+        } else {
+          return values.join(",");
+        }
+      } else {
+        return encodeReserved(literal);
+      }
+    }
+  );
+  if (template === "/") {
+    return template;
+  } else {
+    return template.replace(/\/$/, "");
+  }
+}
+
+// pkg/dist-src/parse.js
+function parse(options) {
+  let method = options.method.toUpperCase();
+  let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
+  let headers = Object.assign({}, options.headers);
+  let body;
+  let parameters = omit(options, [
+    "method",
+    "baseUrl",
+    "url",
+    "headers",
+    "request",
+    "mediaType"
+  ]);
+  const urlVariableNames = extractUrlVariableNames(url);
+  url = parseUrl(url).expand(parameters);
+  if (!/^http/.test(url)) {
+    url = options.baseUrl + url;
+  }
+  const omittedParameters = Object.keys(options).filter((option) => urlVariableNames.includes(option)).concat("baseUrl");
+  const remainingParameters = omit(parameters, omittedParameters);
+  const isBinaryRequest = /application\/octet-stream/i.test(headers.accept);
+  if (!isBinaryRequest) {
+    if (options.mediaType.format) {
+      headers.accept = headers.accept.split(/,/).map(
+        (format) => format.replace(
+          /application\/vnd(\.\w+)(\.v3)?(\.\w+)?(\+json)?$/,
+          `application/vnd$1$2.${options.mediaType.format}`
+        )
+      ).join(",");
+    }
+    if (url.endsWith("/graphql")) {
+      if (options.mediaType.previews?.length) {
+        const previewsFromAcceptHeader = headers.accept.match(/(?<![\w-])[\w-]+(?=-preview)/g) || [];
+        headers.accept = previewsFromAcceptHeader.concat(options.mediaType.previews).map((preview) => {
+          const format = options.mediaType.format ? `.${options.mediaType.format}` : "+json";
+          return `application/vnd.github.${preview}-preview${format}`;
+        }).join(",");
+      }
+    }
+  }
+  if (["GET", "HEAD"].includes(method)) {
+    url = addQueryParameters(url, remainingParameters);
+  } else {
+    if ("data" in remainingParameters) {
+      body = remainingParameters.data;
+    } else {
+      if (Object.keys(remainingParameters).length) {
+        body = remainingParameters;
+      }
+    }
+  }
+  if (!headers["content-type"] && typeof body !== "undefined") {
+    headers["content-type"] = "application/json; charset=utf-8";
+  }
+  if (["PATCH", "PUT"].includes(method) && typeof body === "undefined") {
+    body = "";
+  }
+  return Object.assign(
+    { method, url, headers },
+    typeof body !== "undefined" ? { body } : null,
+    options.request ? { request: options.request } : null
+  );
+}
+
+// pkg/dist-src/endpoint-with-defaults.js
+function endpointWithDefaults(defaults, route, options) {
+  return parse(merge(defaults, route, options));
+}
+
+// pkg/dist-src/with-defaults.js
+function withDefaults(oldDefaults, newDefaults) {
+  const DEFAULTS2 = merge(oldDefaults, newDefaults);
+  const endpoint2 = endpointWithDefaults.bind(null, DEFAULTS2);
+  return Object.assign(endpoint2, {
+    DEFAULTS: DEFAULTS2,
+    defaults: withDefaults.bind(null, DEFAULTS2),
+    merge: merge.bind(null, DEFAULTS2),
+    parse
+  });
+}
+
+// pkg/dist-src/index.js
+var endpoint = withDefaults(null, DEFAULTS);
+
+
+;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
+/*!
+ * content-type
+ * Copyright(c) 2015 Douglas Christopher Wilson
+ * MIT Licensed
+ */
+const SP = 32; // " "
+const HTAB = 9; // "\t"
+const SEMI = 59; // ";"
+const EQ = 61; // "="
+const DQUOTE = 34; // '"'
+const BSLASH = 92; // "\\"
+const COMMA = 44; // ","
+const LOWER_CASE = 1;
+const OWS = 2;
+const SEMI_FLAG = 4;
+const COMMA_FLAG = 8;
+const TOKEN_FLAG = 16;
+const NON_ASCII = 0xff00;
+const CASE_FLAGS = LOWER_CASE | NON_ASCII;
+/**
+ * Character flags used to normalize HTTP field values while scanning.
+ * Out-of-range reads intentionally coerce to zero in bitwise expressions.
+ */
+const CHAR_MAP = new Uint8Array(0x100);
+CHAR_MAP[HTAB] |= OWS;
+CHAR_MAP[SP] |= OWS;
+CHAR_MAP[SEMI] |= SEMI_FLAG;
+CHAR_MAP[COMMA] |= COMMA_FLAG;
+for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
+    CHAR_MAP[code] |= LOWER_CASE;
+}
+for (const char of "!#$%&'*+-.^_`|~") {
+    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
+}
+for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
+    CHAR_MAP[code] |= TOKEN_FLAG;
+}
+for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
+    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
+}
+for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
+    CHAR_MAP[code] |= TOKEN_FLAG;
+}
+/**
+ * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
+ */
+const NullObject = /* @__PURE__ */ (() => {
+    const C = function () { };
+    C.prototype = Object.create(null);
+    return C;
+})();
+/**
+ * Validate a type string against RFC 9110.
+ */
+function isTypeValid(type, start = 0, end = type.length) {
+    let hasSlash = false;
+    for (let index = start; index < end; index++) {
+        const code = type.charCodeAt(index);
+        if (code === 47 /* / */) {
+            if (hasSlash || index === start || index >= end - 1)
+                return false;
+            hasSlash = true;
+        }
+        else if (!isTokenCode(code)) {
+            return false;
+        }
+    }
+    return hasSlash;
+}
+/**
+ * Validate a token against RFC 9110.
+ */
+function isTokenValid(token, start = 0, end = token.length) {
+    if (start >= end)
+        return false;
+    for (let index = start; index < end; index++) {
+        if (!isTokenCode(token.charCodeAt(index)))
+            return false;
+    }
+    return true;
+}
+/**
+ * Check whether a character code belongs to the token production in RFC 9110.
+ */
+function isTokenCode(code) {
+    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
+}
+/**
+ * Serialize a parameter value.
+ */
+function parameterValue(str) {
+    const len = str.length;
+    if (len === 0)
+        return '""';
+    let index = 0;
+    while (index < len && isTokenCode(str.charCodeAt(index)))
+        index++;
+    if (index === len)
+        return str;
+    let result = '"';
+    let start = 0;
+    while (index < len) {
+        const code = str.charCodeAt(index);
+        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
+            throw new TypeError(`Invalid parameter value: ${str}`);
+        }
+        if (code === 34 /* " */ || code === 92 /* \\ */) {
+            result += `${str.slice(start, index)}\\`;
+            start = index;
+        }
+        index++;
+    }
+    return `${result}${str.slice(start)}"`;
+}
+/**
+ * Format an object into a `Content-Type` header.
+ */
+function dist_format(obj) {
+    const { type, parameters } = obj;
+    if (!type || !isTypeValid(type)) {
+        throw new TypeError(`Invalid type: ${type}`);
+    }
+    let result = type;
+    if (parameters) {
+        for (const param of Object.keys(parameters)) {
+            if (!isTokenValid(param)) {
+                throw new TypeError(`Invalid parameter name: ${param}`);
+            }
+            result += `; ${param}=${parameterValue(parameters[param])}`;
+        }
+    }
+    return result;
+}
+/**
+ * Parse a `Content-Type` header.
+ */
+function dist_parse(header, options) {
+    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
+    const len = header.length;
+    let valueStart = options?.start ?? 0;
+    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
+        valueStart++;
+    }
+    let index = valueStart;
+    let typeFlags = 0;
+    let whitespace = -1;
+    let stop = options?.parameters === false ? COMMA_FLAG : 0;
+    while (index < len) {
+        const code = header.charCodeAt(index);
+        const flags = CHAR_MAP[code];
+        if ((flags & stopFlags) !== 0) {
+            stop |= flags & COMMA_FLAG;
+            break;
+        }
+        if ((flags & OWS) !== 0) {
+            if (whitespace === -1)
+                whitespace = index;
+        }
+        else {
+            whitespace = -1;
+        }
+        typeFlags |= (code & NON_ASCII) | flags;
+        index++;
+    }
+    const valueEnd = whitespace === -1 ? index : whitespace;
+    const value = header.slice(valueStart, valueEnd);
+    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+    if (index === len || stop !== 0) {
+        return { type, index, parameters: new NullObject() };
+    }
+    return parseParameters(header, type, index, len, stopFlags);
+}
+/**
+ * Parses the parameters of a `Content-Type` header starting at the given index.
+ */
+function parseParameters(header, type, index, len, stopFlags) {
+    const parameters = new NullObject();
+    parameter: while (index < len) {
+        index++; // Skip over ;
+        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+            index++;
+        }
+        const keyStart = index;
+        let keyFlags = 0;
+        let keyWhitespace = -1;
+        while (index < len) {
+            const code = header.charCodeAt(index);
+            const flags = CHAR_MAP[code];
+            if ((flags & stopFlags) !== 0) {
+                if ((flags & COMMA_FLAG) !== 0)
+                    break parameter;
+                continue parameter;
+            }
+            if (code === EQ) {
+                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
+                const value = header.slice(keyStart, keyEnd);
+                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+                index++;
+                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+                    index++;
+                }
+                if (index < len && header.charCodeAt(index) === DQUOTE) {
+                    const quotedStart = ++index;
+                    let escaped = false;
+                    while (index < len) {
+                        const code = header.charCodeAt(index);
+                        if (code === DQUOTE) {
+                            if (parameters[key] === undefined) {
+                                parameters[key] = escaped
+                                    ? unescapeQuotedPairs(header, quotedStart, index)
+                                    : header.slice(quotedStart, index);
+                            }
+                            index++;
+                            let stop = 0;
+                            // Discard characters between quote and delimiter.
+                            while (index < len) {
+                                const code = header.charCodeAt(index);
+                                const flags = CHAR_MAP[code];
+                                if ((flags & stopFlags) !== 0) {
+                                    stop = flags & COMMA_FLAG;
+                                    break;
+                                }
+                                index++;
+                            }
+                            if (stop !== 0)
+                                break parameter;
+                            continue parameter;
+                        }
+                        if (code === BSLASH && index + 1 < len) {
+                            escaped = true;
+                            index += 2;
+                            continue;
+                        }
+                        index++;
+                    }
+                    continue parameter;
+                }
+                const valueStart = index;
+                let stop = 0;
+                let valueWhitespace = -1;
+                while (index < len) {
+                    const code = header.charCodeAt(index);
+                    const flags = CHAR_MAP[code];
+                    if ((flags & stopFlags) !== 0) {
+                        stop = flags & COMMA_FLAG;
+                        break;
+                    }
+                    if ((flags & OWS) !== 0) {
+                        if (valueWhitespace === -1)
+                            valueWhitespace = index;
+                    }
+                    else {
+                        valueWhitespace = -1;
+                    }
+                    index++;
+                }
+                if (parameters[key] === undefined) {
+                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
+                    parameters[key] = header.slice(valueStart, valueEnd);
+                }
+                if (stop !== 0)
+                    break parameter;
+                continue parameter;
+            }
+            if ((flags & OWS) !== 0) {
+                if (keyWhitespace === -1)
+                    keyWhitespace = index;
+            }
+            else {
+                keyWhitespace = -1;
+            }
+            keyFlags |= (code & NON_ASCII) | flags;
+            index++;
+        }
+    }
+    return { type, index, parameters };
+}
+/**
+ * Remove backslashes from quoted pairs in a known-terminated quoted string body.
+ */
+function unescapeQuotedPairs(str, start, end) {
+    let result = "";
+    for (let index = start; index < end; index++) {
+        if (str.charCodeAt(index) === BSLASH) {
+            result += str.slice(start, index);
+            start = ++index;
+        }
+    }
+    return result + str.slice(start, end);
+}
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
+const intRegex = /^-?\d+$/;
+const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
+const originalStringify = JSON.stringify;
+const originalParse = JSON.parse;
+const customFormat = /^-?\d+n$/;
+
+const bigIntsStringify = /([\[:])?"(-?\d+)n"($|\s*[,\}\]])/g;
+const noiseStringify = /([\[:])?("-?\d+n+)n("$|"\s*[,\}\]])/g;
+
+/**
+ * @typedef {(this: any, key: string | number | undefined, value: any) => any} Replacer
+ * @typedef {(key: string | number | undefined, value: any, context?: { source: string }) => any} Reviver
+ */
+
+/**
+ * Checks if a value is unstringifiable according to native JSON.stringify rules.
+ *
+ * @param {any} val The value to check.
+ * @returns {boolean} True if the value is undefined, a function, or a symbol.
+ */
+const isUnstringifiable = (val) =>
+  val === undefined || typeof val === "function" || typeof val === "symbol";
+
+/**
+ * Checks if a value is a native JSON.rawJSON object (Node.js 22+).
+ *
+ * @param {any} val The value to check.
+ * @returns {boolean} True if the value is a RawJSON instance.
+ */
+const isRawJSON = (val) =>
+  val !== null &&
+  typeof val === "object" &&
+  val.constructor &&
+  val.constructor.name === "RawJSON";
+
+/**
+ * Iteratively converts a JS value to a JSON string.
+ * Used as a fallback when the native JSON.stringify hits the Maximum Call Stack size.
+ * Fully compliant with JSON formatting (space), replacers, and toJSON behaviors.
+ *
+ * @param {any} rootValue The value to stringify.
+ * @param {Replacer | Array<string | number> | null} [replacer] User's custom replacer function.
+ * @param {string | number} [spaceParam] Indentation for pretty-printing.
+ * @returns {string | undefined} The generated JSON string.
+ */
+const stringifyIteratively = (rootValue, replacer, spaceParam) => {
+  let space = "";
+
+  if (typeof spaceParam === "number") {
+    space = " ".repeat(Math.min(10, Math.max(0, Math.floor(spaceParam))));
+  } else if (typeof spaceParam === "string") {
+    space = spaceParam.slice(0, 10);
+  }
+
+  const isFunctionReplacer = typeof replacer === "function";
+  const propertyList = Array.isArray(replacer)
+    ? new Set(replacer.map(String))
+    : null;
+
+  /**
+   * Prepares a value for stringification by resolving toJSON, handling BigInts,
+   * applying custom replacers, and unwrapping primitive objects.
+   *
+   * @param {object|Array} parent The parent object or array holding the value.
+   * @param {string} key The key associated with the value.
+   * @param {any} val The raw value to process.
+   * @returns {any} The processed value ready for stringification.
+   */
+  const prepareVal = (parent, key, val) => {
+    const isObject = val !== null && typeof val === "object";
+    const hasToJSON = isObject && typeof val.toJSON === "function";
+
+    if (hasToJSON) {
+      val = val.toJSON(key);
+    }
+
+    const isNoise = typeof val === "string" && noiseValue.test(val);
+
+    if (isNoise) return val + "n";
+
+    const isBigInt = typeof val === "bigint";
+
+    if (isBigInt) {
+      const supportsRawJSON = "rawJSON" in JSON;
+
+      if (supportsRawJSON) return JSON.rawJSON(val.toString());
+
+      return val.toString() + "n";
+    }
+
+    if (isFunctionReplacer) {
+      val = replacer.call(parent, key, val);
+    }
+
+    const isPostReplacerObject = val !== null && typeof val === "object";
+
+    if (isPostReplacerObject) {
+      const isPrimitiveWrapper =
+        val instanceof Number ||
+        val instanceof String ||
+        val instanceof Boolean;
+
+      if (isPrimitiveWrapper) {
+        val = val.valueOf();
+      }
+    }
+
+    return val;
+  };
+
+  const rootProcessed = prepareVal({ "": rootValue }, "", rootValue);
+
+  if (isUnstringifiable(rootProcessed)) {
+    return undefined;
+  }
+
+  const isRootPrimitive =
+    rootProcessed === null || typeof rootProcessed !== "object";
+  const isRootNativeRawJSON = isRawJSON(rootProcessed);
+
+  if (isRootPrimitive || isRootNativeRawJSON) {
+    return originalStringify(rootProcessed);
+  }
+
+  const chunks = [];
+  let level = 0;
+
+  const stack = [
+    {
+      parent: { "": rootProcessed },
+      key: "",
+      val: rootProcessed,
+      isArray: Array.isArray(rootProcessed),
+      keys: Array.isArray(rootProcessed) ? null : Object.keys(rootProcessed),
+      index: 0,
+      first: true,
+    },
+  ];
+
+  const visited = new WeakSet([rootProcessed]);
+
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1];
+
+    if (node.index === 0) {
+      chunks.push(node.isArray ? "[" : "{");
+      level++;
+    }
+
+    let isDone = false;
+
+    if (node.isArray) {
+      if (node.index < node.val.length) {
+        if (!node.first) chunks.push(",");
+
+        if (space) chunks.push("\n" + space.repeat(level));
+
+        const childRaw = node.val[node.index];
+        const childVal = prepareVal(node.val, String(node.index), childRaw);
+
+        if (isUnstringifiable(childVal)) {
+          chunks.push("null");
+          node.first = false;
+          node.index++;
+        } else {
+          const isComplexObject =
+            childVal !== null && typeof childVal === "object";
+          const isNativeRaw = isRawJSON(childVal);
+
+          if (isComplexObject && !isNativeRaw) {
+            if (visited.has(childVal)) {
+              throw new TypeError("Converting circular structure to JSON");
+            }
+
+            visited.add(childVal);
+
+            stack.push({
+              parent: node.val,
+              key: String(node.index),
+              val: childVal,
+              isArray: Array.isArray(childVal),
+              keys: Array.isArray(childVal) ? null : Object.keys(childVal),
+              index: 0,
+              first: true,
+            });
+
+            node.first = false;
+            node.index++;
+          } else {
+            chunks.push(originalStringify(childVal));
+            node.first = false;
+            node.index++;
+          }
+        }
+      } else {
+        isDone = true;
+      }
+    } else {
+      while (node.index < node.keys.length) {
+        const k = node.keys[node.index++];
+
+        const isFilteredOutByArray = propertyList && !propertyList.has(k);
+
+        if (isFilteredOutByArray) continue;
+
+        const childRaw = node.val[k];
+        const childVal = prepareVal(node.val, k, childRaw);
+
+        if (isUnstringifiable(childVal)) continue;
+
+        if (!node.first) chunks.push(",");
+
+        if (space) {
+          chunks.push("\n" + space.repeat(level) + originalStringify(k) + ": ");
+        } else {
+          chunks.push(originalStringify(k) + ":");
+        }
+
+        const isComplexObject =
+          childVal !== null && typeof childVal === "object";
+        const isNativeRaw = isRawJSON(childVal);
+
+        if (isComplexObject && !isNativeRaw) {
+          if (visited.has(childVal)) {
+            throw new TypeError("Converting circular structure to JSON");
+          }
+
+          visited.add(childVal);
+
+          stack.push({
+            parent: node.val,
+            key: k,
+            val: childVal,
+            isArray: Array.isArray(childVal),
+            keys: Array.isArray(childVal) ? null : Object.keys(childVal),
+            index: 0,
+            first: true,
+          });
+
+          node.first = false;
+
+          break; // Stop current loop level to process the newly pushed stack node
+        } else {
+          chunks.push(originalStringify(childVal));
+          node.first = false;
+        }
+      }
+
+      const isNodeFullyProcessed =
+        node.index >= node.keys.length && stack[stack.length - 1] === node;
+
+      if (isNodeFullyProcessed) {
+        isDone = true;
+      }
+    }
+
+    if (isDone) {
+      level--;
+
+      if (!node.first && space) chunks.push("\n" + space.repeat(level));
+
+      chunks.push(node.isArray ? "]" : "}");
+      visited.delete(node.val);
+      stack.pop();
+    }
+  }
+
+  return chunks.join("");
+};
+
+/**
+ * Converts a JavaScript value to a JSON string.
+ *
+ * Supports serialization of BigInt values using two strategies:
+ * 1. Custom format "123n" → "123" (universal fallback)
+ * 2. Native JSON.rawJSON() (Node.js 22+, fastest) when available
+ *
+ * All other values are serialized exactly like native JSON.stringify().
+ *
+ * @param {*} value The value to convert to a JSON string.
+ * @param {Replacer | Array<string | number> | null} [replacer]
+ * A function that alters the behavior of the stringification process,
+ * or an array of strings/numbers to indicate properties to exclude.
+ * @param {string | number} [space]
+ * A string or number to specify indentation or pretty-printing.
+ * @returns {string} The JSON string representation.
+ */
+const JSONStringify = (value, replacer, space) => {
+  try {
+    const supportsRawJSON = "rawJSON" in JSON;
+
+    if (supportsRawJSON) {
+      return originalStringify(
+        value,
+        (key, val) => {
+          if (typeof val === "bigint") return JSON.rawJSON(val.toString());
+
+          const hasFunctionReplacer = typeof replacer === "function";
+
+          if (hasFunctionReplacer) return replacer(key, val);
+
+          const isKeyInArrayReplacer =
+            Array.isArray(replacer) && replacer.includes(key);
+
+          if (isKeyInArrayReplacer) return val;
+
+          return val;
+        },
+        space,
+      );
+    }
+
+    if (!value) return originalStringify(value, replacer, space);
+
+    const convertedToCustomJSON = originalStringify(
+      value,
+      (key, val) => {
+        const isNoise = typeof val === "string" && noiseValue.test(val);
+
+        if (isNoise) return val.toString() + "n"; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
+
+        if (typeof val === "bigint") return val.toString() + "n";
+
+        const hasFunctionReplacer = typeof replacer === "function";
+
+        if (hasFunctionReplacer) return replacer(key, val);
+
+        const isKeyInArrayReplacer =
+          Array.isArray(replacer) && replacer.includes(key);
+
+        if (isKeyInArrayReplacer) return val;
+
+        return val;
+      },
+      space,
+    );
+
+    const processedJSON = convertedToCustomJSON.replace(
+      bigIntsStringify,
+      "$1$2$3",
+    ); // Delete one "n" off the end of every BigInt value
+
+    const denoisedJSON = processedJSON.replace(noiseStringify, "$1$2$3"); // Remove one "n" off the end of every noisy string
+
+    return denoisedJSON;
+  } catch (error) {
+    if (error instanceof RangeError) {
+      const convertedJSON = stringifyIteratively(value, replacer, space);
+
+      if (convertedJSON === undefined) return undefined;
+
+      const supportsRawJSON = "rawJSON" in JSON;
+
+      if (supportsRawJSON) return convertedJSON;
+
+      const processedJSON = convertedJSON.replace(bigIntsStringify, "$1$2$3");
+
+      return processedJSON.replace(noiseStringify, "$1$2$3");
+    }
+
+    throw error;
+  }
+};
+
+const featureCache = new Map();
+
+/**
+ * Detects if the current JSON.parse implementation supports the context.source feature.
+ *
+ * Uses toString() fingerprinting to cache results and automatically detect runtime
+ * replacements of JSON.parse (polyfills, mocks, etc.).
+ *
+ * @returns {boolean} true if context.source is supported, false otherwise.
+ */
+const isContextSourceSupported = () => {
+  const parseFingerprint = JSON.parse.toString();
+
+  if (featureCache.has(parseFingerprint)) {
+    return featureCache.get(parseFingerprint);
+  }
+
+  try {
+    const result = JSON.parse(
+      "1",
+      (_, __, context) => !!context?.source && context.source === "1",
+    );
+    featureCache.set(parseFingerprint, result);
+
+    return result;
+  } catch {
+    featureCache.set(parseFingerprint, false);
+
+    return false;
+  }
+};
+
+/**
+ * Reviver function that converts custom-format BigInt strings back to BigInt values.
+ * Also handles "noise" strings that accidentally match the BigInt format.
+ *
+ * @param {string | number | undefined} key The object key.
+ * @param {*} value The value being parsed.
+ * @param {object} [context] Parse context (if supported by JSON.parse).
+ * @param {Reviver} [userReviver] User's custom reviver function.
+ * @returns {any} The transformed value.
+ */
+const convertMarkedBigIntsReviver = (key, value, context, userReviver) => {
+  const isCustomFormatBigInt =
+    typeof value === "string" && customFormat.test(value);
+
+  if (isCustomFormatBigInt) return BigInt(value.slice(0, -1));
+
+  const isNoiseValue = typeof value === "string" && noiseValue.test(value);
+  if (isNoiseValue) return value.slice(0, -1);
+
+  const hasUserReviver = typeof userReviver === "function";
+
+  if (!hasUserReviver) return value;
+
+  return userReviver(key, value, context);
+};
+
+/**
+ * Fast JSON.parse implementation (~2x faster than classic fallback).
+ * Uses JSON.parse's context.source feature to detect integers and convert
+ * large numbers directly to BigInt without string manipulation.
+ *
+ * Does not support legacy custom format from v1 of this library.
+ *
+ * @param {string} text JSON string to parse.
+ * @param {Reviver} [reviver] Transform function to apply to each value.
+ * @returns {any} Parsed JavaScript value.
+ */
+const JSONParseV2 = (text, reviver) => {
+  return JSON.parse(text, (key, value, context) => {
+    const isNumber = typeof value === "number";
+    const isOutOfBounds =
+      value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
+    const isBigNumber = isNumber && isOutOfBounds;
+    const isInt = context && intRegex.test(context.source);
+    const isBigInt = isBigNumber && isInt;
+
+    if (isBigInt) return BigInt(context.source);
+
+    const hasCustomReviver = typeof reviver === "function";
+
+    if (!hasCustomReviver) return value;
+
+    return reviver(key, value, context);
+  });
+};
+
+const MAX_INT = Number.MAX_SAFE_INTEGER.toString();
+const MAX_DIGITS = MAX_INT.length;
+const stringsOrLargeNumbers =
+  /"(?:[^"\\]|\\.)*"|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/g;
+const noiseValueWithQuotes = /^"-?\d+n+"$/; // Noise - strings that match the custom format before being converted to it
+
+/**
+ * Iteratively traverses the parsed object bottom-up (post-order),
+ * emulating the native JSON.parse reviver behavior.
+ * This avoids Call Stack overflows (RangeError) on deeply nested structures.
+ *
+ * @param {any} parsed The natively parsed JSON object.
+ * @param {Reviver} [userReviver] User's custom reviver function.
+ * @returns {any} The fully processed object.
+ */
+const applyReviverIteratively = (parsed, userReviver) => {
+  const rootHolder = { "": parsed };
+  const stack = [{ parent: rootHolder, key: "", visited: false }];
+
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1];
+
+    if (!node.visited) {
+      node.visited = true;
+
+      const value = node.parent[node.key];
+      const isComplexObject = value !== null && typeof value === "object";
+
+      if (isComplexObject) {
+        const keys = Object.keys(value);
+
+        for (let i = keys.length - 1; i >= 0; i--) {
+          stack.push({ parent: value, key: keys[i], visited: false });
+        }
+      }
+    } else {
+      const { parent, key } = node;
+      let value = parent[key];
+
+      if (typeof value === "string") {
+        const isCustomFormatBigInt = customFormat.test(value);
+
+        if (isCustomFormatBigInt) {
+          value = BigInt(value.slice(0, -1));
+        } else {
+          const isNoise = noiseValue.test(value);
+
+          if (isNoise) value = value.slice(0, -1);
+        }
+      }
+
+      const hasUserReviver = typeof userReviver === "function";
+
+      if (hasUserReviver) {
+        value = userReviver.call(parent, key, value);
+      }
+
+      const isDeleted = value === undefined;
+
+      if (isDeleted) {
+        delete parent[key];
+      } else {
+        parent[key] = value;
+      }
+
+      stack.pop();
+    }
+  }
+
+  return rootHolder[""];
+};
+
+/**
+ * Pre-processes the JSON string to mark large numbers with an 'n' suffix.
+ *
+ * @param {string} text The raw JSON string.
+ * @returns {string} The serialized string with marked BigInts.
+ */
+const serializeBigInts = (text) => {
+  return text.replace(
+    stringsOrLargeNumbers,
+    (match, digits, fractional, exponential) => {
+      const isString = match[0] === '"';
+      const isNoise = isString && noiseValueWithQuotes.test(match);
+
+      if (isNoise) return match.substring(0, match.length - 1) + 'n"'; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
+
+      const hasFractionalOrExponential = fractional || exponential;
+
+      // With a fixed number of digits, we can correctly use lexicographical comparison to do a numeric comparison
+      const isLessThanMaxSafeInt =
+        digits &&
+        (digits.length < MAX_DIGITS ||
+          (digits.length === MAX_DIGITS && digits <= MAX_INT));
+
+      const isStandardValue =
+        isString || hasFractionalOrExponential || isLessThanMaxSafeInt;
+
+      if (isStandardValue) return match;
+
+      return '"' + match + 'n"';
+    },
+  );
+};
+
+/**
+ * Converts a JSON string into a JavaScript value.
+ *
+ * Supports parsing of large integers using two strategies:
+ * 1. Classic fallback: Marks large numbers with "123n" format, then converts to BigInt
+ * 2. Fast path (JSONParseV2): Uses context.source feature (~2x faster) when available
+ *
+ * All other JSON values are parsed exactly like native JSON.parse().
+ *
+ * @param {string} text A valid JSON string.
+ * @param {Reviver} [reviver]
+ * A function that transforms the results. This function is called for each member
+ * of the object. If a member contains nested objects, the nested objects are
+ * transformed before the parent object is.
+ * @returns {any} The parsed JavaScript value.
+ * @throws {SyntaxError} If text is not valid JSON.
+ */
+const JSONParse = (text, reviver) => {
+  if (!text) return originalParse(text, reviver);
+
+  try {
+    if (isContextSourceSupported()) return JSONParseV2(text, reviver); // Shortcut to a faster (2x) and simpler version
+
+    // Find and mark big numbers with "n"
+    const serializedData = serializeBigInts(text);
+
+    return originalParse(serializedData, (key, value, context) =>
+      convertMarkedBigIntsReviver(key, value, context, reviver),
+    );
+  } catch (error) {
+    if (error instanceof RangeError) {
+      const serializedData = serializeBigInts(text);
+      const parsed = originalParse(serializedData);
+
+      return applyReviverIteratively(parsed, reviver);
+    }
+
+    throw error;
+  }
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
+class RequestError extends Error {
+  name;
+  /**
+   * http status code
+   */
+  status;
+  /**
+   * Request options that lead to the error.
+   */
+  request;
+  /**
+   * Response object if a response was received
+   */
+  response;
+  constructor(message, statusCode, options) {
+    super(message, { cause: options.cause });
+    this.name = "HttpError";
+    this.status = Number.parseInt(statusCode);
+    if (Number.isNaN(this.status)) {
+      this.status = 0;
+    }
+    /* v8 ignore else -- @preserve -- Bug with vitest coverage where it sees an else branch that doesn't exist */
+    if ("response" in options) {
+      this.response = options.response;
+    }
+    const requestCopy = Object.assign({}, options.request);
+    if (options.request.headers.authorization) {
+      requestCopy.headers = Object.assign({}, options.request.headers, {
+        authorization: options.request.headers.authorization.replace(
+          /(?<! ) .*$/,
+          " [REDACTED]"
+        )
+      });
+    }
+    requestCopy.url = requestCopy.url.replace(/\bclient_secret=\w+/g, "client_secret=[REDACTED]").replace(/\baccess_token=\w+/g, "access_token=[REDACTED]");
+    this.request = requestCopy;
+  }
+}
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+// pkg/dist-src/defaults.js
+
+
+// pkg/dist-src/version.js
+var dist_bundle_VERSION = "10.0.16";
+
+// pkg/dist-src/defaults.js
+var defaults_default = {
+  headers: {
+    "user-agent": `octokit-request.js/${dist_bundle_VERSION} ${getUserAgent()}`
+  }
+};
+
+// pkg/dist-src/fetch-wrapper.js
+
+
+
+// pkg/dist-src/is-plain-object.js
+function dist_bundle_isPlainObject(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+}
+
+// pkg/dist-src/fetch-wrapper.js
+
+var noop = () => "";
+async function fetchWrapper(requestOptions) {
+  const fetch = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch) {
+    throw new Error(
+      "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
+    );
+  }
+  const log = requestOptions.request?.log || console;
+  const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
+  const body = dist_bundle_isPlainObject(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
+  const requestHeaders = Object.fromEntries(
+    Object.entries(requestOptions.headers).map(([name, value]) => [
+      name,
+      String(value)
+    ])
+  );
+  let fetchResponse;
+  try {
+    fetchResponse = await fetch(requestOptions.url, {
+      method: requestOptions.method,
+      body,
+      redirect: requestOptions.request?.redirect,
+      headers: requestHeaders,
+      signal: requestOptions.request?.signal,
+      // duplex must be set if request.body is ReadableStream or Async Iterables.
+      // See https://fetch.spec.whatwg.org/#dom-requestinit-duplex.
+      ...requestOptions.body && { duplex: "half" }
+    });
+  } catch (error) {
+    let message = "Unknown Error";
+    if (error instanceof Error) {
+      if (error.name === "AbortError") {
+        error.status = 500;
+        throw error;
+      }
+      message = error.message;
+      if (error.name === "TypeError" && "cause" in error) {
+        if (error.cause instanceof Error) {
+          message = error.cause.message;
+        } else if (typeof error.cause === "string") {
+          message = error.cause;
+        }
+      }
+    }
+    const requestError = new RequestError(message, 500, {
+      request: requestOptions
+    });
+    requestError.cause = error;
+    throw requestError;
+  }
+  const status = fetchResponse.status;
+  const url = fetchResponse.url;
+  const responseHeaders = {};
+  for (const [key, value] of fetchResponse.headers) {
+    responseHeaders[key] = value;
+  }
+  const octokitResponse = {
+    url,
+    status,
+    headers: responseHeaders,
+    data: ""
+  };
+  if ("deprecation" in responseHeaders) {
+    const matches = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
+    const deprecationLink = matches && matches.pop();
+    log.warn(
+      `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
+    );
+  }
+  if (status === 204 || status === 205) {
+    return octokitResponse;
+  }
+  if (requestOptions.method === "HEAD") {
+    if (status < 400) {
+      return octokitResponse;
+    }
+    throw new RequestError(fetchResponse.statusText, status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  if (status === 304) {
+    octokitResponse.data = await getResponseData(fetchResponse);
+    throw new RequestError("Not modified", status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  if (status >= 400) {
+    octokitResponse.data = await getResponseData(fetchResponse);
+    throw new RequestError(toErrorMessage(octokitResponse.data), status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  octokitResponse.data = parseSuccessResponseBody ? await getResponseData(fetchResponse) : fetchResponse.body;
+  return octokitResponse;
+}
+async function getResponseData(response) {
+  const contentType = response.headers.get("content-type");
+  if (!contentType) {
+    return response.text().catch(noop);
+  }
+  const mimetype = dist_parse(contentType);
+  if (isJSONResponse(mimetype)) {
+    let text = "";
+    try {
+      text = await response.text();
+      return JSONParse(text);
+    } catch (err) {
+      return text;
+    }
+  } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
+  // (RFC 2046) and must never be decoded as text, even when the response
+  // carries a (misleading) `charset=utf-8` parameter — see #751.
+  mimetype.parameters.charset?.toLowerCase() === "utf-8" && mimetype.type !== "application/octet-stream") {
+    return response.text().catch(noop);
+  } else {
+    return response.arrayBuffer().catch(
+      /* v8 ignore next -- @preserve */
+      () => new ArrayBuffer(0)
+    );
+  }
+}
+function isJSONResponse(mimetype) {
+  return mimetype.type === "application/json" || mimetype.type === "application/scim+json";
+}
+function toErrorMessage(data) {
+  if (typeof data === "string") {
+    return data;
+  }
+  if (data instanceof ArrayBuffer) {
+    return "Unknown error";
+  }
+  if (typeof data === "object" && data !== null && "message" in data) {
+    const objectData = data;
+    const suffix = "documentation_url" in objectData ? ` - ${objectData.documentation_url}` : "";
+    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v) => JSON.stringify(v)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
+  }
+  return `Unknown error: ${JSON.stringify(data)}`;
+}
+
+// pkg/dist-src/with-defaults.js
+function dist_bundle_withDefaults(oldEndpoint, newDefaults) {
+  const endpoint2 = oldEndpoint.defaults(newDefaults);
+  const newApi = function(route, parameters) {
+    const endpointOptions = endpoint2.merge(route, parameters);
+    if (!endpointOptions.request || !endpointOptions.request.hook) {
+      return fetchWrapper(endpoint2.parse(endpointOptions));
+    }
+    const request2 = (route2, parameters2) => {
+      return fetchWrapper(
+        endpoint2.parse(endpoint2.merge(route2, parameters2))
+      );
+    };
+    Object.assign(request2, {
+      endpoint: endpoint2,
+      defaults: dist_bundle_withDefaults.bind(null, endpoint2)
+    });
+    return endpointOptions.request.hook(request2, endpointOptions);
+  };
+  return Object.assign(newApi, {
+    endpoint: endpoint2,
+    defaults: dist_bundle_withDefaults.bind(null, endpoint2)
+  });
+}
+
+// pkg/dist-src/index.js
+var request = dist_bundle_withDefaults(endpoint, defaults_default);
+
+/* v8 ignore next -- @preserve */
+/* v8 ignore else -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+
+// pkg/dist-src/version.js
+var graphql_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/with-defaults.js
+
+
+// pkg/dist-src/graphql.js
+
+
+// pkg/dist-src/error.js
+function _buildMessageForResponseErrors(data) {
+  return `Request failed due to following response errors:
+` + data.errors.map((e) => ` - ${e.message}`).join("\n");
+}
+var GraphqlResponseError = class extends Error {
+  constructor(request2, headers, response) {
+    super(_buildMessageForResponseErrors(response));
+    this.request = request2;
+    this.headers = headers;
+    this.response = response;
+    this.errors = response.errors;
+    this.data = response.data;
+    if (Error.captureStackTrace) {
+      Error.captureStackTrace(this, this.constructor);
+    }
+  }
+  request;
+  headers;
+  response;
+  name = "GraphqlResponseError";
+  errors;
+  data;
+};
+
+// pkg/dist-src/graphql.js
+var NON_VARIABLE_OPTIONS = [
+  "method",
+  "baseUrl",
+  "url",
+  "headers",
+  "request",
+  "query",
+  "mediaType",
+  "operationName"
+];
+var FORBIDDEN_VARIABLE_OPTIONS = ["query", "method", "url"];
+var GHES_V3_SUFFIX_REGEX = /\/api\/v3\/?$/;
+function graphql(request2, query, options) {
+  if (options) {
+    if (typeof query === "string" && "query" in options) {
+      return Promise.reject(
+        new Error(`[@octokit/graphql] "query" cannot be used as variable name`)
+      );
+    }
+    for (const key in options) {
+      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key)) continue;
+      return Promise.reject(
+        new Error(
+          `[@octokit/graphql] "${key}" cannot be used as variable name`
+        )
+      );
+    }
+  }
+  const parsedOptions = typeof query === "string" ? Object.assign({ query }, options) : query;
+  const requestOptions = Object.keys(
+    parsedOptions
+  ).reduce((result, key) => {
+    if (NON_VARIABLE_OPTIONS.includes(key)) {
+      result[key] = parsedOptions[key];
+      return result;
+    }
+    if (!result.variables) {
+      result.variables = {};
+    }
+    result.variables[key] = parsedOptions[key];
+    return result;
+  }, {});
+  const baseUrl = parsedOptions.baseUrl || request2.endpoint.DEFAULTS.baseUrl;
+  if (GHES_V3_SUFFIX_REGEX.test(baseUrl)) {
+    requestOptions.url = baseUrl.replace(GHES_V3_SUFFIX_REGEX, "/api/graphql");
+  }
+  return request2(requestOptions).then((response) => {
+    if (response.data.errors) {
+      const headers = {};
+      for (const key of Object.keys(response.headers)) {
+        headers[key] = response.headers[key];
+      }
+      throw new GraphqlResponseError(
+        requestOptions,
+        headers,
+        response.data
+      );
+    }
+    return response.data.data;
+  });
+}
+
+// pkg/dist-src/with-defaults.js
+function graphql_dist_bundle_withDefaults(request2, newDefaults) {
+  const newRequest = request2.defaults(newDefaults);
+  const newApi = (query, options) => {
+    return graphql(newRequest, query, options);
+  };
+  return Object.assign(newApi, {
+    defaults: graphql_dist_bundle_withDefaults.bind(null, newRequest),
+    endpoint: newRequest.endpoint
+  });
+}
+
+// pkg/dist-src/index.js
+var graphql2 = graphql_dist_bundle_withDefaults(request, {
+  headers: {
+    "user-agent": `octokit-graphql.js/${graphql_dist_bundle_VERSION} ${getUserAgent()}`
+  },
+  method: "POST",
+  url: "/graphql"
+});
+function withCustomRequest(customRequest) {
+  return graphql_dist_bundle_withDefaults(customRequest, {
+    method: "POST",
+    url: "/graphql"
+  });
+}
+
+/* v8 ignore if -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
+// pkg/dist-src/is-jwt.js
+var b64url = "(?:[a-zA-Z0-9_-]+)";
+var sep = "\\.";
+var jwtRE = new RegExp(`^${b64url}${sep}${b64url}${sep}${b64url}$`);
+var isJWT = jwtRE.test.bind(jwtRE);
+
+// pkg/dist-src/auth.js
+async function auth(token) {
+  const isApp = isJWT(token);
+  const isInstallation = token.startsWith("v1.") || token.startsWith("ghs_");
+  const isUserToServer = token.startsWith("ghu_");
+  const tokenType = isApp ? "app" : isInstallation ? "installation" : isUserToServer ? "user-to-server" : "oauth";
+  return {
+    type: "token",
+    token,
+    tokenType
+  };
+}
+
+// pkg/dist-src/with-authorization-prefix.js
+function withAuthorizationPrefix(token) {
+  if (token.split(/\./).length === 3) {
+    return `bearer ${token}`;
+  }
+  return `token ${token}`;
+}
+
+// pkg/dist-src/hook.js
+async function hook(token, request, route, parameters) {
+  const endpoint = request.endpoint.merge(
+    route,
+    parameters
+  );
+  endpoint.headers.authorization = withAuthorizationPrefix(token);
+  return request(endpoint);
+}
+
+// pkg/dist-src/index.js
+var createTokenAuth = function createTokenAuth2(token) {
+  if (!token) {
+    throw new Error("[@octokit/auth-token] No token passed to createTokenAuth");
+  }
+  if (typeof token !== "string") {
+    throw new Error(
+      "[@octokit/auth-token] Token passed to createTokenAuth is not a string"
+    );
+  }
+  token = token.replace(/^(token|bearer) +/i, "");
+  return Object.assign(auth.bind(null, token), {
+    hook: hook.bind(null, token)
+  });
+};
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
+const version_VERSION = "7.0.8";
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
+
+
+
+
+
+
+const dist_src_noop = () => {
+};
+const consoleWarn = console.warn.bind(console);
+const consoleError = console.error.bind(console);
+function createLogger(logger = {}) {
+  if (typeof logger.debug !== "function") {
+    logger.debug = dist_src_noop;
+  }
+  if (typeof logger.info !== "function") {
+    logger.info = dist_src_noop;
+  }
+  if (typeof logger.warn !== "function") {
+    logger.warn = consoleWarn;
+  }
+  if (typeof logger.error !== "function") {
+    logger.error = consoleError;
+  }
+  return logger;
+}
+const userAgentTrail = `octokit-core.js/${version_VERSION} ${getUserAgent()}`;
+class Octokit {
+  static VERSION = version_VERSION;
+  static defaults(defaults) {
+    const OctokitWithDefaults = class extends this {
+      constructor(...args) {
+        const options = args[0] || {};
+        if (typeof defaults === "function") {
+          super(defaults(options));
+          return;
+        }
+        super(
+          Object.assign(
+            {},
+            defaults,
+            options,
+            options.userAgent && defaults.userAgent ? {
+              userAgent: `${options.userAgent} ${defaults.userAgent}`
+            } : null
+          )
+        );
+      }
+    };
+    return OctokitWithDefaults;
+  }
+  static plugins = [];
+  /**
+   * Attach a plugin (or many) to your Octokit instance.
+   *
+   * @example
+   * const API = Octokit.plugin(plugin1, plugin2, plugin3, ...)
+   */
+  static plugin(...newPlugins) {
+    const currentPlugins = this.plugins;
+    const NewOctokit = class extends this {
+      static plugins = currentPlugins.concat(
+        newPlugins.filter((plugin) => !currentPlugins.includes(plugin))
+      );
+    };
+    return NewOctokit;
+  }
+  constructor(options = {}) {
+    const hook = new before_after_hook.Collection();
+    const requestDefaults = {
+      baseUrl: request.endpoint.DEFAULTS.baseUrl,
+      headers: {},
+      request: Object.assign({}, options.request, {
+        // @ts-ignore internal usage only, no need to type
+        hook: hook.bind(null, "request")
+      }),
+      mediaType: {
+        previews: [],
+        format: ""
+      }
+    };
+    requestDefaults.headers["user-agent"] = options.userAgent ? `${options.userAgent} ${userAgentTrail}` : userAgentTrail;
+    if (options.baseUrl) {
+      requestDefaults.baseUrl = options.baseUrl;
+    }
+    if (options.previews) {
+      requestDefaults.mediaType.previews = options.previews;
+    }
+    if (options.timeZone) {
+      requestDefaults.headers["time-zone"] = options.timeZone;
+    }
+    this.request = request.defaults(requestDefaults);
+    this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
+    this.log = createLogger(options.log);
+    this.hook = hook;
+    if (!options.authStrategy) {
+      if (!options.auth) {
+        this.auth = async () => ({
+          type: "unauthenticated"
+        });
+      } else {
+        const auth = createTokenAuth(options.auth);
+        hook.wrap("request", auth.hook);
+        this.auth = auth;
+      }
+    } else {
+      const { authStrategy, ...otherOptions } = options;
+      const auth = authStrategy(
+        Object.assign(
+          {
+            request: this.request,
+            log: this.log,
+            // we pass the current octokit instance as well as its constructor options
+            // to allow for authentication strategies that return a new octokit instance
+            // that shares the same internal state as the current one. The original
+            // requirement for this was the "event-octokit" authentication strategy
+            // of https://github.com/probot/octokit-auth-probot.
+            octokit: this,
+            octokitOptions: otherOptions
+          },
+          options.auth
+        )
+      );
+      hook.wrap("request", auth.hook);
+      this.auth = auth;
+    }
+    const classConstructor = this.constructor;
+    for (let i = 0; i < classConstructor.plugins.length; ++i) {
+      Object.assign(this, classConstructor.plugins[i](this, options));
+    }
+  }
+  // assigned during constructor
+  request;
+  graphql;
+  log;
+  hook;
+  // TODO: type `octokit.auth` based on passed options.authStrategy
+  auth;
+}
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
+// pkg/dist-src/version.js
+var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/normalize-paginated-list-response.js
+function normalizePaginatedListResponse(response) {
+  if (!response.data) {
+    return {
+      ...response,
+      data: []
+    };
+  }
+  const responseNeedsNormalization = ("total_count" in response.data || "total_commits" in response.data) && !("url" in response.data);
+  if (!responseNeedsNormalization) return response;
+  const incompleteResults = response.data.incomplete_results;
+  const repositorySelection = response.data.repository_selection;
+  const totalCount = response.data.total_count;
+  const totalCommits = response.data.total_commits;
+  delete response.data.incomplete_results;
+  delete response.data.repository_selection;
+  delete response.data.total_count;
+  delete response.data.total_commits;
+  const namespaceKey = Object.keys(response.data)[0];
+  const data = response.data[namespaceKey];
+  response.data = data;
+  if (typeof incompleteResults !== "undefined") {
+    response.data.incomplete_results = incompleteResults;
+  }
+  if (typeof repositorySelection !== "undefined") {
+    response.data.repository_selection = repositorySelection;
+  }
+  response.data.total_count = totalCount;
+  response.data.total_commits = totalCommits;
+  return response;
+}
+
+// pkg/dist-src/iterator.js
+function iterator(octokit, route, parameters) {
+  const options = typeof route === "function" ? route.endpoint(parameters) : octokit.request.endpoint(route, parameters);
+  const requestMethod = typeof route === "function" ? route : octokit.request;
+  const method = options.method;
+  const headers = options.headers;
+  let url = options.url;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      async next() {
+        if (!url) return { done: true };
+        try {
+          const response = await requestMethod({ method, url, headers });
+          const normalizedResponse = normalizePaginatedListResponse(response);
+          url = ((normalizedResponse.headers.link || "").match(
+            /<([^<>]+)>;\s*rel="next"/
+          ) || [])[1];
+          if (!url && "total_commits" in normalizedResponse.data) {
+            const parsedUrl = new URL(normalizedResponse.url);
+            const params = parsedUrl.searchParams;
+            const page = parseInt(params.get("page") || "1", 10);
+            const per_page = parseInt(params.get("per_page") || "250", 10);
+            if (page * per_page < normalizedResponse.data.total_commits) {
+              params.set("page", String(page + 1));
+              url = parsedUrl.toString();
+            }
+          }
+          return { value: normalizedResponse };
+        } catch (error) {
+          if (error.status !== 409) throw error;
+          url = "";
+          return {
+            value: {
+              status: 200,
+              headers: {},
+              data: []
+            }
+          };
+        }
+      }
+    })
+  };
+}
+
+// pkg/dist-src/paginate.js
+function paginate(octokit, route, parameters, mapFn) {
+  if (typeof parameters === "function") {
+    mapFn = parameters;
+    parameters = void 0;
+  }
+  return gather(
+    octokit,
+    [],
+    iterator(octokit, route, parameters)[Symbol.asyncIterator](),
+    mapFn
+  );
+}
+function gather(octokit, results, iterator2, mapFn) {
+  return iterator2.next().then((result) => {
+    if (result.done) {
+      return results;
+    }
+    let earlyExit = false;
+    function done() {
+      earlyExit = true;
+    }
+    results = results.concat(
+      mapFn ? mapFn(result.value, done) : result.value.data
+    );
+    if (earlyExit) {
+      return results;
+    }
+    return gather(octokit, results, iterator2, mapFn);
+  });
+}
+
+// pkg/dist-src/compose-paginate.js
+var composePaginateRest = Object.assign(paginate, {
+  iterator
+});
+
+// pkg/dist-src/generated/paginating-endpoints.js
+var paginatingEndpoints = (/* unused pure expression or super */ null && ([
+  "GET /advisories",
+  "GET /app/hook/deliveries",
+  "GET /app/installation-requests",
+  "GET /app/installations",
+  "GET /assignments/{assignment_id}/accepted_assignments",
+  "GET /classrooms",
+  "GET /classrooms/{classroom_id}/assignments",
+  "GET /enterprises/{enterprise}/code-security/configurations",
+  "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories",
+  "GET /enterprises/{enterprise}/dependabot/alerts",
+  "GET /enterprises/{enterprise}/teams",
+  "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships",
+  "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations",
+  "GET /events",
+  "GET /gists",
+  "GET /gists/public",
+  "GET /gists/starred",
+  "GET /gists/{gist_id}/comments",
+  "GET /gists/{gist_id}/commits",
+  "GET /gists/{gist_id}/forks",
+  "GET /installation/repositories",
+  "GET /issues",
+  "GET /licenses",
+  "GET /marketplace_listing/plans",
+  "GET /marketplace_listing/plans/{plan_id}/accounts",
+  "GET /marketplace_listing/stubbed/plans",
+  "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts",
+  "GET /networks/{owner}/{repo}/events",
+  "GET /notifications",
+  "GET /organizations",
+  "GET /organizations/{org}/dependabot/repository-access",
+  "GET /orgs/{org}/actions/cache/usage-by-repository",
+  "GET /orgs/{org}/actions/hosted-runners",
+  "GET /orgs/{org}/actions/permissions/repositories",
+  "GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories",
+  "GET /orgs/{org}/actions/runner-groups",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners",
+  "GET /orgs/{org}/actions/runners",
+  "GET /orgs/{org}/actions/secrets",
+  "GET /orgs/{org}/actions/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/actions/variables",
+  "GET /orgs/{org}/actions/variables/{name}/repositories",
+  "GET /orgs/{org}/attestations/repositories",
+  "GET /orgs/{org}/attestations/{subject_digest}",
+  "GET /orgs/{org}/blocks",
+  "GET /orgs/{org}/campaigns",
+  "GET /orgs/{org}/code-scanning/alerts",
+  "GET /orgs/{org}/code-security/configurations",
+  "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories",
+  "GET /orgs/{org}/codespaces",
+  "GET /orgs/{org}/codespaces/secrets",
+  "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/copilot/billing/seats",
+  "GET /orgs/{org}/copilot/metrics",
+  "GET /orgs/{org}/dependabot/alerts",
+  "GET /orgs/{org}/dependabot/secrets",
+  "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/events",
+  "GET /orgs/{org}/failed_invitations",
+  "GET /orgs/{org}/hooks",
+  "GET /orgs/{org}/hooks/{hook_id}/deliveries",
+  "GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id}",
+  "GET /orgs/{org}/insights/api/subject-stats",
+  "GET /orgs/{org}/insights/api/user-stats/{user_id}",
+  "GET /orgs/{org}/installations",
+  "GET /orgs/{org}/invitations",
+  "GET /orgs/{org}/invitations/{invitation_id}/teams",
+  "GET /orgs/{org}/issues",
+  "GET /orgs/{org}/members",
+  "GET /orgs/{org}/members/{username}/codespaces",
+  "GET /orgs/{org}/migrations",
+  "GET /orgs/{org}/migrations/{migration_id}/repositories",
+  "GET /orgs/{org}/organization-roles/{role_id}/teams",
+  "GET /orgs/{org}/organization-roles/{role_id}/users",
+  "GET /orgs/{org}/outside_collaborators",
+  "GET /orgs/{org}/packages",
+  "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
+  "GET /orgs/{org}/personal-access-token-requests",
+  "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories",
+  "GET /orgs/{org}/personal-access-tokens",
+  "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories",
+  "GET /orgs/{org}/private-registries",
+  "GET /orgs/{org}/projects",
+  "GET /orgs/{org}/projectsV2",
+  "GET /orgs/{org}/projectsV2/{project_number}/fields",
+  "GET /orgs/{org}/projectsV2/{project_number}/items",
+  "GET /orgs/{org}/properties/values",
+  "GET /orgs/{org}/public_members",
+  "GET /orgs/{org}/repos",
+  "GET /orgs/{org}/rulesets",
+  "GET /orgs/{org}/rulesets/rule-suites",
+  "GET /orgs/{org}/rulesets/{ruleset_id}/history",
+  "GET /orgs/{org}/secret-scanning/alerts",
+  "GET /orgs/{org}/security-advisories",
+  "GET /orgs/{org}/settings/immutable-releases/repositories",
+  "GET /orgs/{org}/settings/network-configurations",
+  "GET /orgs/{org}/team/{team_slug}/copilot/metrics",
+  "GET /orgs/{org}/teams",
+  "GET /orgs/{org}/teams/{team_slug}/discussions",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions",
+  "GET /orgs/{org}/teams/{team_slug}/invitations",
+  "GET /orgs/{org}/teams/{team_slug}/members",
+  "GET /orgs/{org}/teams/{team_slug}/projects",
+  "GET /orgs/{org}/teams/{team_slug}/repos",
+  "GET /orgs/{org}/teams/{team_slug}/teams",
+  "GET /projects/{project_id}/collaborators",
+  "GET /repos/{owner}/{repo}/actions/artifacts",
+  "GET /repos/{owner}/{repo}/actions/caches",
+  "GET /repos/{owner}/{repo}/actions/organization-secrets",
+  "GET /repos/{owner}/{repo}/actions/organization-variables",
+  "GET /repos/{owner}/{repo}/actions/runners",
+  "GET /repos/{owner}/{repo}/actions/runs",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
+  "GET /repos/{owner}/{repo}/actions/secrets",
+  "GET /repos/{owner}/{repo}/actions/variables",
+  "GET /repos/{owner}/{repo}/actions/workflows",
+  "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
+  "GET /repos/{owner}/{repo}/activity",
+  "GET /repos/{owner}/{repo}/assignees",
+  "GET /repos/{owner}/{repo}/attestations/{subject_digest}",
+  "GET /repos/{owner}/{repo}/branches",
+  "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations",
+  "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs",
+  "GET /repos/{owner}/{repo}/code-scanning/alerts",
+  "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
+  "GET /repos/{owner}/{repo}/code-scanning/analyses",
+  "GET /repos/{owner}/{repo}/codespaces",
+  "GET /repos/{owner}/{repo}/codespaces/devcontainers",
+  "GET /repos/{owner}/{repo}/codespaces/secrets",
+  "GET /repos/{owner}/{repo}/collaborators",
+  "GET /repos/{owner}/{repo}/comments",
+  "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/commits",
+  "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments",
+  "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls",
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-suites",
+  "GET /repos/{owner}/{repo}/commits/{ref}/status",
+  "GET /repos/{owner}/{repo}/commits/{ref}/statuses",
+  "GET /repos/{owner}/{repo}/compare/{basehead}",
+  "GET /repos/{owner}/{repo}/compare/{base}...{head}",
+  "GET /repos/{owner}/{repo}/contributors",
+  "GET /repos/{owner}/{repo}/dependabot/alerts",
+  "GET /repos/{owner}/{repo}/dependabot/secrets",
+  "GET /repos/{owner}/{repo}/deployments",
+  "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+  "GET /repos/{owner}/{repo}/environments",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/variables",
+  "GET /repos/{owner}/{repo}/events",
+  "GET /repos/{owner}/{repo}/forks",
+  "GET /repos/{owner}/{repo}/hooks",
+  "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries",
+  "GET /repos/{owner}/{repo}/invitations",
+  "GET /repos/{owner}/{repo}/issues",
+  "GET /repos/{owner}/{repo}/issues/comments",
+  "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/issues/events",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/events",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/labels",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/reactions",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline",
+  "GET /repos/{owner}/{repo}/keys",
+  "GET /repos/{owner}/{repo}/labels",
+  "GET /repos/{owner}/{repo}/milestones",
+  "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels",
+  "GET /repos/{owner}/{repo}/notifications",
+  "GET /repos/{owner}/{repo}/pages/builds",
+  "GET /repos/{owner}/{repo}/projects",
+  "GET /repos/{owner}/{repo}/pulls",
+  "GET /repos/{owner}/{repo}/pulls/comments",
+  "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/commits",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/files",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments",
+  "GET /repos/{owner}/{repo}/releases",
+  "GET /repos/{owner}/{repo}/releases/{release_id}/assets",
+  "GET /repos/{owner}/{repo}/releases/{release_id}/reactions",
+  "GET /repos/{owner}/{repo}/rules/branches/{branch}",
+  "GET /repos/{owner}/{repo}/rulesets",
+  "GET /repos/{owner}/{repo}/rulesets/rule-suites",
+  "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history",
+  "GET /repos/{owner}/{repo}/secret-scanning/alerts",
+  "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations",
+  "GET /repos/{owner}/{repo}/security-advisories",
+  "GET /repos/{owner}/{repo}/stargazers",
+  "GET /repos/{owner}/{repo}/subscribers",
+  "GET /repos/{owner}/{repo}/tags",
+  "GET /repos/{owner}/{repo}/teams",
+  "GET /repos/{owner}/{repo}/topics",
+  "GET /repositories",
+  "GET /search/code",
+  "GET /search/commits",
+  "GET /search/issues",
+  "GET /search/labels",
+  "GET /search/repositories",
+  "GET /search/topics",
+  "GET /search/users",
+  "GET /teams/{team_id}/discussions",
+  "GET /teams/{team_id}/discussions/{discussion_number}/comments",
+  "GET /teams/{team_id}/discussions/{discussion_number}/comments/{comment_number}/reactions",
+  "GET /teams/{team_id}/discussions/{discussion_number}/reactions",
+  "GET /teams/{team_id}/invitations",
+  "GET /teams/{team_id}/members",
+  "GET /teams/{team_id}/projects",
+  "GET /teams/{team_id}/repos",
+  "GET /teams/{team_id}/teams",
+  "GET /user/blocks",
+  "GET /user/codespaces",
+  "GET /user/codespaces/secrets",
+  "GET /user/emails",
+  "GET /user/followers",
+  "GET /user/following",
+  "GET /user/gpg_keys",
+  "GET /user/installations",
+  "GET /user/installations/{installation_id}/repositories",
+  "GET /user/issues",
+  "GET /user/keys",
+  "GET /user/marketplace_purchases",
+  "GET /user/marketplace_purchases/stubbed",
+  "GET /user/memberships/orgs",
+  "GET /user/migrations",
+  "GET /user/migrations/{migration_id}/repositories",
+  "GET /user/orgs",
+  "GET /user/packages",
+  "GET /user/packages/{package_type}/{package_name}/versions",
+  "GET /user/public_emails",
+  "GET /user/repos",
+  "GET /user/repository_invitations",
+  "GET /user/social_accounts",
+  "GET /user/ssh_signing_keys",
+  "GET /user/starred",
+  "GET /user/subscriptions",
+  "GET /user/teams",
+  "GET /users",
+  "GET /users/{username}/attestations/{subject_digest}",
+  "GET /users/{username}/events",
+  "GET /users/{username}/events/orgs/{org}",
+  "GET /users/{username}/events/public",
+  "GET /users/{username}/followers",
+  "GET /users/{username}/following",
+  "GET /users/{username}/gists",
+  "GET /users/{username}/gpg_keys",
+  "GET /users/{username}/keys",
+  "GET /users/{username}/orgs",
+  "GET /users/{username}/packages",
+  "GET /users/{username}/projects",
+  "GET /users/{username}/projectsV2",
+  "GET /users/{username}/projectsV2/{project_number}/fields",
+  "GET /users/{username}/projectsV2/{project_number}/items",
+  "GET /users/{username}/received_events",
+  "GET /users/{username}/received_events/public",
+  "GET /users/{username}/repos",
+  "GET /users/{username}/social_accounts",
+  "GET /users/{username}/ssh_signing_keys",
+  "GET /users/{username}/starred",
+  "GET /users/{username}/subscriptions"
+]));
+
+// pkg/dist-src/paginating-endpoints.js
+function isPaginatingEndpoint(arg) {
+  if (typeof arg === "string") {
+    return paginatingEndpoints.includes(arg);
+  } else {
+    return false;
+  }
+}
+
+// pkg/dist-src/index.js
+function paginateRest(octokit) {
+  return {
+    paginate: Object.assign(paginate.bind(null, octokit), {
+      iterator: iterator.bind(null, octokit)
+    })
+  };
+}
+paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
+
+
+;// CONCATENATED MODULE: ./core/github/client.ts
+// The GitHub REST client of core/ and the CLI: Octokit's core with pagination. The action may pass
+// the Octokit of @actions/github's getOctokit instead (the same @octokit/core), hence a type that
+// asks for no more than what the exporter and replay use.
+
+
+const GITHUB_API_URL = 'https://api.github.com';
+const PaginatedOctokit = Octokit.plugin(paginateRest);
+function createGitHubClient({ token, baseUrl, userAgent }) {
+    if (!token)
+        throw new Error('A GitHub token is needed (github-token)');
+    return new PaginatedOctokit({
+        auth: token,
+        baseUrl: (baseUrl ?? GITHUB_API_URL).replace(/\/+$/, ''),
+        userAgent: userAgent ?? 'r2-backup',
+        // Octokit's default logger writes deprecation and 4xx notes to the console; the exporter
+        // reports what matters itself.
+        log: { debug: () => { }, info: () => { }, warn: () => { }, error: () => { } },
+    });
+}
+
+// EXTERNAL MODULE: ./core/github/limits.ts
+var limits = __nccwpck_require__(3420);
+;// CONCATENATED MODULE: ./core/github/replay-plan.ts
+function replay_plan_split(items, exists) {
+    const create = items.filter((item) => !exists(item));
+    return { create, existing: items.length - create.length };
+}
+function planReplay(exported, target, state) {
+    const releases = replay_plan_split(exported.releases, (r) => state.releases.has(r.id));
+    const tagTaken = releases.create.filter((r) => state.otherReleaseTags.has(r.tag_name));
+    releases.create = releases.create.filter((r) => !state.otherReleaseTags.has(r.tag_name));
+    const assets = replay_plan_split(exported.releases
+        .filter((release) => !tagTaken.includes(release))
+        .flatMap((release) => release.assets.map((asset) => ({ release, asset }))), ({ release, asset }) => state.releases.get(release.id)?.assets.has(asset.name) ?? false);
+    return {
+        source: exported.source,
+        target,
+        labels: replay_plan_split(exported.labels, (l) => state.labels.has(l.name.toLowerCase())),
+        milestones: replay_plan_split(exported.milestones, (m) => state.milestones.has(m.title)),
+        issues: replay_plan_split(exported.issues, (i) => state.issues.has(i.number)),
+        close: exported.issues.filter((i) => i.state === 'closed' && state.issues.get(i.number)?.state === 'open'),
+        comments: replay_plan_split(exported.comments, (c) => state.comments.has(c.id)),
+        releases,
+        tagTaken,
+        assets,
+        pulls: exported.pulls,
+        pullComments: exported.pullComments,
+        invalid: exported.invalid,
+    };
+}
+/** Items to create (and issues to close): zero after a complete replay. */
+const plannedWrites = (plan) => plan.labels.create.length +
+    plan.milestones.create.length +
+    plan.issues.create.length +
+    plan.close.length +
+    plan.comments.create.length +
+    plan.releases.create.length +
+    plan.assets.create.length;
+// Titles and names are the export's text: JSON quoting keeps a control character in one from
+// reaching the terminal.
+const replay_plan_quoted = (text) => JSON.stringify(text ?? '');
+/** The plan as a person reads it: counts per kind, then one line per item to create. */
+function describePlan(plan) {
+    const count = (name, part, extra = '') => `  ${name.padEnd(11)}${String(part.create.length).padStart(6)} to create, ${part.existing} already there${extra}`;
+    const lines = [
+        `Replay of ${plan.source} into ${plan.target}:`,
+        count('labels', plan.labels),
+        count('milestones', plan.milestones),
+        count('issues', plan.issues, plan.close.length > 0 ? `, ${plan.close.length} to close` : ''),
+        count('comments', plan.comments),
+        count('releases', plan.releases, plan.tagTaken.length > 0 ? `, ${plan.tagTaken.length} tag taken` : ''),
+        count('assets', plan.assets),
+    ];
+    if (plan.pulls > 0)
+        lines.push(`  ${plan.pulls} pull requests (and ${plan.pullComments} comments on them) not replayed: their branches are not ` +
+            'in the export; their text is in `r2-backup restore --metadata`');
+    if (plan.invalid > 0)
+        lines.push(`  ${plan.invalid} items of the export left out as invalid (see the warnings)`);
+    for (const label of plan.labels.create)
+        lines.push(`+ label ${replay_plan_quoted(label.name)} #${label.color}`);
+    for (const milestone of plan.milestones.create)
+        lines.push(`+ milestone ${replay_plan_quoted(milestone.title)} (${milestone.state})`);
+    for (const issue of plan.issues.create)
+        lines.push(`+ issue #${issue.number} ${replay_plan_quoted(issue.title)} (${issue.state})`);
+    for (const issue of plan.close)
+        lines.push(`~ close the replay of issue #${issue.number} ${replay_plan_quoted(issue.title)}`);
+    for (const comment of plan.comments.create)
+        lines.push(`+ comment ${comment.id} on issue #${comment.issue_number} by ${comment.author}`);
+    for (const release of plan.releases.create)
+        lines.push(`+ release ${replay_plan_quoted(release.tag_name)} ${replay_plan_quoted(release.name)}`);
+    for (const release of plan.tagTaken)
+        lines.push(`! release ${replay_plan_quoted(release.tag_name)}: the target has another release of that tag; not replayed`);
+    for (const { release, asset } of plan.assets.create)
+        lines.push(`+ asset ${replay_plan_quoted(asset.name)} of release ${replay_plan_quoted(release.tag_name)} (${asset.size} bytes)`);
+    return lines;
+}
+
+;// CONCATENATED MODULE: ./core/github/replay-export.ts
+// What `replay` takes from a metadata export (layout: export-format.ts): each item checked field
+// by field, since the export is only as trustworthy as the bucket it came from. An item with a
+// field of the wrong type is left out with a warning naming it; the rest is replayed.
+
+
+
+
+const REPOSITORY_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+class Invalid extends Error {
+}
+function replay_export_text(item, field) {
+    const value = item[field];
+    if (typeof value !== 'string')
+        throw new Invalid(`${field} is not a string`);
+    return value;
+}
+function textOrNull(item, field) {
+    const value = item[field];
+    if (value === null || value === undefined)
+        return null;
+    if (typeof value !== 'string')
+        throw new Invalid(`${field} is not a string`);
+    return value;
+}
+function nonEmpty(item, field) {
+    const value = replay_export_text(item, field);
+    if (value.trim() === '')
+        throw new Invalid(`${field} is empty`);
+    return value;
+}
+function replay_export_positiveInteger(item, field) {
+    const value = item[field];
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
+        throw new Invalid(`${field} is not a positive integer`);
+    return value;
+}
+function flag(item, field) {
+    const value = item[field];
+    if (value === undefined)
+        return false;
+    if (typeof value !== 'boolean')
+        throw new Invalid(`${field} is not true or false`);
+    return value;
+}
+function time(item, field) {
+    const value = replay_export_text(item, field);
+    if (Number.isNaN(Date.parse(value)))
+        throw new Invalid(`${field} is not a date`);
+    return value;
+}
+function timeOrNull(item, field) {
+    return item[field] === null || item[field] === undefined ? null : time(item, field);
+}
+function state(item) {
+    const value = item.state;
+    if (value !== 'open' && value !== 'closed')
+        throw new Invalid('state is neither open nor closed');
+    return value;
+}
+function origin(item) {
+    const user = item.user ?? item.author;
+    // A login as GitHub makes them (it is quoted in Markdown): anything else reads as ghost, as
+    // GitHub shows a deleted account.
+    const login = isItem(user) ? user.login : undefined;
+    const author = typeof login === 'string' && /^[A-Za-z0-9-]{1,39}(\[bot\])?$/.test(login) ? login : 'ghost';
+    const url = textOrNull(item, 'html_url');
+    return {
+        author,
+        created_at: time(item, 'created_at'),
+        // Only a web address goes into the link of the quoted header.
+        html_url: url !== null && /^https?:\/\/[^\s()<>]+$/.test(url) ? url : null,
+    };
+}
+const replay_export_label = (item) => {
+    const color = replay_export_text(item, 'color');
+    if (!/^[0-9a-fA-F]{6}$/.test(color))
+        throw new Invalid('color is not 6 hexadecimal digits');
+    return {
+        name: nonEmpty(item, 'name'),
+        color: color.toLowerCase(),
+        description: textOrNull(item, 'description'),
+    };
+};
+const milestone = (item) => ({
+    title: nonEmpty(item, 'title'),
+    state: state(item),
+    description: textOrNull(item, 'description'),
+    due_on: timeOrNull(item, 'due_on'),
+});
+function issue(item) {
+    const labels = item.labels ?? [];
+    if (!Array.isArray(labels))
+        throw new Invalid('labels is not a list');
+    const names = labels.map((entry) => {
+        if (typeof entry === 'string')
+            return entry;
+        if (isItem(entry) && typeof entry.name === 'string')
+            return entry.name;
+        throw new Invalid('a label has no name');
+    });
+    const { milestone } = item;
+    if (milestone !== null &&
+        milestone !== undefined &&
+        !(isItem(milestone) && typeof milestone.title === 'string'))
+        throw new Invalid('milestone has no title');
+    const stateReason = textOrNull(item, 'state_reason');
+    return {
+        ...origin(item),
+        number: replay_export_positiveInteger(item, 'number'),
+        title: nonEmpty(item, 'title'),
+        body: textOrNull(item, 'body') ?? '',
+        state: state(item),
+        state_reason: stateReason,
+        labels: names,
+        milestone: isItem(milestone) ? milestone.title : null,
+    };
+}
+const comment = (item) => ({
+    ...origin(item),
+    id: replay_export_positiveInteger(item, 'id'),
+    issue_number: replay_export_positiveInteger(item, ADDED_FIELDS.issueNumber),
+    body: textOrNull(item, 'body') ?? '',
+});
+function release(item, exportDir) {
+    const id = replay_export_positiveInteger(item, 'id');
+    const assets = item.assets ?? [];
+    if (!Array.isArray(assets))
+        throw new Invalid('assets is not a list');
+    return {
+        ...origin(item),
+        id,
+        tag_name: nonEmpty(item, 'tag_name'),
+        target_commitish: textOrNull(item, 'target_commitish'),
+        name: textOrNull(item, 'name'),
+        body: textOrNull(item, 'body') ?? '',
+        draft: flag(item, 'draft'),
+        prerelease: flag(item, 'prerelease'),
+        assets: assets.map((entry) => {
+            if (!isItem(entry))
+                throw new Invalid('an asset is not an object');
+            const assetId = replay_export_positiveInteger(entry, 'id');
+            const size = entry.size;
+            if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+                throw new Invalid('an asset size is not a whole number');
+            return {
+                id: assetId,
+                name: nonEmpty(entry, 'name'),
+                label: textOrNull(entry, 'label'),
+                content_type: textOrNull(entry, 'content_type') ?? 'application/octet-stream',
+                size,
+                file: (0,external_node_path_.join)(exportDir, assetPath(id, assetId)),
+            };
+        }),
+    };
+}
+/** The objects of one `{kind}.jsonl` (none when the file is missing: a kind the export left out). */
+async function* linesOf(exportDir, kind, warn) {
+    const file = (0,external_node_path_.join)(exportDir, kindFile(kind));
+    const stats = await (0,promises_.lstat)(file).catch(() => undefined);
+    if (!stats)
+        return;
+    if (!stats.isFile())
+        throw new Error(`${kindFile(kind)} in ${exportDir} is not a regular file`);
+    for await (const { line, value, tooLong } of jsonLines(file)) {
+        if (tooLong)
+            warn(`${kindFile(kind)} line ${line}: longer than ${MAX_LINE_BYTES} bytes; left out`);
+        else if (value === undefined)
+            warn(`${kindFile(kind)} line ${line}: not JSON; left out`);
+        else if (isItem(value))
+            yield value;
+        else
+            warn(`${kindFile(kind)} line ${line}: not an object; left out`);
+    }
+}
+/** Each valid item of a kind; an invalid one is counted and named in a warning. */
+async function itemsOf(exportDir, kind, check, warn, counts) {
+    const items = [];
+    let line = 0;
+    for await (const item of linesOf(exportDir, kind, warn)) {
+        line++;
+        try {
+            items.push(check(item));
+        }
+        catch (error) {
+            if (!(error instanceof Invalid))
+                throw error;
+            counts.invalid++;
+            warn(`${kindFile(kind)} item ${line}: ${error.message}; left out`);
+        }
+    }
+    return items;
+}
+/** The first of each key: a hostile export may repeat an item. */
+function firstOf(items, keyOf) {
+    const seen = new Set();
+    return items.filter((item) => {
+        const key = keyOf(item);
+        if (seen.has(key))
+            return false;
+        seen.add(key);
+        return true;
+    });
+}
+async function replay_export_readManifest(exportDir) {
+    const file = (0,external_node_path_.join)(exportDir, MANIFEST_FILE);
+    let manifest;
+    try {
+        manifest = JSON.parse(await (0,promises_.readFile)(file, 'utf8'));
+    }
+    catch (error) {
+        throw new Error(`${file} is not a metadata export's manifest: ${error.message}`);
+    }
+    if (!isItem(manifest) || manifest.format !== EXPORT_FORMAT)
+        throw new Error(`${file} is not a metadata export's manifest (format ${EXPORT_FORMAT})`);
+    const { repository } = manifest;
+    if (typeof repository !== 'string' || !REPOSITORY_NAME.test(repository))
+        throw new Error(`${file} names no source repository (owner/name)`);
+    return repository;
+}
+/** Reads and checks a metadata export directory (its manifest, JSON Lines and assets). */
+async function readReplayExport(exportDir, warn) {
+    const source = await replay_export_readManifest(exportDir);
+    const counts = { invalid: 0 };
+    const labels = firstOf(await itemsOf(exportDir, 'labels', replay_export_label, warn, counts), (l) => l.name.toLowerCase());
+    const milestones = firstOf(await itemsOf(exportDir, 'milestones', milestone, warn, counts), (m) => m.title);
+    const issues = firstOf(await itemsOf(exportDir, 'issues', issue, warn, counts), (i) => i.number).sort((a, b) => a.number - b.number);
+    const pulls = firstOf(await itemsOf(exportDir, 'pulls', (item) => replay_export_positiveInteger(item, 'number'), warn, counts), (n) => n);
+    const issueNumbers = new Set(issues.map((i) => i.number));
+    const pullNumbers = new Set(pulls);
+    const allComments = firstOf(await itemsOf(exportDir, 'issue_comments', comment, warn, counts), (c) => c.id);
+    const comments = allComments
+        .filter((c) => issueNumbers.has(c.issue_number))
+        .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id);
+    const releases = firstOf(await itemsOf(exportDir, 'releases', (item) => release(item, exportDir), warn, counts), (r) => r.id).sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id);
+    for (const r of releases)
+        r.assets = await presentAssets(r, warn, counts);
+    return {
+        source,
+        labels,
+        milestones,
+        issues,
+        comments,
+        releases,
+        pulls: pulls.length,
+        pullComments: allComments.filter((c) => pullNumbers.has(c.issue_number)).length,
+        invalid: counts.invalid,
+    };
+}
+/** The assets whose bytes are in the export as a regular file of the recorded size (never a
+ *  link, symbolic or hard: a planted one could upload any file of this machine to GitHub). */
+async function presentAssets(release, warn, counts) {
+    const present = [];
+    for (const asset of firstOf(release.assets, (a) => a.name)) {
+        const stats = await (0,promises_.lstat)(asset.file).catch(() => undefined);
+        const problem = !stats
+            ? 'is not in the export'
+            : !stats.isFile() || stats.nlink !== 1
+                ? 'is not a regular file with one link'
+                : stats.size !== asset.size
+                    ? `has ${stats.size} bytes, its release says ${asset.size}`
+                    : undefined;
+        if (problem === undefined)
+            present.push(asset);
+        else {
+            counts.invalid++;
+            warn(`release ${JSON.stringify(release.tag_name)}: asset ${JSON.stringify(asset.name)} ${problem}; left out`);
+        }
+    }
+    return present;
+}
+
+;// CONCATENATED MODULE: ./core/github/markers.ts
+// The hidden marker at the end of every issue, comment and release that `replay` creates: it names
+// the item of the source repository it came from, so that a second run finds what the first one
+// created (GitHub's API gives no other place to keep that) and creates nothing twice.
+/** `issue owner/repo#12`, `comment owner/repo#345`, `release owner/repo@678`: what a marker names. */
+function markerRef(kind, source, id) {
+    return `${kind} ${source}${kind === 'release' ? '@' : '#'}${id}`;
+}
+const marker = (kind, source, id) => `<!-- r2-backup:${markerRef(kind, source, id)} -->`;
+// Only the marker a body ends with counts: an original body may quote markers of its own (an
+// issue that was itself replayed from elsewhere), and those name other items.
+const TRAILING_MARKER = /<!-- r2-backup:((?:issue|comment|release) [^\s<>]+) -->\s*$/;
+/** The reference (as markerRef makes it) of the marker a body ends with, if any. */
+function trailingMarkerRef(body) {
+    if (typeof body !== 'string')
+        return undefined;
+    return TRAILING_MARKER.exec(body)?.[1];
+}
+/** The source id a body's trailing marker gives for `kind` from `source`, if it has one. */
+function markedId(body, kind, source) {
+    const ref = trailingMarkerRef(body);
+    const prefix = markerRef(kind, source, 0).slice(0, -1);
+    if (ref === undefined || !ref.startsWith(prefix))
+        return undefined;
+    const id = ref.slice(prefix.length);
+    return /^[1-9]\d{0,15}$/.test(id) ? Number(id) : undefined;
+}
+
+;// CONCATENATED MODULE: ./core/github/replay-bodies.ts
+// The text `replay` writes into the target repository: GitHub's API creates every item in the
+// name of the token's user and at the time of the request, so each body starts with a quoted line
+// giving the original author, date and place, and ends with its marker (markers.ts).
+
+/** GitHub refuses a body longer than this many characters. */
+const MAX_BODY = 65_536;
+const TRUNCATED = '\n\n*(truncated here: the full text is in `r2-backup restore --metadata`)*';
+const VERB = { issue: 'opened', comment: 'written', release: 'published' };
+/** The login in code style, which GitHub does not turn into a mention (nobody is notified). */
+function header(kind, origin, place) {
+    const where = origin.html_url === null ? place : `[${place}](${origin.html_url})`;
+    return `> Originally ${VERB[kind]} by \`${origin.author}\` on ${origin.created_at} in ${where}`;
+}
+function replayedBody(kind, source, id, place, origin, original) {
+    const top = `${header(kind, origin, place)}\n\n`;
+    const end = `\n\n${marker(kind, source, id)}`;
+    const room = MAX_BODY - top.length - end.length;
+    const text = original.length <= room ? original : original.slice(0, room - TRUNCATED.length) + TRUNCATED;
+    return top + text + end;
+}
+
+;// CONCATENATED MODULE: ./core/github/replay.ts
+// `replay`: recreates a metadata export's labels, milestones, issues with their comments, and
+// releases with their assets in a target repository. It reads what the target already has first
+// (replay-plan.ts): a second run, or the run after one cut short, creates only what is missing.
+// Writes go one at a time with a pause between them, as GitHub asks of content-creating requests.
+
+
+
+
+
+
+
+/** A replay stopped by an error (a rate limit it could not wait for): running it again finishes it. */
+class ReplayInterruptedError extends Error {
+    cause;
+    result;
+    constructor(cause, result) {
+        const done = Object.values(result.created).reduce((a, b) => a + b, 0) + result.closed;
+        super(`${cause?.message ?? String(cause)}. The replay stopped after ${done} of ${plannedWrites(result.plan)} ` +
+            'writes; run it again to finish (what was created is found by its marker, not created twice)', { cause });
+        this.cause = cause;
+        this.result = result;
+        this.name = 'ReplayInterruptedError';
+    }
+}
+const DEFAULT_WRITE_GAP_MS = 1000;
+const replay_statusOf = (error) => error?.status;
+/**
+ * Whose markers count: what this replay's token wrote (GET /user), or any bot's when the token
+ * cannot say (an installation token, such as a workflow's GITHUB_TOKEN, gets 403 there). Anyone
+ * who can open an issue in the target could otherwise end its body with the marker of a source
+ * issue and take its place: the replay would create nothing for it and comment on theirs.
+ */
+async function markerAuthors(api) {
+    try {
+        const { data } = await api.request('GET /user');
+        const login = data.login;
+        return (author) => isItem(author) && typeof login === 'string' && author.login === login;
+    }
+    catch (error) {
+        if (![401, 403, 404].includes(replay_statusOf(error) ?? 0))
+            throw error;
+        return (author) => isItem(author) && author.type === 'Bot';
+    }
+}
+/** What the target already has of this export (the source's items found by their markers, on
+ *  items this replay's writer wrote). */
+async function readTarget(api, to, exported, warn) {
+    const { source } = exported;
+    const ours = await markerAuthors(api);
+    /** The marked id of an item if its author may mark it; a marker by anyone else is said and ignored. */
+    const markedBy = (what, body, author, kind) => {
+        const id = markedId(body, kind, source);
+        if (id === undefined || ours(author))
+            return id;
+        const login = isItem(author) ? String(author.login) : 'someone unknown';
+        warn(`${what} in ${to.owner}/${to.repo} ends with the marker of ${kind} ${id} of ${source} but was written by ${login}, not by this replay's writer: ignored`);
+        return undefined;
+    };
+    try {
+        await api.request('GET /repos/{owner}/{repo}', { ...to });
+    }
+    catch (error) {
+        if (replay_statusOf(error) === 404)
+            throw new errors/* NotFoundError */.m_(`The target repository ${to.owner}/${to.repo} was not found (or the token cannot see it)`);
+        throw error;
+    }
+    const page = { ...to, per_page: 100 };
+    const labels = (await api.paginate('GET /repos/{owner}/{repo}/labels', page));
+    const milestones = (await api.paginate('GET /repos/{owner}/{repo}/milestones', {
+        ...page,
+        state: 'all',
+    }));
+    const issues = new Map();
+    for (const issue of (await api.paginate('GET /repos/{owner}/{repo}/issues', {
+        ...page,
+        state: 'all',
+    }))) {
+        const id = issue.pull_request
+            ? undefined
+            : markedBy(`Issue #${issue.number}`, issue.body, issue.user, 'issue');
+        if (id !== undefined && !issues.has(id))
+            issues.set(id, { number: issue.number, state: issue.state });
+    }
+    // Comments are listed only on replayed issues that should have some.
+    const comments = new Set();
+    for (const number of new Set(exported.comments.map((c) => c.issue_number))) {
+        const replayed = issues.get(number);
+        if (!replayed)
+            continue;
+        const listed = (await api.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+            ...page,
+            issue_number: replayed.number,
+        }));
+        for (const comment of listed) {
+            const id = markedBy(`A comment on #${replayed.number}`, comment.body, comment.user, 'comment');
+            if (id !== undefined)
+                comments.add(id);
+        }
+    }
+    const releases = new Map();
+    const otherReleaseTags = new Set();
+    for (const release of (await api.paginate('GET /repos/{owner}/{repo}/releases', page))) {
+        const id = markedBy(`Release ${release.tag_name}`, release.body, release.author, 'release');
+        if (id === undefined)
+            otherReleaseTags.add(release.tag_name);
+        else
+            releases.set(id, {
+                id: release.id,
+                upload_url: release.upload_url,
+                assets: new Set((release.assets ?? []).map((a) => a.name)),
+            });
+    }
+    return {
+        labels: new Set(labels.map((l) => l.name.toLowerCase())),
+        milestones: new Map(milestones.map((m) => [m.title, m.number])),
+        issues,
+        comments,
+        releases,
+        otherReleaseTags,
+    };
+}
+/** GitHub's state reasons a close accepts ('reopened' belongs to open issues). */
+const CLOSE_REASONS = ['completed', 'not_planned', 'duplicate'];
+/** The file's bytes as a request body that can be read again: a retry after a secondary rate
+ *  limit opens the file anew instead of sending a spent stream. Not a plain object, which
+ *  Octokit would send as JSON. */
+class FileBody {
+    file;
+    constructor(file) {
+        this.file = file;
+    }
+    [Symbol.asyncIterator]() {
+        return (0,external_node_fs_.createReadStream)(this.file)[Symbol.asyncIterator]();
+    }
+}
+/** The upload address is GitHub's answer: the token goes only to the API's own host (a GitHub
+ *  Enterprise Server's), or to uploads.github.com for api.github.com. */
+function checkUploadUrl(api, uploadUrl) {
+    const template = uploadUrl.replace(/\{[^}]*\}$/, '');
+    const apiHost = new URL(api.request.endpoint.DEFAULTS.baseUrl).hostname;
+    const host = new URL(template).hostname;
+    if (host !== apiHost && !(apiHost === 'api.github.com' && host === 'uploads.github.com'))
+        throw new Error(`The release's upload address ${template} is not on ${apiHost}`);
+    return template;
+}
+async function replayExport(options) {
+    const { api, to, log, warn } = options;
+    const target = `${to.owner}/${to.repo}`;
+    const exported = await readReplayExport(options.exportDir, warn);
+    const state = await readTarget(api, to, exported, warn);
+    const plan = planReplay(exported, target, state);
+    const result = {
+        plan,
+        dryRun: options.dryRun,
+        created: { labels: 0, milestones: 0, issues: 0, comments: 0, releases: 0, assets: 0 },
+        closed: 0,
+        failed: [],
+    };
+    if (options.dryRun)
+        return result;
+    const sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    const gapMs = options.writeGapMs ?? DEFAULT_WRITE_GAP_MS;
+    let writes = 0;
+    /** One write at a time, a pause before each but the first; a 422 is that item's failure. */
+    const write = async (kind, item, send) => {
+        if (writes++ > 0 && gapMs > 0)
+            await sleep(gapMs);
+        try {
+            return await send();
+        }
+        catch (error) {
+            if (replay_statusOf(error) !== 422)
+                throw error;
+            const reason = error.message;
+            result.failed.push({ kind, item, reason });
+            warn(`GitHub refused ${item}: ${reason}`);
+            return undefined;
+        }
+    };
+    const { source } = exported;
+    try {
+        for (const label of plan.labels.create) {
+            const what = `label ${JSON.stringify(label.name)}`;
+            if (await write('labels', what, () => api.request('POST /repos/{owner}/{repo}/labels', {
+                ...to,
+                name: label.name,
+                color: label.color,
+                ...(label.description !== null && { description: label.description }),
+            }))) {
+                result.created.labels++;
+                state.labels.add(label.name.toLowerCase());
+                log(`created ${what}`);
+            }
+        }
+        for (const milestone of plan.milestones.create) {
+            const what = `milestone ${JSON.stringify(milestone.title)}`;
+            const created = await write('milestones', what, () => api.request('POST /repos/{owner}/{repo}/milestones', {
+                ...to,
+                title: milestone.title,
+                state: milestone.state,
+                ...(milestone.description !== null && { description: milestone.description }),
+                ...(milestone.due_on !== null && { due_on: milestone.due_on }),
+            }));
+            if (created) {
+                result.created.milestones++;
+                state.milestones.set(milestone.title, created.data.number);
+                log(`created ${what}`);
+            }
+        }
+        const close = async (number, original) => {
+            const reason = CLOSE_REASONS.find((r) => r === original.state_reason);
+            const closed = await write('issues', `the close of issue #${original.number}`, () => api.request('PATCH /repos/{owner}/{repo}/issues/{issue_number}', {
+                ...to,
+                issue_number: number,
+                state: 'closed',
+                ...(reason !== undefined && { state_reason: reason }),
+            }));
+            if (closed) {
+                result.closed++;
+                log(`closed the replay of issue #${original.number}${reason === undefined ? '' : ` (${reason})`}`);
+            }
+        };
+        const commentsOf = new Map();
+        for (const c of plan.comments.create) {
+            if (!commentsOf.has(c.issue_number))
+                commentsOf.set(c.issue_number, []);
+            commentsOf.get(c.issue_number).push(c);
+        }
+        const toCreate = new Set(plan.issues.create);
+        const toClose = new Set(plan.close.map((i) => i.number));
+        for (const issue of exported.issues) {
+            let replayed = state.issues.get(issue.number);
+            if (toCreate.has(issue)) {
+                const what = `issue #${issue.number}`;
+                const milestone = issue.milestone === null ? undefined : state.milestones.get(issue.milestone);
+                const created = await write('issues', what, () => api.request('POST /repos/{owner}/{repo}/issues', {
+                    ...to,
+                    title: issue.title,
+                    body: replayedBody('issue', source, issue.number, `${source}#${issue.number}`, issue, issue.body),
+                    labels: issue.labels.filter((name) => state.labels.has(name.toLowerCase())),
+                    ...(milestone !== undefined && { milestone }),
+                }));
+                if (!created)
+                    continue;
+                replayed = { number: created.data.number, state: 'open' };
+                state.issues.set(issue.number, replayed);
+                result.created.issues++;
+                log(`created ${what} as #${replayed.number}`);
+            }
+            if (!replayed)
+                continue;
+            for (const comment of commentsOf.get(issue.number) ?? []) {
+                const what = `comment ${comment.id} on issue #${issue.number}`;
+                const place = `${source}#${issue.number} (comment ${comment.id})`;
+                const created = await write('comments', what, () => api.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+                    ...to,
+                    issue_number: replayed.number,
+                    body: replayedBody('comment', source, comment.id, place, comment, comment.body),
+                }));
+                if (created) {
+                    result.created.comments++;
+                    log(`created ${what}`);
+                }
+            }
+            // Closed after its comments, as the original was.
+            if (issue.state === 'closed' && (toCreate.has(issue) || toClose.has(issue.number))) {
+                await close(replayed.number, issue);
+            }
+        }
+        for (const release of exported.releases) {
+            if (plan.tagTaken.includes(release))
+                continue;
+            let replayed = state.releases.get(release.id);
+            if (!replayed) {
+                const what = `release ${JSON.stringify(release.tag_name)}`;
+                const place = `${source} release ${release.tag_name}`;
+                const created = await write('releases', what, () => api.request('POST /repos/{owner}/{repo}/releases', {
+                    ...to,
+                    tag_name: release.tag_name,
+                    ...(release.target_commitish !== null && { target_commitish: release.target_commitish }),
+                    ...(release.name !== null && { name: release.name }),
+                    body: replayedBody('release', source, release.id, place, release, release.body),
+                    draft: release.draft,
+                    prerelease: release.prerelease,
+                }));
+                if (!created)
+                    continue;
+                const data = created.data;
+                replayed = { id: data.id, upload_url: data.upload_url, assets: new Set() };
+                state.releases.set(release.id, replayed);
+                result.created.releases++;
+                log(`created ${what}`);
+            }
+            for (const asset of release.assets) {
+                if (replayed.assets.has(asset.name))
+                    continue;
+                if (await uploadAsset(api, replayed, asset, write)) {
+                    replayed.assets.add(asset.name);
+                    result.created.assets++;
+                    log(`uploaded asset ${JSON.stringify(asset.name)} of release ${JSON.stringify(release.tag_name)}`);
+                }
+            }
+        }
+    }
+    catch (error) {
+        throw new ReplayInterruptedError(error, result);
+    }
+    return result;
+}
+function uploadAsset(api, release, asset, write) {
+    const url = checkUploadUrl(api, release.upload_url);
+    return write('assets', `asset ${JSON.stringify(asset.name)}`, () => api.request({
+        method: 'POST',
+        url: `${url}{?name,label}`,
+        name: asset.name,
+        ...(asset.label !== null && { label: asset.label }),
+        headers: { 'content-type': asset.content_type, 'content-length': String(asset.size) },
+        data: new FileBody(asset.file),
+    }));
+}
+
+;// CONCATENATED MODULE: ./cli/commands/replay.ts
+// r2-backup replay: recreate a backup's metadata export (issues with comments, labels,
+// milestones, releases with assets) in a GitHub repository. The GitHub token comes from the
+// environment only: a flag would show in `ps` to other users of the machine.
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const WRITE_GAP_VARIABLE = 'R2_BACKUP_GITHUB_WRITE_GAP_MS';
+const DEFAULT_MAX_WAIT_SECONDS = 900;
+/** The token from GITHUB_TOKEN, else GH_TOKEN (as the gh CLI reads them). Never printed. */
+function githubToken() {
+    const token = process.env.GITHUB_TOKEN?.trim() || process.env.GH_TOKEN?.trim();
+    if (!token)
+        throw new usage/* UsageError */.e('replay needs a GitHub token that may write to the target repository: set GITHUB_TOKEN (or GH_TOKEN)');
+    return token;
+}
+function targetOf(values) {
+    const to = values.to;
+    if (typeof to !== 'string' || !REPOSITORY_NAME.test(to))
+        throw new usage/* UsageError */.e('--to must name the target repository as owner/name');
+    const [owner, repo] = to.split('/');
+    return { owner, repo };
+}
+function writeGapMs() {
+    const setting = process.env[WRITE_GAP_VARIABLE];
+    if (setting === undefined || setting === '')
+        return DEFAULT_WRITE_GAP_MS;
+    if (!/^\d{1,6}$/.test(setting))
+        throw new usage/* UsageError */.e(`${WRITE_GAP_VARIABLE} must be a whole number of milliseconds`);
+    return Number(setting);
+}
+/** The export in DIR, or in DIR/json as `restore --metadata` leaves it. */
+async function exportDirOf(dir) {
+    const inJson = (0,external_node_path_.join)(dir, EXPORT_JSON_DIR);
+    const nested = await (0,promises_.lstat)((0,external_node_path_.join)(inJson, 'manifest.json')).catch(() => undefined);
+    return nested?.isFile() ? inJson : dir;
+}
+const countsOf = (plan) => {
+    const part = (p) => ({
+        create: p.create.length,
+        existing: p.existing,
+    });
+    return {
+        labels: part(plan.labels),
+        milestones: part(plan.milestones),
+        issues: { ...part(plan.issues), close: plan.close.length },
+        comments: part(plan.comments),
+        releases: { ...part(plan.releases), tag_taken: plan.tagTaken.length },
+        assets: part(plan.assets),
+        pulls_not_replayed: plan.pulls,
+        pull_comments_not_replayed: plan.pullComments,
+        invalid: plan.invalid,
+    };
+};
+function summary(result) {
+    const { created, closed, failed, plan } = result;
+    if (plannedWrites(plan) === 0)
+        return `Nothing to replay: ${plan.target} already has everything of ${plan.source}.`;
+    const parts = Object.entries(created).map(([kind, count]) => `${count} ${kind}`);
+    return (`Replayed ${plan.source} into ${plan.target}: created ${parts.join(', ')}; closed ${closed} issues` +
+        (failed.length > 0 ? `; ${failed.length} refused by GitHub (see the warnings)` : '') +
+        '.');
+}
+const replay = {
+    name: 'replay',
+    summary: "recreate a backup's issues, labels, milestones and releases in a repository",
+    help: `Usage: r2-backup replay --tenant T [--bucket B] [--backup FILE | --latest | --commit PREFIX]
+                        --to OWNER/REPO [--dry-run] [--json]
+       r2-backup replay --from-dir DIR --to OWNER/REPO [--dry-run] [--json]
+
+Recreates the metadata export of a backup made with include-metadata in the repository
+OWNER/REPO: labels (name, color, description), milestones, issues in number order with their
+labels, milestone and comments (closed when the original is), and releases with their assets.
+GitHub's API creates everything in the token's name and at the time of the request, so each
+body starts with a quoted line giving the original author, date and a link to the original.
+Items the export marks as deleted are replayed too: a replay is how they come back.
+
+Pull requests are not replayed (their branches are not in the export): the plan counts them,
+and their text is in \`r2-backup restore --metadata\`.
+
+Each created issue, comment and release ends with a hidden marker naming its original, and
+labels and milestones are matched by name: the target is read first and what it already has
+is skipped. Running a replay again creates nothing; a replay cut short (a rate limit it could
+not wait for) finishes when run again, without duplicates.
+
+  --to OWNER/REPO    the target repository (required); the token must be able to write to it
+  --tenant T         tenant (required unless --from-dir; default: the R2_BACKUP_TENANT
+                     environment variable)
+  --bucket B         bucket (default: {tenant}-github-backup)
+  --backup FILE      the backup of that file name (its .meta.tar.zst export is replayed)
+  --latest           the newest backup (the default)
+  --commit PREFIX    the newest backup of the commit starting with PREFIX (4+ hex characters)
+  --from-dir DIR     replay an export already on disk instead: the directory that
+                     \`restore --metadata --target DIR\` wrote (its json/ folder is used), or
+                     an extracted export (manifest.json, {kind}.jsonl, assets/)
+  --dry-run          print the plan (counts to create and already there per kind, then one
+                     line per item to create) and write nothing to GitHub
+  --max-wait S       the longest wait for a GitHub rate limit's reset, in seconds (default
+                     ${DEFAULT_MAX_WAIT_SECONDS}); a longer one stops the replay (run it again later)
+  --allow-unverified replay an export whose record the Worker does not vouch for
+  --json             print {source, target, dry_run, plan, items, created, closed, failed}
+${IDENTITY_HELP}
+
+GitHub (environment only, never a flag):
+  GITHUB_TOKEN or GH_TOKEN        a token with write access to the target's issues and
+                                  contents (releases)
+  GITHUB_API_URL                  the REST API (default ${GITHUB_API_URL}; a GitHub Enterprise
+                                  Server's https://HOST/api/v3)
+  ${WRITE_GAP_VARIABLE}   the pause between two writes (default ${DEFAULT_WRITE_GAP_MS}, as
+                                  GitHub asks of requests that create content)
+
+${cli_connection/* CONNECTION_HELP */.Xf}`,
+    options: {
+        ...cli_connection/* TENANT_OPTIONS */.c1,
+        ...cli_connection/* CONNECTION_OPTIONS */.Ur,
+        backup: { type: 'string' },
+        latest: { type: 'boolean' },
+        commit: { type: 'string' },
+        'from-dir': { type: 'string' },
+        to: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        'max-wait': { type: 'string' },
+        'allow-unverified': { type: 'boolean' },
+        identity: { type: 'string' },
+        json: { type: 'boolean' },
+    },
+    async run(values) {
+        const to = targetOf(values);
+        const fromDir = values['from-dir'];
+        if (fromDir !== undefined &&
+            (values.backup !== undefined || values.latest || values.commit !== undefined))
+            throw new usage/* UsageError */.e('--from-dir replays a directory: it takes none of --backup, --latest, --commit');
+        if (fromDir === '')
+            throw new usage/* UsageError */.e('--from-dir needs a directory');
+        const token = githubToken();
+        const gapMs = writeGapMs();
+        const maxWaitSeconds = wholeNumber(values, 'max-wait', 86_400) ?? DEFAULT_MAX_WAIT_SECONDS;
+        const api = createGitHubClient({
+            token,
+            baseUrl: process.env.GITHUB_API_URL?.trim() || GITHUB_API_URL,
+        });
+        (0,limits/* applyLimits */.r)(api, { log: (line) => console.error(line), maxWaitSeconds });
+        const dryRun = values['dry-run'] === true;
+        const replayFrom = (exportDir) => replayExport({
+            api,
+            exportDir,
+            to,
+            dryRun,
+            writeGapMs: gapMs,
+            log: (line) => console.error(line),
+            warn: (message) => console.error(`Warning: ${message}`),
+        });
+        const result = typeof fromDir === 'string'
+            ? await replayFrom(await exportDirOf(fromDir))
+            : await withRestoredExport(values, replayFrom);
+        report(result, values.json === true);
+        return result.failed.length > 0 ? 1 : 0;
+    },
+};
+/** As restore's, except that none given means --latest. */
+function replay_selectorOf(values) {
+    const given = [values.backup !== undefined, values.latest === true, values.commit !== undefined];
+    if (given.filter(Boolean).length > 1)
+        throw new usage/* UsageError */.e('choose the backup with one of --backup, --latest, --commit');
+    if (typeof values.backup === 'string')
+        return { backup: values.backup };
+    if (typeof values.commit === 'string')
+        return { commit: values.commit };
+    return { latest: true };
+}
+/** The chosen backup's export, verified and extracted into a temporary directory (removed
+ *  however the replay ends). */
+async function withRestoredExport(values, replayFrom) {
+    const { tenant, bucket } = (0,cli_connection/* tenantAndBucket */.WG)(values);
+    const selector = replay_selectorOf(values);
+    const connection = (0,cli_connection/* connect */.Ng)(values);
+    if ('latest' in selector)
+        selector.newestArchive = newestArchiveOf(tenant, bucket, connection);
+    const scratch = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'r2-backup-replay-'));
+    try {
+        const target = (0,external_node_path_.join)(scratch, 'export');
+        await restoreBackupMetadata({
+            listRecords: (0,cli_connection/* recordLister */.zi)(connection, tenant, bucket, 'replay'),
+            source: (0,cli_connection/* archiveSource */.yG)(connection, 'replay'),
+            tenant,
+            bucket,
+            selector,
+            target,
+            allowUnverified: values['allow-unverified'] === true,
+            names: OPTION_NAMES,
+            identities: identitiesOf(values),
+            log: (line) => console.error(line),
+            warn: (message) => console.error(`Warning: ${message}`),
+        });
+        return await replayFrom((0,external_node_path_.join)(target, EXPORT_JSON_DIR));
+    }
+    finally {
+        await (0,promises_.rm)(scratch, { recursive: true, force: true });
+    }
+}
+function report(result, json) {
+    const { plan } = result;
+    if (json) {
+        const output = {
+            source: plan.source,
+            target: plan.target,
+            dry_run: result.dryRun,
+            plan: countsOf(plan),
+            items: describePlan(plan).filter((line) => /^[+~!] /.test(line)),
+            ...(!result.dryRun && { created: result.created, closed: result.closed, failed: result.failed }),
+        };
+        console.log(JSON.stringify(output, null, 2));
+        return;
+    }
+    if (result.dryRun) {
+        for (const line of describePlan(plan))
+            console.log(line);
+        console.log('Dry run: nothing was written to GitHub.');
+        return;
+    }
+    console.log(summary(result));
 }
 
 ;// CONCATENATED MODULE: ./core/r2/sweep.ts
@@ -57035,6 +61552,51 @@ async function hashAll(source, bucket, checks) {
         progress.stop();
     }
     return problems;
+}
+
+;// CONCATENATED MODULE: ./cli/commands/verify-lfs.ts
+// verify --deep and LFS objects (include-lfs): each backup's list of LFS objects is read (checked
+// against its record's SHA-256 first), and every object it lists is hashed like an archive, its
+// SHA-256 being its oid. Objects shared by several backups are hashed once.
+
+
+
+
+/** The list's bytes, refused past its recorded size (a list is at most a few MiB). */
+async function readList(source, bucket, list) {
+    const chunks = [];
+    let size = 0;
+    for await (const chunk of await openObject(source, bucket, list.key)) {
+        size += chunk.length;
+        if (size > (list.size ?? 0))
+            throw new Error(`more than its recorded ${list.size} bytes`);
+        chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
+}
+/** The objects every list names, to hash; and the problems of the lists themselves. */
+async function lfsObjectChecks(source, bucket, tenant, lists) {
+    const checks = new Map();
+    const problems = [];
+    for (const list of lists) {
+        let objects;
+        try {
+            const bytes = await readList(source, bucket, list);
+            const sha256 = (0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex');
+            if (sha256 !== list.sha256)
+                throw new Error(`SHA-256 ${sha256} read, ${list.sha256} recorded`);
+            objects = parseLfsList(bytes);
+        }
+        catch (error) {
+            problems.push(`${list.key}: ${error.message}`);
+            continue;
+        }
+        for (const { oid, size } of objects) {
+            const key = (0,naming/* lfsObjectKey */.QY)(tenant, oid);
+            checks.set(key, { key, name: key, sha256: oid, size });
+        }
+    }
+    return { checks: [...checks.values()], problems };
 }
 
 ;// CONCATENATED MODULE: ./common/archive-metadata.ts
@@ -57354,6 +61916,8 @@ function unrecordedProblem(file, outcome) {
 
 
 
+
+
 /** `name: what is wrong` as JSON; names are backup files or object keys, which hold no ': '. */
 function problemEntry(line) {
     const colon = line.indexOf(': ');
@@ -57367,7 +61931,9 @@ const verify = {
 
 Checks a tenant's backups (or one) against their records: each record has its archive and
 the archive has the recorded size; archives without a record and records without an archive
-are reported; git bundles (include-git-history) likewise. By default from one listing,
+are reported; git bundles (include-git-history), metadata exports, wiki bundles and LFS
+lists (include-metadata, include-wiki, include-lfs) likewise; --deep also hashes every LFS
+object the lists name (its SHA-256 is its name). By default from one listing,
 without downloading; --deep also reads every archive and bundle and compares its SHA-256.
 A record the Worker did not sign is tampered (a problem) when it was changed after signing,
 and unverifiable when it was never signed (the earlier shell workflow) or has no SHA-256: reported,
@@ -57425,6 +61991,17 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
             if (problem)
                 problems.push(problem);
         }
+        // The claims of companions (`{stamp}.bundle`...) left by a run in progress or killed.
+        for (const claim of inventory.claims ?? []) {
+            const sameBackup = only === undefined || claim.backup_file.startsWith(only.replace(/\.tar.*$/, '.'));
+            if (!(0,validate/* companionKindOf */.eL)(claim.key) || !sameBackup)
+                continue;
+            const claimed = `claimed ${claim.age_hours} hours ago`;
+            if (claim.abandoned)
+                problems.push(`${claim.backup_file}: an abandoned upload (${claimed}, more than ${inventory.abandoned_after_hours} hours): r2-backup sweep removes it`);
+            else
+                say(`${claim.backup_file}: an upload in progress (${claimed}), not a problem`);
+        }
         const unverifiable = [];
         const unverifiableRecord = (file, why) => {
             if (values.strict)
@@ -57476,8 +62053,37 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
                 deep.push({ key, name: key, sha256: String(record.bundle_sha256), size: record.bundle_size });
             }
         }
-        if (values.deep)
-            problems.push(...(await hashAll((0,cli_connection/* archiveSource */.yG)(connection, 'verify --deep'), bucket, deep)));
+        // The metadata exports, wiki bundles and LFS lists (include-metadata, -wiki, -lfs) likewise.
+        const chosenRecords = new Set(records.map((r) => r.backup_file));
+        const named = inventory.records
+            .filter((r) => chosenRecords.has(r.backup_file))
+            .flatMap((r) => r.companions ?? []);
+        const namedKeys = new Set(named.map((c) => c.key));
+        for (const key of inventory.missing_companions ?? [])
+            if (namedKeys.has(key))
+                problems.push(`${key}: the record names it, but it is missing`);
+        for (const key of inventory.orphan_companions ?? [])
+            if (only === undefined)
+                problems.push(`${key}: no record names it`);
+        const companionSizes = new Map((inventory.companions ?? []).map((c) => [c.key, c.size]));
+        for (const { key, size, sha256 } of named) {
+            if (!companionSizes.has(key))
+                continue;
+            if (companionSizes.get(key) !== size) {
+                problems.push(`${key}: ${companionSizes.get(key)} bytes stored, ${size} recorded`);
+            }
+            else if (sha256 && size !== undefined) {
+                deep.push({ key, name: key, sha256, size });
+            }
+        }
+        if (values.deep) {
+            const source = (0,cli_connection/* archiveSource */.yG)(connection, 'verify --deep');
+            // The LFS objects the lists name (include-lfs), whose lists are whole by size.
+            const lists = named.filter((c) => c.kind === 'lfs' && companionSizes.get(c.key) === c.size);
+            const lfs = await lfsObjectChecks(source, bucket, tenant, lists);
+            problems.push(...lfs.problems);
+            problems.push(...(await hashAll(source, bucket, [...deep, ...lfs.checks])));
+        }
         if (values.json) {
             const result = {
                 tenant,
@@ -57514,7 +62120,8 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
 
 
 
-const COMMANDS = [list, restore, verify, prune, sweep, drill, token, keygen, rekey];
+
+const COMMANDS = [list, restore, replay, verify, prune, sweep, drill, token, keygen, rekey];
 
 
 /***/ }),
@@ -57540,8 +62147,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var naming = __nccwpck_require__(7860);
 // EXTERNAL MODULE: ./common/validate.ts
 var validate = __nccwpck_require__(9046);
-// EXTERNAL MODULE: ./core/r2/catalogue.ts + 1 modules
-var catalogue = __nccwpck_require__(7946);
+// EXTERNAL MODULE: ./core/r2/catalogue.ts
+var catalogue = __nccwpck_require__(4308);
 // EXTERNAL MODULE: ./core/r2/client.ts
 var client = __nccwpck_require__(5818);
 ;// CONCATENATED MODULE: ./core/r2/credentials.ts
@@ -57766,7 +62373,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_util__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _package_json__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8330);
 /* harmony import */ var _common_validate_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9046);
-/* harmony import */ var _commands_all_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1000);
+/* harmony import */ var _commands_all_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6558);
 /* harmony import */ var _progress_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8964);
 /* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2585);
 /* harmony import */ var _usage_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(4036);
@@ -57955,15 +62562,20 @@ class UsageError extends Error {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   J$: () => (/* binding */ DEFAULT_BUCKET_SOURCE),
 /* harmony export */   MZ: () => (/* binding */ bundleFileName),
+/* harmony export */   QY: () => (/* binding */ lfsObjectKey),
+/* harmony export */   UL: () => (/* binding */ wikiFileName),
+/* harmony export */   Vs: () => (/* binding */ lfsListFileName),
 /* harmony export */   YN: () => (/* binding */ timeOfStamp),
 /* harmony export */   df: () => (/* binding */ positionOf),
 /* harmony export */   fb: () => (/* binding */ tenantPrefix),
 /* harmony export */   iP: () => (/* binding */ backupFileName),
+/* harmony export */   mc: () => (/* binding */ companionFileName),
 /* harmony export */   nr: () => (/* binding */ checkedDefaultBucket),
 /* harmony export */   q2: () => (/* binding */ archiveKey),
-/* harmony export */   rY: () => (/* binding */ metadataKey)
+/* harmony export */   rY: () => (/* binding */ metadataKey),
+/* harmony export */   v7: () => (/* binding */ metaFileName)
 /* harmony export */ });
-/* unused harmony exports stampOf, DEFAULT_BUCKET_SUFFIX, defaultBucket, TENANT_RULES, repositoryTenant, notificationKey, mirrorPrefix, mirrorManifestKey */
+/* unused harmony exports stampOf, DEFAULT_BUCKET_SUFFIX, defaultBucket, TENANT_RULES, repositoryTenant, notificationKey, lfsPrefix, mirrorPrefix, mirrorManifestKey */
 /* harmony import */ var _validate_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9046);
 // The storage layout of design.md, in one place. Callers pass validated parts only.
 
@@ -57977,9 +62589,17 @@ function stampOf(date) {
 function backupFileName(stamp, compression, n = 1, encrypted = false) {
     return `${stamp}${n > 1 ? `-${n}` : ''}${_validate_js__WEBPACK_IMPORTED_MODULE_0__/* .ARCHIVE_EXTENSIONS */ .EX[compression]}${encrypted ? _validate_js__WEBPACK_IMPORTED_MODULE_0__/* .ENCRYPTED_EXTENSION */ .FQ : ''}`;
 }
-/** The git bundle beside an archive: `{stamp}.tar.gz` -> `{stamp}.bundle`, and an encrypted
- *  archive's encrypted bundle: `{stamp}.tar.gz.age` -> `{stamp}.bundle.age`. */
-const bundleFileName = (backupFile) => backupFile.replace(/\.tar(?:\.gz|\.zst)?(\.age)?$/, '.bundle$1');
+/** A companion beside an archive, named like it: `{stamp}.tar.gz` -> `{stamp}.bundle`, and an
+ *  encrypted archive's encrypted companion: `{stamp}.tar.gz.age` -> `{stamp}.bundle.age`. */
+const companionFileName = (backupFile, kind) => backupFile.replace(/\.tar(?:\.gz|\.zst)?(\.age)?$/, `${_validate_js__WEBPACK_IMPORTED_MODULE_0__/* .COMPANION_EXTENSIONS */ .Yl[kind]}$1`);
+/** The git history beside an archive (include-git-history). */
+const bundleFileName = (backupFile) => companionFileName(backupFile, 'bundle');
+/** The repository's issues, pull requests, releases... (include-metadata): `{stamp}.meta.tar.zst`. */
+const metaFileName = (backupFile) => companionFileName(backupFile, 'meta');
+/** The wiki's git history (include-wiki): `{stamp}.wiki.bundle`. */
+const wikiFileName = (backupFile) => companionFileName(backupFile, 'wiki');
+/** The list of the LFS objects of every ref (include-lfs): `{stamp}.lfs.json`. */
+const lfsListFileName = (backupFile) => companionFileName(backupFile, 'lfs');
 /** What every default bucket name ends with. */
 const DEFAULT_BUCKET_SUFFIX = '-github-backup';
 /**
@@ -58034,6 +62654,9 @@ const tenantPrefix = (tenant) => `backups/${tenant}/`;
 const archiveKey = (tenant, backupFile) => `backups/${tenant}/${backupFile}`;
 const metadataKey = (tenant, backupFile) => `backups/${tenant}/metadata/${backupFile}.json`;
 const notificationKey = (tenant, name) => `backups/${tenant}/notifications/${name}.json`;
+/** LFS objects, stored once per tenant and shared by its backups: `lfs/{tenant}/{oid}`. */
+const lfsPrefix = (tenant) => `lfs/${tenant}/`;
+const lfsObjectKey = (tenant, oid) => `lfs/${tenant}/${oid}`;
 const mirrorPrefix = (tenant, branch) => `repos/${tenant}/${branch}/`;
 /** The UTC time a `YYYYMMDD-HHMMSS[-n]` stamp names (the run number is ignored). */
 function timeOfStamp(stamp) {
@@ -58067,18 +62690,21 @@ function positionOf(tenant, backupFile) {
 /* harmony export */   DC: () => (/* binding */ checkBranch),
 /* harmony export */   ET: () => (/* binding */ checkByteCount),
 /* harmony export */   EX: () => (/* binding */ ARCHIVE_EXTENSIONS),
+/* harmony export */   F6: () => (/* binding */ LFS_OID_RE),
 /* harmony export */   FQ: () => (/* binding */ ENCRYPTED_EXTENSION),
 /* harmony export */   L$: () => (/* binding */ checkBucket),
 /* harmony export */   LK: () => (/* binding */ checkRepo),
 /* harmony export */   Om: () => (/* binding */ checkHttpUrl),
 /* harmony export */   Q9: () => (/* binding */ checkSha256),
 /* harmony export */   Rh: () => (/* binding */ checkTenant),
+/* harmony export */   Yl: () => (/* binding */ COMPANION_EXTENSIONS),
+/* harmony export */   eL: () => (/* binding */ companionKindOf),
 /* harmony export */   jA: () => (/* binding */ checkCompression),
 /* harmony export */   ng: () => (/* binding */ checkBackupFile),
 /* harmony export */   su: () => (/* binding */ checkCommit),
 /* harmony export */   yI: () => (/* binding */ ValidationError)
 /* harmony export */ });
-/* unused harmony exports COMPRESSIONS, isBundleFile, checkBundleFile */
+/* unused harmony exports COMPRESSIONS, isBundleFile, checkCompanionFile */
 // Validation rules shared by the action, the CLI and the Worker. Every object key is built
 // only from values that passed these checks, so a rule here is a security boundary.
 // Fields declared, not parameter properties: Node runs this file directly (type stripping).
@@ -58109,10 +62735,30 @@ const ENCRYPTED_EXTENSION = '.age';
 // tenant (the seed's form).
 const STAMP = '\\d{8}-\\d{6}(?:-\\d{1,4})?';
 const BACKUP_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})(\\.tar\\.gz|\\.tar\\.zst|\\.tar)(\\.age)?$`);
-// The git history beside an archive: the archive's name with `.bundle` (`.bundle.age`) for its extension.
-const BUNDLE_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})\\.bundle(?:\\.age)?$`);
-/** Whether an object's name is a git bundle's (`.bundle`, or `.bundle.age` encrypted). */
-const isBundleFile = (name) => /\.bundle(?:\.age)?$/.test(name);
+/**
+ * The objects stored beside an archive, named like it with another extension (`.age` after it
+ * when encrypted): the git history (include-git-history), the repository's metadata export
+ * (include-metadata), the wiki's history (include-wiki) and the list of LFS objects (include-lfs).
+ */
+const COMPANION_EXTENSIONS = {
+    bundle: '.bundle',
+    meta: '.meta.tar.zst',
+    wiki: '.wiki.bundle',
+    lfs: '.lfs.json',
+};
+const COMPANION_KINDS = Object.keys(COMPANION_EXTENSIONS);
+const COMPANION_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})(${Object.values(COMPANION_EXTENSIONS)
+    .map((extension) => extension.replaceAll('.', '\\.'))
+    .join('|')})(\\.age)?$`);
+/** Which companion an object's name or key is (`{stamp}.wiki.bundle` is the wiki's, not a git
+ *  bundle), if any. */
+function companionKindOf(nameOrKey) {
+    const name = nameOrKey.slice(nameOrKey.lastIndexOf('/') + 1);
+    const extension = COMPANION_FILE_RE.exec(name)?.[3];
+    return COMPANION_KINDS.find((kind) => COMPANION_EXTENSIONS[kind] === extension);
+}
+/** Whether an object's name or key is a git bundle's (`.bundle`, or `.bundle.age` encrypted). */
+const isBundleFile = (name) => companionKindOf(name) === 'bundle';
 function checkTenant(value, field = 'tenant') {
     if (typeof value !== 'string' || !TENANT_RE.test(value)) {
         throw new ValidationError(field, 'must be 1-100 characters of A-Z, a-z, 0-9, ".", "_" or "-"');
@@ -58194,16 +62840,21 @@ function checkBackupFile(value, tenant, field = 'backup_file') {
     const compression = Object.keys(ARCHIVE_EXTENSIONS).find((c) => ARCHIVE_EXTENSIONS[c] === tarExtension);
     return { stamp: stamp, extension: tarExtension + (age ?? ''), compression, encrypted: age !== undefined };
 }
-/** A git bundle's name: `{stamp}.bundle`, named like the archive it belongs to. */
-function checkBundleFile(value, tenant, field = 'bundle_file') {
-    const rule = `must be "{stamp}.bundle" (or "{stamp}.bundle.age") with stamp YYYYMMDD-HHMMSS, optionally prefixed "${tenant}-"`;
+/** A companion's name, `{stamp}{extension}` (then `.age`), named like the archive it belongs to. */
+function checkCompanionFile(value, tenant, field = 'companion_file') {
+    const names = Object.values(COMPANION_EXTENSIONS)
+        .map((extension) => `"{stamp}${extension}"`)
+        .join(', ');
+    const rule = `must be one of ${names} (then ".age" when encrypted) with stamp YYYYMMDD-HHMMSS, optionally prefixed "${tenant}-"`;
     if (typeof value !== 'string')
         throw new ValidationError(field, rule);
-    const match = BUNDLE_FILE_RE.exec(value);
+    const match = COMPANION_FILE_RE.exec(value);
     if (!match || (match[1] !== undefined && match[1] !== tenant))
         throw new ValidationError(field, rule);
-    return value;
+    return { kind: companionKindOf(value), encrypted: match[4] !== undefined };
 }
+/** An LFS object id: the SHA-256 of its content, 64 lowercase hexadecimal characters. */
+const LFS_OID_RE = /^[0-9a-f]{64}$/;
 function checkCompression(value, field = 'compression') {
     if (typeof value !== 'string' || !COMPRESSIONS.includes(value)) {
         throw new ValidationError(field, `must be one of ${COMPRESSIONS.join(', ')}`);
@@ -58275,9 +62926,11 @@ function checkHttpUrl(value, field, { maxLength = 2048, plainHttp = 'anywhere' }
 /* harmony import */ var _common_validate_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9046);
 /* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8002);
 /* harmony import */ var _worker_api_client_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2803);
+/* harmony import */ var _github_limits_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3420);
 // What went wrong, said with what to do about it: the README Troubleshooting entry that fixes an
 // error, the request and attempts of a network failure, and the CLI's exit code for it. The
 // Worker's own reason and the bucket are already in WorkerApiError's message (client.ts).
+
 
 
 
@@ -58289,7 +62942,8 @@ const EXIT_CODES_HELP = `Exit codes:
   1  problems found (verify), or the command failed otherwise (a check refused an archive)
   2  usage: unknown command or flag, a missing or invalid value
   3  not allowed or not found: the Worker or R2 refused the credential; no such bucket or backup
-  4  network or server error: the Worker or R2 unreachable, or answering 5xx/429 after retries`;
+  4  network or server error: the Worker or R2 unreachable, or answering 5xx/429 after retries;
+     or GitHub's rate limit (replay) not reset within the wait allowed`;
 /** README.md's Troubleshooting entries, by the bold text each starts with. */
 const TROUBLESHOOTING = {
     unauthorized: 'Unauthorized (401)',
@@ -58394,6 +63048,9 @@ function exitCodeOf(error) {
             return EXIT.usage;
         if (e instanceof NotFoundError)
             return EXIT.refused;
+        // GitHub's rate limit outlasted the wait allowed: try again after its reset.
+        if (e instanceof _github_limits_js__WEBPACK_IMPORTED_MODULE_4__/* .RateLimitExhausted */ .N)
+            return EXIT.unavailable;
         if (e instanceof _worker_api_client_js__WEBPACK_IMPORTED_MODULE_3__/* .WorkerApiError */ .Tn && e.status === 400)
             return EXIT.usage;
         if (isRefusal(e))
@@ -58466,21 +63123,140 @@ function formatDuration(ms) {
 
 /***/ }),
 
-/***/ 7946:
+/***/ 3420:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   N: () => (/* binding */ RateLimitExhausted),
+/* harmony export */   r: () => (/* binding */ applyLimits)
+/* harmony export */ });
+/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8002);
+// GitHub's rate limits as a backup needs them, in a request hook (what @octokit/plugin-throttling
+// and plugin-retry do, minus what a backup does not want): wait for the primary limit's reset when
+// it is near enough, else stop with RateLimitExhausted so that the caller keeps what it has; wait
+// out secondary limits (retry-after) a few times; retry 5xx answers and network errors of reads.
 
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  d: () => (/* binding */ archiveSizesOverS3),
-  N: () => (/* binding */ listRecordsOverS3)
-});
+/** A rate limit the run cannot wait for: `resetAt` is when GitHub will answer again. */
+class RateLimitExhausted extends Error {
+    limit;
+    resetAt;
+    constructor(limit, resetAt, message) {
+        super(message);
+        this.limit = limit;
+        this.resetAt = resetAt;
+        this.name = 'RateLimitExhausted';
+    }
+}
+/** GitHub documents a minute's wait for a secondary limit that gives no retry-after. */
+const SECONDARY_DEFAULT_MS = 60_000;
+const SECONDARY_ATTEMPTS = 3;
+const PRIMARY_WAITS = 3;
+const SERVER_ERROR_ATTEMPTS = 4;
+const clockTime = (ms) => `${new Date(ms).toISOString().slice(11, 19)} UTC`;
+const seconds = (ms) => Math.ceil(ms / 1000);
+const header = (headers, name) => {
+    const value = headers?.[name];
+    return value === undefined ? undefined : String(value);
+};
+/** A primary limit's state from an answer's headers, when it says the limit is spent. */
+function spentLimit(headers) {
+    if (header(headers, 'x-ratelimit-remaining') !== '0')
+        return undefined;
+    const reset = Number(header(headers, 'x-ratelimit-reset'));
+    if (!Number.isFinite(reset))
+        return undefined;
+    return { resetMs: reset * 1000, used: header(headers, 'x-ratelimit-used') ?? 'all' };
+}
+function isSecondaryMessage(error) {
+    const data = error.response?.data;
+    const text = `${error.message ?? ''} ${typeof data?.message === 'string' ? data.message : ''}`;
+    return /secondary rate limit|abuse detection/i.test(text);
+}
+function applyLimits(octokit, options) {
+    const sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    const now = options.now ?? Date.now;
+    const maxWaitMs = options.maxWaitSeconds * 1000;
+    let count = 0;
+    // The primary limit as the last answer left it: a request sent while it is spent would only be
+    // refused (and count against the secondary limits).
+    let spent;
+    const waitForReset = async (limit) => {
+        const waitMs = Math.max(0, limit.resetMs + 1000 - now());
+        if (waitMs > maxWaitMs)
+            throw new RateLimitExhausted('primary', new Date(limit.resetMs), `GitHub API rate limit reached (${limit.used} requests used); it resets at ${clockTime(limit.resetMs)}, ` +
+                `in ${seconds(waitMs)}s, longer than the ${options.maxWaitSeconds}s the run may wait`);
+        options.log(`GitHub API rate limit reached (${limit.used} requests used); waiting ${seconds(waitMs)}s until ${clockTime(limit.resetMs + 1000)}`);
+        await sleep(waitMs);
+    };
+    const wrap = async (request, requestOptions) => {
+        const method = String(requestOptions.method ?? 'GET').toUpperCase();
+        const what = `${method} ${String(requestOptions.url ?? '')}`;
+        let primaryWaits = 0;
+        let secondaryWaits = 0;
+        let failures = 0;
+        for (;;) {
+            if (spent && spent.resetMs + 1000 > now()) {
+                const limit = spent;
+                spent = undefined;
+                if (++primaryWaits > PRIMARY_WAITS)
+                    throw new Error(`${what}: the rate limit did not reset`);
+                await waitForReset(limit);
+            }
+            count++;
+            try {
+                const response = await request(requestOptions);
+                spent = spentLimit(response.headers);
+                return response;
+            }
+            catch (caught) {
+                const error = caught;
+                const headers = error.response?.headers;
+                spent = undefined;
+                if (error.status === 403 || error.status === 429) {
+                    const primary = spentLimit(headers);
+                    if (primary) {
+                        if (++primaryWaits > PRIMARY_WAITS)
+                            throw caught;
+                        await waitForReset(primary);
+                        continue;
+                    }
+                    const retryAfterMs = (0,_retry_js__WEBPACK_IMPORTED_MODULE_0__/* .parseRetryAfter */ .mu)(header(headers, 'retry-after'));
+                    if (retryAfterMs !== undefined || isSecondaryMessage(error) || error.status === 429) {
+                        const waitMs = retryAfterMs ?? SECONDARY_DEFAULT_MS;
+                        if (waitMs > maxWaitMs || ++secondaryWaits > SECONDARY_ATTEMPTS)
+                            throw new RateLimitExhausted('secondary', new Date(now() + waitMs), `GitHub API secondary rate limit on ${what}: retry after ${seconds(waitMs)}s` +
+                                (waitMs > maxWaitMs
+                                    ? `, longer than the ${options.maxWaitSeconds}s the run may wait`
+                                    : ` after ${SECONDARY_ATTEMPTS} waits already`));
+                        options.log(`GitHub API secondary rate limit on ${what}; waiting ${seconds(waitMs)}s (wait ${secondaryWaits} of ${SECONDARY_ATTEMPTS})`);
+                        await sleep(waitMs);
+                        continue;
+                    }
+                }
+                // Octokit reports a network error as status 500 too. Only reads are sent again: a write
+                // that failed on the way back may have been done.
+                const transient = error.status !== undefined && error.status >= 500;
+                if (!transient || (method !== 'GET' && method !== 'HEAD') || ++failures >= SERVER_ERROR_ATTEMPTS)
+                    throw caught;
+                const delay = (0,_retry_js__WEBPACK_IMPORTED_MODULE_0__/* .retryDelay */ .a2)(failures, undefined);
+                options.log(`GitHub API ${what} failed (${error.message ?? String(caught)}); ${(0,_retry_js__WEBPACK_IMPORTED_MODULE_0__/* .retryNote */ .vT)(delay, false, failures + 1, SERVER_ERROR_ATTEMPTS)}`);
+                await sleep(delay);
+            }
+        }
+    };
+    octokit.hook.wrap('request', wrap);
+    return { requests: () => count, remove: () => octokit.hook.remove('request', wrap) };
+}
 
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(3711);
-// EXTERNAL MODULE: ./common/naming.ts
-var naming = __nccwpck_require__(7860);
-;// CONCATENATED MODULE: ./core/pool.ts
+
+/***/ }),
+
+/***/ 1480:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   v: () => (/* binding */ forEachLimited)
+/* harmony export */ });
 // Runs an async job per item with at most `limit` in flight. On the first failure no new job
 // starts; the ones in flight finish, then the first error is thrown (with a count of others).
 async function forEachLimited(items, limit, job) {
@@ -58506,7 +63282,19 @@ async function forEachLimited(items, limit, job) {
     }
 }
 
-;// CONCATENATED MODULE: ./core/r2/catalogue.ts
+
+/***/ }),
+
+/***/ 4308:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   N: () => (/* binding */ listRecordsOverS3),
+/* harmony export */   d: () => (/* binding */ archiveSizesOverS3)
+/* harmony export */ });
+/* harmony import */ var _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3711);
+/* harmony import */ var _common_naming_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7860);
+/* harmony import */ var _pool_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1480);
 // A tenant's records without the Worker: one listing of `backups/{tenant}/metadata/` over S3,
 // then each record read, newest first in the Worker's order. For restores with R2 keys alone.
 
@@ -58516,14 +63304,14 @@ const READS_IN_FLIGHT = 8;
 /** The sizes of a tenant's archives without the Worker: one listing of `backups/{tenant}/`
  *  (records and notifications sit in folders below it, left out by the delimiter). */
 async function archiveSizesOverS3(s3, bucket, tenant) {
-    const prefix = (0,naming/* tenantPrefix */.fb)(tenant);
+    const prefix = (0,_common_naming_js__WEBPACK_IMPORTED_MODULE_0__/* .tenantPrefix */ .fb)(tenant);
     const sizes = new Map();
     let token;
     do {
-        const page = await s3.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }));
+        const page = await s3.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_1__/* .ListObjectsV2Command */ .u6x({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }));
         for (const { Key, Size } of page.Contents ?? []) {
             const file = Key?.slice(prefix.length) ?? '';
-            if ((0,naming/* positionOf */.df)(tenant, file))
+            if ((0,_common_naming_js__WEBPACK_IMPORTED_MODULE_0__/* .positionOf */ .df)(tenant, file))
                 sizes.set(file, Size ?? 0);
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -58533,15 +63321,15 @@ async function archiveSizesOverS3(s3, bucket, tenant) {
 async function listRecordsOverS3(s3, bucket, tenant, 
 /** Called after each record read, for a progress line over many backups. */
 onProgress) {
-    const prefix = `${(0,naming/* tenantPrefix */.fb)(tenant)}metadata/`;
+    const prefix = `${(0,_common_naming_js__WEBPACK_IMPORTED_MODULE_0__/* .tenantPrefix */ .fb)(tenant)}metadata/`;
     const found = [];
     let token;
     do {
-        const page = await s3.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+        const page = await s3.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_1__/* .ListObjectsV2Command */ .u6x({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
         for (const { Key } of page.Contents ?? []) {
             const name = Key?.slice(prefix.length) ?? '';
             const backupFile = name.endsWith('.json') ? name.slice(0, -'.json'.length) : '';
-            const position = (0,naming/* positionOf */.df)(tenant, backupFile);
+            const position = (0,_common_naming_js__WEBPACK_IMPORTED_MODULE_0__/* .positionOf */ .df)(tenant, backupFile);
             if (position)
                 found.push({ position, backupFile });
         }
@@ -58551,8 +63339,8 @@ onProgress) {
     const records = [];
     let read = 0;
     onProgress?.(read, found.length);
-    await forEachLimited(found, READS_IN_FLIGHT, async ({ backupFile }, index) => {
-        const answer = await s3.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: bucket, Key: (0,naming/* metadataKey */.rY)(tenant, backupFile) }));
+    await (0,_pool_js__WEBPACK_IMPORTED_MODULE_2__/* .forEachLimited */ .v)(found, READS_IN_FLIGHT, async ({ backupFile }, index) => {
+        const answer = await s3.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_1__/* .GetObjectCommand */ .jLs({ Bucket: bucket, Key: (0,_common_naming_js__WEBPACK_IMPORTED_MODULE_0__/* .metadataKey */ .rY)(tenant, backupFile) }));
         records[index] = JSON.parse(await answer.Body.transformToString());
         onProgress?.(++read, found.length);
     });

@@ -61493,7 +61493,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3758);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1683);
 // The restore sub-action's entry point (dist/restore/index.js after the ncc build).
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -61503,7 +61503,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3758:
+/***/ 1683:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -62964,7 +62964,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat: io_util_lstat, mkdir, open: io_util_open, readdir: io_util_readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -63008,7 +63008,7 @@ function exists(fsPath) {
 }
 function isDirectory(fsPath_1) {
     return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        const stats = useStat ? yield stat(fsPath) : yield io_util_lstat(fsPath);
         return stats.isDirectory();
     });
 }
@@ -63080,7 +63080,7 @@ function tryGetExecutablePath(filePath, extensions) {
                     try {
                         const directory = external_path_namespaceObject.dirname(filePath);
                         const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
+                        for (const actualName of yield io_util_readdir(directory)) {
                             if (upperName === actualName.toUpperCase()) {
                                 filePath = external_path_namespaceObject.join(directory, actualName);
                                 break;
@@ -64488,10 +64488,30 @@ const validate_ENCRYPTED_EXTENSION = '.age';
 // tenant (the seed's form).
 const STAMP = '\\d{8}-\\d{6}(?:-\\d{1,4})?';
 const BACKUP_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})(\\.tar\\.gz|\\.tar\\.zst|\\.tar)(\\.age)?$`);
-// The git history beside an archive: the archive's name with `.bundle` (`.bundle.age`) for its extension.
-const BUNDLE_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})\\.bundle(?:\\.age)?$`);
-/** Whether an object's name is a git bundle's (`.bundle`, or `.bundle.age` encrypted). */
-const isBundleFile = (name) => /\.bundle(?:\.age)?$/.test(name);
+/**
+ * The objects stored beside an archive, named like it with another extension (`.age` after it
+ * when encrypted): the git history (include-git-history), the repository's metadata export
+ * (include-metadata), the wiki's history (include-wiki) and the list of LFS objects (include-lfs).
+ */
+const COMPANION_EXTENSIONS = {
+    bundle: '.bundle',
+    meta: '.meta.tar.zst',
+    wiki: '.wiki.bundle',
+    lfs: '.lfs.json',
+};
+const COMPANION_KINDS = Object.keys(COMPANION_EXTENSIONS);
+const COMPANION_FILE_RE = new RegExp(`^(?:(.+)-)?(${STAMP})(${Object.values(COMPANION_EXTENSIONS)
+    .map((extension) => extension.replaceAll('.', '\\.'))
+    .join('|')})(\\.age)?$`);
+/** Which companion an object's name or key is (`{stamp}.wiki.bundle` is the wiki's, not a git
+ *  bundle), if any. */
+function companionKindOf(nameOrKey) {
+    const name = nameOrKey.slice(nameOrKey.lastIndexOf('/') + 1);
+    const extension = COMPANION_FILE_RE.exec(name)?.[3];
+    return COMPANION_KINDS.find((kind) => COMPANION_EXTENSIONS[kind] === extension);
+}
+/** Whether an object's name or key is a git bundle's (`.bundle`, or `.bundle.age` encrypted). */
+const isBundleFile = (name) => companionKindOf(name) === 'bundle';
 function validate_checkTenant(value, field = 'tenant') {
     if (typeof value !== 'string' || !TENANT_RE.test(value)) {
         throw new validate_ValidationError(field, 'must be 1-100 characters of A-Z, a-z, 0-9, ".", "_" or "-"');
@@ -64573,16 +64593,21 @@ function validate_checkBackupFile(value, tenant, field = 'backup_file') {
     const compression = Object.keys(validate_ARCHIVE_EXTENSIONS).find((c) => validate_ARCHIVE_EXTENSIONS[c] === tarExtension);
     return { stamp: stamp, extension: tarExtension + (age ?? ''), compression, encrypted: age !== undefined };
 }
-/** A git bundle's name: `{stamp}.bundle`, named like the archive it belongs to. */
-function checkBundleFile(value, tenant, field = 'bundle_file') {
-    const rule = `must be "{stamp}.bundle" (or "{stamp}.bundle.age") with stamp YYYYMMDD-HHMMSS, optionally prefixed "${tenant}-"`;
+/** A companion's name, `{stamp}{extension}` (then `.age`), named like the archive it belongs to. */
+function checkCompanionFile(value, tenant, field = 'companion_file') {
+    const names = Object.values(COMPANION_EXTENSIONS)
+        .map((extension) => `"{stamp}${extension}"`)
+        .join(', ');
+    const rule = `must be one of ${names} (then ".age" when encrypted) with stamp YYYYMMDD-HHMMSS, optionally prefixed "${tenant}-"`;
     if (typeof value !== 'string')
         throw new validate_ValidationError(field, rule);
-    const match = BUNDLE_FILE_RE.exec(value);
+    const match = COMPANION_FILE_RE.exec(value);
     if (!match || (match[1] !== undefined && match[1] !== tenant))
         throw new validate_ValidationError(field, rule);
-    return value;
+    return { kind: companionKindOf(value), encrypted: match[4] !== undefined };
 }
+/** An LFS object id: the SHA-256 of its content, 64 lowercase hexadecimal characters. */
+const validate_LFS_OID_RE = /^[0-9a-f]{64}$/;
 function validate_checkCompression(value, field = 'compression') {
     if (typeof value !== 'string' || !COMPRESSIONS.includes(value)) {
         throw new validate_ValidationError(field, `must be one of ${COMPRESSIONS.join(', ')}`);
@@ -64649,9 +64674,17 @@ function stampOf(date) {
 function backupFileName(stamp, compression, n = 1, encrypted = false) {
     return `${stamp}${n > 1 ? `-${n}` : ''}${ARCHIVE_EXTENSIONS[compression]}${encrypted ? ENCRYPTED_EXTENSION : ''}`;
 }
-/** The git bundle beside an archive: `{stamp}.tar.gz` -> `{stamp}.bundle`, and an encrypted
- *  archive's encrypted bundle: `{stamp}.tar.gz.age` -> `{stamp}.bundle.age`. */
-const naming_bundleFileName = (backupFile) => backupFile.replace(/\.tar(?:\.gz|\.zst)?(\.age)?$/, '.bundle$1');
+/** A companion beside an archive, named like it: `{stamp}.tar.gz` -> `{stamp}.bundle`, and an
+ *  encrypted archive's encrypted companion: `{stamp}.tar.gz.age` -> `{stamp}.bundle.age`. */
+const naming_companionFileName = (backupFile, kind) => backupFile.replace(/\.tar(?:\.gz|\.zst)?(\.age)?$/, `${COMPANION_EXTENSIONS[kind]}$1`);
+/** The git history beside an archive (include-git-history). */
+const naming_bundleFileName = (backupFile) => naming_companionFileName(backupFile, 'bundle');
+/** The repository's issues, pull requests, releases... (include-metadata): `{stamp}.meta.tar.zst`. */
+const metaFileName = (backupFile) => naming_companionFileName(backupFile, 'meta');
+/** The wiki's git history (include-wiki): `{stamp}.wiki.bundle`. */
+const wikiFileName = (backupFile) => naming_companionFileName(backupFile, 'wiki');
+/** The list of the LFS objects of every ref (include-lfs): `{stamp}.lfs.json`. */
+const lfsListFileName = (backupFile) => naming_companionFileName(backupFile, 'lfs');
 /** What every default bucket name ends with. */
 const DEFAULT_BUCKET_SUFFIX = '-github-backup';
 /**
@@ -64706,6 +64739,9 @@ const naming_tenantPrefix = (tenant) => `backups/${tenant}/`;
 const naming_archiveKey = (tenant, backupFile) => `backups/${tenant}/${backupFile}`;
 const metadataKey = (tenant, backupFile) => `backups/${tenant}/metadata/${backupFile}.json`;
 const notificationKey = (tenant, name) => `backups/${tenant}/notifications/${name}.json`;
+/** LFS objects, stored once per tenant and shared by its backups: `lfs/{tenant}/{oid}`. */
+const lfsPrefix = (tenant) => `lfs/${tenant}/`;
+const naming_lfsObjectKey = (tenant, oid) => `lfs/${tenant}/${oid}`;
 const mirrorPrefix = (tenant, branch) => `repos/${tenant}/${branch}/`;
 /** The UTC time a `YYYYMMDD-HHMMSS[-n]` stamp names (the run number is ignored). */
 function timeOfStamp(stamp) {
@@ -64824,7 +64860,7 @@ function timeouts() {
 /** The per-attempt deadline of a request carrying `bytes`: sized to the body. */
 const attemptDeadlineMs = (bytes, t = timeouts()) => t.requestMs + Math.ceil((bytes / t.minBytesPerSecond) * 1000);
 /** Seconds or an HTTP date, as milliseconds from now; undefined when absent or unreadable. */
-function parseRetryAfter(value) {
+function retry_parseRetryAfter(value) {
     if (!value)
         return undefined;
     const seconds = Number(value);
@@ -64834,13 +64870,13 @@ function parseRetryAfter(value) {
     return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 /** The wait before attempt `attempt + 1`: Retry-After (capped) when the server gave one, else backoff. */
-function retryDelay(attempt, retryAfterMs, t = timeouts()) {
+function retry_retryDelay(attempt, retryAfterMs, t = timeouts()) {
     if (retryAfterMs !== undefined)
         return Math.min(retryAfterMs, t.retryAfterMaxMs);
     return Math.min(20_000, t.retryBaseMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
 }
 /** "retrying in 1.2 s (Retry-After), attempt 2 of 4": the end of a retry's log line. */
-const retryNote = (delayMs, fromRetryAfter, next, attempts) => `retrying in ${(delayMs / 1000).toFixed(1)} s${fromRetryAfter ? ' (Retry-After)' : ''}, attempt ${next} of ${attempts}`;
+const retry_retryNote = (delayMs, fromRetryAfter, next, attempts) => `retrying in ${(delayMs / 1000).toFixed(1)} s${fromRetryAfter ? ' (Retry-After)' : ''}, attempt ${next} of ${attempts}`;
 const gaveUp = new WeakMap();
 function gaveUpOn(error) {
     if (typeof error !== 'object' || error === null)
@@ -64868,8 +64904,8 @@ async function withRetries(operation, options) {
                 throw error;
             }
             const retryAfter = options.retryAfterOf?.(error);
-            const delay = retryDelay(attempt, retryAfter, t);
-            options.log?.(`${options.what ?? 'A request'} failed (${error?.message ?? String(error)}); ${retryNote(delay, retryAfter !== undefined, attempt + 1, options.attempts)}`);
+            const delay = retry_retryDelay(attempt, retryAfter, t);
+            options.log?.(`${options.what ?? 'A request'} failed (${error?.message ?? String(error)}); ${retry_retryNote(delay, retryAfter !== undefined, attempt + 1, options.attempts)}`);
             await new Promise((resolve) => setTimeout(resolve, delay));
         }
     }
@@ -64933,9 +64969,9 @@ function retryStrategy(attempts, log) {
             const retryAfter = info.retryAfterHint
                 ? Math.max(0, info.retryAfterHint.getTime() - Date.now())
                 : undefined;
-            const delay = retryDelay(count, retryAfter);
+            const delay = retry_retryDelay(count, retryAfter);
             const error = (info.error ?? {});
-            log(`S3 ${error.$r2Request ?? 'request'} failed (${reasonOf(error)}); ${retryNote(delay, retryAfter !== undefined, count + 1, attempts)}`);
+            log(`S3 ${error.$r2Request ?? 'request'} failed (${reasonOf(error)}); ${retry_retryNote(delay, retryAfter !== undefined, count + 1, attempts)}`);
             return token(count, delay);
         },
         recordSuccess: () => undefined,
@@ -65030,6 +65066,11 @@ const constants_BackupInputs = {
     SyncFiles: 'sync-files',
     SyncKeepDeleted: 'sync-keep-deleted',
     EncryptionRecipients: 'encryption-recipients',
+    IncludeMetadata: 'include-metadata',
+    GithubToken: 'github-token',
+    MetadataMaxWaitSeconds: 'metadata-max-wait-seconds',
+    IncludeWiki: 'include-wiki',
+    IncludeLfs: 'include-lfs',
 };
 const BackupOutputs = {
     Tenant: 'tenant',
@@ -65048,6 +65089,15 @@ const BackupOutputs = {
     FilesDeleted: 'files-deleted',
     FilesUnchanged: 'files-unchanged',
     SyncRequests: 'sync-requests',
+    MetadataKey: 'metadata-key',
+    MetadataSize: 'metadata-size',
+    MetadataSha256: 'metadata-sha256',
+    MetadataPartial: 'metadata-partial',
+    WikiKey: 'wiki-key',
+    WikiSize: 'wiki-size',
+    WikiSha256: 'wiki-sha256',
+    LfsObjects: 'lfs-objects',
+    LfsStored: 'lfs-stored',
 };
 const RestoreInputs = {
     Tenant: 'tenant',
@@ -65059,6 +65109,8 @@ const RestoreInputs = {
     AllowUnverified: 'allow-unverified',
     MaxBytes: 'max-bytes',
     History: 'history',
+    Wiki: 'wiki',
+    Metadata: 'metadata',
     Identity: 'identity',
     ApiUrl: 'api-url',
     ApiToken: 'api-token',
@@ -65075,13 +65127,19 @@ const RestoreOutputs = {
     Size: 'size',
     Entries: 'entries',
     Target: 'target',
-    // With `history: true`, in place of the archive's key, SHA-256, size and entries.
+    // With `history: true` or `wiki: true`, in place of the archive's key, SHA-256, size and entries.
     BundleKey: 'bundle-key',
     BundleSha256: 'bundle-sha256',
     BundleSize: 'bundle-size',
     Refs: 'refs',
     HeadCommit: 'head-commit',
     HeadBranch: 'head-branch',
+    // With `metadata: true`, in place of the archive's: named as the backup action names them.
+    MetadataKey: 'metadata-key',
+    MetadataSha256: 'metadata-sha256',
+    MetadataSize: 'metadata-size',
+    MetadataPartial: 'metadata-partial',
+    MetadataCounts: 'metadata-counts',
 };
 
 ;// CONCATENATED MODULE: ./core/format.ts
@@ -84876,6 +84934,19 @@ const METADATA_FIELDS = (/* unused pure expression or super */ null && ([
     'bundle_size',
     'bundle_sha256',
     'bundle_shallow',
+    'meta_key',
+    'meta_size',
+    'meta_sha256',
+    'meta_counts',
+    'meta_partial',
+    'wiki_key',
+    'wiki_size',
+    'wiki_sha256',
+    'lfs_key',
+    'lfs_size',
+    'lfs_sha256',
+    'lfs_count',
+    'lfs_bytes',
     'encrypted',
     'recipients',
     'recorded_by',
@@ -84942,6 +85013,7 @@ function parseBackupMetadataInput(body) {
         input.recorded_by = body.recorded_by;
     }
     parseBundleFields(body, input);
+    parseCompanionFields(body, input);
     parseEncryptionFields(body, input, file.encrypted);
     return input;
 }
@@ -84992,6 +85064,51 @@ function parseBundleFields(body, input) {
             throw new ValidationError('bundle_shallow', 'must be true or false');
         input.bundle_shallow = body.bundle_shallow;
     }
+}
+/** Kinds in meta_counts: a few names of a-z and "_" (the exporter's kinds, and `assets`). */
+const MAX_COUNTED_KINDS = 16;
+function checkCounts(value, field) {
+    const rule = `must be an object of at most ${MAX_COUNTED_KINDS} kinds (1-32 of a-z or "_") to non-negative integers`;
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw new ValidationError(field, rule);
+    const entries = Object.entries(value);
+    if (entries.length > MAX_COUNTED_KINDS || entries.some(([kind]) => !/^[a-z_]{1,32}$/.test(kind)))
+        throw new ValidationError(field, rule);
+    for (const [kind, count] of entries)
+        checkCount(count, `${field}.${kind}`);
+    return Object.fromEntries(entries);
+}
+function checkBoolean(value, field) {
+    if (typeof value !== 'boolean')
+        throw new ValidationError(field, 'must be true or false');
+    return value;
+}
+/**
+ * The metadata export's, the wiki bundle's and the LFS list's fields: for each, key, size and
+ * SHA-256 together or none, the key beside the archive (named from backup_file, never chosen).
+ */
+function parseCompanionFields(body, input) {
+    const parts = { meta: ['meta_counts', 'meta_partial'], wiki: [], lfs: ['lfs_count', 'lfs_bytes'] };
+    for (const [kind, extras] of Object.entries(parts)) {
+        const [keyField, sizeField, shaField] = [`${kind}_key`, `${kind}_size`, `${kind}_sha256`];
+        if (![keyField, sizeField, shaField, ...extras].some((field) => present(body, field)))
+            continue;
+        const expected = archiveKey(input.tenant, companionFileName(input.backup_file, kind));
+        if (body[keyField] !== expected) {
+            throw new ValidationError(keyField, `must be "${expected}" (beside the archive), with ${sizeField} and ${shaField}`);
+        }
+        input[keyField] = expected;
+        input[sizeField] = checkCount(required(body, sizeField), sizeField);
+        input[shaField] = checkSha256(required(body, shaField), shaField);
+    }
+    if (present(body, 'meta_counts'))
+        input.meta_counts = checkCounts(body.meta_counts, 'meta_counts');
+    if (present(body, 'meta_partial'))
+        input.meta_partial = checkBoolean(body.meta_partial, 'meta_partial');
+    if (present(body, 'lfs_count'))
+        input.lfs_count = checkCount(body.lfs_count, 'lfs_count');
+    if (present(body, 'lfs_bytes'))
+        input.lfs_bytes = checkCount(body.lfs_bytes, 'lfs_bytes');
 }
 const NOTIFICATION_FIELDS = (/* unused pure expression or super */ null && ([
     'tenant',
@@ -85444,6 +85561,7 @@ async function restoreArchive(options) {
             // The bytes are the recorded ones, so the archive was stored broken (or is not tar).
             throw new IntegrityError(`The archive matches its record but cannot be read (${error.message}). Nothing was restored: ${target} was left as it was.`);
         }
+        await options.prepare?.(tree);
         await install(tree);
         if (extracted.root)
             applyRootEntry(target, extracted.root);
@@ -85654,7 +85772,7 @@ class WorkerClient {
         if (!ok || parsed.success !== true) {
             const body = errorBody(text);
             const bucket = body.bucket ?? bucketOf(path, options.query, options.json);
-            throw new client_WorkerApiError(response.status, refusal(`${method} ${path}`, response.status, body, text.slice(0, 200) || response.statusText, bucket), body.field, body.reason, parseRetryAfter(response.retryAfter), bucket);
+            throw new client_WorkerApiError(response.status, refusal(`${method} ${path}`, response.status, body, text.slice(0, 200) || response.statusText, bucket), body.field, body.reason, retry_parseRetryAfter(response.retryAfter), bucket);
         }
         return parsed;
     }
@@ -85718,10 +85836,129 @@ class WorkerClient {
     }
 }
 
+;// CONCATENATED MODULE: ./core/github/limits.ts
+// GitHub's rate limits as a backup needs them, in a request hook (what @octokit/plugin-throttling
+// and plugin-retry do, minus what a backup does not want): wait for the primary limit's reset when
+// it is near enough, else stop with RateLimitExhausted so that the caller keeps what it has; wait
+// out secondary limits (retry-after) a few times; retry 5xx answers and network errors of reads.
+
+/** A rate limit the run cannot wait for: `resetAt` is when GitHub will answer again. */
+class limits_RateLimitExhausted extends Error {
+    limit;
+    resetAt;
+    constructor(limit, resetAt, message) {
+        super(message);
+        this.limit = limit;
+        this.resetAt = resetAt;
+        this.name = 'RateLimitExhausted';
+    }
+}
+/** GitHub documents a minute's wait for a secondary limit that gives no retry-after. */
+const SECONDARY_DEFAULT_MS = 60_000;
+const SECONDARY_ATTEMPTS = 3;
+const PRIMARY_WAITS = 3;
+const SERVER_ERROR_ATTEMPTS = 4;
+const clockTime = (ms) => `${new Date(ms).toISOString().slice(11, 19)} UTC`;
+const seconds = (ms) => Math.ceil(ms / 1000);
+const header = (headers, name) => {
+    const value = headers?.[name];
+    return value === undefined ? undefined : String(value);
+};
+/** A primary limit's state from an answer's headers, when it says the limit is spent. */
+function spentLimit(headers) {
+    if (header(headers, 'x-ratelimit-remaining') !== '0')
+        return undefined;
+    const reset = Number(header(headers, 'x-ratelimit-reset'));
+    if (!Number.isFinite(reset))
+        return undefined;
+    return { resetMs: reset * 1000, used: header(headers, 'x-ratelimit-used') ?? 'all' };
+}
+function isSecondaryMessage(error) {
+    const data = error.response?.data;
+    const text = `${error.message ?? ''} ${typeof data?.message === 'string' ? data.message : ''}`;
+    return /secondary rate limit|abuse detection/i.test(text);
+}
+function applyLimits(octokit, options) {
+    const sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    const now = options.now ?? Date.now;
+    const maxWaitMs = options.maxWaitSeconds * 1000;
+    let count = 0;
+    // The primary limit as the last answer left it: a request sent while it is spent would only be
+    // refused (and count against the secondary limits).
+    let spent;
+    const waitForReset = async (limit) => {
+        const waitMs = Math.max(0, limit.resetMs + 1000 - now());
+        if (waitMs > maxWaitMs)
+            throw new limits_RateLimitExhausted('primary', new Date(limit.resetMs), `GitHub API rate limit reached (${limit.used} requests used); it resets at ${clockTime(limit.resetMs)}, ` +
+                `in ${seconds(waitMs)}s, longer than the ${options.maxWaitSeconds}s the run may wait`);
+        options.log(`GitHub API rate limit reached (${limit.used} requests used); waiting ${seconds(waitMs)}s until ${clockTime(limit.resetMs + 1000)}`);
+        await sleep(waitMs);
+    };
+    const wrap = async (request, requestOptions) => {
+        const method = String(requestOptions.method ?? 'GET').toUpperCase();
+        const what = `${method} ${String(requestOptions.url ?? '')}`;
+        let primaryWaits = 0;
+        let secondaryWaits = 0;
+        let failures = 0;
+        for (;;) {
+            if (spent && spent.resetMs + 1000 > now()) {
+                const limit = spent;
+                spent = undefined;
+                if (++primaryWaits > PRIMARY_WAITS)
+                    throw new Error(`${what}: the rate limit did not reset`);
+                await waitForReset(limit);
+            }
+            count++;
+            try {
+                const response = await request(requestOptions);
+                spent = spentLimit(response.headers);
+                return response;
+            }
+            catch (caught) {
+                const error = caught;
+                const headers = error.response?.headers;
+                spent = undefined;
+                if (error.status === 403 || error.status === 429) {
+                    const primary = spentLimit(headers);
+                    if (primary) {
+                        if (++primaryWaits > PRIMARY_WAITS)
+                            throw caught;
+                        await waitForReset(primary);
+                        continue;
+                    }
+                    const retryAfterMs = parseRetryAfter(header(headers, 'retry-after'));
+                    if (retryAfterMs !== undefined || isSecondaryMessage(error) || error.status === 429) {
+                        const waitMs = retryAfterMs ?? SECONDARY_DEFAULT_MS;
+                        if (waitMs > maxWaitMs || ++secondaryWaits > SECONDARY_ATTEMPTS)
+                            throw new limits_RateLimitExhausted('secondary', new Date(now() + waitMs), `GitHub API secondary rate limit on ${what}: retry after ${seconds(waitMs)}s` +
+                                (waitMs > maxWaitMs
+                                    ? `, longer than the ${options.maxWaitSeconds}s the run may wait`
+                                    : ` after ${SECONDARY_ATTEMPTS} waits already`));
+                        options.log(`GitHub API secondary rate limit on ${what}; waiting ${seconds(waitMs)}s (wait ${secondaryWaits} of ${SECONDARY_ATTEMPTS})`);
+                        await sleep(waitMs);
+                        continue;
+                    }
+                }
+                // Octokit reports a network error as status 500 too. Only reads are sent again: a write
+                // that failed on the way back may have been done.
+                const transient = error.status !== undefined && error.status >= 500;
+                if (!transient || (method !== 'GET' && method !== 'HEAD') || ++failures >= SERVER_ERROR_ATTEMPTS)
+                    throw caught;
+                const delay = retryDelay(failures, undefined);
+                options.log(`GitHub API ${what} failed (${error.message ?? String(caught)}); ${retryNote(delay, false, failures + 1, SERVER_ERROR_ATTEMPTS)}`);
+                await sleep(delay);
+            }
+        }
+    };
+    octokit.hook.wrap('request', wrap);
+    return { requests: () => count, remove: () => octokit.hook.remove('request', wrap) };
+}
+
 ;// CONCATENATED MODULE: ./core/errors.ts
 // What went wrong, said with what to do about it: the README Troubleshooting entry that fixes an
 // error, the request and attempts of a network failure, and the CLI's exit code for it. The
 // Worker's own reason and the bucket are already in WorkerApiError's message (client.ts).
+
 
 
 
@@ -85733,7 +85970,8 @@ const EXIT_CODES_HELP = (/* unused pure expression or super */ null && (`Exit co
   1  problems found (verify), or the command failed otherwise (a check refused an archive)
   2  usage: unknown command or flag, a missing or invalid value
   3  not allowed or not found: the Worker or R2 refused the credential; no such bucket or backup
-  4  network or server error: the Worker or R2 unreachable, or answering 5xx/429 after retries`));
+  4  network or server error: the Worker or R2 unreachable, or answering 5xx/429 after retries;
+     or GitHub's rate limit (replay) not reset within the wait allowed`));
 /** README.md's Troubleshooting entries, by the bold text each starts with. */
 const TROUBLESHOOTING = {
     unauthorized: 'Unauthorized (401)',
@@ -85838,6 +86076,9 @@ function exitCodeOf(error) {
             return EXIT.usage;
         if (e instanceof NotFoundError)
             return EXIT.refused;
+        // GitHub's rate limit outlasted the wait allowed: try again after its reset.
+        if (e instanceof RateLimitExhausted)
+            return EXIT.unavailable;
         if (e instanceof WorkerApiError && e.status === 400)
             return EXIT.usage;
         if (isRefusal(e))
@@ -85977,6 +86218,353 @@ async function restoreBackup(options) {
 }
 const identityName = (names) => names.identity ?? 'an age identity';
 
+;// CONCATENATED MODULE: ./core/upload/uploader.ts
+// What both upload paths (S3 and the Worker's route) offer the orchestration, and how big
+// their parts are.
+
+const uploader_MIB = 1024 * 1024;
+const MAX_PARTS = 10_000;
+/** Parts in flight at once for the smallest parts. */
+const PARALLEL_PARTS = 4;
+/** What the parts in flight plus the one being filled may hold. */
+const PART_MEMORY = (/* unused pure expression or super */ null && (96 * 1024 * 1024));
+// awscli's default. Against 16 MiB parts, the first part leaves sooner and fewer bytes wait in
+// memory (measured with the bench corpus, zstd: ~0.5 s faster, ~30 MiB less peak memory).
+const MIN_PART_SIZE = 8 * uploader_MIB;
+/** The key was taken after it was claimed (a writer outside this protocol). Retry under the next name. */
+class KeyExistsError extends Error {
+    key;
+    constructor(key) {
+        super(`An archive already exists at ${key}`);
+        this.key = key;
+        this.name = 'KeyExistsError';
+    }
+}
+/**
+ * This run's identity, tagged on its claims so that a retry recognises its own: the workflow run
+ * and attempt, and a random part (two processes of one run, or runs of a test, never share it).
+ */
+const runIdentity = () => [process.env.GITHUB_RUN_ID, process.env.GITHUB_RUN_ATTEMPT, randomUUID()].filter(Boolean).join('-');
+/** Parts an archive is sized for: a margin under R2's 10,000. */
+const PART_COUNT_TARGET = 9_000;
+/** Whether an archive of at most `bytes` fits in parts of the smallest size. */
+const fitsSmallestParts = (bytes) => bytes <= MIN_PART_SIZE * PART_COUNT_TARGET;
+/**
+ * Equal parts large enough that an archive of `estimatedBytes` fits in 9,000 parts (a margin
+ * under R2's 10,000), never below 8 MiB and rounded up to whole MiB. The estimate is the
+ * tree's uncompressed size, an upper bound of the archive's.
+ */
+function uploader_choosePartSize(estimatedBytes, maxPartSize = 5 * 1024 * uploader_MIB) {
+    const needed = Math.ceil(estimatedBytes / PART_COUNT_TARGET / uploader_MIB) * uploader_MIB;
+    const size = Math.max(MIN_PART_SIZE, needed);
+    if (size > maxPartSize) {
+        throw new Error(`The tree (${estimatedBytes} bytes) needs parts of ${size / uploader_MIB} MiB, more than this upload path allows (${Math.floor(maxPartSize / uploader_MIB)} MiB)`);
+    }
+    return size;
+}
+/**
+ * Parts in flight: four for parts up to 19 MiB, fewer for the larger parts of huge trees, so that
+ * memory stays near (parts in flight + 1) x part size <= 96 MiB (measured: the process's peak
+ * is about 120 MiB plus 1.6 times that).
+ */
+const partsInFlight = (partSize) => Math.max(1, Math.min(PARALLEL_PARTS, Math.floor(PART_MEMORY / partSize) - 1));
+
+;// CONCATENATED MODULE: ./core/git/lfs.ts
+// include-lfs: the Git LFS objects of every ref. `git lfs fetch --all` brings them into the
+// checkout's LFS store (with the checkout's own remote and credentials); each is checked and
+// stored once per tenant under `lfs/{tenant}/{oid}`, shared by every backup that lists it. The
+// backup's own list of oids and sizes goes beside the archive (`{stamp}.lfs.json`).
+//
+// A planted object: whoever holds S3 keys to a shared bucket can put other bytes under
+// `lfs/{tenant}/{oid}` before the tenant's first backup of that object, so that the backup finds
+// the key taken and skips it. Over S3 (`existingSize`: a HEAD, core/r2/object-size.ts) an object
+// of another size, or a killed run's empty claim, is replaced by the checked bytes (the key is
+// their hash, so any writer writes the same; S3ContentUploader). Bytes of the same size are only
+// caught by reading them: the restore (core/restore/lfs.ts) hashes every object against its oid
+// and installs nothing on a mismatch, and so does `verify --deep`. Through the Worker's routes
+// alone there is no HEAD, and the Worker never replaces an object: those checks are the restore's.
+
+
+
+
+
+
+
+
+
+
+
+
+const lfs_exec = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+const git = async (cwd, ...args) => (await lfs_exec('git', args, { cwd, maxBuffer: 16 * 1024 * 1024 })).stdout.trim();
+const LFS_LIST_FORMAT = 'r2-backup-lfs-list-v1';
+const HEX2_RE = /^[0-9a-f]{2}$/;
+/** Whether git-lfs answers (`git lfs version`). */
+async function gitLfsInstalled() {
+    try {
+        await lfs_exec('git', ['lfs', 'version']);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** Every LFS object of every ref, fetched into the checkout at `path`, checked, sorted by oid. */
+async function collectLfsObjects(path, log) {
+    if (!(await gitLfsInstalled())) {
+        throw new ValidationError('include-lfs', 'needs git-lfs, which is not installed on this runner: install it before this step (`sudo apt-get install git-lfs`, or https://git-lfs.com); GitHub-hosted runners have it');
+    }
+    log('Fetching the LFS objects of every ref (git lfs fetch --all)');
+    try {
+        await git(path, 'lfs', 'fetch', '--all');
+    }
+    catch (error) {
+        const stderr = String(error.stderr ?? '').trim();
+        throw new Error(`git lfs fetch --all failed in ${path}: ${stderr || error.message}`);
+    }
+    const store = await lfsStore(path);
+    const objects = [];
+    for (const first of await entries(store)) {
+        const firstDir = join(store, first);
+        if (!HEX2_RE.test(first) || !(await lstat(firstDir)).isDirectory())
+            throw misplaced(firstDir);
+        for (const second of await entries(firstDir)) {
+            const secondDir = join(firstDir, second);
+            if (!HEX2_RE.test(second) || !(await lstat(secondDir)).isDirectory())
+                throw misplaced(secondDir);
+            for (const oid of await entries(secondDir)) {
+                const file = join(secondDir, oid);
+                if (!LFS_OID_RE.test(oid) || !oid.startsWith(first + second))
+                    throw misplaced(file);
+                // lstat: a symbolic link in the store could point anywhere on the runner.
+                const stats = await lstat(file);
+                if (!stats.isFile())
+                    throw misplaced(file);
+                objects.push({ oid, size: stats.size, path: file });
+            }
+        }
+    }
+    await forEachLimited(objects, 4, async (object) => {
+        const sha256 = await hashFile(object.path);
+        if (sha256 !== object.oid) {
+            throw new Error(`The local LFS object ${object.path} is corrupt: its SHA-256 is ${sha256}, not its name. Remove it and run \`git lfs fetch --all\` again`);
+        }
+    });
+    objects.sort((a, b) => (a.oid < b.oid ? -1 : a.oid > b.oid ? 1 : 0));
+    log(`${objects.length} LFS objects (${objects.reduce((sum, o) => sum + o.size, 0)} bytes)`);
+    return objects;
+}
+/** The LFS store's directory: git lfs's LocalMediaDir (lfs.storage may move it), else .git/lfs/objects. */
+async function lfsStore(path) {
+    const env = await git(path, 'lfs', 'env').catch(() => '');
+    const media = /^LocalMediaDir=(.+)$/m.exec(env)?.[1]?.trim();
+    return resolve(path, media || (await git(path, 'rev-parse', '--git-path', 'lfs/objects')));
+}
+async function entries(dir) {
+    try {
+        return (await readdir(dir)).sort();
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return [];
+        throw error;
+    }
+}
+const misplaced = (path) => new Error(`The LFS store holds ${path}, which is not an object where git-lfs puts one (xx/yy/{sha256}, a regular file): remove it`);
+async function hashFile(path) {
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(path), hash);
+    return hash.digest('hex');
+}
+/** Each object to `lfs/{tenant}/{oid}` unless it is there already: objects are stored once. */
+async function storeLfsObjects(options) {
+    const result = { stored: 0, storedBytes: 0, existing: 0 };
+    await forEachLimited(options.objects, options.concurrency ?? 4, async (object) => {
+        const key = lfsObjectKey(options.tenant, object.oid);
+        const size = await options.existingSize?.(key);
+        if (size === object.size) {
+            result.existing++;
+            return;
+        }
+        if (size !== undefined) {
+            options.log(`${key} holds ${size} bytes, not the object's ${object.size}: replacing it with the checked object`);
+        }
+        const pending = await options.uploader.begin(key);
+        if (!pending) {
+            result.existing++;
+            return;
+        }
+        try {
+            const checked = checkedContent(object);
+            const body = createReadStream(object.path);
+            body.on('error', (error) => checked.transform.destroy(error));
+            await pending.send(body.pipe(checked.transform), choosePartSize(object.size, options.uploader.maxPartSize), checked.digest);
+        }
+        catch (error) {
+            await pending.abort();
+            throw error;
+        }
+        result.stored++;
+        result.storedBytes += object.size;
+    });
+    options.log(`LFS objects: ${result.stored} stored (${result.storedBytes} bytes), ${result.existing} already stored`);
+    return result;
+}
+/**
+ * The file's bytes, ending in an error (so the upload aborts and nothing is completed) when they
+ * are not the object any more: changed since it was checked.
+ */
+function checkedContent(object) {
+    const hash = createHash('sha256');
+    let size = 0;
+    let sha256;
+    const transform = new Transform({
+        transform(chunk, _encoding, callback) {
+            hash.update(chunk);
+            size += chunk.length;
+            callback(null, chunk);
+        },
+        flush(callback) {
+            sha256 = hash.digest('hex');
+            callback(sha256 === object.oid && size === object.size
+                ? null
+                : new Error(`The LFS object ${object.path} changed while it was uploaded (${size} bytes, SHA-256 ${sha256})`));
+        },
+    });
+    return { transform, digest: () => ({ sha256: sha256 ?? object.oid, size }) };
+}
+/** The backup's list of LFS objects, as stored at `{stamp}.lfs.json`. */
+const lfsList = (objects) => Buffer.from(JSON.stringify({ format: LFS_LIST_FORMAT, objects: objects.map(({ oid, size }) => ({ oid, size })) }));
+
+;// CONCATENATED MODULE: ./core/pool.ts
+// Runs an async job per item with at most `limit` in flight. On the first failure no new job
+// starts; the ones in flight finish, then the first error is thrown (with a count of others).
+async function pool_forEachLimited(items, limit, job) {
+    let next = 0;
+    const errors = [];
+    const worker = async () => {
+        while (errors.length === 0 && next < items.length) {
+            const index = next++;
+            try {
+                await job(items[index], index);
+            }
+            catch (error) {
+                errors.push(error);
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    if (errors.length > 0) {
+        const first = errors[0];
+        if (errors.length > 1 && first instanceof Error)
+            first.message += ` (and ${errors.length - 1} more failures)`;
+        throw first;
+    }
+}
+
+;// CONCATENATED MODULE: ./core/restore/lfs.ts
+// The LFS objects of a backup (include-lfs), back into a restored repository: the backup's list
+// (`{stamp}.lfs.json`) checked against the record's size and SHA-256 before it is parsed, then
+// every object it names from `lfs/{tenant}/{oid}` into the staging repository's LFS store,
+// each hashed while it is written and refused unless its SHA-256 is its oid and its size the
+// listed one. Objects are shared by every backup of a tenant, so the record vouches for their
+// content only through their oids: the hash is what catches a planted object (core/git/lfs.ts).
+
+
+
+
+
+
+
+
+
+
+const restore_lfs_exec = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+/** Bounds on a list before it is read: a list is about 90 bytes an object. */
+const MAX_LIST_BYTES = 64 * 1024 * 1024;
+const MAX_LFS_OBJECTS = 500_000;
+const PARALLEL_DOWNLOADS = 4;
+/** A list's objects, refused unless every entry is a well-formed oid and size, each once. */
+function parseLfsList(bytes, maxObjects = MAX_LFS_OBJECTS) {
+    const refuse = (why) => new IntegrityError(`The LFS list is malformed: ${why}`);
+    let parsed;
+    try {
+        parsed = JSON.parse(bytes.toString('utf8'));
+    }
+    catch {
+        throw refuse('it is not JSON');
+    }
+    const { format, objects } = (parsed ?? {});
+    if (format !== LFS_LIST_FORMAT)
+        throw refuse(`its format is not ${LFS_LIST_FORMAT}`);
+    if (!Array.isArray(objects))
+        throw refuse('it has no list of objects');
+    if (objects.length > maxObjects)
+        throw refuse(`it lists more than ${maxObjects} objects`);
+    const seen = new Set();
+    return objects.map((entry, index) => {
+        const { oid, size } = (entry ?? {});
+        if (typeof oid !== 'string' || !validate_LFS_OID_RE.test(oid))
+            throw refuse(`entry ${index} has no valid oid`);
+        if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+            throw refuse(`entry ${index} has no valid size`);
+        }
+        if (seen.has(oid))
+            throw refuse(`${oid} is listed twice`);
+        seen.add(oid);
+        return { oid, size };
+    });
+}
+/**
+ * The list and every object it names into `repository`'s LFS store (`.git/lfs/objects/xx/yy/oid`),
+ * downloaded through `staging`. Throws IntegrityError on any mismatch: the caller installs nothing.
+ */
+async function stageLfsObjects(source, where) {
+    const { staging, repository, target } = where;
+    if (source.list.size > MAX_LIST_BYTES) {
+        throw new IntegrityError(`The LFS list's record gives ${source.list.size} bytes, more than a list can hold`);
+    }
+    const listFile = (0,external_node_path_.join)(staging, 'lfs.json');
+    const stored = where.identities ? `${listFile}.age` : listFile;
+    await downloadVerified(source.openList, stored, source.list, 'The LFS list', target);
+    let bytes;
+    if (where.identities) {
+        const plain = await decryptStaged((0,external_node_fs_.createReadStream)(stored), where.identities, 'The LFS list', target);
+        const chunks = [];
+        for await (const chunk of plain)
+            chunks.push(chunk);
+        bytes = Buffer.concat(chunks);
+    }
+    else {
+        bytes = await (0,promises_.readFile)(listFile);
+    }
+    const objects = parseLfsList(bytes);
+    const store = (0,external_node_path_.join)(repository, '.git', 'lfs', 'objects');
+    await pool_forEachLimited(objects, PARALLEL_DOWNLOADS, async ({ oid, size }) => {
+        const downloaded = (0,external_node_path_.join)(staging, `lfs-${oid}`);
+        await downloadVerified((signal) => source.openObject(oid, signal), downloaded, { sha256: oid, size }, `The LFS object ${oid}`, target);
+        const dir = (0,external_node_path_.join)(store, oid.slice(0, 2), oid.slice(2, 4));
+        await (0,promises_.mkdir)(dir, { recursive: true });
+        // link, not rename: it fails (like a 'wx' open) rather than replace a file already there.
+        await (0,promises_.link)(downloaded, (0,external_node_path_.join)(dir, oid));
+        await (0,promises_.unlink)(downloaded);
+    });
+    return objects;
+}
+/**
+ * The files' content in the working tree (`git lfs install --local`, `git lfs checkout`) when
+ * git-lfs is installed; else a warning that says how to finish. Whether it was checked out.
+ */
+async function checkOutLfs(repository, warn) {
+    if (!(await gitLfsInstalled())) {
+        warn?.('git-lfs is not installed: the LFS objects are in .git/lfs/objects, and the working tree has their pointers; install git-lfs and run `git lfs install --local && git lfs checkout` in the restored repository');
+        return false;
+    }
+    await restore_lfs_exec('git', ['lfs', 'install', '--local'], { cwd: repository });
+    await restore_lfs_exec('git', ['lfs', 'checkout'], { cwd: repository, maxBuffer: 16 * 1024 * 1024 });
+    return true;
+}
+
 ;// CONCATENATED MODULE: ./core/restore/history.ts
 // `restore --history` (the CLI) and `history: true` (the restore sub-action): a backup's git
 // bundle back as a repository with every ref it holds. git reads bundles from files only, so
@@ -85996,8 +86584,9 @@ const identityName = (names) => names.identity ?? 'an age identity';
 
 
 
+
 const history_exec = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
-const git = async (cwd, ...args) => (await history_exec('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
+const history_git = async (cwd, ...args) => (await history_exec('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
 async function restoreHistory(options) {
     const force = { given: options.force, name: options.forceName };
     return withStaging(options.target, force, async ({ target, staging, install }) => {
@@ -86012,26 +86601,34 @@ async function restoreHistory(options) {
         }
         const repository = (0,external_node_path_.join)(staging, 'repository');
         await (0,promises_.mkdir)(repository);
-        await git(repository, 'init', '--quiet');
+        await history_git(repository, 'init', '--quiet');
         try {
-            await git(repository, 'bundle', 'verify', '--quiet', bundle);
+            await history_git(repository, 'bundle', 'verify', '--quiet', bundle);
         }
         catch (error) {
             throw new IntegrityError(`git bundle verify refused the bundle: ${error.stderr ?? error}`);
         }
         // Every ref as it was: branches, tags and remote-tracking refs under their own names.
-        await git(repository, 'fetch', '--quiet', '--update-head-ok', bundle, 'refs/*:refs/*');
+        await history_git(repository, 'fetch', '--quiet', '--update-head-ok', bundle, 'refs/*:refs/*');
+        // Before the checkout: a git-lfs filter configured globally finds the objects in place.
+        const lfsObjects = options.lfs &&
+            (await stageLfsObjects(options.lfs, { staging, repository, target, identities: options.identities }));
         const head = await checkOutHead(repository, bundle);
-        const refs = (await git(repository, 'for-each-ref', '--format=%(refname)'))
+        const lfs = lfsObjects && {
+            objects: lfsObjects.length,
+            bytes: lfsObjects.reduce((sum, { size }) => sum + size, 0),
+            checkedOut: head.commit !== '' && (await checkOutLfs(repository, options.lfs?.warn)),
+        };
+        const refs = (await history_git(repository, 'for-each-ref', '--format=%(refname)'))
             .split('\n')
             .filter(Boolean).length;
         await install(repository);
-        return { target, refs, head };
+        return { target, refs, head, ...(lfs && { lfs }) };
     });
 }
 /** HEAD as the bundle recorded it: the branch at that commit (the default branch first), else detached. */
 async function checkOutHead(repository, bundle) {
-    const heads = (await git(repository, 'bundle', 'list-heads', bundle))
+    const heads = (await history_git(repository, 'bundle', 'list-heads', bundle))
         .split('\n')
         .map((line) => line.split(' '));
     const commit = heads.find(([, ref]) => ref === 'HEAD')?.[0];
@@ -86042,12 +86639,28 @@ async function checkOutHead(repository, bundle) {
         .map(([, ref]) => ref);
     const branch = branches.find((ref) => ref === 'refs/heads/main' || ref === 'refs/heads/master') ?? branches[0];
     if (branch) {
-        await git(repository, 'symbolic-ref', 'HEAD', branch);
-        await git(repository, 'reset', '--quiet', '--hard');
+        await history_git(repository, 'symbolic-ref', 'HEAD', branch);
+        await history_git(repository, 'reset', '--quiet', '--hard');
         return { commit, branch: branch.slice('refs/heads/'.length) };
     }
-    await git(repository, 'checkout', '--quiet', '--detach', commit);
+    await history_git(repository, 'checkout', '--quiet', '--detach', commit);
     return { commit };
+}
+/** Where the record's LFS list and objects are read from, when it has them (include-lfs). */
+function lfsSourceOf(options, record) {
+    const { lfs_key, lfs_size: size, lfs_sha256: sha256 } = record;
+    if (!lfs_key || size === undefined || sha256 === undefined)
+        return undefined;
+    const { source, bucket, tenant } = options;
+    // The keys from the validated file name and the list's checked oids, never the record's text.
+    const listKey = naming_archiveKey(tenant, lfsListFileName(record.backup_file));
+    options.log?.(`Restoring the LFS objects listed in ${listKey} (${size} bytes)`);
+    return {
+        openList: (signal) => openObject(source, bucket, listKey, signal),
+        list: { sha256, size },
+        openObject: (oid, signal) => openObject(source, bucket, naming_lfsObjectKey(tenant, oid), signal),
+        warn: options.warn,
+    };
 }
 /** HEAD as the restore reports it: `main at {commit}`, or the commit alone when detached. */
 const describeHead = ({ commit, branch }) => branch ? `${branch} at ${commit}` : commit;
@@ -86055,18 +86668,22 @@ const describeHead = ({ commit, branch }) => branch ? `${branch} at ${commit}` :
 async function restoreBackupHistory(options) {
     const { tenant, bucket, target } = options;
     const record = await chooseRecord(options.listRecords, tenant, bucket, options.selector);
-    const { bundle_key, bundle_sha256: sha256, bundle_size: size } = record;
-    if (!bundle_key || sha256 === undefined || size === undefined) {
-        throw new Error(`Backup ${record.backup_file} has no git history: it was made without include-git-history`);
+    const [recordedKey, sha256, size] = options.wiki
+        ? [record.wiki_key, record.wiki_sha256, record.wiki_size]
+        : [record.bundle_key, record.bundle_sha256, record.bundle_size];
+    if (!recordedKey || sha256 === undefined || size === undefined) {
+        throw new Error(options.wiki
+            ? `Backup ${record.backup_file} has no wiki: it was made without include-wiki, or the wiki had no page`
+            : `Backup ${record.backup_file} has no git history: it was made without include-git-history`);
     }
     // The bundle's hash is only as good as the record that gives it: the same trust as an archive.
     trustRecord(record, signatureDistrust(record, bucket), options);
     const { encrypted } = validate_checkBackupFile(record.backup_file, tenant);
     const identities = await identitiesFor(record, encrypted, options.identities, identityName(options.names));
     // The key from the validated file name, never the record's own text.
-    const key = naming_archiveKey(tenant, naming_bundleFileName(record.backup_file));
-    options.log?.(`Restoring the git history ${key} (${size} bytes) into ${target}`);
-    if (record.bundle_shallow)
+    const key = naming_archiveKey(tenant, (options.wiki ? wikiFileName : naming_bundleFileName)(record.backup_file));
+    options.log?.(`Restoring the ${options.wiki ? "wiki's" : 'git'} history ${key} (${size} bytes) into ${target}`);
+    if (record.bundle_shallow && !options.wiki)
         options.warn?.('this bundle was made from a shallow checkout; its history is incomplete');
     const restored = await restoreHistory({
         open: (signal) => openObject(options.source, bucket, key, signal),
@@ -86075,6 +86692,7 @@ async function restoreBackupHistory(options) {
         force: options.force,
         forceName: options.names.force,
         identities,
+        lfs: options.wiki ? undefined : lfsSourceOf(options, record),
     });
     return { ...restored, record, key, size, sha256 };
 }
@@ -86082,7 +86700,8 @@ async function restoreBackupHistory(options) {
 ;// CONCATENATED MODULE: ./action/restore/history-step.ts
 // `history: true`: the selected backup's git bundle, checked, restored as a repository at the
 // target (core/restore/history.ts, as `r2-backup restore --history` does), with the step's
-// outputs and job summary.
+// outputs and job summary. `wiki: true` is the same with the wiki's bundle (include-wiki), under
+// the same outputs.
 
 
 
@@ -86094,7 +86713,10 @@ async function restoreGitHistory(options) {
         warn: (message) => warning(message),
     });
     const { record, head } = restored;
-    info(`Restored the git history of ${record.backup_file} into ${restored.target}: ${restored.refs} refs, HEAD ${describeHead(head)}`);
+    info(`Restored the ${options.wiki ? "wiki's" : 'git'} history of ${record.backup_file} into ${restored.target}: ${restored.refs} refs, HEAD ${describeHead(head)}`);
+    if (restored.lfs) {
+        info(`Restored ${restored.lfs.objects} LFS objects (${restored.lfs.bytes} bytes, each SHA-256 verified) into .git/lfs/objects`);
+    }
     setOutput(RestoreOutputs.BackupFile, record.backup_file);
     setOutput(RestoreOutputs.Commit, record.commit);
     setOutput(RestoreOutputs.Target, restored.target);
@@ -86113,14 +86735,708 @@ async function restoreGitHistory(options) {
             { data: 'Item', header: true },
             { data: 'Value', header: true },
         ],
-        [
-            'Git history',
-            `<code>${restored.key}</code> (${options.bucket})${record.bundle_shallow ? ', shallow: history incomplete' : ''}`,
-        ],
+        options.wiki
+            ? ["Wiki's history", `<code>${restored.key}</code> (${options.bucket})`]
+            : [
+                'Git history',
+                `<code>${restored.key}</code> (${options.bucket})${record.bundle_shallow ? ', shallow: history incomplete' : ''}`,
+            ],
         ['Commit', `${record.commit} on ${record.branch}`],
         ['Size', `${formatBytes(restored.size)}, SHA-256 verified, git bundle verify passed`],
         ['Refs', String(restored.refs)],
         ['HEAD', describeHead(head)],
+        ['Target', restored.target],
+    ])
+        .write();
+}
+
+;// CONCATENATED MODULE: ./core/github/export-format.ts
+// The layout of a repository's metadata export (include-metadata): what the exporter writes,
+// `restore --metadata` renders and `replay` recreates. One tar (zstd) per backup,
+// `backups/{tenant}/{stamp}.meta.tar.zst`, complete on its own:
+//   manifest.json          ExportManifest (counts, partial, the cursors the next run starts from)
+//   repository.json        GET /repos/{owner}/{repo} as GitHub answered it (description, topics, default branch)
+//   {kind}.jsonl           one JSON object per line, as GitHub answered it, plus the fields below
+//   assets/{release_id}/{asset_id}   each release asset's bytes
+// Every file name here is made from this module's constants and integers, never from GitHub's text.
+const EXPORT_FORMAT = 'r2-backup-github-export-v1';
+const EXPORT_KINDS = [
+    'labels',
+    'milestones',
+    'issues',
+    'pulls',
+    'issue_comments',
+    'reviews',
+    'review_comments',
+    'releases',
+];
+/** `issue_comments` -> `issue-comments.jsonl`. */
+const kindFile = (kind) => `${kind.replace('_', '-')}.jsonl`;
+const MANIFEST_FILE = 'manifest.json';
+const REPOSITORY_FILE = 'repository.json';
+const ASSETS_DIR = 'assets';
+/** Where a release asset's bytes are in the export. Both ids are GitHub's positive integers. */
+function assetPath(releaseId, assetId) {
+    for (const id of [releaseId, assetId]) {
+        if (!Number.isSafeInteger(id) || id <= 0)
+            throw new Error(`Not a GitHub id: ${String(id)}`);
+    }
+    return `${ASSETS_DIR}/${releaseId}/${assetId}`;
+}
+/**
+ * What identifies an item of a kind across runs (a changed item replaces the one with the same
+ * key). Issues and pull requests by number; the rest by GitHub's id.
+ */
+const KEY_OF = {
+    labels: 'id',
+    milestones: 'id',
+    issues: 'number',
+    pulls: 'number',
+    issue_comments: 'id',
+    reviews: 'id',
+    review_comments: 'id',
+    releases: 'id',
+};
+/**
+ * Fields the exporter adds to GitHub's objects (GitHub's own names are left as they are):
+ * - issue_comments: `issue_number` (from `issue_url`), so a comment finds its issue or pull request;
+ * - reviews and review_comments: `pull_number`;
+ * - labels, milestones and releases that a later run no longer found on GitHub (they are fetched
+ *   whole each run, so a deletion is seen): `r2_backup_missing_since`, the ISO time of that run.
+ *   They stay in the export: a backup keeps what was deleted.
+ * Issues are the issues only: the items of GET /issues that are pull requests are in `pulls`.
+ */
+const ADDED_FIELDS = {
+    issueNumber: 'issue_number',
+    pullNumber: 'pull_number',
+    missingSince: 'r2_backup_missing_since',
+};
+
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
+;// CONCATENATED MODULE: ./core/github/jsonl.ts
+// JSON Lines files of the export: written one item at a time (with the stream's backpressure) and
+// read one line at a time, so that no kind is ever held in memory whole, nor a line past a cap.
+
+
+class JsonlWriter {
+    stream;
+    closed;
+    count = 0;
+    constructor(path) {
+        this.stream = createWriteStream(path, { flags: 'wx' });
+    }
+    async write(item) {
+        this.count++;
+        if (!this.stream.write(`${JSON.stringify(item)}\n`))
+            await once(this.stream, 'drain');
+    }
+    /** Ends the file (once: a second call waits for the same end). */
+    close() {
+        this.closed ??= new Promise((resolve, reject) => {
+            this.stream.once('error', reject);
+            this.stream.end(resolve);
+        });
+        return this.closed;
+    }
+}
+/** A positive integer key (GitHub's ids and numbers), else undefined. */
+function keyOf(item, field) {
+    const key = item[field];
+    return typeof key === 'number' && Number.isSafeInteger(key) && key > 0 ? key : undefined;
+}
+/** No line of an export is longer: a hostile export cannot make a reader hold more. */
+const MAX_LINE_BYTES = 16 * 1024 * 1024;
+/** The one reader of the export's JSON Lines: every non-empty line with its place, parsed, and
+ *  never more than MAX_LINE_BYTES of one line in memory. Callers decide what a bad line means. */
+async function* jsonLines(path) {
+    let pending = [];
+    let pendingBytes = 0;
+    let skipping = false; // the line being gathered is too long: its bytes are dropped
+    let start = 0;
+    let line = 0;
+    const finish = (bytes, length) => {
+        line++;
+        const offset = start;
+        start += length + 1;
+        if (bytes === undefined)
+            return { line, offset, length, value: undefined, tooLong: true };
+        const text = bytes.toString('utf8');
+        if (text.trim() === '')
+            return undefined;
+        let value;
+        try {
+            value = JSON.parse(text);
+        }
+        catch {
+            value = undefined;
+        }
+        return { line, offset, length, value, tooLong: false };
+    };
+    const take = (piece) => {
+        pendingBytes += piece.length;
+        if (skipping)
+            return;
+        if (pendingBytes > MAX_LINE_BYTES) {
+            skipping = true;
+            pending = [];
+        }
+        else
+            pending.push(piece);
+    };
+    const end = () => {
+        const done = finish(skipping ? undefined : Buffer.concat(pending), pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+        skipping = false;
+        return done;
+    };
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path)) {
+        let from = 0;
+        for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, from)) {
+            take(chunk.subarray(from, newline));
+            from = newline + 1;
+            const done = end();
+            if (done)
+                yield done;
+        }
+        take(chunk.subarray(from));
+    }
+    if (pendingBytes > 0) {
+        const done = end();
+        if (done)
+            yield done;
+    }
+}
+const isItem = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** The JSON objects of a file, one per line; `skipped` counts the lines that were not objects. */
+async function* readItems(path, skipped) {
+    for await (const { value } of jsonLines(path)) {
+        if (isItem(value))
+            yield value;
+        else if (skipped)
+            skipped.lines++;
+    }
+}
+
+;// CONCATENATED MODULE: ./core/github/export-index.ts
+// Reads an extracted metadata export (export-format.ts) for rendering, without trusting it:
+// the tree must hold regular files (one link each) and directories only, every JSONL line must
+// be a JSON object with a positive integer key, and lines are streamed, never whole files.
+// What is kept in memory is an index (key, parent, date, byte offset and length per line), so
+// memory grows with the number of items (about a hundred bytes each), never with their text;
+// an item's text is read back from its offset when it is rendered.
+
+
+
+
+/** An export that is not what our exporter writes: refused whole, nothing is installed. */
+class RefusedExportError extends Error {
+    name = 'RefusedExportError';
+    constructor(reason) {
+        super(`The metadata export is refused: ${reason}. Nothing was restored.`);
+    }
+}
+/** manifest.json and repository.json are read whole: small by nature, capped all the same. */
+const MAX_JSON_FILE_BYTES = 16 * 1024 * 1024;
+/** Refuses a tree holding anything but directories and regular files with a single link: a
+ *  symbolic link could send a read (or the rendering's copy of an asset) outside the export. */
+async function checkExportTree(root) {
+    const pending = [''];
+    while (pending.length > 0) {
+        const relative = pending.pop();
+        for (const entry of await (0,promises_.readdir)((0,external_node_path_.join)(root, relative), { withFileTypes: true })) {
+            const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+            if (entry.isDirectory())
+                pending.push(path);
+            else if (entry.isSymbolicLink())
+                throw new RefusedExportError(`${JSON.stringify(path)} is a symbolic link`);
+            else if (!entry.isFile())
+                throw new RefusedExportError(`${JSON.stringify(path)} is not a regular file`);
+            else if ((await (0,promises_.lstat)((0,external_node_path_.join)(root, path))).nlink > 1)
+                throw new RefusedExportError(`${JSON.stringify(path)} is a hard link`);
+        }
+    }
+}
+async function readJsonObject(root, name) {
+    const path = (0,external_node_path_.join)(root, name);
+    const stats = await (0,promises_.lstat)(path).catch(() => undefined);
+    if (!stats?.isFile())
+        throw new RefusedExportError(`it has no ${name}`);
+    if (stats.size > MAX_JSON_FILE_BYTES)
+        throw new RefusedExportError(`${name} is larger than ${MAX_JSON_FILE_BYTES} bytes`);
+    let value;
+    try {
+        value = JSON.parse(await (0,promises_.readFile)(path, 'utf8'));
+    }
+    catch {
+        throw new RefusedExportError(`${name} is not JSON`);
+    }
+    if (!isItem(value))
+        throw new RefusedExportError(`${name} is not a JSON object`);
+    return value;
+}
+async function readManifest(root) {
+    const manifest = await readJsonObject(root, MANIFEST_FILE);
+    if (manifest.format !== EXPORT_FORMAT)
+        throw new RefusedExportError(`${MANIFEST_FILE} does not name the format ${EXPORT_FORMAT}`);
+    if (typeof manifest.repository !== 'string' || typeof manifest.partial !== 'boolean')
+        throw new RefusedExportError(`${MANIFEST_FILE} has no repository or partial field`);
+    return manifest;
+}
+const readRepository = (root) => readJsonObject(root, REPOSITORY_FILE);
+/** The field linking a kind's items to an issue or pull request, for the kinds that have one. */
+const PARENT_OF = {
+    issue_comments: ADDED_FIELDS.issueNumber,
+    reviews: ADDED_FIELDS.pullNumber,
+    review_comments: ADDED_FIELDS.pullNumber,
+};
+const positiveInteger = (value) => typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+/** Every item of a kind by its key (a later line with the same key replaces an earlier one,
+ *  as a later run's copy replaces an item). A missing file is a kind with no items. */
+async function indexKind(root, kind) {
+    const name = kindFile(kind);
+    const items = new Map();
+    const exists = await (0,promises_.lstat)((0,external_node_path_.join)(root, name)).then(() => true, () => false);
+    if (!exists)
+        return items;
+    const keyField = KEY_OF[kind];
+    const parentField = PARENT_OF[kind];
+    for await (const { value: parsed, offset, length, line, tooLong } of jsonLines((0,external_node_path_.join)(root, name))) {
+        if (tooLong)
+            throw new RefusedExportError(`${name} line ${line} is longer than ${MAX_LINE_BYTES} bytes`);
+        if (parsed === undefined)
+            throw new RefusedExportError(`${name} line ${line} is not JSON`);
+        if (!isItem(parsed))
+            throw new RefusedExportError(`${name} line ${line} is not a JSON object`);
+        const value = parsed;
+        const key = value[keyField];
+        if (!positiveInteger(key))
+            throw new RefusedExportError(`${name} line ${line}: ${keyField} is not a positive integer`);
+        const item = { key, offset, length };
+        if (parentField) {
+            const parent = value[parentField];
+            if (!positiveInteger(parent))
+                throw new RefusedExportError(`${name} line ${line}: ${parentField} is not a positive integer`);
+            item.parent = parent;
+            item.at = String(value.submitted_at ?? value.created_at ?? '');
+        }
+        items.set(key, item);
+    }
+    return items;
+}
+async function indexExport(root) {
+    const index = {};
+    for (const kind of EXPORT_KINDS)
+        index[kind] = await indexKind(root, kind);
+    return index;
+}
+/** A kind's items grouped by the issue or pull request they belong to, oldest first. */
+function byParent(items) {
+    const groups = new Map();
+    for (const item of items.values()) {
+        const group = groups.get(item.parent);
+        if (group)
+            group.push(item);
+        else
+            groups.set(item.parent, [item]);
+    }
+    const order = (a, b) => a.at < b.at ? -1 : a.at > b.at ? 1 : a.key - b.key;
+    for (const group of groups.values())
+        group.sort(order);
+    return groups;
+}
+/** Items in the order of their keys (issue numbers, release ids). */
+const sortedItems = (items) => [...items.values()].sort((a, b) => a.key - b.key);
+/** One item's object, read back from its line. */
+async function readItem(file, item) {
+    const bytes = Buffer.alloc(item.length);
+    const { bytesRead } = await file.read(bytes, 0, item.length, item.offset);
+    // The export is this process's staging copy: a line read short means it changed underneath.
+    if (bytesRead !== item.length)
+        throw new Error('The metadata export changed while it was rendered');
+    return JSON.parse(bytes.toString('utf8'));
+}
+
+;// CONCATENATED MODULE: ./core/github/markdown-text.ts
+// GitHub's text (titles, bodies, names) placed in the rendered Markdown as text: it can never
+// break the structure the renderer writes around it. A one-line field loses its line breaks
+// and has Markdown's punctuation escaped (a title cannot end its heading or open a link); a
+// body is kept as its author's Markdown, but inside a block quote (it cannot pass for the
+// renderer's own headings) with `<` written as `&lt;` (no raw HTML or HTML comment can hide
+// part of it). Control characters and bidirectional overrides (which reorder what is shown)
+// are removed from both.
+// C0 (but tab and line feed), DEL, C1, the bidi marks, embeddings, overrides and isolates.
+// eslint-disable-next-line no-control-regex
+const HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const LINE_BREAKS = /\r\n|[\r\n\u2028\u2029\u0085]/g;
+const MARKDOWN_PUNCTUATION = /[\\`*_[\]<>#|!~&()]/g;
+const markdown_text_textOf = (value) => typeof value === 'string'
+    ? value
+    : typeof value === 'number' || typeof value === 'boolean'
+        ? String(value)
+        : '';
+/** A one-line field: line breaks and tabs become spaces, Markdown punctuation is escaped. */
+function inline(value) {
+    return markdown_text_textOf(value)
+        .replace(LINE_BREAKS, ' ')
+        .replace(/\t/g, ' ')
+        .replace(HIDDEN, '')
+        .replace(MARKDOWN_PUNCTUATION, '\\$&')
+        .trim();
+}
+/** A body: its author's Markdown inside a block quote, `<` neutralised; `(no text)` when empty. */
+function quoted(value) {
+    const text = markdown_text_textOf(value).replace(LINE_BREAKS, '\n').replace(HIDDEN, '').replace(/</g, '&lt;').trimEnd();
+    if (text.trim() === '')
+        return '> *(no text)*';
+    return text
+        .split('\n')
+        .map((line) => (line === '' ? '>' : `> ${line}`))
+        .join('\n');
+}
+/** A field that may be missing, in one line: `-` when there is nothing. */
+const orDash = (value) => inline(value) || '-';
+
+;// CONCATENATED MODULE: ./core/github/render.ts
+// A metadata export (export-format.ts) rendered as Markdown a person can read: README.md (the
+// repository, the counts and an index), issues/{number}.md, pulls/{number}.md and
+// releases/{id}.md with each release's assets beside it in releases/{id}/. Hostile content
+// cannot choose where anything is written: file names are made of GitHub's integers and, for
+// an asset, its sanitized name after its id; every directory is made with a plain mkdir and
+// every file opened with 'wx', so nothing is written through an entry that already exists.
+// The export is checked first (export-index.ts): regular files and directories only.
+
+
+
+
+
+
+
+const MAX_ASSET_NAME = 100;
+/** An asset's file name: its id, then its name with anything but [A-Za-z0-9._-] replaced and
+ *  cut to a bounded length. The id makes it unique within its release and keeps it from
+ *  starting with a dot. */
+function assetFileName(assetId, name) {
+    const clean = (typeof name === 'string' ? name : '')
+        .replace(/[^A-Za-z0-9._-]/g, '_')
+        .replace(/^[.]+/, '')
+        .slice(0, MAX_ASSET_NAME);
+    return clean === '' ? String(assetId) : `${assetId}-${clean}`;
+}
+/** Buffers a file's text and writes it in large pieces; the file is created, never reused. */
+class MarkdownFile {
+    file;
+    parts = [];
+    size = 0;
+    constructor(file) {
+        this.file = file;
+    }
+    static async create(path) {
+        return new MarkdownFile(await (0,promises_.open)(path, 'wx', 0o644));
+    }
+    async write(...lines) {
+        for (const line of lines) {
+            this.parts.push(line, '\n');
+            this.size += line.length + 1;
+        }
+        if (this.size > 256 * 1024)
+            await this.flush();
+    }
+    async flush() {
+        await this.file.write(this.parts.join(''));
+        this.parts = [];
+        this.size = 0;
+    }
+    async close() {
+        try {
+            await this.flush();
+        }
+        finally {
+            await this.file.close();
+        }
+    }
+}
+const login = (user) => (isItem(user) ? orDash(user.login) : '-');
+const by = (item) => `@${login(item.user)}`;
+/** Renders the export at `exportDir` into `outDir`, which must not exist yet. */
+async function renderExport(exportDir, outDir) {
+    await checkExportTree(exportDir);
+    const manifest = await readManifest(exportDir);
+    const repository = await readRepository(exportDir);
+    const index = await indexExport(exportDir);
+    await (0,promises_.mkdir)(outDir);
+    const counts = Object.fromEntries(EXPORT_KINDS.map((kind) => [kind, index[kind].size]));
+    counts.assets = 0;
+    const files = await openKinds(exportDir);
+    const readme = await MarkdownFile.create((0,external_node_path_.join)(outDir, 'README.md'));
+    try {
+        await writeReadmeHead(readme, manifest, repository, index);
+        const milestones = await namesOf(files.milestones, index.milestones, 'title');
+        const comments = byParent(index.issue_comments);
+        const context = { outDir, files, comments, milestones };
+        await readme.write('', '## Issues', '');
+        await (0,promises_.mkdir)((0,external_node_path_.join)(outDir, 'issues'));
+        for (const item of sortedItems(index.issues)) {
+            const issue = await readItem(files.issues, item);
+            await renderIssue(context, 'issues', item.key, issue);
+            await readme.write(`- [#${item.key}](issues/${item.key}.md) ${inline(issue.title)} (${orDash(issue.state)})`);
+        }
+        await readme.write('', '## Pull requests', '');
+        await (0,promises_.mkdir)((0,external_node_path_.join)(outDir, 'pulls'));
+        const reviews = byParent(index.reviews);
+        const reviewComments = byParent(index.review_comments);
+        for (const item of sortedItems(index.pulls)) {
+            const pull = await readItem(files.pulls, item);
+            await renderIssue(context, 'pulls', item.key, pull, { reviews, reviewComments });
+            await readme.write(`- [#${item.key}](pulls/${item.key}.md) ${inline(pull.title)} (${orDash(pull.state)}${merged(pull) ? ', merged' : ''})`);
+        }
+        await readme.write('', '## Releases', '');
+        await (0,promises_.mkdir)((0,external_node_path_.join)(outDir, 'releases'));
+        for (const item of sortedItems(index.releases)) {
+            const release = await readItem(files.releases, item);
+            counts.assets += await renderRelease(exportDir, outDir, item.key, release);
+            await readme.write(`- [${orDash(release.tag_name)}](releases/${item.key}.md) ${inline(release.name)}${gone(release)}`);
+        }
+        await writeLabelsAndMilestones(readme, files, index);
+    }
+    finally {
+        await readme.close();
+        await Promise.all(Object.values(files).map((file) => file.close()));
+    }
+    return {
+        repository: manifest.repository,
+        exported_at: String(manifest.exported_at),
+        partial: manifest.partial,
+        ...(manifest.partial_reason === undefined ? {} : { partial_reason: String(manifest.partial_reason) }),
+        counts,
+    };
+}
+/** Every kind's file, open for reading items back (an empty stand-in for a missing one). */
+async function openKinds(exportDir) {
+    const files = {};
+    for (const kind of EXPORT_KINDS) {
+        const path = (0,external_node_path_.join)(exportDir, kindFile(kind));
+        files[kind] = await (0,promises_.open)((await render_exists(path)) ? path : '/dev/null', 'r');
+    }
+    return files;
+}
+const render_exists = (path) => (0,promises_.lstat)(path).then(() => true, () => false);
+const merged = (pull) => pull.merged === true || !!pull.merged_at;
+/** A note for what GitHub no longer had when a later backup looked. */
+const gone = (item) => item.r2_backup_missing_since ? ` (deleted on GitHub by ${inline(item.r2_backup_missing_since)})` : '';
+async function namesOf(file, items, field) {
+    const names = new Map();
+    for (const item of items.values())
+        names.set(item.key, inline((await readItem(file, item))[field]));
+    return names;
+}
+async function writeReadmeHead(readme, manifest, repository, index) {
+    const topics = Array.isArray(repository.topics) ? repository.topics.map(inline).join(', ') : '';
+    await readme.write(`# ${inline(manifest.repository)}`, '', quoted(repository.description), '', `- Default branch: ${orDash(repository.default_branch)}`, `- Topics: ${topics || '-'}`, `- Exported: ${orDash(manifest.exported_at)}`, manifest.partial
+        ? `- **Partial export**: ${orDash(manifest.partial_reason)} (the next backup continues it)`
+        : '- Complete export', '- The export itself, as GitHub answered: [json/](json/)', '', '| Kind | Count |', '| --- | --- |', ...EXPORT_KINDS.map((kind) => `| ${kind.replace('_', ' ')} | ${index[kind].size} |`));
+}
+/** issues/{number}.md or pulls/{number}.md: the item, its body, then its comments in order
+ *  (and for a pull request its refs, reviews and review comments). */
+async function renderIssue(context, dir, number, item, pull) {
+    const out = await MarkdownFile.create((0,external_node_path_.join)(context.outDir, dir, `${number}.md`));
+    try {
+        const labels = Array.isArray(item.labels)
+            ? item.labels.map((label) => (isItem(label) ? inline(label.name) : inline(label))).join(', ')
+            : '';
+        const milestone = isItem(item.milestone)
+            ? inline(item.milestone.title)
+            : (context.milestones.get(Number(item.milestone)) ?? '');
+        await out.write(`# #${number} ${inline(item.title)}`, '', `- State: ${orDash(item.state)}${item.state_reason ? ` (${inline(item.state_reason)})` : ''}`, `- Opened by ${by(item)} on ${orDash(item.created_at)}; updated ${orDash(item.updated_at)}` +
+            (item.closed_at ? `; closed ${inline(item.closed_at)}` : ''), `- Labels: ${labels || '-'}`, `- Milestone: ${milestone || '-'}`);
+        if (pull) {
+            const ref = (side) => isItem(side) ? `${orDash(side.ref)} at ${orDash(side.sha)}` : '-';
+            await out.write(`- Head: ${ref(item.head)}`, `- Base: ${ref(item.base)}`, merged(item) ? `- Merged on ${orDash(item.merged_at)}` : '- Not merged');
+            if (item.draft === true)
+                await out.write('- Draft');
+        }
+        await out.write('', quoted(item.body));
+        await writeThread(out, '## Comments', context.files.issue_comments, context.comments.get(number), (comment) => [`### ${by(comment)} on ${orDash(comment.created_at)}`]);
+        if (!pull)
+            return;
+        await writeThread(out, '## Reviews', context.files.reviews, pull.reviews.get(number), (review) => [
+            `### ${orDash(review.state)} by ${by(review)} on ${orDash(review.submitted_at)}`,
+        ]);
+        await writeThread(out, '## Review comments', context.files.review_comments, pull.reviewComments.get(number), (comment) => [
+            `### ${by(comment)} on ${orDash(comment.path)} line ${orDash(comment.line ?? comment.original_line)}, ${orDash(comment.created_at)}`,
+            ...(comment.in_reply_to_id ? ['', `In reply to comment ${orDash(comment.in_reply_to_id)}`] : []),
+        ]);
+    }
+    finally {
+        await out.close();
+    }
+}
+async function writeThread(out, heading, file, items, head) {
+    if (!items?.length)
+        return;
+    await out.write('', heading);
+    for (const item of items) {
+        const value = await readItem(file, item);
+        await out.write('', ...head(value), '', quoted(value.body));
+    }
+}
+/** releases/{id}.md, and the release's assets that the export holds copied to releases/{id}/.
+ *  Returns how many assets were placed. */
+async function renderRelease(exportDir, outDir, id, release) {
+    const out = await MarkdownFile.create((0,external_node_path_.join)(outDir, 'releases', `${id}.md`));
+    let placed = 0;
+    try {
+        const kind = release.draft === true ? 'draft' : release.prerelease === true ? 'prerelease' : 'release';
+        await out.write(`# ${orDash(release.tag_name)} ${inline(release.name)}`, '', `- Tag: ${orDash(release.tag_name)} (${kind})${gone(release)}`, `- Created by ${by({ user: release.author })} on ${orDash(release.created_at)}; published ${orDash(release.published_at)}`, '', quoted(release.body));
+        const assets = Array.isArray(release.assets) ? release.assets.filter(isItem) : [];
+        if (assets.length === 0)
+            return 0;
+        await out.write('', '## Assets', '');
+        const seen = new Set();
+        for (const asset of assets) {
+            const assetId = asset.id;
+            const label = `${inline(asset.name)} (${orDash(asset.size)} bytes)`;
+            const source = typeof assetId === 'number' && Number.isSafeInteger(assetId) && assetId > 0
+                ? (0,external_node_path_.join)(exportDir, assetPath(id, assetId))
+                : undefined;
+            if (!source || seen.has(assetId) || !(await render_exists(source))) {
+                await out.write(`- ${label}: not in this export`);
+                continue;
+            }
+            const name = assetFileName(assetId, asset.name);
+            if (seen.size === 0)
+                await (0,promises_.mkdir)((0,external_node_path_.join)(outDir, 'releases', String(id)));
+            seen.add(assetId);
+            // EXCL: never over an existing entry (the source was checked to be a regular file); FICLONE
+            // shares the blocks where the file system can, else it is a copy (assets take twice their size).
+            await (0,promises_.copyFile)(source, (0,external_node_path_.join)(outDir, 'releases', String(id), name), external_node_fs_.constants.COPYFILE_EXCL | external_node_fs_.constants.COPYFILE_FICLONE);
+            placed++;
+            await out.write(`- [${label}](${id}/${name})`);
+        }
+    }
+    finally {
+        await out.close();
+    }
+    return placed;
+}
+async function writeLabelsAndMilestones(readme, files, index) {
+    await readme.write('', '## Labels', '');
+    for (const item of sortedItems(index.labels)) {
+        const label = await readItem(files.labels, item);
+        const description = label.description ? `: ${inline(label.description)}` : '';
+        await readme.write(`- ${orDash(label.name)} (#${orDash(label.color)})${description}${gone(label)}`);
+    }
+    await readme.write('', '## Milestones', '');
+    for (const item of sortedItems(index.milestones)) {
+        const milestone = await readItem(files.milestones, item);
+        const due = milestone.due_on ? `, due ${inline(milestone.due_on)}` : '';
+        await readme.write(`- ${orDash(milestone.title)} (${orDash(milestone.state)}${due})${gone(milestone)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./core/restore/metadata.ts
+// `restore --metadata`: a backup's metadata export (include-metadata) back as files a person
+// can read. The export is verified against the record's size and SHA-256 before anything is
+// extracted (restoreArchive), extracted and rendered in the staging directory, and moved into
+// place only when the rendering succeeded: the target then holds README.md, issues/, pulls/
+// and releases/ (render.ts), and json/, the export exactly as extracted.
+
+
+
+
+
+
+
+
+
+/** Where the raw export goes inside the target. */
+const EXPORT_JSON_DIR = 'json';
+/** The metadata export of the backup a selector names, rendered at the target. */
+async function restoreBackupMetadata(options) {
+    const { tenant, bucket, target } = options;
+    const record = await chooseRecord(options.listRecords, tenant, bucket, options.selector);
+    const { meta_key, meta_size: size, meta_sha256: sha256 } = record;
+    if (!meta_key || size === undefined || sha256 === undefined) {
+        throw new Error(`Backup ${record.backup_file} has no metadata export: it was made without include-metadata`);
+    }
+    // The export's hash is only as good as the record that gives it: the same trust as an archive.
+    trustRecord(record, signatureDistrust(record, bucket), options);
+    const { encrypted } = validate_checkBackupFile(record.backup_file, tenant);
+    const identities = await identitiesFor(record, encrypted, options.identities, identityName(options.names));
+    // The key from the validated file name, never the record's own text.
+    const key = naming_archiveKey(tenant, metaFileName(record.backup_file));
+    options.log?.(`Restoring the metadata export ${key} (${size} bytes) into ${target}`);
+    let rendered;
+    const result = await restoreArchive({
+        open: (signal) => openObject(options.source, bucket, key, signal),
+        compression: 'zstd',
+        expected: { sha256, size },
+        target,
+        force: options.force,
+        maxBytes: options.maxBytes,
+        names: options.names,
+        onProgress: options.onProgress,
+        identities,
+        // The tree becomes json/ beside the rendering (the staging directory is this process's own).
+        prepare: async (tree) => {
+            const exported = (0,external_node_path_.join)((0,external_node_path_.dirname)(tree), 'export');
+            await (0,promises_.rename)(tree, exported);
+            rendered = await renderExport(exported, tree);
+            await (0,promises_.rename)(exported, (0,external_node_path_.join)(tree, EXPORT_JSON_DIR));
+        },
+    });
+    if (rendered.partial) {
+        options.warn?.(`the export is partial (${rendered.partial_reason ?? 'no reason recorded'}): the backup holds what was fetched before it stopped`);
+    }
+    return { ...result, record, key, rendered: rendered };
+}
+
+;// CONCATENATED MODULE: ./action/restore/metadata-step.ts
+// `metadata: true`: the selected backup's metadata export (include-metadata), checked and
+// rendered at the target as `r2-backup restore --metadata` does (core/restore/metadata.ts):
+// README.md, issues/, pulls/, releases/ and json/, with the step's outputs and job summary.
+
+
+
+
+async function restoreMetadataExport(options) {
+    const restored = await restoreBackupMetadata({
+        ...options,
+        log: (line) => info(line),
+        warn: (message) => warning(message),
+    });
+    const { record, rendered } = restored;
+    const counts = Object.entries(rendered.counts)
+        .map(([kind, count]) => `${count} ${kind.replace('_', ' ')}`)
+        .join(', ');
+    info(`Restored the metadata export of ${record.backup_file} (${rendered.repository}, ` +
+        `${rendered.partial ? 'partial' : 'complete'}) into ${restored.target}: ${counts}; ` +
+        `README.md is the index, ${EXPORT_JSON_DIR}/ the export as GitHub answered it`);
+    setOutput(RestoreOutputs.BackupFile, record.backup_file);
+    setOutput(RestoreOutputs.Commit, record.commit);
+    setOutput(RestoreOutputs.Target, restored.target);
+    setOutput(RestoreOutputs.MetadataKey, restored.key);
+    setOutput(RestoreOutputs.MetadataSha256, restored.sha256);
+    setOutput(RestoreOutputs.MetadataSize, String(restored.size));
+    setOutput(RestoreOutputs.MetadataPartial, String(rendered.partial));
+    setOutput(RestoreOutputs.MetadataCounts, JSON.stringify(rendered.counts));
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    await summary
+        .addHeading('R2 restore', 2)
+        .addTable([
+        [
+            { data: 'Item', header: true },
+            { data: 'Value', header: true },
+        ],
+        ['Metadata export', `<code>${restored.key}</code> (${options.bucket})`],
+        ['Commit', `${record.commit} on ${record.branch}`],
+        [
+            'Size',
+            `${formatBytes(restored.size)}, SHA-256 verified${rendered.partial ? ', partial: the export stopped early' : ''}`,
+        ],
+        ['Items', counts],
         ['Target', restored.target],
     ])
         .write();
@@ -86744,6 +88060,7 @@ const SECRET_INPUTS = [
     constants_BackupInputs.R2AccessKeyId,
     constants_BackupInputs.R2SecretAccessKey,
     constants_BackupInputs.ApiToken,
+    constants_BackupInputs.GithubToken,
 ];
 const inputs_MIB = (/* unused pure expression or super */ null && (1024 * 1024));
 const S3_KEYS_HINT = (/* unused pure expression or super */ null && (`${BackupInputs.R2AccessKeyId} and ${BackupInputs.R2SecretAccessKey} (with ${BackupInputs.R2AccountId} or ${BackupInputs.R2Endpoint})`));
@@ -86873,6 +88190,33 @@ function parseEncryptionRecipients(syncFiles) {
     }
     return recipients;
 }
+/** Five minutes: a runner waiting longer for GitHub's hourly reset costs more than the next run. */
+const DEFAULT_MAX_WAIT_SECONDS = 300;
+function parseRepositoryExtras(encrypted) {
+    const extras = {
+        metadata: parseBoolean(BackupInputs.IncludeMetadata),
+        wiki: parseBoolean(BackupInputs.IncludeWiki),
+        lfs: parseBoolean(BackupInputs.IncludeLfs),
+        githubToken: optional(BackupInputs.GithubToken),
+        maxWaitSeconds: DEFAULT_MAX_WAIT_SECONDS,
+    };
+    const wait = optional(BackupInputs.MetadataMaxWaitSeconds);
+    if (wait !== undefined) {
+        if (!/^\d+$/.test(wait) || Number(wait) > 3600) {
+            throw new ValidationError(BackupInputs.MetadataMaxWaitSeconds, 'must be a whole number of seconds from 0 to 3600');
+        }
+        extras.maxWaitSeconds = Number(wait);
+    }
+    if (extras.metadata && !extras.githubToken) {
+        throw new ValidationError(BackupInputs.GithubToken, `is needed by ${BackupInputs.IncludeMetadata} (its default is the job's GITHUB_TOKEN; give the job \`permissions: contents: read, issues: read, pull-requests: read\`)`);
+    }
+    // LFS objects are stored once per tenant and shared by its backups, by the SHA-256 of their
+    // plain content: encrypted, they could be neither shared nor checked by their id.
+    if (extras.lfs && encrypted) {
+        throw new ValidationError(BackupInputs.IncludeLfs, `cannot be used with ${BackupInputs.EncryptionRecipients} yet: LFS objects are stored unencrypted, shared by id`);
+    }
+    return extras;
+}
 function readInputs() {
     // Masked first, so that no later message can print them.
     for (const name of SECRET_INPUTS) {
@@ -86920,33 +88264,8 @@ function readInputs() {
         includeGitHistory: parseBoolean(BackupInputs.IncludeGitHistory),
         shallowHistory: parseShallowHistory(),
         encryptionRecipients,
+        repositoryExtras: parseRepositoryExtras(encryptionRecipients !== undefined),
     };
-}
-
-;// CONCATENATED MODULE: ./core/pool.ts
-// Runs an async job per item with at most `limit` in flight. On the first failure no new job
-// starts; the ones in flight finish, then the first error is thrown (with a count of others).
-async function forEachLimited(items, limit, job) {
-    let next = 0;
-    const errors = [];
-    const worker = async () => {
-        while (errors.length === 0 && next < items.length) {
-            const index = next++;
-            try {
-                await job(items[index], index);
-            }
-            catch (error) {
-                errors.push(error);
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-    if (errors.length > 0) {
-        const first = errors[0];
-        if (errors.length > 1 && first instanceof Error)
-            first.message += ` (and ${errors.length - 1} more failures)`;
-        throw first;
-    }
 }
 
 ;// CONCATENATED MODULE: ./core/r2/catalogue.ts
@@ -86994,7 +88313,7 @@ onProgress) {
     const records = [];
     let read = 0;
     onProgress?.(read, found.length);
-    await forEachLimited(found, READS_IN_FLIGHT, async ({ backupFile }, index) => {
+    await pool_forEachLimited(found, READS_IN_FLIGHT, async ({ backupFile }, index) => {
         const answer = await s3.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: bucket, Key: metadataKey(tenant, backupFile) }));
         records[index] = JSON.parse(await answer.Body.transformToString());
         onProgress?.(++read, found.length);
@@ -87005,6 +88324,7 @@ onProgress) {
 ;// CONCATENATED MODULE: ./action/restore/main.ts
 // The restore sub-action's entry point (restore/action.yml, dist/restore/index.js): the CLI's
 // restore as a step, with the backup action's credentials and outputs for what it restored.
+
 
 
 
@@ -87050,20 +88370,34 @@ function selectorOf() {
         return { commit };
     return { latest: true };
 }
-/** Inputs that bound the archive's extraction: set with `history: true`, they would do nothing,
- *  so they are refused rather than silently ignored. */
-function refuseArchiveOnlyInputs() {
+function companionOf() {
+    const given = [RestoreInputs.History, RestoreInputs.Wiki, RestoreInputs.Metadata].filter((name) => parseBoolean(name));
+    if (given.length > 1)
+        throw new validate_ValidationError(given[1], `set with ${given[0]}: true, but ${RestoreInputs.History}, ${RestoreInputs.Wiki} and ` +
+            `${RestoreInputs.Metadata} restore different things into the target: set one of them to true`);
+    return given[0];
+}
+/** Inputs that bound the archive's extraction: set with `history: true` or `wiki: true`, they
+ *  would do nothing, so they are refused rather than silently ignored. (`metadata: true`
+ *  extracts the export as an archive: `max-bytes` bounds it.) */
+function refuseArchiveOnlyInputs(companion) {
     for (const name of [RestoreInputs.MaxBytes]) {
         if (getInput(name) && getInput(name).toLowerCase() !== 'false')
-            throw new validate_ValidationError(name, `applies to the archive, not to ${RestoreInputs.History}: true`);
+            throw new validate_ValidationError(name, `applies to the archive, not to ${companion}: true`);
     }
 }
+const maxBytesOf = () => getInput(RestoreInputs.MaxBytes)
+    ? checkByteCount(getInput(RestoreInputs.MaxBytes), RestoreInputs.MaxBytes)
+    : undefined;
 async function restore() {
     for (const name of SECRET_INPUTS) {
         const value = getInput(name);
         if (value)
             core_setSecret(value);
     }
+    const companion = companionOf();
+    if (companion === RestoreInputs.History || companion === RestoreInputs.Wiki)
+        refuseArchiveOnlyInputs(companion);
     const identities = readIdentity();
     const credentials = readRestoreCredentials();
     const tenant = validate_checkTenant(getInput(RestoreInputs.Tenant) || process.env.GITHUB_REPOSITORY?.split('/')[1], RestoreInputs.Tenant);
@@ -87087,33 +88421,26 @@ async function restore() {
         selector.newestArchive = newestArchiveOf(tenant, bucket, { worker, s3 });
     const force = parseBoolean(RestoreInputs.Force);
     const allowUnverified = parseBoolean(RestoreInputs.AllowUnverified);
-    if (parseBoolean(RestoreInputs.History)) {
-        refuseArchiveOnlyInputs();
+    const chosen = { listRecords, source, tenant, bucket, selector, target, force, allowUnverified };
+    if (companion === RestoreInputs.Metadata) {
+        return restoreMetadataExport({
+            ...chosen,
+            maxBytes: maxBytesOf(),
+            names: OPTION_NAMES,
+            identities,
+        });
+    }
+    if (companion) {
         return restoreGitHistory({
-            listRecords,
-            source,
-            tenant,
-            bucket,
-            selector,
-            target,
-            force,
-            allowUnverified,
+            ...chosen,
+            wiki: companion === RestoreInputs.Wiki,
             names: OPTION_NAMES,
             identities,
         });
     }
     const restored = await restoreBackup({
-        listRecords,
-        source,
-        tenant,
-        bucket,
-        selector,
-        target,
-        force,
-        allowUnverified,
-        maxBytes: getInput(RestoreInputs.MaxBytes)
-            ? checkByteCount(getInput(RestoreInputs.MaxBytes), RestoreInputs.MaxBytes)
-            : undefined,
+        ...chosen,
+        maxBytes: maxBytesOf(),
         names: OPTION_NAMES,
         identities,
         log: (line) => info(line),
