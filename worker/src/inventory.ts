@@ -41,6 +41,8 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
   const listed = objects.records.sort(newestFirst);
   // A record too long for its summary is read (rare: see record-summary.ts).
   const full = await recordsOf(env, binding, bucket, listed);
+  const named = listed.map((_, i) => recordedCompanions(full[i]));
+  const namedCompanions = named.flat();
   const records = listed.map(({ backupFile }, i) => {
     const record = full[i];
     return {
@@ -57,13 +59,13 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
             bundle_sha256: record.bundle_sha256,
           }
         : {}),
-      companions: recordedCompanions(record),
+      ...(named[i]!.length > 0 ? { companions: named[i] } : {}),
     };
   });
   const recorded = new Set(records.map((r) => r.backup_file));
   // Unrecorded objects that are uploads' claims (claims.ts): archives', and their companions'.
   const recordedCompanionKeys = new Set(
-    records.flatMap((r) => [r.bundle_key, ...r.companions.map((c) => c.key)]).filter(Boolean),
+    [...records.map((r) => r.bundle_key), ...namedCompanions.map((c) => c.key)].filter(Boolean),
   );
   const unrecorded = [
     ...objects.archives.filter((a) => !recorded.has(a.backupFile)),
@@ -81,8 +83,7 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
     .filter((o) => OTHER_COMPANIONS.some((kind) => kind === companionKindOf(o.key)))
     .map((o) => ({ key: o.key, size: o.size, etag: o.etag, uploaded: o.uploaded.toISOString() }));
   const companionSizes = new Map(companions.map((c) => [c.key, c.size]));
-  const named = records.flatMap((r) => r.companions);
-  const namedKeys = new Set(named.map((c) => c.key));
+  const namedKeys = new Set(namedCompanions.map((c) => c.key));
 
   const stored = new Map(archives.map((a) => [a.backup_file, a.size]));
   return jsonResponse({
@@ -117,11 +118,11 @@ export async function getInventory(request: AuthedRequest, env: Env): Promise<Re
       )
       .map((r) => ({ key: r.bundle_key!, recorded: r.bundle_size, stored: bundleSizes.get(r.bundle_key!) })),
     companions,
-    missing_companions: named.filter((c) => !companionSizes.has(c.key)).map((c) => c.key),
+    missing_companions: namedCompanions.filter((c) => !companionSizes.has(c.key)).map((c) => c.key),
     orphan_companions: companions
       .filter((c) => !namedKeys.has(c.key) && !claimKeys.has(c.key))
       .map((c) => c.key),
-    companion_size_mismatches: named
+    companion_size_mismatches: namedCompanions
       .filter((c) => companionSizes.has(c.key) && companionSizes.get(c.key) !== c.size)
       .map((c) => ({ key: c.key, recorded: c.size, stored: companionSizes.get(c.key) })),
   });
