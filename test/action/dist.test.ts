@@ -66,6 +66,11 @@ test('action.yml has the inputs and outputs of the issue, each described, on nod
     'sync-files',
     'sync-keep-deleted',
     'encryption-recipients',
+    'include-metadata',
+    'github-token',
+    'metadata-max-wait-seconds',
+    'include-wiki',
+    'include-lfs',
   ]);
   expect(Object.fromEntries(inputs.filter((i) => i.default).map((i) => [i.name, i.default]))).toEqual({
     auth: 'token',
@@ -76,6 +81,11 @@ test('action.yml has the inputs and outputs of the issue, each described, on nod
     'shallow-history': 'fail',
     'sync-files': 'false',
     'sync-keep-deleted': 'false',
+    'include-metadata': 'false',
+    'github-token': '${{ github.token }}',
+    'metadata-max-wait-seconds': '300',
+    'include-wiki': 'false',
+    'include-lfs': 'false',
   });
   const outputs = actionEntries(yml, 'outputs');
   expect(outputs.map((o) => o.name)).toEqual([
@@ -95,6 +105,15 @@ test('action.yml has the inputs and outputs of the issue, each described, on nod
     'files-deleted',
     'files-unchanged',
     'sync-requests',
+    'metadata-key',
+    'metadata-size',
+    'metadata-sha256',
+    'metadata-partial',
+    'wiki-key',
+    'wiki-size',
+    'wiki-sha256',
+    'lfs-objects',
+    'lfs-stored',
   ]);
   for (const entry of [...inputs, ...outputs]) expect(entry.description.length).toBeGreaterThan(10);
   expect(yml).toMatch(/^runs:\n {2}using: node24\n {2}main: dist\/index\.js$/m);
