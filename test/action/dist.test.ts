@@ -100,11 +100,6 @@ test('action.yml has the inputs and outputs of the issue, each described, on nod
     'bundle-key',
     'bundle-size',
     'bundle-sha256',
-    'pruned',
-    'files-uploaded',
-    'files-deleted',
-    'files-unchanged',
-    'sync-requests',
     'metadata-key',
     'metadata-size',
     'metadata-sha256',
@@ -114,6 +109,11 @@ test('action.yml has the inputs and outputs of the issue, each described, on nod
     'wiki-sha256',
     'lfs-objects',
     'lfs-stored',
+    'pruned',
+    'files-uploaded',
+    'files-deleted',
+    'files-unchanged',
+    'sync-requests',
   ]);
   for (const entry of [...inputs, ...outputs]) expect(entry.description.length).toBeGreaterThan(10);
   expect(yml).toMatch(/^runs:\n {2}using: node24\n {2}main: dist\/index\.js$/m);
