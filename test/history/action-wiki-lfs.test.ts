@@ -6,7 +6,7 @@
 // content and `restore --wiki` the wiki, checked with git.
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +16,7 @@ import { fullEnv, runCli, workerEnv } from '../cli/helpers.js';
 import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
 import { gitWithoutLfsContent, makeLfsRepository } from '../helpers/lfs-repository.js';
+import { makeWiki } from '../helpers/wiki-repository.js';
 
 const exec = promisify(execFile);
 const TOKEN = sharedStackToken();
@@ -35,16 +36,9 @@ const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).dig
 /** The wiki at {server}/{owner}/{repo}.wiki.git with a page, and a repository whose LFS objects
  *  (one only on a side branch) are on a file:// remote, cloned without them. */
 async function makeRepositories(): Promise<void> {
-  server = join(work, 'server');
-  const wiki = join(server, 'octo-org', 'autonomous-coding-agent.wiki.git');
-  mkdirSync(join(server, 'octo-org'), { recursive: true });
-  await git(work, 'init', '--quiet', '--bare', '--initial-branch=master', wiki);
-  const pages = join(work, 'pages');
-  await git(work, 'clone', '--quiet', wiki, pages);
-  writeFileSync(join(pages, 'Home.md'), '# Home\n\nThe wiki.\n');
-  await git(pages, 'add', 'Home.md');
-  await git(pages, 'commit', '--quiet', '-m', 'Home');
-  await git(pages, 'push', '--quiet', 'origin', 'HEAD:master');
+  ({ server } = await makeWiki(work, REPOSITORY, [
+    { file: 'Home.md', text: '# Home\n\nThe wiki.\n', message: 'Home' },
+  ]));
 
   ({ checkout } = await makeLfsRepository(work, [
     { branch: 'main', file: 'big.bin', content: lfsContent.big },

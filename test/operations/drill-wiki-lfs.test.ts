@@ -12,6 +12,7 @@ import { aws, runAction, s3Inputs, type RunResult } from '../action/helpers.js';
 import { fullEnv, runCli } from '../cli/helpers.js';
 import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+import { makeWiki } from '../helpers/wiki-repository.js';
 import { gitWithoutLfsContent as git, makeLfsRepository } from '../helpers/lfs-repository.js';
 
 const TENANT = 'drilled';
@@ -36,18 +37,12 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'r2-backup-drill-wiki-lfs-'));
   scratch = join(work, 'tmp');
   mkdirSync(scratch);
-  const server = join(work, 'server');
-  const wiki = join(server, 'octo-org', 'autonomous-coding-agent.wiki.git');
-  mkdirSync(join(server, 'octo-org'), { recursive: true });
-  await git(work, 'init', '--quiet', '--bare', '--initial-branch=master', wiki);
-  const pages = join(work, 'pages');
-  await git(work, 'clone', '--quiet', wiki, pages);
-  writeFileSync(join(pages, 'Home.md'), '# Home\n');
-  await git(pages, 'add', 'Home.md');
-  await git(pages, 'commit', '--quiet', '-m', 'Home');
-  await git(pages, 'push', '--quiet', 'origin', 'HEAD:master');
-  wikiHead = await git(pages, 'rev-parse', 'HEAD');
-  wikiRefs = (await git(wiki, 'for-each-ref', '--format=%(refname)')).split('\n').length;
+  const wiki = await makeWiki(work, 'octo-org/autonomous-coding-agent', [
+    { file: 'Home.md', text: '# Home\n', message: 'Home' },
+  ]);
+  const { server } = wiki;
+  wikiHead = wiki.head;
+  wikiRefs = wiki.refs;
   const { checkout } = await makeLfsRepository(work, [
     { branch: 'main', file: 'big.bin', content: lfsContent.big },
     { branch: 'side', file: 'side.bin', content: lfsContent.side },

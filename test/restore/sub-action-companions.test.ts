@@ -22,6 +22,7 @@ import type { LocalStack } from '../../scripts/local-stack.js';
 import { aws, COMMIT, runAction, s3Inputs } from '../action/helpers.js';
 import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+import { makeWiki } from '../helpers/wiki-repository.js';
 import { apiClient } from '../worker/helpers.js';
 import { exportFixture, packExport, writeExport, type ExportFixture } from './metadata-fixture.js';
 
@@ -214,23 +215,13 @@ describe('wiki: true', () => {
 
   beforeAll(async () => {
     // The wiki at {server}/octo-org/{repo}.wiki.git with two pages, and a repository to back up.
-    const server = join(work, 'server');
-    const wiki = join(server, 'octo-org', 'autonomous-coding-agent.wiki.git');
-    mkdirSync(join(server, 'octo-org'), { recursive: true });
-    await git(work, 'init', '--quiet', '--bare', '--initial-branch=master', wiki);
-    const pages = join(work, 'pages');
-    await git(work, 'clone', '--quiet', wiki, pages);
-    for (const [page, text] of [
-      ['Home.md', '# Home\n\nThe wiki.\n'],
-      ['Setup.md', '# Setup\n\nRun it.\n'],
-    ] as const) {
-      writeFileSync(join(pages, page), text);
-      await git(pages, 'add', page);
-      await git(pages, 'commit', '--quiet', '-m', page);
-    }
-    await git(pages, 'push', '--quiet', 'origin', 'HEAD:master');
-    wikiHead = await git(pages, 'rev-parse', 'HEAD');
-    wikiRefs = (await git(wiki, 'for-each-ref', '--format=%(refname)')).split('\n').length;
+    const wiki = await makeWiki(work, 'octo-org/autonomous-coding-agent', [
+      { file: 'Home.md', text: '# Home\n\nThe wiki.\n' },
+      { file: 'Setup.md', text: '# Setup\n\nRun it.\n' },
+    ]);
+    const { server } = wiki;
+    wikiHead = wiki.head;
+    wikiRefs = wiki.refs;
     const repo = join(work, 'repo');
     mkdirSync(repo);
     await git(repo, 'init', '--quiet', '--initial-branch=main');
