@@ -4,7 +4,7 @@
 // names with `../`. The items are written out of order, as an incremental export may hold them.
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -17,7 +17,16 @@ import {
   type ExportManifest,
 } from '../../core/github/export-format.js';
 
+import { archiveKey, metaFileName } from '../../common/naming.js';
+import { recipientFingerprint } from '../../core/crypto/recipients.js';
+import type { LocalStack } from '../../scripts/local-stack.js';
+import { aws, COMMIT } from '../action/helpers.js';
+import { apiClient } from '../worker/helpers.js';
+
 const exec = promisify(execFile);
+/** Where the backups of storeExportBackup go. */
+const TENANT = 'tenant-a';
+const BUCKET = 'tenant-a-github-backup';
 
 export const RELEASE_ID = 31;
 export const ASSET_IDS = [41, 42] as const;
@@ -185,4 +194,77 @@ export async function packExport(
   }
   const bytes = readFileSync(file);
   return { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+export interface StoredExportBackup {
+  /** The export's key, size and SHA-256 as recorded (absent for a backup without an export). */
+  key?: string;
+  size?: number;
+  sha256?: string;
+}
+
+/**
+ * A backup of tenant-a (a small archive) on the local stack, recorded through the Worker, whose
+ * record names the export at `exportDir` (none when absent). The export object is `replacement`
+ * when given, the record keeping the export's own size and hash; with `recipient`, archive and
+ * export are age files for it.
+ */
+export async function storeExportBackup(
+  stack: LocalStack,
+  token: string,
+  options: {
+    work: string;
+    backupFile: string;
+    repo: string;
+    exportDir?: string;
+    replacement?: string;
+    recipient?: string;
+  },
+): Promise<StoredExportBackup> {
+  const { backupFile, recipient } = options;
+  const dir = mkdtempSync(join(options.work, 'backup-'));
+  mkdirSync(join(dir, 'tree'));
+  writeFileSync(join(dir, 'tree', 'file.txt'), 'content\n');
+  const archive = join(dir, 'archive.tar.zst');
+  const archiveDigest = await packExport(join(dir, 'tree'), archive, recipient);
+  await aws(
+    stack,
+    's3',
+    'cp',
+    archive,
+    `s3://${BUCKET}/${archiveKey(TENANT, backupFile)}`,
+    '--only-show-errors',
+  );
+  const record: Record<string, unknown> = {
+    tenant: TENANT,
+    bucket: BUCKET,
+    repo: options.repo,
+    branch: 'main',
+    commit: COMMIT,
+    backup_file: backupFile,
+    action: 'backup',
+    compression: 'zstd',
+    ...archiveDigest,
+    ...(recipient ? { encrypted: true, recipients: [recipientFingerprint(recipient)] } : {}),
+  };
+  let stored: StoredExportBackup = {};
+  if (options.exportDir) {
+    const packed = join(dir, 'export.tar.zst');
+    const digest = await packExport(options.exportDir, packed, recipient);
+    const key = archiveKey(TENANT, metaFileName(backupFile));
+    await aws(
+      stack,
+      's3',
+      'cp',
+      options.replacement ?? packed,
+      `s3://${BUCKET}/${key}`,
+      '--only-show-errors',
+    );
+    Object.assign(record, { meta_key: key, meta_size: digest.size, meta_sha256: digest.sha256 });
+    stored = { key, ...digest };
+  }
+  const answer = await apiClient(stack, token).post('/api/github/backup', record);
+  if (answer.status !== 201)
+    throw new Error(`The record was refused: ${answer.status} ${await answer.text()}`);
+  return stored;
 }

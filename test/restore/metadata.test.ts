@@ -18,25 +18,22 @@ import { promisify } from 'node:util';
 import { EXIT } from '../../core/errors.js';
 import { MANIFEST_FILE, assetPath } from '../../core/github/export-format.js';
 import { archiveKey, metaFileName } from '../../common/naming.js';
-import { recipientFingerprint } from '../../core/crypto/recipients.js';
 import type { LocalStack } from '../../scripts/local-stack.js';
-import { aws, COMMIT } from '../action/helpers.js';
 import { fullEnv, runCli, workerEnv } from '../cli/helpers.js';
 import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
-import { apiClient } from '../worker/helpers.js';
 import {
   RELEASE_ID,
   ASSET_IDS,
   exportFixture,
   packExport,
   writeExport,
+  storeExportBackup,
   type ExportFixture,
 } from './metadata-fixture.js';
 
 const exec = promisify(execFile);
 const TOKEN = sharedStackToken();
 const TENANT = 'tenant-a';
-const BUCKET = 'tenant-a-github-backup';
 let stack: LocalStack;
 let work: string;
 let stamp = 0;
@@ -46,49 +43,22 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'r2-backup-restore-metadata-'));
 });
 
-/** A backup (a small archive) whose record names the export at `exportDir`: stored as
- *  `replacement` when given (the record keeping the export's own size and hash), both
- *  encrypted with age for `recipient` when given. */
+/** A backup whose record names the export at `exportDir` (storeExportBackup), under the next
+ *  free name. */
 async function storeBackup(
   exportDir: string | undefined,
   { replacement, recipient }: { replacement?: string; recipient?: string } = {},
 ): Promise<{ backupFile: string }> {
   stamp++;
   const backupFile = `20260101-0000${String(stamp).padStart(2, '0')}.tar.zst${recipient ? '.age' : ''}`;
-  const dir = mkdtempSync(join(work, 'backup-'));
-  const archive = join(dir, 'archive.tar.zst');
-  mkdirSync(join(dir, 'tree'));
-  writeFileSync(join(dir, 'tree', 'file.txt'), 'content\n');
-  const archiveDigest = await packExport(join(dir, 'tree'), archive, recipient);
-  await aws(
-    stack,
-    's3',
-    'cp',
-    archive,
-    `s3://${BUCKET}/${archiveKey(TENANT, backupFile)}`,
-    '--only-show-errors',
-  );
-  const record: Record<string, unknown> = {
-    tenant: TENANT,
-    bucket: BUCKET,
+  await storeExportBackup(stack, TOKEN, {
+    work,
+    backupFile,
     repo: 'octo-org/tenant-a',
-    branch: 'main',
-    commit: COMMIT,
-    backup_file: backupFile,
-    action: 'backup',
-    compression: 'zstd',
-    ...archiveDigest,
-    ...(recipient ? { encrypted: true, recipients: [recipientFingerprint(recipient)] } : {}),
-  };
-  if (exportDir) {
-    const packed = join(dir, 'export.tar.zst');
-    const digest = await packExport(exportDir, packed, recipient);
-    const metaKey = archiveKey(TENANT, metaFileName(backupFile));
-    await aws(stack, 's3', 'cp', replacement ?? packed, `s3://${BUCKET}/${metaKey}`, '--only-show-errors');
-    Object.assign(record, { meta_key: metaKey, meta_size: digest.size, meta_sha256: digest.sha256 });
-  }
-  const stored = await apiClient(stack, TOKEN).post('/api/github/backup', record);
-  expect(stored.status).toBe(201);
+    exportDir,
+    replacement,
+    recipient,
+  });
   return { backupFile };
 }
 

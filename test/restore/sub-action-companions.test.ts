@@ -17,14 +17,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MANIFEST_FILE } from '../../core/github/export-format.js';
-import { archiveKey, metaFileName } from '../../common/naming.js';
 import type { LocalStack } from '../../scripts/local-stack.js';
-import { aws, COMMIT, runAction, s3Inputs } from '../action/helpers.js';
+import { COMMIT, runAction, s3Inputs } from '../action/helpers.js';
 import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
 import { makeWiki } from '../helpers/wiki-repository.js';
-import { apiClient } from '../worker/helpers.js';
-import { exportFixture, packExport, writeExport, type ExportFixture } from './metadata-fixture.js';
+import { exportFixture, storeExportBackup, writeExport, type ExportFixture } from './metadata-fixture.js';
 
 const exec = promisify(execFile);
 const git = async (cwd: string, ...args: string[]): Promise<string> =>
@@ -33,7 +31,6 @@ const git = async (cwd: string, ...args: string[]): Promise<string> =>
   ).stdout.trim();
 const TOKEN = sharedStackToken();
 const TENANT = 'tenant-a';
-const BUCKET = 'tenant-a-github-backup';
 const REPOSITORY = 'octo-org/autonomous-coding-agent';
 const WIKI_TOKEN = 'ghs_wikitoken5678';
 let stack: LocalStack;
@@ -51,45 +48,13 @@ const workerOnly = () => ({ 'api-url': stack.url, 'api-token': TOKEN });
 const restoreStep = (inputs: Record<string, string>) =>
   runAction({ script: 'dist/restore/index.js', inputs: { tenant: TENANT, ...inputs } });
 
-/** A backup (a small archive) whose record, stored through the Worker, names the export at
- *  `exportDir`; returns the export's key, size and SHA-256 as recorded. */
+/** A backup whose record names the export at `exportDir`; the export's key, size and SHA-256. */
 async function storeBackupWithExport(
   exportDir: string,
   backupFile: string,
 ): Promise<{ key: string; size: number; sha256: string }> {
-  const dir = mkdtempSync(join(work, 'backup-'));
-  mkdirSync(join(dir, 'tree'));
-  writeFileSync(join(dir, 'tree', 'file.txt'), 'content\n');
-  const archive = join(dir, 'archive.tar.zst');
-  const archiveDigest = await packExport(join(dir, 'tree'), archive);
-  await aws(
-    stack,
-    's3',
-    'cp',
-    archive,
-    `s3://${BUCKET}/${archiveKey(TENANT, backupFile)}`,
-    '--only-show-errors',
-  );
-  const packed = join(dir, 'export.tar.zst');
-  const digest = await packExport(exportDir, packed);
-  const key = archiveKey(TENANT, metaFileName(backupFile));
-  await aws(stack, 's3', 'cp', packed, `s3://${BUCKET}/${key}`, '--only-show-errors');
-  const stored = await apiClient(stack, TOKEN).post('/api/github/backup', {
-    tenant: TENANT,
-    bucket: BUCKET,
-    repo: REPOSITORY,
-    branch: 'main',
-    commit: COMMIT,
-    backup_file: backupFile,
-    action: 'backup',
-    compression: 'zstd',
-    ...archiveDigest,
-    meta_key: key,
-    meta_size: digest.size,
-    meta_sha256: digest.sha256,
-  });
-  expect(stored.status).toBe(201);
-  return { key, ...digest };
+  const stored = await storeExportBackup(stack, TOKEN, { work, backupFile, repo: REPOSITORY, exportDir });
+  return { key: stored.key!, size: stored.size!, sha256: stored.sha256! };
 }
 
 describe('metadata: true', () => {
