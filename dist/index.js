@@ -97546,12 +97546,12 @@ async function repairUnrecorded(s3, worker, target) {
 //
 // A planted object: whoever holds S3 keys to a shared bucket can put other bytes under
 // `lfs/{tenant}/{oid}` before the tenant's first backup of that object, so that the backup finds
-// the key taken and skips it. Over S3 (`existingSize`: a HEAD, core/r2/object-size.ts) an object
+// the key taken and skips it. Over S3 (`existingSize`: one listing, core/r2/object-size.ts) an object
 // of another size, or a killed run's empty claim, is replaced by the checked bytes (the key is
 // their hash, so any writer writes the same; S3ContentUploader). Bytes of the same size are only
 // caught by reading them: the restore (core/restore/lfs.ts) hashes every object against its oid
 // and installs nothing on a mismatch, and so does `verify --deep`. Through the Worker's routes
-// alone there is no HEAD, and the Worker never replaces an object: those checks are the restore's.
+// alone there is no listing of them, and the Worker never replaces an object: those checks are the restore's.
 
 
 
@@ -97706,27 +97706,18 @@ function checkedContent(object) {
 const lfsList = (objects) => Buffer.from(JSON.stringify({ format: LFS_LIST_FORMAT, objects: objects.map(({ oid, size }) => ({ oid, size })) }));
 
 ;// CONCATENATED MODULE: ./core/r2/object-size.ts
-// An object's stored size over S3 (HeadObject), or undefined when there is none: how a backup
-// checks an LFS object another backup stored before it (core/git/lfs.ts). The Worker's routes
-// have no such request.
 
-
-const objectSizeOverS3 = (client, bucket) => async (key) => {
-    try {
-        const head = await client.send(new dist_cjs/* HeadObjectCommand */.l81({ Bucket: bucket, Key: key }));
-        return head.ContentLength;
-    }
-    catch (error) {
-        if (statusOf(error) === 404)
-            return undefined;
-        throw error;
-    }
-};
+/** A lookup of each key's stored size under `prefix` (undefined: not stored), as listed now. */
+async function storedSizesOverS3(client, bucket, prefix) {
+    const listed = await listAll(client, bucket, prefix);
+    return (key) => Promise.resolve(key.startsWith(prefix) ? listed.get(key.slice(prefix.length))?.size : undefined);
+}
 
 ;// CONCATENATED MODULE: ./action/backup/lfs-step.ts
 // include-lfs: the LFS objects of every ref, each stored once per tenant at `lfs/{tenant}/{oid}`
 // (shared by the backups that list it), then this backup's list of them into the claimed
 // `{stamp}.lfs.json`.
+
 
 
 
@@ -97764,7 +97755,7 @@ async function storeLfs(inputs, target, worker, claim) {
         uploader: destination.kind === 's3'
             ? new S3ContentUploader(s3, target.bucket, destination.endpoint, LFS_CONTENT_TYPE, warning)
             : new WorkerUploader(worker, target.bucket, warning),
-        existingSize: s3 && objectSizeOverS3(s3, target.bucket),
+        existingSize: s3 && (await storedSizesOverS3(s3, target.bucket, lfsPrefix(target.tenant))),
         log: info,
     });
     const list = lfsList(objects);

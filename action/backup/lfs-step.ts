@@ -9,7 +9,8 @@ import { formatBytes } from '../../core/format.js';
 import { checkHistory } from '../../core/git/history.js';
 import { collectLfsObjects, gitLfsInstalled, lfsList, storeLfsObjects } from '../../core/git/lfs.js';
 import { createS3Client } from '../../core/r2/client.js';
-import { objectSizeOverS3 } from '../../core/r2/object-size.js';
+import { storedSizesOverS3 } from '../../core/r2/object-size.js';
+import { lfsPrefix } from '../../common/naming.js';
 import { S3ContentUploader } from '../../core/upload/s3-uploader.js';
 import { MIN_PART_SIZE } from '../../core/upload/uploader.js';
 import { WorkerUploader } from '../../core/upload/worker-uploader.js';
@@ -64,7 +65,7 @@ export async function storeLfs(
       destination.kind === 's3'
         ? new S3ContentUploader(s3!, target.bucket, destination.endpoint, LFS_CONTENT_TYPE, core.warning)
         : new WorkerUploader(worker!, target.bucket, core.warning),
-    existingSize: s3 && objectSizeOverS3(s3, target.bucket),
+    existingSize: s3 && (await storedSizesOverS3(s3, target.bucket, lfsPrefix(target.tenant))),
     log: core.info,
   });
   const list = lfsList(objects);

@@ -5,12 +5,12 @@
 //
 // A planted object: whoever holds S3 keys to a shared bucket can put other bytes under
 // `lfs/{tenant}/{oid}` before the tenant's first backup of that object, so that the backup finds
-// the key taken and skips it. Over S3 (`existingSize`: a HEAD, core/r2/object-size.ts) an object
+// the key taken and skips it. Over S3 (`existingSize`: one listing, core/r2/object-size.ts) an object
 // of another size, or a killed run's empty claim, is replaced by the checked bytes (the key is
 // their hash, so any writer writes the same; S3ContentUploader). Bytes of the same size are only
 // caught by reading them: the restore (core/restore/lfs.ts) hashes every object against its oid
 // and installs nothing on a mismatch, and so does `verify --deep`. Through the Worker's routes
-// alone there is no HEAD, and the Worker never replaces an object: those checks are the restore's.
+// alone there is no listing of them, and the Worker never replaces an object: those checks are the restore's.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -129,7 +129,7 @@ export interface StoreLfsOptions {
   /** Uploads at once (default 4). */
   concurrency?: number;
   /**
-   * The stored size of a key, when the upload path can tell (a HEAD over S3: objectSizeOverS3).
+   * The stored size of a key, when the upload path can tell (a listing over S3: storedSizesOverS3).
    * With it, an object of the right size is skipped and anything else there is replaced (the
    * uploader must then write without a claim: S3ContentUploader); without it, a taken key is
    * skipped. See the comment at the top.

@@ -1,17 +1,16 @@
-// An object's stored size over S3 (HeadObject), or undefined when there is none: how a backup
-// checks an LFS object another backup stored before it (core/git/lfs.ts). The Worker's routes
-// have no such request.
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { statusOf } from '../upload/s3-stream-upload.js';
+// The stored sizes of the objects under a prefix over S3, from one listing (1,000 keys a
+// request) instead of a HEAD per object: how a backup checks the LFS objects earlier backups
+// stored (core/git/lfs.ts). The Worker's routes have no such request.
+import type { S3Client } from '@aws-sdk/client-s3';
+import { listAll } from '../mirror/remote-listing.js';
 
-export const objectSizeOverS3 =
-  (client: S3Client, bucket: string) =>
-  async (key: string): Promise<number | undefined> => {
-    try {
-      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return head.ContentLength;
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
-  };
+/** A lookup of each key's stored size under `prefix` (undefined: not stored), as listed now. */
+export async function storedSizesOverS3(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+): Promise<(key: string) => Promise<number | undefined>> {
+  const listed = await listAll(client, bucket, prefix);
+  return (key) =>
+    Promise.resolve(key.startsWith(prefix) ? listed.get(key.slice(prefix.length))?.size : undefined);
+}

@@ -22,7 +22,7 @@ import { promisify } from 'node:util';
 import { bundleInto } from '../../core/git/history.js';
 import { collectLfsObjects, lfsList, storeLfsObjects, type LfsObject } from '../../core/git/lfs.js';
 import { createS3Client } from '../../core/r2/client.js';
-import { objectSizeOverS3 } from '../../core/r2/object-size.js';
+import { storedSizesOverS3 } from '../../core/r2/object-size.js';
 import { parseLfsList } from '../../core/restore/lfs.js';
 import { S3ContentUploader, S3Uploader } from '../../core/upload/s3-uploader.js';
 import { MIN_PART_SIZE } from '../../core/upload/uploader.js';
@@ -108,13 +108,13 @@ test('a corrupt local object is refused with its path', async () => {
 }, 60_000);
 
 test('each object is stored once: a second backup stores none, all already there', async () => {
-  const existingSize = objectSizeOverS3(s3(), BUCKET);
+  const existingSize = () => storedSizesOverS3(s3(), BUCKET, `lfs/${TENANT}/`);
   const first = await storeLfsObjects({
     objects: collected,
     tenant: TENANT,
     uploader: uploader(),
     log: noLog,
-    existingSize,
+    existingSize: await existingSize(),
   });
   const total = collected.reduce((sum, { size }) => sum + size, 0);
   expect(first).toEqual({ stored: 3, storedBytes: total, existing: 0 });
@@ -130,7 +130,7 @@ test('each object is stored once: a second backup stores none, all already there
     tenant: TENANT,
     uploader: uploader(),
     log: noLog,
-    existingSize,
+    existingSize: await existingSize(),
   });
   expect(second).toEqual({ stored: 0, storedBytes: 0, existing: 3 });
 }, 60_000);
@@ -157,7 +157,7 @@ test("over S3, a planted object of another size or a killed run's empty claim is
         tenant: TENANT,
         uploader: uploader(),
         log: (line) => lines.push(line),
-        existingSize: objectSizeOverS3(s3(), BUCKET),
+        existingSize: await storedSizesOverS3(s3(), BUCKET, `lfs/${TENANT}/`),
       }),
     ).toEqual({ stored: 1, storedBytes: 5_000, existing: 0 });
     expect(lines.join('\n')).toContain(
