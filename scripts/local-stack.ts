@@ -115,6 +115,12 @@ async function launch(options: LocalStackOptions, port: number): Promise<LocalSt
       await exited;
       clearTimeout(timer);
     }
+    // wrangler's pipes can still deliver output after it exits (workerd shares them); once
+    // stopped, nothing more is recorded, so the caller may delete the log file.
+    for (const stream of [child.stdout!, child.stderr!]) {
+      stream.off('data', record);
+      stream.destroy();
+    }
     if (ownPersist) rmSync(persistTo, { recursive: true, force: true });
   };
 
