@@ -3,16 +3,18 @@
 // survives a reload in sessionStorage) and sees every tenant; a tenant token sees only its own;
 // a tenant page lists backups newest first, and its copied restore command, run as given,
 // restores the tree. Every answer carries the strict CSP and the page breaks none of it.
+// The overview and a tenant page show the retention in force (the Worker's RETENTION_POLICIES
+// and MIN_RETENTION_DAYS lock, or that none applies), and each record's signature status.
 // Screenshots are saved under docs/ for the README.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { createTenantToken } from '../../core/worker-api/tenant-token.js';
 import { ROOT, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
-import { makeFixtureTree, runAction, s3Inputs } from '../action/helpers.js';
+import { COMMIT, aws, makeFixtureTree, runAction, s3Inputs } from '../action/helpers.js';
 import { fullEnv } from '../cli/helpers.js';
 import { newToken } from '../worker/helpers.js';
 
@@ -20,6 +22,9 @@ const CHROMIUM = '/usr/bin/chromium';
 const BUCKET = 'my-bucket';
 const adminToken = newToken();
 const tokenA = createTenantToken(['tenant-a'], [BUCKET]);
+// tenant-a has the Worker's policy (keeping every backup made here) and a lock; tenant-b neither.
+const RETENTION_POLICIES = { [BUCKET]: { 'tenant-a': { keep_last: 10, keep_daily: 7 } } };
+const MIN_RETENTION_DAYS = { 'tenant-a': 30 };
 let stack: LocalStack;
 let browser: Browser;
 let tree: string;
@@ -65,11 +70,18 @@ const cells = (page: Page, selector: string): Promise<string[]> =>
   page.$$eval(selector, (nodes) =>
     nodes.map((n) => (n as unknown as { innerText: string }).innerText.trim()),
   );
+const text = (page: Page, selector: string): Promise<string | null> =>
+  page.$eval(selector, (n) => n.textContent);
 
 beforeAll(async () => {
   stack = await startLocalStack({
     env: 'test',
-    vars: { CLOUDCONNECT: adminToken, TENANT_TOKENS: `{${tokenA.configEntry}}` },
+    vars: {
+      CLOUDCONNECT: adminToken,
+      TENANT_TOKENS: `{${tokenA.configEntry}}`,
+      RETENTION_POLICIES: JSON.stringify(RETENTION_POLICIES),
+      MIN_RETENTION_DAYS: JSON.stringify(MIN_RETENTION_DAYS),
+    },
   });
   tree = makeFixtureTree(64 * 1024);
   work = mkdtempSync(join(tmpdir(), 'r2-backup-dashboard-'));
@@ -117,6 +129,10 @@ test('the admin sees every tenant, signs in once, and restores from a copied com
   expect(await cells(page, '#tenants tbody tr td:first-child')).toEqual(['tenant-a', 'tenant-b']);
   expect(await cells(page, '#tenants tbody tr td:nth-child(2)')).toEqual(['ok', 'ok']);
   expect(await cells(page, '#tenants tbody tr td:nth-child(7)')).toEqual(['2', '1']);
+  expect(await cells(page, '#tenants tbody tr td.retention')).toEqual([
+    'keep-last 10, keep-daily 7; locked 30 days',
+    'none',
+  ]);
   expect(page.url()).not.toContain(adminToken);
   await page.screenshot({ path: join(ROOT, 'docs/dashboard-overview.png') });
 
@@ -128,6 +144,11 @@ test('the admin sees every tenant, signs in once, and restores from a copied com
   await page.click('#tenants a[href^="#/tenant/tenant-a"]');
   await page.waitForSelector('#backups tbody tr');
   expect(await cells(page, '#backups tbody tr td:first-child')).toEqual(backups['tenant-a']);
+  // Each record as the Worker stored it: signed by it.
+  expect(await cells(page, '#backups tbody tr td.record')).toEqual(['verified', 'verified']);
+  // The retention in force, from the list's answer.
+  expect(await text(page, '#retention-policy dd')).toBe('keep-last 10, keep-daily 7');
+  expect(await text(page, '#retention-lock dd')).toBe('backups stored in the last 30 days cannot be deleted');
   // The notifications timeline: each run's success, newest first.
   expect(await cells(page, '#timeline li .badge')).toEqual(['success', 'success']);
   // The size chart (uPlot, vendored into the assets): one point per backup listed.
@@ -171,6 +192,42 @@ test('a tenant token sees only its tenant', async () => {
   );
   await page.browserContext().close();
 });
+
+test('a tenant without a policy says none applies; a record planted over S3 shows unsigned', async () => {
+  // As a holder of S3 keys (or the earlier shell workflow) would write it: no signature.
+  const planted = 'tenant-b-20240101-120000.tar.gz';
+  const record = join(work, 'planted.json');
+  writeFileSync(
+    record,
+    JSON.stringify({
+      tenant: 'tenant-b',
+      bucket: BUCKET,
+      repo: 'octo-org/tenant-b',
+      branch: 'main',
+      commit: COMMIT,
+      backup_file: planted,
+      action: 'upload',
+    }),
+  );
+  await aws(
+    stack,
+    's3',
+    'cp',
+    record,
+    `s3://${BUCKET}/backups/tenant-b/metadata/${planted}.json`,
+    '--only-show-errors',
+  );
+
+  const page = await signIn(adminToken);
+  await page.waitForSelector('#tenants'); // the first view, before asking for another
+  await page.goto(`${stack.url}/#/tenant/tenant-b?bucket=${BUCKET}`);
+  await page.waitForSelector(`#backups tbody tr[data-backup="${planted}"]`);
+  expect(await cells(page, '#backups tbody tr td:first-child')).toEqual([...backups['tenant-b']!, planted]);
+  expect(await cells(page, '#backups tbody tr td.record')).toEqual(['verified', 'unsigned']);
+  expect(await text(page, '#retention-policy dd')).toBe('none: nothing is deleted automatically');
+  expect(await text(page, '#retention-lock dd')).toBe('none');
+  await page.browserContext().close();
+}, 60_000);
 
 test('the page broke no rule of its CSP', () => {
   expect(cspViolations).toEqual([]);

@@ -53,6 +53,24 @@ const age = (hours) =>
 const usd = (n) => `$${n.toFixed(n < 1 ? 4 : 2)}`;
 const badge = (state) => el('span', { class: `badge ${state}` }, state);
 
+// The retention in force, as list and summary answer it: the Worker's policy
+// (RETENTION_POLICIES, snake_case fields) and its lock (MIN_RETENTION_DAYS).
+const policyRules = (policy) =>
+  Object.entries(policy)
+    .map(([rule, n]) => `${rule.replace('_', '-')} ${n}`)
+    .join(', ');
+const policyText = (retention) =>
+  retention.policy ? policyRules(retention.policy) : 'none: nothing is deleted automatically';
+const lockText = (retention) =>
+  retention.min_retention_days > 0
+    ? `backups stored in the last ${retention.min_retention_days} days cannot be deleted`
+    : 'none';
+const retentionShort = (retention) => {
+  if (!retention) return '';
+  const rules = retention.policy ? policyRules(retention.policy) : 'none';
+  return retention.min_retention_days > 0 ? `${rules}; locked ${retention.min_retention_days} days` : rules;
+};
+
 /** The command that restores one backup, as a user types it. */
 export const restoreCommand = (tenant, bucket, file) =>
   `r2-backup restore --tenant ${tenant} --bucket ${bucket} --backup ${file} --target ./${file.replace(/\.tar.*$/, '')}`;
@@ -100,6 +118,7 @@ async function overview() {
       el('td', {}, s.last_status ? badge(s.last_status.status) : ''),
       el('td', {}, s.newest ? (s.newest.bundle ? 'yes' : 'no') : ''),
       el('td', {}, s.last_drill ? badge(s.last_drill.status) : 'never'),
+      el('td', { class: 'retention' }, retentionShort(s.retention)),
     ),
   );
   return el(
@@ -128,6 +147,7 @@ async function overview() {
             'Last run',
             'History',
             'Last drill',
+            'Retention',
           ].map((h) => el('th', {}, h)),
         ),
       ),
@@ -141,7 +161,7 @@ async function overview() {
           el('td', { colspan: '7' }, `${summaries.length} tenants`),
           el('td', { class: 'num' }, bytes(total.bytes)),
           el('td', { class: 'num', id: 'total-cost' }, usd(total.cost)),
-          el('td', { colspan: '3' }),
+          el('td', { colspan: '4' }),
         ),
       ),
     ),
@@ -158,12 +178,13 @@ async function tenantPage(tenant) {
   const s = await api(
     `/api/github/backup/tenants/${encodeURIComponent(tenant)}/summary?bucket=${encodeURIComponent(bucket)}`,
   );
-  const fact = (label, value) => el('div', {}, el('dt', {}, label), el('dd', {}, value));
+  const fact = (label, value, id) => el('div', id ? { id } : {}, el('dt', {}, label), el('dd', {}, value));
   const body = el('tbody');
   const more = el('button', { type: 'button', id: 'more', hidden: '' }, 'More');
   const chart = el('div', { id: 'size-chart' });
   const points = [];
   let cursor;
+  let retention; // from the first page: the Worker's policy and lock for this tenant
   const draw = () => {
     // Archive size over time, oldest first, for the backups loaded so far.
     const sorted = points.filter((p) => p.size !== null).sort((a, b) => a.time - b.time);
@@ -192,6 +213,7 @@ async function tenantPage(tenant) {
     const page = await api(
       `/api/github/backup/list?tenant=${encodeURIComponent(tenant)}&bucket=${encodeURIComponent(s.bucket)}&limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
     );
+    retention ??= page.retention;
     for (const b of page.backups) {
       const when = Date.parse(b.created_at ?? b.stored_at ?? '');
       if (!Number.isNaN(when)) points.push({ time: when / 1000, size: b.size ?? null });
@@ -214,7 +236,7 @@ async function tenantPage(tenant) {
           el('td', {}, b.branch),
           el('td', {}, el('code', {}, b.commit.slice(0, 12))),
           el('td', { class: 'num' }, bytes(b.size)),
-          el('td', {}, b.verification ?? ''),
+          el('td', { class: 'record' }, b.verification ?? ''),
           el('td', {}, el('div', { class: 'restore' }, el('code', { class: 'command' }, command), copy)),
         ),
       );
@@ -258,6 +280,8 @@ async function tenantPage(tenant) {
       fact('Last run', s.last_status ? `${s.last_status.status} at ${s.last_status.stored_at}` : 'none'),
       fact('Last drill', s.last_drill ? `${s.last_drill.status} at ${s.last_drill.stored_at}` : 'never'),
       fact('Stale after', `${s.stale_after_hours} h`),
+      fact('Retention (RETENTION_POLICIES)', policyText(retention), 'retention-policy'),
+      fact('Deletion lock (MIN_RETENTION_DAYS)', lockText(retention), 'retention-lock'),
     ),
     el('h3', {}, 'Archive size over time'),
     chart,

@@ -10,6 +10,7 @@ import { decodeCursor, encodeCursor, type CursorScope } from './cursor.js';
 import type { Env } from './env.js';
 import { HttpError, jsonResponse, queryParam } from './http.js';
 import { recordScope } from './listing.js';
+import { retentionInForce } from './retention-config.js';
 import { readNotification, summarizeTenant } from './tenant-summary.js';
 import { scanTenant } from './tenant-objects.js';
 
@@ -115,5 +116,11 @@ export async function getTenantNotifications(request: AuthedRequest, env: Env): 
 
 export async function getTenantSummary(request: AuthedRequest, env: Env): Promise<Response> {
   const { tenant, bucket, binding } = tenantScope(request, env);
-  return jsonResponse({ success: true, ...(await summarizeTenant(env, binding, bucket, tenant)) });
+  // The retention in force is added here, not in summarizeTenant: the cron's alarms use that,
+  // and must not stop when RETENTION_POLICIES is broken.
+  return jsonResponse({
+    success: true,
+    ...(await summarizeTenant(env, binding, bucket, tenant)),
+    retention: retentionInForce(env, bucket, tenant),
+  });
 }
