@@ -1,9 +1,10 @@
 // Restores build beside their target (same file system, so moving into place is a rename) in a
 // staging directory that is removed however the restore ends: on success, on an error, and on
 // SIGINT or SIGTERM (Ctrl-C, or the runner cancelling a job or hitting its timeout). A lock
-// file beside the target, created exclusively, keeps two restores out of one target.
-import { readFileSync, rmSync, statfsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+// file beside the target, created whole and exclusively, keeps two restores out of one target.
+import { randomBytes } from 'node:crypto';
+import { rmSync, statfsSync } from 'node:fs';
+import { link, mkdir, mkdtemp, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
 const live = new Set<string>();
@@ -43,25 +44,82 @@ export interface Staging {
   install: (built: string) => Promise<void>;
 }
 
-/** Takes the target for this process, or says who holds it. A lock whose process is gone (a
- *  restore killed with SIGKILL) is taken over. */
-async function lockTarget(lock: string, target: string): Promise<void> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = Number(readFileSync(lock, 'utf8').trim());
-    if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-      throw new Error(
-        `Another restore (process ${holder}) is writing ${target}: wait for it, or remove ${lock} if it is gone. Nothing was written.`,
-      );
-    }
-    rmSync(lock, { force: true }); // its process is gone
+/** The lock's holder as read from one open file: its inode (which lock this is) and its pid,
+ *  undefined when the file holds no readable pid; null when there is no lock. */
+async function readLock(lock: string): Promise<{ ino: number; pid: number | undefined } | null> {
+  let file;
+  try {
+    file = await open(lock, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
   }
-  throw new Error(`Could not take ${lock} for ${target}. Nothing was written.`);
+  try {
+    const { ino } = await file.stat();
+    const pid = Number((await file.readFile('utf8')).trim());
+    return { ino, pid: Number.isInteger(pid) && pid > 0 ? pid : undefined };
+  } finally {
+    await file.close();
+  }
+}
+
+/** Removes the lock `dead` (inode) of a process that is gone, unless another process is
+ *  already doing so. Only the process that creates `${lock}.takeover-{inode}` (a hard link to
+ *  the lock: created whole or not at all) may remove that lock, so two processes taking over
+ *  one dead lock cannot both win, and a lock taken meanwhile by a live process is never touched. */
+async function removeDeadLock(lock: string, dead: number): Promise<void> {
+  const claim = `${lock}.takeover-${dead}`;
+  try {
+    await link(lock, claim);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOENT') return; // being taken over, or gone: look again
+    throw error;
+  }
+  track(claim);
+  try {
+    if ((await stat(claim)).ino === dead) await rm(lock, { force: true });
+  } finally {
+    await rm(claim, { force: true });
+    untrack(claim);
+  }
+}
+
+/** Takes the target for this process, or says who holds it. The lock appears whole, holding
+ *  this process's pid: written to a file of its own first, then hard-linked to the lock's name
+ *  (which fails when the name exists). A lock whose process is gone (a restore killed with
+ *  SIGKILL) is taken over; one that names no process is treated as held. */
+async function lockTarget(lock: string, target: string): Promise<void> {
+  const mine = `${lock}.${process.pid}-${randomBytes(6).toString('hex')}`;
+  track(mine);
+  try {
+    await writeFile(mine, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+    for (let attempt = 0; attempt < 20; attempt++) {
+      try {
+        await link(mine, lock);
+        track(lock);
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const holder = await readLock(lock);
+      if (holder === null) continue; // released meanwhile
+      if (holder.pid === undefined || isAlive(holder.pid)) {
+        const who = holder.pid === undefined ? 'Another restore' : `Another restore (process ${holder.pid})`;
+        throw new Error(
+          `${who} is writing ${target}: wait for it, or remove ${lock} if it is gone. Nothing was written.`,
+        );
+      }
+      await removeDeadLock(lock, holder.ino);
+      await new Promise((resolve) => setTimeout(resolve, 5 * attempt));
+    }
+    throw new Error(
+      `Could not take ${lock} for ${target}: if no restore is running, remove it and any ${basename(lock)}.takeover-* beside it. Nothing was written.`,
+    );
+  } finally {
+    await rm(mine, { force: true });
+    untrack(mine);
+  }
 }
 
 function isAlive(pid: number): boolean {
@@ -93,7 +151,6 @@ export async function withStaging<T>(
   await mkdir(dirname(target), { recursive: true });
   const lock = join(dirname(target), `.${basename(target)}.restore-lock`);
   await lockTarget(lock, target);
-  track(lock);
   try {
     const staging = await mkdtemp(join(dirname(target), `.${basename(target)}.restore-`));
     track(staging);

@@ -1,12 +1,14 @@
 // Faults between `r2-backup restore` and R2's S3 endpoint (issue 25 item 4), injected by the
 // proxy on loopback: a GetObject that never answers and one cut midway end in bounded time,
-// say what failed and that nothing was written, and leave neither the target nor staging.
+// say what failed and that nothing was written, and leave neither the target nor staging; a
+// second restore started into a target while the first downloads is refused (issue 25 item 5).
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedStackToken } from '../helpers/shared-stack.js';
-import { runAction, s3Inputs } from '../action/helpers.js';
-import { fullEnv, runCli } from '../cli/helpers.js';
+import { SEED_EXCLUDES, excludedBy, runAction, s3Inputs } from '../action/helpers.js';
+import { fullEnv, runCli, startCli } from '../cli/helpers.js';
+import { snapshotTree } from '../helpers/tree.js';
 import { throughProxy, type FaultRule } from '../helpers/fault-proxy.js';
 import { faultSuite, SHORT_TIMEOUTS } from './helpers.js';
 
@@ -36,28 +38,28 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+const restoreArgs = (target: string): string[] => [
+  'restore',
+  '--tenant',
+  'fault-restore',
+  '--bucket',
+  BUCKET,
+  '--backup',
+  file,
+  '--target',
+  target,
+];
+const proxiedEnv = (): Record<string, string> => ({
+  ...fullEnv(suite.stack, TOKEN),
+  R2_ENDPOINT: throughProxy(suite.stack.s3Endpoint, suite.proxy),
+  ...SHORT_TIMEOUTS,
+});
+
 async function restoreThrough(rules: FaultRule[]) {
   for (const rule of rules) suite.proxy.add(rule);
   const box = mkdtempSync(join(work, 'box-'));
   const started = Date.now();
-  const run = await runCli(
-    [
-      'restore',
-      '--tenant',
-      'fault-restore',
-      '--bucket',
-      BUCKET,
-      '--backup',
-      file,
-      '--target',
-      join(box, 'target'),
-    ],
-    {
-      ...fullEnv(suite.stack, TOKEN),
-      R2_ENDPOINT: throughProxy(suite.stack.s3Endpoint, suite.proxy),
-      ...SHORT_TIMEOUTS,
-    },
-  );
+  const run = await runCli(restoreArgs(join(box, 'target')), proxiedEnv());
   return { run, box, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -101,4 +103,36 @@ test('without faults the same restore succeeds through the proxy', async () => {
   expect(readdirSync(box)).toEqual(['target']);
   // The rules above matched the archive's GetObject: this run's went through unfaulted.
   expect(suite.proxy.seen.filter((r) => archiveGet().test(r.url)).map((r) => r.fault)).toEqual([undefined]);
+}, 60_000);
+
+/** The archive's GetObject has reached the proxy: the restore holds its target's lock by then. */
+const downloading = (): Promise<void> =>
+  suite.proxy.until((seen) => seen.some((r) => archiveGet().test(r.url)));
+const escaped = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+test('two restores into one target: the second is refused while the first completes', async () => {
+  // The first's download trickles in over about 3 s (never idle for the 3 s idle timeout).
+  suite.proxy.add({
+    method: 'GET',
+    url: archiveGet(),
+    fault: { kind: 'slow', delayMs: 300, bytesPerSecond: 2 * 1024 * 1024 },
+  });
+  const box = mkdtempSync(join(work, 'box-'));
+  const target = join(box, 'target');
+  const first = startCli(restoreArgs(target), proxiedEnv());
+  await downloading();
+  const second = await runCli(restoreArgs(target), proxiedEnv());
+  expect(second.code).toBe(1);
+  expect(second.stderr).toMatch(
+    new RegExp(
+      `Another restore \\(process ${first.pid}\\) is writing ${escaped(target)}.*Nothing was written`,
+    ),
+  );
+  const done = await first.done;
+  expect(done.code).toBe(0);
+  expect(done.stdout).toMatch(/Restored/);
+  expect(snapshotTree(target)).toEqual(snapshotTree(suite.tree, excludedBy(SEED_EXCLUDES)));
+  expect(readdirSync(box)).toEqual(['target']);
+  // Only the first downloaded the archive.
+  expect(suite.proxy.seen.filter((r) => archiveGet().test(r.url)).map((r) => r.fault)).toEqual(['slow']);
 }, 60_000);

@@ -1,13 +1,16 @@
 // A restore whose download stalls, is cut, or never answers fails within its idle timeout and
 // says what failed, with nothing written; two restores into one target: the second is refused
-// while the first holds it; a target filled meanwhile is not replaced without --force.
-import { execFileSync, spawnSync } from 'node:child_process';
+// while the first holds it (also when many processes start at once, or take over a dead
+// restore's lock together); a target filled meanwhile is not replaced without --force.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { restoreArchive } from '../../core/restore/archive.js';
+import { ROOT } from '../../scripts/local-stack.js';
 
 /** The option names the messages use (the CLI's). */
 const names = { force: '--force', allowUnverified: '--allow-unverified', maxBytes: '--max-bytes' };
@@ -119,6 +122,58 @@ test('a lock left by a restore that was killed is taken over', async () => {
   });
   expect(readdirSync(dir)).toEqual(['target']);
 });
+
+test('a lock that names no process (empty, or written by something else) is treated as held', async () => {
+  const { dir, target } = box();
+  writeFileSync(join(dir, '.target.restore-lock'), '');
+  const refused = await failure(
+    restoreArchive({
+      open: async () => Readable.from([archive]),
+      compression: 'none',
+      expected,
+      target,
+      names,
+    }),
+  );
+  expect(refused.message).toMatch(new RegExp(`^Another restore is writing ${target}.*Nothing was written`));
+  expect(readdirSync(dir)).toEqual(['.target.restore-lock']);
+});
+
+/** Starts `count` processes that each try to take `target` at once (test/helpers/lock-child.ts);
+ *  what each printed: won, refused, or overlap (it got in while another was inside). */
+async function contend(target: string, count: number): Promise<string[]> {
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, [join(ROOT, 'test/helpers/lock-child.ts'), target, '400']),
+  );
+  const outputs = children.map((child) => {
+    let out = '';
+    child.stdout.on('data', (data: Buffer) => (out += data.toString()));
+    return new Promise<string>((resolve) => child.once('close', () => resolve(out.trim())));
+  });
+  await Promise.all(children.map((child) => once(child.stdout, 'data')));
+  for (const child of children) child.stdin.end('go\n');
+  return (await Promise.all(outputs)).map((out) => out.replace(/^ready\s*/, ''));
+}
+
+test.each([
+  ['a missing target', false],
+  ['a target whose lock was left by a killed restore', true],
+])(
+  'many processes restoring into %s at once: one gets in at a time',
+  async (_name, deadLock) => {
+    const { dir, target } = box();
+    if (deadLock) {
+      const gone = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
+      writeFileSync(join(dir, '.target.restore-lock'), `${gone}\n`);
+    }
+    const outcomes = await contend(target, 8);
+    expect(outcomes.filter((o) => !/^(won|refused)$/.test(o))).toEqual([]);
+    expect(outcomes).toContain('won');
+    // Nothing left: no lock, no temporary lock file, no takeover claim, no staging.
+    expect(readdirSync(dir)).toEqual([]);
+  },
+  30_000,
+);
 
 test('a target filled while the archive came in is not replaced without --force', async () => {
   const { dir, target } = box();
