@@ -22,7 +22,7 @@ const explicitBackupToken = rawToken(); // "role": "backup"
 const maintainToken = rawToken();
 const lockedMaintainToken = rawToken();
 const TENANT_TOKENS = {
-  [digest(backupToken)]: { tenants: ['tenant-a', 'policy-a', 'runs-a', 'future'] },
+  [digest(backupToken)]: { tenants: ['tenant-a', 'policy-a', 'runs-a', 'future', 'daily-a'] },
   [digest(explicitBackupToken)]: { tenants: ['tenant-a'], role: 'backup' },
   [digest(maintainToken)]: { tenants: ['tenant-a', 'overlap', 'future'], role: 'maintain' },
   [digest(lockedMaintainToken)]: { tenants: ['locked'], buckets: ['my-bucket'], role: 'maintain' },
@@ -44,6 +44,13 @@ async function objects(bucket = BUCKET): Promise<string> {
 }
 
 const FILES = ['20261101-120000.tar.gz', '20261102-120000.tar.gz', '20261103-120000.tar.gz'];
+const COMPANION_KEYS = [
+  'backups/tenant-a/20261103-120000.meta.tar.zst',
+  'backups/tenant-a/20261103-120000.wiki.bundle',
+  'backups/tenant-a/20261103-120000.lfs.json',
+  'backups/tenant-a/20261103-120000.meta.tar.zst.age',
+  `lfs/tenant-a/${createHash('sha256').update('an LFS object').digest('hex')}`,
+];
 
 beforeAll(async () => {
   issuer = await startIssuer();
@@ -62,7 +69,7 @@ beforeAll(async () => {
       }),
       MIN_RETENTION_DAYS: JSON.stringify({ locked: 30 }),
       RETENTION_POLICIES: JSON.stringify({
-        [BUCKET]: { 'policy-a': { keep_last: 2 }, 'runs-a': { keep_last: 1 } },
+        [BUCKET]: { 'policy-a': { keep_last: 2 }, 'runs-a': { keep_last: 1 }, 'daily-a': { keep_daily: 4 } },
         'my-bucket': { locked: { keep_last: 1 } },
       }),
     },
@@ -76,6 +83,11 @@ beforeAll(async () => {
     { method: 'PUT', body: 'the git bundle' },
   );
   expect(bundle.status).toBe(201);
+  // Everything else the upload route takes: companions (plain and encrypted) and an LFS object.
+  for (const key of COMPANION_KEYS) {
+    const put = await admin(upload(key), { method: 'PUT', body: `the first ${key}` });
+    expect([key, put.status]).toEqual([key, 201]);
+  }
 }, 240_000);
 
 afterAll(async () => {
@@ -151,12 +163,16 @@ describe('a backup credential adds backups and never destroys them', () => {
     expect(await objects()).toBe(before);
   });
 
-  test('records, archives and bundles are never overwritten: 409, same bytes', async () => {
+  test('records, archives, bundles, companions and LFS objects are never overwritten: 409, same bytes', async () => {
     const before = await objects();
     for (const [name, api] of await credentials()) {
       const again = await api.post('/api/github/backup', record(FILES[1]!, { size: 1 }));
       expect([name, again.status]).toEqual([name, 409]);
-      for (const key of [`backups/tenant-a/${FILES[1]}`, 'backups/tenant-a/20261103-120000.bundle']) {
+      for (const key of [
+        `backups/tenant-a/${FILES[1]}`,
+        'backups/tenant-a/20261103-120000.bundle',
+        ...COMPANION_KEYS,
+      ]) {
         const put = await api(upload(key), { method: 'PUT', body: 'replaced' });
         expect([name, key, put.status]).toEqual([name, key, 409]);
         const create = await api(upload(key, 'mpu-create'), { method: 'POST' });
@@ -366,6 +382,40 @@ describe("the Worker's policy after each recorded backup", () => {
     );
   });
 
+  test("a backup credential cannot backdate a backup into an older day's place (keep_daily)", async () => {
+    // Three days of real backups at noon, recorded by the admin token (an import: names trusted).
+    const day = (daysAgo: number, time: string) =>
+      `${stampOf(new Date(Date.now() - daysAgo * 86_400_000)).slice(0, 8)}-${time}.tar.gz`;
+    const real = [day(3, '120000'), day(2, '120000'), day(1, '120000')];
+    for (const backupFile of real)
+      await storeBackup(admin, { tenant: 'daily-a', bucket: BUCKET, backupFile });
+    // A stolen backup token records a backup named two days ago, one second before midnight: by
+    // its name, the newest of that day, which keep_daily would keep instead of the real one.
+    const planted = day(2, '235959');
+    await storeBackup(apiClient(stack, backupToken), {
+      tenant: 'daily-a',
+      bucket: BUCKET,
+      backupFile: planted,
+    });
+    const records = (await keysOf(stack, BUCKET))
+      .filter((k) => k.startsWith('backups/daily-a/metadata/'))
+      .map((k) => k.slice('backups/daily-a/metadata/'.length, -'.json'.length));
+    // It counts from when R2 stored it (today): four days, four backups kept.
+    expect(records.sort()).toEqual([...real, planted].sort());
+    const dry = await readJson(
+      await admin.post('/api/github/backup/prune', {
+        tenant: 'daily-a',
+        bucket: BUCKET,
+        keep_daily: 4,
+        dry_run: true,
+      }),
+    );
+    const today = stampOf(new Date()).slice(0, 8);
+    expect(dry.kept.find((k: { backup_file: string }) => k.backup_file === planted).reasons).toEqual(
+      expect.arrayContaining([`daily ${today.slice(0, 4)}-${today.slice(4, 6)}-${today.slice(6, 8)}`]),
+    );
+  });
+
   test('list, inventory and r2-backup list show the retention in force', async () => {
     const list = await readJson(await admin(`/api/github/backup/list?tenant=policy-a&bucket=${BUCKET}`));
     expect(list.retention).toEqual({ policy: { keep_last: 2 }, min_retention_days: 0 });
@@ -399,8 +449,9 @@ describe("the Worker's policy after each recorded backup", () => {
     // keep_last 1 for runs-a. X is old; B (newest) records and X goes.
     await store('20261001-120000.tar.gz');
     expect((await store('20261005-120000.tar.gz')).deleted).toEqual(['20261001-120000.tar.gz']);
-    // C started before B (older stamp) but records after it: C is this run's backup, kept.
-    expect(await store('20261003-120000.tar.gz')).toMatchObject({ deleted: [] });
+    // C started before B (older stamp, and its duration says so) but records after it: C is
+    // this run's backup, and B was recorded while C ran: both kept.
+    expect(await store('20261003-120000.tar.gz', 60_000)).toMatchObject({ deleted: [] });
     // A started a minute ago, before C recorded, and records last: A and C both stay.
     expect(await store('20261004-120000.tar.gz', 60_000)).toMatchObject({ deleted: [] });
     const left = (await keysOf(stack, BUCKET)).filter((k) => k.startsWith('backups/runs-a/metadata/'));

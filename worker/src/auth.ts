@@ -11,7 +11,9 @@ import { parseTenantTokens, tenantTokenPrincipal } from './tenant-tokens.js';
 
 export type AuthedRequest = IRequest & { principal: Principal };
 
-const ADMIN: Principal = { name: 'admin', tenants: '*', buckets: '*', maintains: '*' };
+/** The admin token's name in what it writes. */
+export const ADMIN_NAME = 'admin';
+const ADMIN: Principal = { name: ADMIN_NAME, tenants: '*', buckets: '*', maintains: '*' };
 
 const unauthorized = (): HttpError =>
   new HttpError(401, 'Unauthorized', {}, { 'www-authenticate': 'Bearer realm="r2-backup"' });

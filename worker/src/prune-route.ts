@@ -8,13 +8,12 @@ import { bucketBinding, bucketName } from './buckets.js';
 import type { Env } from './env.js';
 import { jsonResponse } from './http.js';
 import { readJsonObject } from './json-body.js';
-import { pruneTenant, type PruningRun } from './prune.js';
+import { pruneTenant, type PruningRun, MAX_RUN_MS } from './prune.js';
 import { parseRetentionLock } from './retention-lock.js';
 import { POLICY_FIELDS, policyFromFields } from './retention-policy.js';
 
 const PRUNE_FIELDS: readonly string[] = ['tenant', 'bucket', ...POLICY_FIELDS, 'dry_run', 'run'];
 /** A run longer than a week is no run: GitHub stops jobs after 6 hours (self-hosted: 5 days). */
-const MAX_RUN_MS = 7 * 86_400_000;
 
 const present = (body: Record<string, unknown>, field: string): boolean =>
   body[field] !== undefined && body[field] !== null;

@@ -12,10 +12,15 @@
 //   went on (`run.started_ms_ago`): overlapping runs never delete each other's new backups.
 // A backup's time for the policy is its stamp, but never later than when its record was
 // stored: a record named far in the future cannot pass for the newest and push real backups out.
+// Nor, unless the admin token recorded it, earlier than when R2 stored its archive (or its
+// record, without one): a `backup` credential that records a backup named yesterday 23:59:59
+// would otherwise take yesterday's place in keep-daily and get the real one deleted. Only the
+// admin token may import history under old names.
 import { applyRetention, type RetentionPolicy } from '../../common/retention.js';
 import { archiveKey, metadataKey, notificationKey, timeOfStamp } from '../../common/naming.js';
 import { checkBackupFile } from '../../common/validate.js';
 import { newestFirst, type Listed } from './listing.js';
+import { ADMIN_NAME } from './auth.js';
 import { HttpError } from './http.js';
 import { legacyStampOf, namesBackup } from './notification-names.js';
 import { scanTenant, type TenantObjects } from './tenant-objects.js';
@@ -25,6 +30,8 @@ export const DELETE_BATCH = 1000;
 // Parallel reads of old-style notifications (Workers allow six open subrequests).
 const READ_CONCURRENCY = 6;
 const DAY_MS = 86_400_000;
+/** The longest a run may say it has been going (self-hosted jobs may run for days). */
+export const MAX_RUN_MS = 7 * DAY_MS;
 
 export interface PruneResult {
   kept: { backup_file: string; reasons: string[] }[];
@@ -65,15 +72,24 @@ function backupsOf(objects: TenantObjects): Backup[] {
   const backups = objects.records.map((listed): Backup => {
     const { stamp, extension } = checkBackupFile(listed.backupFile, listed.tenant);
     const recorded = objects.recordUploaded.get(listed.backupFile);
-    const claimed = timeOfStamp(stamp);
-    const time = recorded && recorded < claimed ? recorded : claimed;
     const archived = archives.get(listed.backupFile);
+    const time = policyTime(timeOfStamp(stamp), listed, recorded, archived);
     const stored = [recorded, archived].filter((d): d is Date => d !== undefined).sort((a, b) => +b - +a)[0];
     return { listed, stamp, time, base: listed.backupFile.slice(0, -extension.length), recorded, stored };
   });
   // Newest first by time, then (stamp, run): runs within one second keep this order and
   // "newest" is the last run, whatever the names sort like.
   return backups.sort((a, b) => +b.time - +a.time || newestFirst(a.listed, b.listed));
+}
+
+function policyTime(claimed: Date, listed: Listed, recorded?: Date, archived?: Date): Date {
+  let time = recorded && recorded < claimed ? recorded : claimed;
+  // A record without a principal was not written through the Worker: only S3 keys, which may
+  // delete anyway, can have put it there.
+  const principal = listed.record?.principal;
+  const uploaded = archived ?? recorded;
+  if (principal !== undefined && principal !== ADMIN_NAME && uploaded && uploaded > time) time = uploaded;
+  return time;
 }
 
 /** Why a backup must stay whatever the policy says, or [] when it may go. */

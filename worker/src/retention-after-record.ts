@@ -3,7 +3,7 @@
 // recorded is never deleted, nor any recorded while its run went on (its `duration_ms` says how
 // long that was). A failure here never fails the record: it is reported in the answer.
 import type { Env } from './env.js';
-import { pruneTenant } from './prune.js';
+import { pruneTenant, MAX_RUN_MS } from './prune.js';
 import { parseRetentionPolicies } from './retention-config.js';
 import { parseRetentionLock } from './retention-lock.js';
 import { policyFields } from './retention-policy.js';
@@ -17,8 +17,6 @@ export type AfterRecordRetention =
       count_deleted: number;
     }
   | { error: string };
-
-const MAX_RUN_MS = 7 * 86_400_000;
 
 /** Undefined when no policy names this tenant in this bucket. */
 export async function retainAfterRecord(
