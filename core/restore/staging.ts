@@ -10,9 +10,22 @@ import { basename, dirname, join, resolve } from 'node:path';
 const live = new Set<string>();
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
+/** Restores between the two renames of moveIntoPlace: a signal meanwhile waits for the second
+ *  (with --force the old target sits inside staging in between). */
+let installing = 0;
+let held: NodeJS.Signals | undefined;
+
 function removeLiveAndExit(signal: NodeJS.Signals): void {
+  if (installing > 0) {
+    held = signal;
+    return;
+  }
   for (const path of live) rmSync(path, { recursive: true, force: true });
-  console.error(`Interrupted (${signal}): the restore was abandoned and its staging removed.`);
+  console.error(
+    held
+      ? `Interrupted (${signal}) while the restored tree was moved into place: the move was let finish, and staging removed.`
+      : `Interrupted (${signal}): the restore was abandoned and its staging removed.`,
+  );
   process.exit(SIGNAL_EXIT[signal]);
 }
 
@@ -178,16 +191,23 @@ export function freeBytes(path: string): number {
 }
 
 /** Swap `built` in for the target; the old target is removed only after the swap. `built`
- *  must be inside a staging directory (the old target passes through it). */
+ *  must be inside a staging directory (the old target passes through it, so a signal between
+ *  the two renames waits for the second). */
 async function moveIntoPlace(built: string, target: string): Promise<void> {
   const old = `${built}.old`;
   let hadTarget = true;
+  installing++;
   try {
-    await rename(target, old);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    hadTarget = false;
+    try {
+      await rename(target, old);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      hadTarget = false;
+    }
+    await rename(built, target);
+  } finally {
+    installing--;
+    if (held) removeLiveAndExit(held);
   }
-  await rename(built, target);
   if (hadTarget) await rm(old, { recursive: true, force: true });
 }

@@ -1,7 +1,8 @@
 // Faults between `r2-backup restore` and R2's S3 endpoint (issue 25 item 4), injected by the
 // proxy on loopback: a GetObject that never answers and one cut midway end in bounded time,
 // say what failed and that nothing was written, and leave neither the target nor staging; a
-// second restore started into a target while the first downloads is refused (issue 25 item 5).
+// second restore started into a target while the first downloads is refused (issue 25 item 5);
+// SIGINT and SIGTERM while a download stalls remove staging and the lock.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,3 +137,32 @@ test('two restores into one target: the second is refused while the first comple
   // Only the first downloaded the archive.
   expect(suite.proxy.seen.filter((r) => archiveGet().test(r.url)).map((r) => r.fault)).toEqual(['slow']);
 }, 60_000);
+
+test.each([
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const)(
+  '%s during a stalled download removes staging and the lock',
+  async (signal, status) => {
+    suite.proxy.add({ method: 'GET', url: archiveGet(), fault: { kind: 'stall' } });
+    const box = mkdtempSync(join(work, 'box-'));
+    // The stall outlasts the test: only the signal ends this restore.
+    const running = startCli(restoreArgs(join(box, 'target')), {
+      ...proxiedEnv(),
+      R2_BACKUP_IDLE_TIMEOUT_MS: '30000',
+    });
+    await downloading();
+    expect(readdirSync(box).sort()).toEqual([
+      expect.stringMatching(/^\.target\.restore-.{6}$/),
+      '.target.restore-lock',
+    ]);
+    running.child.kill(signal);
+    const done = await running.done;
+    expect(done.code).toBe(status);
+    expect(done.stderr).toMatch(
+      new RegExp(`Interrupted \\(${signal}\\): the restore was abandoned and its staging removed`),
+    );
+    expect(readdirSync(box)).toEqual([]);
+  },
+  60_000,
+);
