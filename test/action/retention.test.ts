@@ -10,6 +10,8 @@ import { listKeys, makeFixtureTree, runAction, s3Inputs } from './helpers.js';
 const TOKEN = randomBytes(24).toString('hex');
 // The secure setup: a backup-role tenant token (the default role).
 const BACKUP_TOKEN = createTenantToken(['tenant-a']);
+// A repository trusted to delete: the maintain role.
+const MAINTAIN_TOKEN = createTenantToken(['tenant-a'], [], 'maintain');
 const BUCKET = 'tenant-a-github-backup';
 const DAY = 24 * 3600 * 1000;
 let stack: LocalStack;
@@ -18,7 +20,10 @@ let tree: string;
 beforeAll(async () => {
   stack = await startLocalStack({
     env: 'test',
-    vars: { CLOUDCONNECT: TOKEN, TENANT_TOKENS: `{${BACKUP_TOKEN.configEntry}}` },
+    vars: {
+      CLOUDCONNECT: TOKEN,
+      TENANT_TOKENS: `{${BACKUP_TOKEN.configEntry}, ${MAINTAIN_TOKEN.configEntry}}`,
+    },
   });
   tree = makeFixtureTree(16 * 1024);
 });
@@ -139,4 +144,16 @@ test('overlapping runs: keep-last 1 never deletes the backup the same run just s
   );
   // The outputs name a backup that exists.
   expect(await listKeys(stack, BUCKET, first.outputs['backup-key']!)).toEqual([first.outputs['backup-key']]);
+});
+
+test('keep-last with a maintain-role token prunes like the admin token', async () => {
+  const before = Object.keys(await backupsStored());
+  expect(before.length).toBeGreaterThan(1);
+  const run = await runAction({
+    inputs: inputs({ 'api-token': MAINTAIN_TOKEN.token, 'keep-last': '1', 'fail-on-api-error': 'true' }),
+  });
+  expect(run.code).toBe(0);
+  expect(run.stdout).not.toMatch(/::warning::Retention/);
+  expect(run.outputs.pruned).toBe(String(before.length));
+  expect(Object.keys(await backupsStored())).toEqual([run.outputs['backup-file']]);
 });
