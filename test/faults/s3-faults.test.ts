@@ -48,21 +48,30 @@ test('a stalled UploadPart: the idle timeout names it, it is retried, the backup
   expectNoObjectDeleted(suite.proxy);
 }, 60_000);
 
-test('a slow answer past the per-attempt deadline is abandoned and retried', async () => {
+test('a slow answer past the per-attempt deadline (sized to the part) is abandoned and retried', async () => {
+  // An 8 MiB part's deadline: 4 s, plus 2 s for its bytes at 4 MiB/s; the answer comes after 9 s.
   const { run, seconds } = await backup(
     'fault-slow',
     [
       {
-        method: 'POST',
-        url: new RegExp(`${keyPath('fault-slow')}.*\\?uploads`),
-        fault: { kind: 'slow', delayMs: 6000, bytesPerSecond: 200 },
+        method: 'PUT',
+        url: new RegExp(`${keyPath('fault-slow')}.*partNumber=2`),
+        fault: { kind: 'slow', delayMs: 9000, bytesPerSecond: 200 },
       },
     ],
-    { R2_BACKUP_REQUEST_TIMEOUT_MS: '4000', R2_BACKUP_IDLE_TIMEOUT_MS: '8000' },
+    {
+      R2_BACKUP_REQUEST_TIMEOUT_MS: '4000',
+      R2_BACKUP_MIN_BYTES_PER_SECOND: String(4 * 1024 * 1024),
+      R2_BACKUP_IDLE_TIMEOUT_MS: '12000',
+    },
   );
-  expect(log(run)).toMatch(/CreateMultipartUpload backups\/fault-slow\/\S+.*no answer within 4 s.*retrying/);
+  expect(log(run)).toMatch(/UploadPart backups\/fault-slow\/\S+ part 2.*no answer within 6 s.*retrying/);
   expect(run.code).toBe(0);
   expect(seconds).toBeLessThan(45);
+  expect(suite.proxy.seen.filter((r) => /partNumber=2/.test(r.url)).map((r) => r.fault)).toEqual([
+    'slow',
+    undefined,
+  ]);
   expect(await expectCleanBucket(suite.stack, BUCKET, 'fault-slow', suite.proxy, true)).toHaveLength(1);
 }, 60_000);
 
