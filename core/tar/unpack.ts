@@ -23,7 +23,8 @@ import {
   type Region,
 } from './sparse.js';
 
-/** pax and GNU long-name data larger than this is refused: no real name or record needs it. */
+/** Extension data (pax and GNU long-name/long-link headers) one entry may have, in total:
+ *  no real name or record needs more, and stacked headers must not pile up in memory. */
 export const MAX_EXTENSION_BYTES = 1024 * 1024;
 
 interface Header {
@@ -146,6 +147,8 @@ export class TarExtractor extends Writable {
   private skip = 0;
   /** What the extension headers before the next entry said. */
   private pax: [string, string][] = [];
+  /** Their data bytes, against MAX_EXTENSION_BYTES. */
+  private extensionBytes = 0;
   private longName: string | undefined;
   private longLink: string | undefined;
   /** An old GNU sparse header waiting for its extension blocks. */
@@ -237,12 +240,19 @@ export class TarExtractor extends Writable {
     }
   }
 
+  /** An extension header's data, counted against the entry's total. */
+  private extension(size: number, what: string, done: (data: Buffer) => void): void {
+    this.extensionBytes += size;
+    if (this.extensionBytes > MAX_EXTENSION_BYTES)
+      throw new CorruptArchiveError(
+        `${what} brings the extension headers of one entry to ${this.extensionBytes} bytes ` +
+          `(pax, GNU long name and long link data; more than ${MAX_EXTENSION_BYTES} bytes in total are refused)`,
+      );
+    this.collect(size, what, done);
+  }
+
   /** Collects `size` data bytes (and skips their padding), then hands them on. */
   private collect(size: number, what: string, done: (data: Buffer) => void): void {
-    if (size > MAX_EXTENSION_BYTES)
-      throw new CorruptArchiveError(
-        `${what} of ${size} bytes (more than ${MAX_EXTENSION_BYTES} are refused)`,
-      );
     const parts: Buffer[] = [];
     const end = (): void => {
       this.skip = padding(size);
@@ -270,18 +280,16 @@ export class TarExtractor extends Writable {
     const header = parseHeader(block);
     switch (header.typeflag) {
       case 'x':
-        return this.collect(
-          header.size,
-          'a pax header',
-          (data) => (this.pax = this.pax.concat(parsePax(data))),
-        );
+        return this.extension(header.size, 'a pax header', (data) => {
+          for (const record of parsePax(data)) this.pax.push(record);
+        });
       case 'g':
         // Global pax records (a comment, a charset) describe no entry: read, checked, unused.
-        return this.collect(header.size, 'a global pax header', (data) => void parsePax(data));
+        return this.extension(header.size, 'a global pax header', (data) => void parsePax(data));
       case 'L':
-        return this.collect(header.size, 'a GNU long name', (data) => (this.longName = cString(data)));
+        return this.extension(header.size, 'a GNU long name', (data) => (this.longName = cString(data)));
       case 'K':
-        return this.collect(header.size, 'a GNU long link name', (data) => (this.longLink = cString(data)));
+        return this.extension(header.size, 'a GNU long link name', (data) => (this.longLink = cString(data)));
       case 'V': // a GNU volume label names no entry
         this.skip = header.size + padding(header.size);
         return;
@@ -318,6 +326,7 @@ export class TarExtractor extends Writable {
     const rawName = pax.get('GNU.sparse.name') ?? pax.get('path') ?? this.longName ?? header.name;
     const rawLink = pax.get('linkpath') ?? this.longLink ?? header.linkname;
     this.pax = [];
+    this.extensionBytes = 0;
     this.longName = this.longLink = undefined;
     this.headers++;
     const size = pax.has('size') ? parseCount(pax.get('size')!, 'pax size') : header.size;

@@ -178,6 +178,24 @@ export interface HostileCase {
   /** Accepted: the target then holds exactly this (see describeTree). With `refused` too,
    *  either outcome keeps to the spec. */
   restored?: Record<string, string>;
+  /** A cost case whose memory the suites also measure: the process's peak RSS stays below
+   *  MEMORY_LIMIT_MIB. */
+  boundedMemory?: boolean;
+}
+
+/** Peak RSS of a process that extracts or restores a hostile archive (Node alone takes ~60). */
+export const MEMORY_LIMIT_MIB = 200;
+
+/** pax headers of ~1 MB each (short records, so many of them), one after another before a
+ *  single file: each is under the cap, together far over it. */
+function stackedPaxHeaders(count: number): Buffer {
+  const records = paxRecord('a', 'b').toString('latin1').repeat(150_000);
+  const headers = Array.from({ length: count }, (): RawEntry => ({
+    name: 'PaxHeader',
+    type: 'x',
+    data: records,
+  }));
+  return tar([...headers, file('f')]);
 }
 
 const NOT_TAR = /not (a )?tar|no entr(y|ies)/i;
@@ -382,6 +400,15 @@ export const HOSTILE_CASES: HostileCase[] = [
     compression: 'gzip',
     archive: () => gzipSync(tar([file('a/'.repeat(100_000) + 'f')])),
     refused: /./,
+  },
+  {
+    // 45 KB of gzip; before the per-entry total, 2.7 s and 830 MiB.
+    name: 'cost: stacked pax headers past 1 MiB in total',
+    compression: 'gzip',
+    archive: () => gzipSync(stackedPaxHeaders(30)),
+    refused:
+      /a pax header brings the extension headers of one entry to \d+ bytes .*more than 1048576 bytes in total/,
+    boundedMemory: true,
   },
   {
     name: 'parity: gzip, no end-of-archive blocks',

@@ -15,6 +15,7 @@ import { apiClient, s3Client } from '../worker/helpers.js';
 import { fullEnv, runCli, workerEnv } from '../cli/helpers.js';
 import {
   HOSTILE_CASES,
+  MEMORY_LIMIT_MIB,
   describeTree,
   dir,
   file,
@@ -128,6 +129,28 @@ test.each(HOSTILE_CASES.map((c) => [c.name, c] as [string, HostileCase]))('%s', 
     expect(listedSymlinks(run.stdout, place.target)).toEqual(links.sort());
   }
 });
+
+// Loaded into the CLI's process: its peak RSS (KiB) on stderr as it exits. Single quotes only,
+// as NODE_OPTIONS reads double quotes as its own.
+const REPORT_PEAK_RSS =
+  "--import=data:text/javascript,process.on('exit',()=>process.stderr.write('peak-rss-kib:'+process.resourceUsage().maxRSS))";
+
+test.each(HOSTILE_CASES.filter((c) => c.boundedMemory).map((c) => [c.name, c] as [string, HostileCase]))(
+  '%s: the restoring process stays small',
+  async (_name, c) => {
+    const place = newBox();
+    const backupFile = await store(c.archive(place), c.compression);
+    const run = await restore(backupFile, place.target, [], {
+      ...fullEnv(stack, TOKEN),
+      NODE_OPTIONS: REPORT_PEAK_RSS,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(c.refused!);
+    const peak = /peak-rss-kib:(\d+)/.exec(run.stderr);
+    expect(peak).not.toBeNull();
+    expect(Number(peak![1]) / 1024).toBeLessThan(MEMORY_LIMIT_MIB);
+  },
+);
 
 test('a decompression bomb stops at --max-bytes and leaves nothing', async () => {
   const place = newBox();

@@ -1,7 +1,7 @@
 // Hostile archives through safeExtract on the real file system (issue 16, /tmp/restore-spec.md):
 // each case is refused, or (symbolic links as data, replaced names, a missing end marker)
 // restored exactly; nothing outside the target changes, and no extraction takes long.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import {
   createReadStream,
   lstatSync,
@@ -14,10 +14,13 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { ROOT } from '../../scripts/local-stack.js';
 import { safeExtract } from '../../core/restore/extract.js';
 import type { Compression } from '../../common/validate.js';
 import {
   HOSTILE_CASES,
+  MEMORY_LIMIT_MIB,
   describeTree,
   dir,
   file,
@@ -113,6 +116,25 @@ test.each(HOSTILE_CASES.map((c) => [c.name, c] as [string, HostileCase]))('%s', 
     expect(symlinks).toEqual(symlinksOf(c.restored!));
   }
 });
+
+test.each(HOSTILE_CASES.filter((c) => c.boundedMemory).map((c) => [c.name, c] as [string, HostileCase]))(
+  '%s: the extracting process stays small',
+  async (_name, c) => {
+    const place = newBox();
+    const path = join(work, 'archives', `${boxes}.tar`);
+    writeFileSync(path, c.archive(place));
+    const child = join(ROOT, 'test/helpers/extract-child.ts');
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      child,
+      path,
+      c.compression,
+      place.target,
+    ]);
+    const { outcome, peakRssMiB } = JSON.parse(stdout) as { outcome: string; peakRssMiB: number };
+    expect(outcome).toMatch(c.refused!);
+    expect(peakRssMiB).toBeLessThan(MEMORY_LIMIT_MIB);
+  },
+);
 
 test('a decompression bomb stops at maxBytes, before the limit is exceeded on disk', async () => {
   const limit = 10 * 1024 * 1024;
