@@ -44,12 +44,14 @@ async function objects(bucket = BUCKET): Promise<string> {
 }
 
 const FILES = ['20261101-120000.tar.gz', '20261102-120000.tar.gz', '20261103-120000.tar.gz'];
+const LFS_OBJECT = 'an LFS object';
+const oidOf = (content: string): string => createHash('sha256').update(content).digest('hex');
 const COMPANION_KEYS = [
   'backups/tenant-a/20261103-120000.meta.tar.zst',
   'backups/tenant-a/20261103-120000.wiki.bundle',
   'backups/tenant-a/20261103-120000.lfs.json',
   'backups/tenant-a/20261103-120000.meta.tar.zst.age',
-  `lfs/tenant-a/${createHash('sha256').update('an LFS object').digest('hex')}`,
+  `lfs/tenant-a/${oidOf(LFS_OBJECT)}`,
 ];
 
 beforeAll(async () => {
@@ -85,7 +87,8 @@ beforeAll(async () => {
   expect(bundle.status).toBe(201);
   // Everything else the upload route takes: companions (plain and encrypted) and an LFS object.
   for (const key of COMPANION_KEYS) {
-    const put = await admin(upload(key), { method: 'PUT', body: `the first ${key}` });
+    const body = key.startsWith('lfs/') ? LFS_OBJECT : `the first ${key}`;
+    const put = await admin(upload(key), { method: 'PUT', body });
     expect([key, put.status]).toEqual([key, 201]);
   }
 }, 240_000);
@@ -173,13 +176,52 @@ describe('a backup credential adds backups and never destroys them', () => {
         'backups/tenant-a/20261103-120000.bundle',
         ...COMPANION_KEYS,
       ]) {
-        const put = await api(upload(key), { method: 'PUT', body: 'replaced' });
+        // An LFS key takes only its own bytes (other bytes are 400, the test below).
+        const body = key.startsWith('lfs/') ? LFS_OBJECT : 'replaced';
+        const put = await api(upload(key), { method: 'PUT', body });
         expect([name, key, put.status]).toEqual([name, key, 409]);
         const create = await api(upload(key, 'mpu-create'), { method: 'POST' });
         expect([name, key, create.status]).toEqual([name, key, 409]);
       }
     }
     expect(await objects()).toBe(before);
+  });
+
+  test("an LFS object's bytes must hash to its oid: planted bytes are refused (single PUT and multipart), nothing stored", async () => {
+    const key = `lfs/tenant-a/${oidOf('the real object')}`;
+    const before = await objects();
+    for (const [name, api] of [...(await credentials()), ['admin token', admin] as [string, Api]]) {
+      const put = await api(upload(key), { method: 'PUT', body: 'planted bytes' });
+      expect([name, put.status, (await readJson(put)).error]).toEqual([
+        name,
+        400,
+        expect.stringMatching(/R2/),
+      ]);
+    }
+    expect(await objects()).toBe(before);
+    // Multipart, which R2 cannot check against a digest: read back at complete, removed, 400.
+    const api = apiClient(stack, backupToken);
+    const created = await readJson(await api(upload(key, 'mpu-create'), { method: 'POST' }));
+    const uploadId = `&uploadId=${encodeURIComponent(created.uploadId)}`;
+    const part = await readJson(
+      await api(`${upload(key, 'mpu-uploadpart')}${uploadId}&partNumber=1`, {
+        method: 'PUT',
+        body: 'planted bytes',
+      }),
+    );
+    const complete = await api(`${upload(key, 'mpu-complete')}${uploadId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ parts: [{ partNumber: 1, etag: part.etag }] }),
+    });
+    expect([complete.status, (await readJson(complete)).error]).toEqual([
+      400,
+      expect.stringMatching(/are not its oid .*nothing was stored/),
+    ]);
+    expect(await objects()).toBe(before);
+    const real = await api(upload(key), { method: 'PUT', body: 'the real object' });
+    expect(real.status).toBe(201);
+    expect(await aws(stack, 's3', 'cp', `s3://${BUCKET}/${key}`, '-')).toBe('the real object');
   });
 
   test('a multipart upload started before the key existed cannot complete over it', async () => {

@@ -12,6 +12,8 @@ import {
 export interface ObjectKey {
   key: string;
   tenant: string;
+  /** An LFS object's oid: the SHA-256 its bytes must have. */
+  sha256?: string;
 }
 
 function splitKey(value: string | undefined): { root: string; tenant: string; rest: string[] } {
@@ -45,7 +47,7 @@ function splitKey(value: string | undefined): { root: string; tenant: string; re
  */
 export function uploadKey(value: string | undefined): ObjectKey {
   const { root, tenant, rest } = splitKey(value);
-  if (root === 'lfs') return { key: value!, tenant };
+  if (root === 'lfs') return { key: value!, tenant, sha256: rest[0]! };
   if (rest.length !== 1) {
     throw new ValidationError('key', 'must be "backups/{tenant}/{backup_file}": uploads write archives only');
   }

@@ -16,6 +16,7 @@ import {
 import { misconfigured } from './config-json.js';
 import type { Env } from './env.js';
 import { listTenants } from './listing.js';
+import { sha256Of } from './object-hash.js';
 import { storeSignedRecord } from './records.js';
 import { scanTenant } from './tenant-objects.js';
 
@@ -90,15 +91,6 @@ export async function repairTenant(
     }
   }
   return result;
-}
-
-/** The SHA-256 of the listed object, read as a stream; null when the key holds another object now. */
-async function sha256Of(binding: R2Bucket, listed: R2Object): Promise<string | null> {
-  const object = await binding.get(listed.key, { onlyIf: { etagMatches: listed.etag } });
-  if (!object || !('body' in object)) return null;
-  const digest = new crypto.DigestStream('SHA-256');
-  await object.body.pipeTo(digest);
-  return [...new Uint8Array(await digest.digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** Every tenant of one bucket; only the tenants with something to say. */

@@ -10,6 +10,7 @@ import { bucketBinding, bucketName } from './buckets.js';
 import type { Env } from './env.js';
 import { HttpError, jsonResponse, pathParam, queryParam } from './http.js';
 import { readJsonObject } from './json-body.js';
+import { sha256Of } from './object-hash.js';
 import { downloadKey, uploadKey, type ObjectKey } from './object-keys.js';
 import { contentTypeOf, downloadHeaders } from './object-types.js';
 import { r2Failure } from './r2-errors.js';
@@ -83,6 +84,8 @@ async function putSingle(request: AuthedRequest, t: Target): Promise<Response> {
   const stored = await t.binding.put(t.key, request.body, {
     onlyIf: new Headers({ 'if-none-match': '*' }),
     httpMetadata: { contentType: contentTypeOf(t.key) },
+    // R2 refuses (BadDigest, 400) LFS bytes that are not their oid: none can be planted in one PUT.
+    ...(t.sha256 ? { sha256: t.sha256 } : {}),
   });
   if (!stored) throw exists(t);
   return jsonResponse({ success: true, key: t.key, size: stored.size, etag: stored.etag }, 201);
@@ -190,7 +193,27 @@ async function completeUpload(request: AuthedRequest, t: Target): Promise<Respon
     throw exists(t);
   }
   const object = await upload.complete(parts).catch(uploadError(t, [10001]));
+  if (t.sha256) await checkContentHash(t, object);
   return jsonResponse({ success: true, key: t.key, size: object.size, etag: object.etag }, 201);
+}
+
+/**
+ * An LFS object's key is the SHA-256 of its bytes, and a backup skips a key that is taken: a
+ * multipart upload (which R2 cannot check against a digest) is read back once and removed when
+ * its bytes are not their oid, so no credential can plant bytes under an oid through the Worker.
+ */
+async function checkContentHash(t: Target, object: R2Object): Promise<void> {
+  const actual = await sha256Of(t.binding, object);
+  if (actual === null) throw exists(t); // replaced meanwhile: not this upload's object any more
+  if (actual === t.sha256) return;
+  await t.binding.delete(t.key);
+  throw new HttpError(
+    400,
+    `The uploaded bytes of ${t.key} are not its oid (SHA-256 ${actual}); nothing was stored`,
+    {
+      field: 'parts',
+    },
+  );
 }
 
 async function abortUpload(request: AuthedRequest, t: Target): Promise<Response> {
