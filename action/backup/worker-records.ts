@@ -11,7 +11,7 @@ import { causeChain, withFix } from '../../core/errors.js';
 import {
   WorkerApiError,
   WorkerUnreachableError,
-  isTransientWorkerError,
+  workerRetries,
   type WorkerClient,
 } from '../../core/worker-api/client.js';
 
@@ -36,7 +36,7 @@ export async function recordBackup(
           if (attempt > 1 && error instanceof WorkerApiError && error.status === 409) return;
           throw error;
         }),
-      { attempts: 3, isTransient: isTransientWorkerError },
+      workerRetries(`record ${metadata.key}`, core.warning),
     );
     await withRetries(
       () =>
@@ -51,7 +51,7 @@ export async function recordBackup(
           message: `Backup ${metadata.key}: ${metadata.size} bytes, ${metadata.file_count} files, sha256 ${metadata.sha256}`,
           run_url: metadata.run_url,
         }),
-      { attempts: 3, isTransient: isTransientWorkerError },
+      workerRetries(`notify ${metadata.key}`, core.warning),
     );
     core.info(`Recorded ${metadata.backup_file} with the Worker`);
     return true;

@@ -2,7 +2,7 @@
 // upload route. Every call has a timeout; the token only ever goes in the Authorization header.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { parseRetryAfter, timeouts } from '../retry.js';
+import { parseRetryAfter, timeouts, withRetries, type RetryOptions } from '../retry.js';
 import type {
   BackupMetadata,
   BackupMetadataInput,
@@ -92,6 +92,26 @@ export const isTransientWorkerError = (error: unknown): boolean =>
 export const workerRetryAfter = (error: unknown): number | undefined =>
   error instanceof WorkerApiError ? error.retryAfterMs : undefined;
 
+/** withRetries' options for a Worker call: its transient errors, its Retry-After (capped), and a
+ *  log line naming `what` for each retry. */
+export const workerRetries = (
+  what: string,
+  log: ((message: string) => void) | undefined,
+  attempts = 3,
+): RetryOptions => ({
+  attempts,
+  isTransient: isTransientWorkerError,
+  retryAfterOf: workerRetryAfter,
+  what,
+  log,
+});
+
+/** No Worker there at all (a refused connection, a name that does not resolve): a wrong URL or a
+ *  Worker not deployed far more often than a blip, reported at once as such. */
+const nobodyThere = (error: unknown): boolean =>
+  error instanceof WorkerUnreachableError &&
+  ['ECONNREFUSED', 'ENOTFOUND'].includes((error.cause as NodeJS.ErrnoException | undefined)?.code ?? '');
+
 interface Answer {
   status: number;
   statusText: string;
@@ -175,6 +195,8 @@ export class WorkerClient {
     readonly baseUrl: string,
     private readonly token: BearerToken,
     private readonly timeoutMs = timeouts().requestMs,
+    /** Where retries of read-only calls are reported (default: stderr). */
+    private readonly log: (message: string) => void = (message) => void process.stderr.write(`${message}\n`),
   ) {}
 
   url(path: string, query: Record<string, string | undefined> = {}): string {
@@ -184,7 +206,19 @@ export class WorkerClient {
     return url.toString();
   }
 
+  /** One call; a GET (it changes nothing) is retried on no answer or a 5xx/429, after the
+   *  Worker's Retry-After (capped). Other calls are retried by their callers, who know whether
+   *  a repeat is safe. */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    if (method !== 'GET') return this.requestOnce<T>(method, path, options);
+    const retries = workerRetries(`GET ${path}`, this.log);
+    return withRetries(() => this.requestOnce<T>(method, path, options), {
+      ...retries,
+      isTransient: (error) => retries.isTransient(error) && !nobodyThere(error),
+    });
+  }
+
+  private async requestOnce<T>(method: string, path: string, options: RequestOptions): Promise<T> {
     const url = this.url(path, options.query);
     const token = typeof this.token === 'string' ? this.token : await this.token();
     const headers: Record<string, string> = {

@@ -1,7 +1,9 @@
 // Faults between the action and the Worker's upload route (runs with an API token and no S3
-// keys), injected by a proxy on loopback (issue 25), through `node dist/index.js`.
+// keys), injected by a proxy on loopback (issue 25), through `node dist/index.js`; and on the
+// Worker's record route and the CLI's read-only calls.
 import { sharedStackToken } from '../helpers/shared-stack.js';
 import { runAction, type RunResult } from '../action/helpers.js';
+import { runCli } from '../cli/helpers.js';
 import type { FaultRule } from '../helpers/fault-proxy.js';
 import { faultSuite, SHORT_TIMEOUTS, expectCleanBucket } from './helpers.js';
 
@@ -76,4 +78,35 @@ test('a lost mpu-complete answer: the retry is told the object is ours; recorded
   expect(seconds).toBeLessThan(45);
   const archives = await expectCleanBucket(suite.stack, BUCKET, 'wfault-lost', suite.proxy, true);
   expect(archives.map((a) => a.Key)).toEqual([run.outputs['backup-key']]);
+}, 60_000);
+
+test('a 503 with Retry-After on the record is retried after it, with a log line; recorded once', async () => {
+  const { run, seconds } = await backup('wfault-record', [
+    { method: 'POST', url: /^\/api\/github\/backup(\?|$)/, fault: UNAVAILABLE },
+  ]);
+  expect(log(run)).toMatch(
+    /record backups\/wfault-record\/\S+ failed .*503.*retrying in 2\.0 s \(Retry-After\)/,
+  );
+  expect(run.code).toBe(0);
+  expect(seconds).toBeGreaterThan(2);
+  expect(seconds).toBeLessThan(45);
+  expect(await expectCleanBucket(suite.stack, BUCKET, 'wfault-record', suite.proxy, true)).toHaveLength(1);
+}, 60_000);
+
+test("a 503 with Retry-After on the CLI's list: retried after it, said on stderr, then listed", async () => {
+  const stored = await backup('wfault-list', []);
+  expect(stored.run.code).toBe(0);
+  suite.proxy.add({ method: 'GET', url: /^\/api\/github\/backup\/list\?/, fault: UNAVAILABLE });
+  const started = Date.now();
+  const run = await runCli(['list', '--tenant', 'wfault-list', '--bucket', BUCKET], {
+    R2_BACKUP_API_URL: suite.proxy.url,
+    R2_BACKUP_API_TOKEN: TOKEN,
+    ...SHORT_TIMEOUTS,
+  });
+  expect(run.stderr).toMatch(
+    /GET \/api\/github\/backup\/list failed .*503.*retrying in 2\.0 s \(Retry-After\), attempt 2 of 3/,
+  );
+  expect(run.code).toBe(0);
+  expect(run.stdout).toContain(stored.run.outputs['backup-file']);
+  expect((Date.now() - started) / 1000).toBeGreaterThan(2);
 }, 60_000);
