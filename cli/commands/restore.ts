@@ -50,8 +50,11 @@ Downloads the archive into a staging directory beside DIR and checks its size an
 against the backup's record before anything is extracted: a replaced or corrupt object writes
 nothing. It then extracts there and moves the tree into place only when every entry was
 restored: a refused archive leaves DIR as it was, and the staging directory is removed however
-the restore ends (errors, Ctrl-C, SIGTERM). gzip, zstd and plain tar archives, as GNU tar,
-bsdtar, Python's tarfile and this action write them, sparse files included.
+the restore ends (errors, Ctrl-C, SIGTERM). A lock file beside DIR (.DIR.restore-lock) keeps
+out a second restore while one writes DIR: it is refused (exit 1), naming the process that
+holds DIR; the lock of a restore that was killed is taken over. gzip, zstd and plain tar
+archives, as GNU tar, bsdtar, Python's tarfile and this action write them, sparse files
+included.
 
 Refused (the whole restore, naming the entry): names that are absolute, contain "..", a NUL,
 a backslash or start with a drive letter ("C:"), are longer than 65,536 bytes or deeper
