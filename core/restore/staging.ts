@@ -58,21 +58,20 @@ export interface Staging {
 }
 
 /** The lock's holder as read from one open file: its inode (which lock this is) and its pid,
- *  undefined when the file holds no readable pid; null when there is no lock. */
+ *  undefined when it names no process or cannot be read (then it counts as held); null when
+ *  there is no lock. */
 async function readLock(lock: string): Promise<{ ino: number; pid: number | undefined } | null> {
   let file;
   try {
     file = await open(lock, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  try {
     const { ino } = await file.stat();
     const pid = Number((await file.readFile('utf8')).trim());
     return { ino, pid: Number.isInteger(pid) && pid > 0 ? pid : undefined };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    return { ino: 0, pid: undefined };
   } finally {
-    await file.close();
+    await file?.close();
   }
 }
 

@@ -123,9 +123,13 @@ test('a lock left by a restore that was killed is taken over', async () => {
   expect(readdirSync(dir)).toEqual(['target']);
 });
 
-test('a lock that names no process (empty, or written by something else) is treated as held', async () => {
+test.each([
+  ['empty', (lock: string) => writeFileSync(lock, '')],
+  ['written by something else', (lock: string) => writeFileSync(lock, 'not a pid\n')],
+  ['unreadable: a directory', (lock: string) => mkdirSync(lock)],
+])('a lock that names no process (%s) is treated as held', async (_name, make) => {
   const { dir, target } = box();
-  writeFileSync(join(dir, '.target.restore-lock'), '');
+  make(join(dir, '.target.restore-lock'));
   const refused = await failure(
     restoreArchive({
       open: async () => Readable.from([archive]),
