@@ -2,7 +2,6 @@
 // bsdtar write (`tar -S`, bsdtar by default). The stored data is the concatenation of the
 // regions; everything else is a hole (zeros), and the file's size is its real size.
 import { CorruptArchiveError } from '../tree/entry-errors.js';
-import { BLOCK } from './header.js';
 
 export interface Region {
   offset: number;
@@ -92,21 +91,36 @@ const pairs = (numbers: number[]): Region[] => {
 };
 
 /** pax 1.0: the map opens the entry's data, decimal numbers one a line ("count\n" then
- *  offset/size pairs), padded to a block. Undefined until `data` holds all of it. */
-export function dataMapRegions(data: Buffer): { regions: Region[]; bytes: number } | undefined {
-  const numbers: number[] = [];
-  let at = 0;
-  let count: number | undefined;
-  while (count === undefined || numbers.length < 2 * count) {
-    const end = data.indexOf(0x0a, at);
-    if (end < 0) {
-      if (data.length >= MAX_MAP_BYTES) throw new CorruptArchiveError('a sparse map larger than 1 MiB');
-      return undefined;
+ *  offset/size pairs), padded to a block. Read a block at a time, each byte once: the number
+ *  being read and those read so far are kept, so the cost is linear in the map's size. */
+export class DataMapReader {
+  private readonly numbers: number[] = [];
+  private count: number | undefined;
+  /** The number being read (a number may span two blocks), and its digits so far. */
+  private value = 0;
+  private digits = 0;
+  private bytes = 0;
+
+  /** The next block of the entry's data; the map and the bytes it takes once it is whole. */
+  push(block: Buffer): { regions: Region[]; bytes: number } | undefined {
+    this.bytes += block.length;
+    for (let i = 0; i < block.length; i++) {
+      const byte = block[i]!;
+      if (byte >= 0x30 && byte <= 0x39 && this.digits < 16) {
+        this.value = this.value * 10 + (byte - 0x30);
+        this.digits++;
+        continue;
+      }
+      if (byte !== 0x0a || this.digits === 0)
+        throw new CorruptArchiveError(
+          'invalid sparse map entry (one decimal number of up to 16 digits a line)',
+        );
+      if (this.count === undefined) this.count = this.value;
+      else this.numbers.push(this.value);
+      this.value = this.digits = 0;
+      if (this.numbers.length === 2 * this.count) return { regions: pairs(this.numbers), bytes: this.bytes };
     }
-    const value = parseCount(data.subarray(at, end).toString('latin1'), 'sparse map entry');
-    if (count === undefined) count = value;
-    else numbers.push(value);
-    at = end + 1;
+    if (this.bytes >= MAX_MAP_BYTES) throw new CorruptArchiveError('a sparse map larger than 1 MiB');
+    return undefined;
   }
-  return { regions: pairs(numbers), bytes: Math.ceil(at / BLOCK) * BLOCK };
 }

@@ -15,8 +15,8 @@ import { CorruptArchiveError, UnsafeArchiveError } from '../tree/entry-errors.js
 import { BLOCK, padding } from './header.js';
 import {
   OLD_GNU,
+  DataMapReader,
   checkedMap,
-  dataMapRegions,
   oldGnuRegions,
   paxRegions,
   parseCount,
@@ -397,12 +397,13 @@ export class TarExtractor extends Writable {
     pax: Map<string, string>,
   ): void {
     const realSize = parseCount(pax.get('GNU.sparse.realsize') ?? '', 'GNU.sparse.realsize');
-    const blocks: Buffer[] = [];
+    const reader = new DataMapReader();
+    let read = 0;
     const readBlock = (): void => {
-      if (blocks.length * BLOCK >= size) throw new CorruptArchiveError('a sparse map longer than its entry');
+      if (read >= size) throw new CorruptArchiveError('a sparse map longer than its entry');
+      read += BLOCK;
       this.collect(BLOCK, 'a sparse map', (block) => {
-        blocks.push(block);
-        const map = dataMapRegions(Buffer.concat(blocks));
+        const map = reader.push(block);
         if (!map) return readBlock();
         this.writeFile(
           name,

@@ -19,7 +19,11 @@ export interface RawEntry {
   mode?: number;
 }
 
-export const file = (name: string, data = 'x', mode = 0o644): RawEntry => ({ name, data, mode });
+export const file = (name: string, data: string | Buffer = 'x', mode = 0o644): RawEntry => ({
+  name,
+  data,
+  mode,
+});
 export const dir = (name: string, mode = 0o755): RawEntry => ({ name, type: '5', mode });
 export const symlink = (name: string, link: string): RawEntry => ({ name, type: '2', link });
 export const hardlink = (name: string, link: string): RawEntry => ({ name, type: '1', link });
@@ -39,6 +43,10 @@ function header(name: Buffer, type: string, size: number, mode: number, link: Bu
   block.write('ustar\x0000', 257, 'latin1');
   block.write(octal(0, 8), 329, 'latin1'); // devmajor
   block.write(octal(0, 8), 337, 'latin1'); // devminor
+  return withChecksum(block);
+}
+
+function withChecksum(block: Buffer): Buffer {
   block.fill(0x20, 148, 156); // the checksum counts its own field as spaces
   let sum = 0;
   for (const byte of block) sum += byte;
@@ -85,6 +93,56 @@ export function tar(entries: RawEntry[], { end = true } = {}): Buffer {
   const blocks = entries.flatMap(entryBlocks);
   if (end) blocks.push(Buffer.alloc(2 * BLOCK));
   return Buffer.concat(blocks);
+}
+
+/** A pax header whose records apply to the entry after it. */
+export const paxHeader = (records: [string, string][]): RawEntry => ({
+  name: 'PaxHeader',
+  type: 'x',
+  data: Buffer.concat(records.map(([key, value]) => paxRecord(key, value))),
+});
+
+/** The pax records of a sparse 1.0 file of `realSize` bytes (its map opens its data). */
+export const sparse10 = (realSize: number): RawEntry =>
+  paxHeader([
+    ['GNU.sparse.major', '1'],
+    ['GNU.sparse.minor', '0'],
+    ['GNU.sparse.realsize', String(realSize)],
+  ]);
+
+/** A sparse 1.0 file's data: its map (the count, then offset and size, one a line) padded to a
+ *  block, then the stored bytes. */
+export function sparse10Data(regions: [offset: number, size: number][], stored: string): Buffer {
+  const map = Buffer.from([regions.length, ...regions.flat()].map((n) => `${n}\n`).join(''));
+  return Buffer.concat([...padded(map), Buffer.from(stored)]);
+}
+
+/** An old GNU sparse file (type 'S', GNU magic): 4 regions in the header, 21 in each extension
+ *  block after it, then the stored bytes. */
+export function oldGnuSparse(
+  name: string,
+  realSize: number,
+  regions: [offset: number, size: number][],
+  stored: Buffer,
+): Buffer {
+  const entry = (block: Buffer, at: number, [offset, size]: [number, number]): void => {
+    block.write(octal(offset, 12), at, 'latin1');
+    block.write(octal(size, 12), at + 12, 'latin1');
+  };
+  const first = header(Buffer.from(name), 'S', stored.length, 0o644, Buffer.alloc(0));
+  first.write('ustar  \0', 257, 'latin1');
+  first.fill(0, 329, BLOCK); // GNU keeps times and the sparse map where ustar has devices and prefix
+  regions.slice(0, 4).forEach((region, i) => entry(first, 386 + i * 24, region));
+  first[482] = regions.length > 4 ? 1 : 0;
+  first.write(octal(realSize, 12), 483, 'latin1');
+  const blocks = [withChecksum(first)];
+  for (let from = 4; from < regions.length; from += 21) {
+    const block = Buffer.alloc(BLOCK);
+    regions.slice(from, from + 21).forEach((region, i) => entry(block, i * 24, region));
+    block[504] = from + 21 < regions.length ? 1 : 0;
+    blocks.push(block);
+  }
+  return Buffer.concat([...blocks, ...padded(stored)]);
 }
 
 /** A gzip'd archive of one `size`-byte file of zeros: a decompression bomb of about 1 MB. */
@@ -357,6 +415,78 @@ const rows: Row[] = [
     /./,
   ],
 
+  // Sparse maps that do not fit their file.
+  [
+    'sparse: a pax 1.0 region past the real size',
+    () =>
+      tar([
+        sparse10(100),
+        file(
+          's',
+          sparse10Data(
+            [
+              [0, 5],
+              [200, 5],
+            ],
+            'aaaaabbbbb',
+          ),
+        ),
+      ]),
+    /sparse region lies past the file size/,
+  ],
+  [
+    'sparse: a pax 0.1 map that does not match the stored data',
+    () =>
+      tar([
+        paxHeader([
+          ['GNU.sparse.major', '0'],
+          ['GNU.sparse.minor', '1'],
+          ['GNU.sparse.size', '100'],
+          ['GNU.sparse.map', '0,5,50,5'],
+          ['GNU.sparse.name', 's'],
+        ]),
+        file('GNUSparseFile.0/s', 'x'.repeat(20)),
+      ]),
+    /sparse map does not match the stored data/,
+  ],
+  [
+    'sparse: a pax 1.0 map that does not match the stored data',
+    () => tar([sparse10(100), file('s', sparse10Data([[0, 5]], 'x'.repeat(20)))]),
+    /sparse map does not match the stored data/,
+  ],
+  [
+    'sparse: a pax 0.1 map with an odd count of numbers',
+    () =>
+      tar([
+        paxHeader([
+          ['GNU.sparse.major', '0'],
+          ['GNU.sparse.minor', '1'],
+          ['GNU.sparse.size', '100'],
+          ['GNU.sparse.map', '0,5,50'],
+          ['GNU.sparse.name', 's'],
+        ]),
+        file('GNUSparseFile.0/s', 'x'.repeat(5)),
+      ]),
+    /sparse map with an odd count/,
+  ],
+  [
+    'sparse: an old GNU region past the real size',
+    () =>
+      Buffer.concat([
+        oldGnuSparse(
+          's',
+          100,
+          [
+            [0, 5],
+            [200, 5],
+          ],
+          Buffer.from('x'.repeat(10)),
+        ),
+        Buffer.alloc(2 * BLOCK),
+      ]),
+    /sparse region lies past the file size/,
+  ],
+
   // Types that are not restored.
   ['type: FIFO', () => tar([{ name: 'pipe', type: '6' }]), /^Refused archive entry "pipe".*FIFO/],
   [
@@ -409,6 +539,26 @@ export const HOSTILE_CASES: HostileCase[] = [
     refused:
       /a pax header brings the extension headers of one entry to \d+ bytes .*more than 1048576 bytes in total/,
     boundedMemory: true,
+  },
+  {
+    // 1.2 KB of gzip; before the map was read incrementally, 94 s of CPU.
+    name: 'cost: a pax sparse 1.0 map of 600,000 lines',
+    compression: 'gzip',
+    archive: () => gzipSync(tar([sparse10(100), file('s', '99999999\n' + '1\n'.repeat(600_000))])),
+    refused: /sparse map larger than 1 MiB/,
+  },
+  {
+    // 45,000 regions in 2,150 extension blocks.
+    name: 'cost: an old GNU sparse map over 1 MiB',
+    compression: 'gzip',
+    archive: () => {
+      const regions = Array.from({ length: 45_000 }, (_, i): [number, number] => [2 * i, 1]);
+      const stored = Buffer.alloc(regions.length, 0x78);
+      return gzipSync(
+        Buffer.concat([oldGnuSparse('s', 2 * regions.length, regions, stored), Buffer.alloc(2 * BLOCK)]),
+      );
+    },
+    refused: /sparse map larger than 1 MiB/,
   },
   {
     name: 'parity: gzip, no end-of-archive blocks',

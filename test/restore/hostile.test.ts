@@ -7,6 +7,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   readdirSync,
   rmSync,
   writeFileSync,
@@ -26,8 +27,11 @@ import {
   file,
   hardlink,
   makeBox,
+  oldGnuSparse,
   outsideState,
   symlink,
+  sparse10,
+  sparse10Data,
   symlinksOf,
   tar,
   zeroBomb,
@@ -92,6 +96,43 @@ test("the writer's archives read back with GNU tar as written", () => {
     h: 'one',
   });
   expect(lstatSync(join(place.target, 'h')).ino).toBe(lstatSync(join(place.target, 'plain')).ino);
+});
+
+test("the writer's sparse files (old GNU with extension blocks, pax 1.0) restore as GNU tar extracts them", async () => {
+  // As GNU tar writes them: whole blocks of data, and a last, empty region at the real size.
+  const block = (i: number): string => String.fromCharCode(0x61 + (i % 26)).repeat(512);
+  const regions = Array.from({ length: 30 }, (_, i): [number, number] => [2048 * i, 512]);
+  const stored = Buffer.from(regions.map((_, i) => block(i)).join(''));
+  const archive = Buffer.concat([
+    oldGnuSparse('old', 61_440, [...regions, [61_440, 0]], stored),
+    tar([
+      sparse10(9000),
+      file(
+        'new',
+        sparse10Data(
+          [
+            [512, 512],
+            [4096, 512],
+            [9000, 0],
+          ],
+          block(0) + block(1),
+        ),
+      ),
+    ]),
+  ]);
+  const gnu = newBox();
+  const path = join(work, 'archives', 'sparse.tar');
+  writeFileSync(path, archive);
+  execFileSync('tar', ['-xf', path, '-C', gnu.target]);
+  const ours = newBox();
+  const { error } = await run(archive, 'none', ours.target);
+  expect(error).toBeUndefined();
+  for (const name of ['old', 'new']) {
+    const restored = readFileSync(join(ours.target, name));
+    expect(restored).toEqual(readFileSync(join(gnu.target, name)));
+    expect(restored.length).toBe(name === 'old' ? 61_440 : 9000);
+  }
+  expect(readdirSync(ours.target).sort()).toEqual(['new', 'old']);
 });
 
 test.each(HOSTILE_CASES.map((c) => [c.name, c] as [string, HostileCase]))('%s', async (_name, c) => {
