@@ -220,6 +220,10 @@ export function describeTree(root: string): Record<string, string> {
   return tree;
 }
 
+/** The permission bits of `paths` (a case's `modes` keys) under `root`. */
+export const modesOf = (root: string, paths: Record<string, number> = {}): Record<string, number> =>
+  Object.fromEntries(Object.keys(paths).map((path) => [path, lstatSync(join(root, path)).mode & 0o7777]));
+
 /** The symbolic links an expected tree holds, as ExtractResult.symlinks lists them. */
 export const symlinksOf = (tree: Record<string, string>): { path: string; target: string }[] =>
   Object.entries(tree)
@@ -236,6 +240,8 @@ export interface HostileCase {
   /** Accepted: the target then holds exactly this (see describeTree). With `refused` too,
    *  either outcome keeps to the spec. */
   restored?: Record<string, string>;
+  /** Accepted: the permission bits (setuid, setgid and sticky included) of these paths. */
+  modes?: Record<string, number>;
   /** A cost case whose memory the suites also measure: the process's peak RSS stays below
    *  MEMORY_LIMIT_MIB. */
   boundedMemory?: boolean;
@@ -266,7 +272,7 @@ const refusedEntry = (name: string): RegExp => new RegExp(`^Refused archive entr
 // way the link is never followed: the directory is real, or the archive is refused.
 const REPLACED_OR_REFUSED = (restored: Record<string, string>) => ({ refused: REFUSED, restored });
 
-type Expected = Pick<HostileCase, 'refused' | 'restored'>;
+type Expected = Pick<HostileCase, 'refused' | 'restored' | 'modes'>;
 type Row = [name: string, archive: (place: Place) => Buffer, expected: RegExp | Expected];
 
 const rows: Row[] = [
@@ -413,6 +419,16 @@ const rows: Row[] = [
     'cost: a GNU long name over 1 MiB',
     () => tar([{ name: '././@LongLink', type: 'L', data: 'l/'.repeat(600_000) + 'f\0' }, file('short')]),
     /./,
+  ],
+
+  // Modes: never set-user-id or set-group-id.
+  [
+    'mode: setuid and setgid are stripped (a 6755 file, a 2755 directory)',
+    () => tar([dir('d/', 0o2755), file('d/tool', '#!/bin/sh\n', 0o6755), file('plain', 'p', 0o4644)]),
+    {
+      restored: { d: 'dir', 'd/tool': '#!/bin/sh\n', plain: 'p' },
+      modes: { d: 0o755, 'd/tool': 0o755, plain: 0o644 },
+    },
   ],
 
   // Sparse maps that do not fit their file.

@@ -20,6 +20,7 @@ import {
   dir,
   file,
   makeBox,
+  modesOf,
   outsideState,
   symlink,
   symlinksOf,
@@ -127,6 +128,7 @@ test.each(HOSTILE_CASES.map((c) => [c.name, c] as [string, HostileCase]))('%s', 
     expect(describeTree(place.target)).toEqual(c.restored);
     const links = symlinksOf(c.restored!).map(({ path, target }) => `${path} -> ${target}`);
     expect(listedSymlinks(run.stdout, place.target)).toEqual(links.sort());
+    expect(modesOf(place.target, c.modes)).toEqual(c.modes ?? {});
   }
 });
 

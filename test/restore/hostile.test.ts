@@ -27,6 +27,7 @@ import {
   file,
   hardlink,
   makeBox,
+  modesOf,
   oldGnuSparse,
   outsideState,
   symlink,
@@ -155,6 +156,7 @@ test.each(HOSTILE_CASES.map((c) => [c.name, c] as [string, HostileCase]))('%s', 
     expect(summary(error, place.target)).toEqual({ restored: c.restored });
     const symlinks = [...result!.symlinks].sort((a, b) => a.path.localeCompare(b.path));
     expect(symlinks).toEqual(symlinksOf(c.restored!));
+    expect(modesOf(place.target, c.modes)).toEqual(c.modes ?? {});
   }
 });
 
