@@ -34,6 +34,9 @@ const O_DIRECTORY = constants.O_DIRECTORY ?? 0;
 const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;
 // Never restore set-user-id or set-group-id bits from an archive.
 const MODE_MASK = 0o1777;
+// What each entry counts against the limit at least, so that a flood of empty files and
+// directories (an inode each, a block for a directory) is bounded too.
+const ENTRY_BYTES = 512;
 
 type Kind = 'directory' | 'file' | 'symlink';
 
@@ -73,7 +76,8 @@ interface Place {
 
 export class ConfinedTree {
   entries = 0;
-  /** Content bytes (apparent sizes), checked against `maxBytes` before a file is created. */
+  /** Content bytes (apparent sizes), checked against `maxBytes` before a file is created,
+   *  as is ENTRY_BYTES for each entry. */
   bytes = 0;
   private readonly top: TreeNode = {
     kind: 'directory',
@@ -226,10 +230,16 @@ export class ConfinedTree {
   private charge(name: string, size: number): void {
     this.entries++;
     this.bytes += size;
-    if (this.bytes > this.maxBytes) {
+    const floor = this.entries * ENTRY_BYTES;
+    if (this.bytes > this.maxBytes || floor > this.maxBytes) {
+      const source = this.limitSource ? ` (${this.limitSource})` : '';
+      const count =
+        this.bytes > this.maxBytes
+          ? ''
+          : `: ${this.entries} entries, each counted as at least ${ENTRY_BYTES} bytes`;
       throw new UnsafeArchiveError(
         name,
-        `the archive expands past the limit of ${this.maxBytes} bytes${this.limitSource ? ` (${this.limitSource})` : ''}`,
+        `the archive expands past the limit of ${this.maxBytes} bytes${source}${count}`,
       );
     }
   }

@@ -242,6 +242,8 @@ export interface HostileCase {
   restored?: Record<string, string>;
   /** Accepted: the permission bits (setuid, setgid and sticky included) of these paths. */
   modes?: Record<string, number>;
+  /** The extraction's limit (safeExtract's maxBytes, restore's --max-bytes). */
+  maxBytes?: number;
   /** A cost case whose memory the suites also measure: the process's peak RSS stays below
    *  MEMORY_LIMIT_MIB. */
   boundedMemory?: boolean;
@@ -575,6 +577,15 @@ export const HOSTILE_CASES: HostileCase[] = [
       );
     },
     refused: /sparse map larger than 1 MiB/,
+  },
+  {
+    // Each entry counts at least 512 bytes: 2,048 fit in 1 MiB; 20,000 empty ones do not.
+    name: 'cost: 10,000 empty files and 10,000 directories against a 1 MiB limit',
+    compression: 'gzip',
+    archive: () =>
+      gzipSync(tar(Array.from({ length: 20_000 }, (_, i) => (i % 2 ? file(`f${i}`, '') : dir(`d${i}/`))))),
+    maxBytes: 1024 * 1024,
+    refused: /expands past the limit of 1048576 bytes.*2049 entries, each counted as at least 512 bytes/,
   },
   {
     name: 'parity: gzip, no end-of-archive blocks',

@@ -107,7 +107,8 @@ test.each(HOSTILE_CASES.map((c) => [c.name, c] as [string, HostileCase]))('%s', 
   const place = newBox();
   const backupFile = await store(c.archive(place), c.compression);
   const before = outsideState(place.box);
-  const run = await restore(backupFile, place.target);
+  const limit = c.maxBytes === undefined ? [] : ['--max-bytes', String(c.maxBytes)];
+  const run = await restore(backupFile, place.target, limit);
 
   expect(outsideState(place.box)).toEqual(before);
   expect(staging(place.box)).toEqual([]);

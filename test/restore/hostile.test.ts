@@ -140,7 +140,7 @@ test.each(HOSTILE_CASES.map((c) => [c.name, c] as [string, HostileCase]))('%s', 
   const place = newBox();
   const archive = c.archive(place);
   const before = outsideState(place.box);
-  const { result, error, ms } = await run(archive, c.compression, place.target);
+  const { result, error, ms } = await run(archive, c.compression, place.target, c.maxBytes);
 
   expect(outsideState(place.box)).toEqual(before);
   expect(ms).toBeLessThan(TIME_LIMIT_MS);
@@ -203,6 +203,22 @@ test('maxBytes counts content bytes: an archive of exactly the limit restores, o
   const refused = await run(archive, 'none', over.target, total - 1);
   expect(refused.error?.message).toMatch(/limit/);
   expect(apparentBytes(over.target)).toBeLessThanOrEqual(total - 1);
+});
+
+test('maxBytes counts each entry at least 512 bytes: 2,048 empty entries fit 1 MiB, 2,049 do not', async () => {
+  const limit = 1024 * 1024;
+  const entries = (count: number) =>
+    tar(Array.from({ length: count }, (_, i) => (i % 2 ? file(`f${i}`, '') : dir(`d${i}/`))));
+  const fits = newBox();
+  const { result, error } = await run(entries(2048), 'none', fits.target, limit);
+  expect(error).toBeUndefined();
+  expect(result!.entries).toBe(2048);
+  const over = newBox();
+  const refused = await run(entries(2049), 'none', over.target, limit);
+  expect(refused.error?.message).toMatch(
+    /limit of 1048576 bytes: 2049 entries, each counted as at least 512 bytes/,
+  );
+  expect(readdirSync(over.target).length).toBeLessThanOrEqual(2048);
 });
 
 /** The apparent size of every file under `root`. */
