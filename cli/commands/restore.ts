@@ -56,13 +56,19 @@ holds DIR; the lock of a restore that was killed is taken over. gzip, zstd and p
 archives, as GNU tar, bsdtar, Python's tarfile and this action write them, sparse files
 included.
 
-Refused (the whole restore, naming the entry): names that are absolute, contain "..", a NUL,
-a backslash or start with a drive letter ("C:"), are longer than 65,536 bytes or deeper
-than 2,048 levels, or link to a target longer than 4,096 bytes; any entry whose path goes
-through a symbolic link of the archive (names compared ignoring case and Unicode form); a
-symbolic link named as a directory; a hard link to anything but a regular file the archive
-created before it; an entry replacing a directory; devices, FIFOs and unknown entry types;
-extension headers over 1 MiB; an archive that expands past --max-bytes or holds no entry. Symbolic links are restored verbatim (absolute or pointing outside DIR,
+Refused (the whole restore, naming the entry where there is one): names that are empty,
+absolute, contain a ".." segment, a NUL, a backslash or a drive letter ("C:") at the start of
+any segment, are longer than 65,536 bytes or deeper than 2,048 levels; a root entry ("./")
+that is not a directory; symbolic link targets that are empty, longer than 4,096 bytes, or
+contain a NUL, a backslash or a drive letter at the start of a segment; hard link targets
+refused as names are, or anything but a regular file the archive created before the link;
+any entry whose path goes through a symbolic link of the archive (names compared ignoring case
+and Unicode form); a symbolic link named as a directory; an entry replacing a directory;
+devices, FIFOs, multi-volume continuations and unknown entry types; more than 1 MiB of
+extension data for one entry (pax headers, GNU long names and long link names together); a
+sparse map over 1 MiB or one that does not fit its file; an archive that expands past
+--max-bytes (each entry counting at least 512 bytes), ends inside an entry or holds no entry.
+Symbolic links are restored verbatim (absolute or pointing outside DIR,
 as git checks them out), last, and listed: nothing is ever written through one. setuid and
 setgid bits are dropped.
 

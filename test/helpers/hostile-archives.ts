@@ -376,6 +376,8 @@ const rows: Row[] = [
   ['path: drive letter c:x', () => tar([file('c:x')]), REFUSED],
   ['path: drive letter in a later segment', () => tar([file('a/C:x')]), REFUSED],
   ['path: empty name', () => tar([file('')]), REFUSED],
+  ['path: a root entry that is a file', () => tar([file('.')]), /root is not a directory/],
+  ['path: a root entry that is a symbolic link', () => tar([symlink('.', '..')]), /root is not a directory/],
   // Names up to 64 KiB restore (issue 17 item 10, test/restore/bytes-and-depth.test.ts).
   ['path: a 70,001-byte name', () => tar([file(`${'d'.repeat(99)}/`.repeat(700) + 'f')]), REFUSED],
   ['hard link: outside', () => tar([hardlink('h', '../victim.txt')]), refusedEntry('h')],
@@ -516,6 +518,11 @@ const rows: Row[] = [
     'type: block device',
     () => tar([{ name: 'disk', type: '4' }]),
     /^Refused archive entry "disk".*block device/,
+  ],
+  [
+    'type: multi-volume continuation',
+    () => tar([{ name: 'part', type: 'M', data: 'x' }]),
+    /^Refused archive entry "part".*multi-volume/,
   ],
   [
     // Not 'X': GNU tar and the tar package read it as Solaris's extended header.
