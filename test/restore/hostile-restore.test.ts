@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { LocalStack } from '../../scripts/local-stack.js';
 import { sharedStack, sharedStackToken } from '../helpers/shared-stack.js';
 import { archiveKey } from '../../common/naming.js';
-import { COMMIT } from '../action/helpers.js';
+import { COMMIT, runAction, s3Inputs } from '../action/helpers.js';
+import { RestoreInputs } from '../../action/constants.js';
 import { apiClient, s3Client } from '../worker/helpers.js';
 import { fullEnv, runCli, workerEnv } from '../cli/helpers.js';
 import {
@@ -212,4 +213,51 @@ test('--force onto a non-empty target with a hostile archive leaves the target e
   expect(outsideState(place.target)).toEqual(target);
   expect(outsideState(place.box)).toEqual(before);
   expect(staging(place.box)).toEqual([]);
+});
+
+describe('the restore sub-action (node dist/restore/index.js, as the runner runs it)', () => {
+  const step = (backupFile: string, target: string) =>
+    runAction({
+      script: 'dist/restore/index.js',
+      inputs: {
+        ...s3Inputs(stack),
+        [RestoreInputs.ApiUrl]: stack.url,
+        [RestoreInputs.ApiToken]: TOKEN,
+        [RestoreInputs.Tenant]: TENANT,
+        [RestoreInputs.Backup]: backupFile,
+        [RestoreInputs.Target]: target,
+      },
+    });
+  const aliasing = () =>
+    tar([symlink('s', '.'), symlink('d//t', '../s/..'), file('d/t/victim.txt', 'pwned')]);
+
+  test('a replaced object is refused before any entry is written', async () => {
+    const hostile = aliasing();
+    const recorded = tar([dir('a/'), dir('b/'), file('c', 'fine!')]);
+    expect(recorded.length).toBe(hostile.length);
+    const backupFile = await store(hostile, 'none', recorded);
+    const place = newBox();
+    const before = outsideState(place.box);
+    const run = await step(backupFile, place.target);
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).toMatch(/::error::.*does not match its metadata.*Nothing was written/);
+    expect(run.stdout).not.toMatch(/Refused archive entry/);
+    expect(existsSync(place.target)).toBe(false);
+    expect(staging(place.box)).toEqual([]);
+    expect(outsideState(place.box)).toEqual(before);
+  });
+
+  test('an archive aliasing its way out through its own symbolic links is refused, nothing outside touched', async () => {
+    const backupFile = await store(aliasing(), 'none');
+    const place = newBox();
+    const before = outsideState(place.box);
+    const run = await step(backupFile, place.target);
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).toMatch(
+      /::error::Refused archive entry "d\/t\/victim.txt": goes through the archive's symbolic link/,
+    );
+    expect(existsSync(place.target)).toBe(false);
+    expect(staging(place.box)).toEqual([]);
+    expect(outsideState(place.box)).toEqual(before);
+  });
 });
