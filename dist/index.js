@@ -88640,6 +88640,19 @@ const isTransientWorkerError = (error) => error instanceof WorkerUnreachableErro
     (error instanceof client_WorkerApiError && (error.status >= 500 || error.status === 429));
 /** The Retry-After of a Worker error, for withRetries. */
 const workerRetryAfter = (error) => error instanceof client_WorkerApiError ? error.retryAfterMs : undefined;
+/** withRetries' options for a Worker call: its transient errors, its Retry-After (capped), and a
+ *  log line naming `what` for each retry. */
+const workerRetries = (what, log, attempts = 3) => ({
+    attempts,
+    isTransient: isTransientWorkerError,
+    retryAfterOf: workerRetryAfter,
+    what,
+    log,
+});
+/** No Worker there at all (a refused connection, a name that does not resolve): a wrong URL or a
+ *  Worker not deployed far more often than a blip, reported at once as such. */
+const nobodyThere = (error) => error instanceof WorkerUnreachableError &&
+    ['ECONNREFUSED', 'ENOTFOUND'].includes(error.cause?.code ?? '');
 /**
  * One request with node:http (fetch copies every body it is given: a 16 MiB part, each attempt,
  * doubling the memory of the parts in flight; a socket write does not). It never hangs: a
@@ -88698,10 +88711,14 @@ class WorkerClient {
     baseUrl;
     token;
     timeoutMs;
-    constructor(baseUrl, token, timeoutMs = timeouts().requestMs) {
+    log;
+    constructor(baseUrl, token, timeoutMs = timeouts().requestMs, 
+    /** Where retries of read-only calls are reported (default: stderr). */
+    log = (message) => void process.stderr.write(`${message}\n`)) {
         this.baseUrl = baseUrl;
         this.token = token;
         this.timeoutMs = timeoutMs;
+        this.log = log;
     }
     url(path, query = {}) {
         const url = new URL(path, `${this.baseUrl}/`);
@@ -88710,7 +88727,19 @@ class WorkerClient {
                 url.searchParams.set(name, value);
         return url.toString();
     }
+    /** One call; a GET (it changes nothing) is retried on no answer or a 5xx/429, after the
+     *  Worker's Retry-After (capped). Other calls are retried by their callers, who know whether
+     *  a repeat is safe. */
     async request(method, path, options = {}) {
+        if (method !== 'GET')
+            return this.requestOnce(method, path, options);
+        const retries = workerRetries(`GET ${path}`, this.log);
+        return withRetries(() => this.requestOnce(method, path, options), {
+            ...retries,
+            isTransient: (error) => retries.isTransient(error) && !nobodyThere(error),
+        });
+    }
+    async requestOnce(method, path, options) {
         const url = this.url(path, options.query);
         const token = typeof this.token === 'string' ? this.token : await this.token();
         const headers = {
@@ -94928,9 +94957,13 @@ const confined_tree_O_DIRECTORY = external_node_fs_.constants.O_DIRECTORY ?? 0;
 const NEW_FILE = external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_EXCL | confined_tree_O_NOFOLLOW;
 // Never restore set-user-id or set-group-id bits from an archive.
 const MODE_MASK = 0o1777;
+// What each entry counts against the limit at least, so that a flood of empty files and
+// directories (an inode each, a block for a directory) is bounded too.
+const ENTRY_BYTES = 512;
 class ConfinedTree {
     entries = 0;
-    /** Content bytes (apparent sizes), checked against `maxBytes` before a file is created. */
+    /** Content bytes (apparent sizes), checked against `maxBytes` before a file is created,
+     *  as is ENTRY_BYTES for each entry. */
     bytes = 0;
     top = {
         kind: 'directory',
@@ -95082,8 +95115,13 @@ class ConfinedTree {
     charge(name, size) {
         this.entries++;
         this.bytes += size;
-        if (this.bytes > this.maxBytes) {
-            throw new UnsafeArchiveError(name, `the archive expands past the limit of ${this.maxBytes} bytes${this.limitSource ? ` (${this.limitSource})` : ''}`);
+        const floor = this.entries * ENTRY_BYTES;
+        if (this.bytes > this.maxBytes || floor > this.maxBytes) {
+            const source = this.limitSource ? ` (${this.limitSource})` : '';
+            const count = this.bytes > this.maxBytes
+                ? ''
+                : `: ${this.entries} entries, each counted as at least ${ENTRY_BYTES} bytes`;
+            throw new UnsafeArchiveError(name, `the archive expands past the limit of ${this.maxBytes} bytes${source}${count}`);
         }
     }
     /**
@@ -95229,7 +95267,6 @@ function nameOf(node) {
 // bsdtar write (`tar -S`, bsdtar by default). The stored data is the concatenation of the
 // regions; everything else is a hole (zeros), and the file's size is its real size.
 
-
 const MAX_MAP_BYTES = 1024 * 1024;
 function parseCount(text, what) {
     const value = /^\d{1,16}$/.test(text) ? Number(text) : NaN;
@@ -95303,26 +95340,39 @@ const pairs = (numbers) => {
     return regions;
 };
 /** pax 1.0: the map opens the entry's data, decimal numbers one a line ("count\n" then
- *  offset/size pairs), padded to a block. Undefined until `data` holds all of it. */
-function dataMapRegions(data) {
-    const numbers = [];
-    let at = 0;
-    let count;
-    while (count === undefined || numbers.length < 2 * count) {
-        const end = data.indexOf(0x0a, at);
-        if (end < 0) {
-            if (data.length >= MAX_MAP_BYTES)
-                throw new CorruptArchiveError('a sparse map larger than 1 MiB');
-            return undefined;
+ *  offset/size pairs), padded to a block. Read a block at a time, each byte once: the number
+ *  being read and those read so far are kept, so the cost is linear in the map's size. */
+class DataMapReader {
+    numbers = [];
+    count;
+    /** The number being read (a number may span two blocks), and its digits so far. */
+    value = 0;
+    digits = 0;
+    bytes = 0;
+    /** The next block of the entry's data; the map and the bytes it takes once it is whole. */
+    push(block) {
+        this.bytes += block.length;
+        for (let i = 0; i < block.length; i++) {
+            const byte = block[i];
+            if (byte >= 0x30 && byte <= 0x39 && this.digits < 16) {
+                this.value = this.value * 10 + (byte - 0x30);
+                this.digits++;
+                continue;
+            }
+            if (byte !== 0x0a || this.digits === 0)
+                throw new CorruptArchiveError('invalid sparse map entry (one decimal number of up to 16 digits a line)');
+            if (this.count === undefined)
+                this.count = this.value;
+            else
+                this.numbers.push(this.value);
+            this.value = this.digits = 0;
+            if (this.numbers.length === 2 * this.count)
+                return { regions: pairs(this.numbers), bytes: this.bytes };
         }
-        const value = parseCount(data.subarray(at, end).toString('latin1'), 'sparse map entry');
-        if (count === undefined)
-            count = value;
-        else
-            numbers.push(value);
-        at = end + 1;
+        if (this.bytes >= MAX_MAP_BYTES)
+            throw new CorruptArchiveError('a sparse map larger than 1 MiB');
+        return undefined;
     }
-    return { regions: pairs(numbers), bytes: Math.ceil(at / BLOCK) * BLOCK };
 }
 
 ;// CONCATENATED MODULE: ./core/tar/unpack.ts
@@ -95342,7 +95392,8 @@ function dataMapRegions(data) {
 
 
 
-/** pax and GNU long-name data larger than this is refused: no real name or record needs it. */
+/** Extension data (pax and GNU long-name/long-link headers) one entry may have, in total:
+ *  no real name or record needs more, and stacked headers must not pile up in memory. */
 const MAX_EXTENSION_BYTES = 1024 * 1024;
 function parseNumber(field) {
     // GNU base-256 for values that do not fit the octal digits; negative ones are refused.
@@ -95444,6 +95495,8 @@ class TarExtractor extends external_node_stream_.Writable {
     skip = 0;
     /** What the extension headers before the next entry said. */
     pax = [];
+    /** Their data bytes, against MAX_EXTENSION_BYTES. */
+    extensionBytes = 0;
     longName;
     longLink;
     /** An old GNU sparse header waiting for its extension blocks. */
@@ -95531,10 +95584,16 @@ class TarExtractor extends external_node_stream_.Writable {
             }
         }
     }
+    /** An extension header's data, counted against the entry's total. */
+    extension(size, what, done) {
+        this.extensionBytes += size;
+        if (this.extensionBytes > MAX_EXTENSION_BYTES)
+            throw new CorruptArchiveError(`${what} brings the extension headers of one entry to ${this.extensionBytes} bytes ` +
+                `(pax, GNU long name and long link data; more than ${MAX_EXTENSION_BYTES} bytes in total are refused)`);
+        this.collect(size, what, done);
+    }
     /** Collects `size` data bytes (and skips their padding), then hands them on. */
     collect(size, what, done) {
-        if (size > MAX_EXTENSION_BYTES)
-            throw new CorruptArchiveError(`${what} of ${size} bytes (more than ${MAX_EXTENSION_BYTES} are refused)`);
         const parts = [];
         const end = () => {
             this.skip = padding(size);
@@ -95562,14 +95621,17 @@ class TarExtractor extends external_node_stream_.Writable {
         const header = unpack_parseHeader(block);
         switch (header.typeflag) {
             case 'x':
-                return this.collect(header.size, 'a pax header', (data) => (this.pax = this.pax.concat(parsePax(data))));
+                return this.extension(header.size, 'a pax header', (data) => {
+                    for (const record of parsePax(data))
+                        this.pax.push(record);
+                });
             case 'g':
                 // Global pax records (a comment, a charset) describe no entry: read, checked, unused.
-                return this.collect(header.size, 'a global pax header', (data) => void parsePax(data));
+                return this.extension(header.size, 'a global pax header', (data) => void parsePax(data));
             case 'L':
-                return this.collect(header.size, 'a GNU long name', (data) => (this.longName = cString(data)));
+                return this.extension(header.size, 'a GNU long name', (data) => (this.longName = cString(data)));
             case 'K':
-                return this.collect(header.size, 'a GNU long link name', (data) => (this.longLink = cString(data)));
+                return this.extension(header.size, 'a GNU long link name', (data) => (this.longLink = cString(data)));
             case 'V': // a GNU volume label names no entry
                 this.skip = header.size + padding(header.size);
                 return;
@@ -95605,6 +95667,7 @@ class TarExtractor extends external_node_stream_.Writable {
         const rawName = pax.get('GNU.sparse.name') ?? pax.get('path') ?? this.longName ?? header.name;
         const rawLink = pax.get('linkpath') ?? this.longLink ?? header.linkname;
         this.pax = [];
+        this.extensionBytes = 0;
         this.longName = this.longLink = undefined;
         this.headers++;
         const size = pax.has('size') ? parseCount(pax.get('size'), 'pax size') : header.size;
@@ -95666,13 +95729,14 @@ class TarExtractor extends external_node_stream_.Writable {
     /** pax sparse 1.0: read the map at the start of the data, block by block, then the file. */
     sparseDataMap(name, mode, mtime, size, pax) {
         const realSize = parseCount(pax.get('GNU.sparse.realsize') ?? '', 'GNU.sparse.realsize');
-        const blocks = [];
+        const reader = new DataMapReader();
+        let read = 0;
         const readBlock = () => {
-            if (blocks.length * BLOCK >= size)
+            if (read >= size)
                 throw new CorruptArchiveError('a sparse map longer than its entry');
+            read += BLOCK;
             this.collect(BLOCK, 'a sparse map', (block) => {
-                blocks.push(block);
-                const map = dataMapRegions(Buffer.concat(blocks));
+                const map = reader.push(block);
                 if (!map)
                     return readBlock();
                 this.writeFile(name, mode, mtime, size - map.bytes, checkedMap(map.regions, realSize, size - map.bytes));
@@ -96105,16 +96169,27 @@ async function decryptStaged(staged, identities, what, target) {
 // Restores build beside their target (same file system, so moving into place is a rename) in a
 // staging directory that is removed however the restore ends: on success, on an error, and on
 // SIGINT or SIGTERM (Ctrl-C, or the runner cancelling a job or hitting its timeout). A lock
-// file beside the target, created exclusively, keeps two restores out of one target.
+// file beside the target, created whole and exclusively, keeps two restores out of one target.
+
 
 
 
 const live = new Set();
 const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 };
+/** Restores between the two renames of moveIntoPlace: a signal meanwhile waits for the second
+ *  (with --force the old target sits inside staging in between). */
+let installing = 0;
+let held;
 function removeLiveAndExit(signal) {
+    if (installing > 0) {
+        held = signal;
+        return;
+    }
     for (const path of live)
         (0,external_node_fs_.rmSync)(path, { recursive: true, force: true });
-    console.error(`Interrupted (${signal}): the restore was abandoned and its staging removed.`);
+    console.error(held
+        ? `Interrupted (${signal}) while the restored tree was moved into place: the move was let finish, and staging removed.`
+        : `Interrupted (${signal}): the restore was abandoned and its staging removed.`);
     process.exit(SIGNAL_EXIT[signal]);
 }
 function track(path) {
@@ -96139,25 +96214,86 @@ async function isEmptyOrMissing(directory) {
         throw error;
     }
 }
-/** Takes the target for this process, or says who holds it. A lock whose process is gone (a
- *  restore killed with SIGKILL) is taken over. */
-async function lockTarget(lock, target) {
-    for (let attempt = 0; attempt < 2; attempt++) {
-        try {
-            await (0,promises_.writeFile)(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
-            return;
-        }
-        catch (error) {
-            if (error.code !== 'EEXIST')
-                throw error;
-        }
-        const holder = Number((0,external_node_fs_.readFileSync)(lock, 'utf8').trim());
-        if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-            throw new Error(`Another restore (process ${holder}) is writing ${target}: wait for it, or remove ${lock} if it is gone. Nothing was written.`);
-        }
-        (0,external_node_fs_.rmSync)(lock, { force: true }); // its process is gone
+/** The lock's holder as read from one open file: its inode (which lock this is) and its pid,
+ *  undefined when it names no process or cannot be read (then it counts as held); null when
+ *  there is no lock. */
+async function readLock(lock) {
+    let file;
+    try {
+        file = await (0,promises_.open)(lock, 'r');
+        const { ino } = await file.stat();
+        const pid = Number((await file.readFile('utf8')).trim());
+        return { ino, pid: Number.isInteger(pid) && pid > 0 ? pid : undefined };
     }
-    throw new Error(`Could not take ${lock} for ${target}. Nothing was written.`);
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return null;
+        return { ino: 0, pid: undefined };
+    }
+    finally {
+        await file?.close();
+    }
+}
+/** Removes the lock `dead` (inode) of a process that is gone, unless another process is
+ *  already doing so. Only the process that creates `${lock}.takeover-{inode}` (a hard link to
+ *  the lock: created whole or not at all) may remove that lock, so two processes taking over
+ *  one dead lock cannot both win, and a lock taken meanwhile by a live process is never touched. */
+async function removeDeadLock(lock, dead) {
+    const claim = `${lock}.takeover-${dead}`;
+    try {
+        await (0,promises_.link)(lock, claim);
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'EEXIST' || code === 'ENOENT')
+            return; // being taken over, or gone: look again
+        throw error;
+    }
+    track(claim);
+    try {
+        if ((await (0,promises_.stat)(claim)).ino === dead)
+            await (0,promises_.rm)(lock, { force: true });
+    }
+    finally {
+        await (0,promises_.rm)(claim, { force: true });
+        untrack(claim);
+    }
+}
+/** Takes the target for this process, or says who holds it. The lock appears whole, holding
+ *  this process's pid: written to a file of its own first, then hard-linked to the lock's name
+ *  (which fails when the name exists). A lock whose process is gone (a restore killed with
+ *  SIGKILL) is taken over; one that names no process is treated as held. */
+async function lockTarget(lock, target) {
+    const mine = `${lock}.${process.pid}-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
+    track(mine);
+    try {
+        await (0,promises_.writeFile)(mine, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+        for (let attempt = 0; attempt < 20; attempt++) {
+            try {
+                await (0,promises_.link)(mine, lock);
+                track(lock);
+                return;
+            }
+            catch (error) {
+                if (error.code !== 'EEXIST')
+                    throw error;
+            }
+            const holder = await readLock(lock);
+            if (holder === null)
+                continue; // released meanwhile
+            if (holder.pid === undefined || isAlive(holder.pid)) {
+                const who = holder.pid === undefined ? 'Another restore' : `Another restore (process ${holder.pid})`;
+                throw new Error(`${who} is writing ${target}: wait for it, or remove ${lock} if it is gone. Nothing was written.`);
+            }
+            await removeDeadLock(lock, holder.ino);
+            await new Promise((resolve) => setTimeout(resolve, 5 * attempt));
+        }
+        throw new Error(`Could not take ${lock} for ${target}: if no restore is running, remove it and any ${(0,external_node_path_.basename)(lock)}.takeover-* beside it. Nothing was written.`);
+    }
+    finally {
+        await (0,promises_.rm)(mine, { force: true });
+        untrack(mine);
+    }
 }
 function isAlive(pid) {
     try {
@@ -96182,7 +96318,6 @@ async function withStaging(targetPath, force, work) {
     await (0,promises_.mkdir)((0,external_node_path_.dirname)(target), { recursive: true });
     const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(target), `.${(0,external_node_path_.basename)(target)}.restore-lock`);
     await lockTarget(lock, target);
-    track(lock);
     try {
         const staging = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_path_.dirname)(target), `.${(0,external_node_path_.basename)(target)}.restore-`));
         track(staging);
@@ -96210,19 +96345,28 @@ function freeBytes(path) {
     return stats.bavail * stats.bsize;
 }
 /** Swap `built` in for the target; the old target is removed only after the swap. `built`
- *  must be inside a staging directory (the old target passes through it). */
+ *  must be inside a staging directory (the old target passes through it, so a signal between
+ *  the two renames waits for the second). */
 async function moveIntoPlace(built, target) {
     const old = `${built}.old`;
     let hadTarget = true;
+    installing++;
     try {
-        await (0,promises_.rename)(target, old);
+        try {
+            await (0,promises_.rename)(target, old);
+        }
+        catch (error) {
+            if (error.code !== 'ENOENT')
+                throw error;
+            hadTarget = false;
+        }
+        await (0,promises_.rename)(built, target);
     }
-    catch (error) {
-        if (error.code !== 'ENOENT')
-            throw error;
-        hadTarget = false;
+    finally {
+        installing--;
+        if (held)
+            removeLiveAndExit(held);
     }
-    await (0,promises_.rename)(built, target);
     if (hadTarget)
         await (0,promises_.rm)(old, { recursive: true, force: true });
 }
@@ -97165,7 +97309,7 @@ async function recordBackup(worker, metadata, failOnApiError) {
             if (attempt > 1 && error instanceof client_WorkerApiError && error.status === 409)
                 return;
             throw error;
-        }), { attempts: 3, isTransient: isTransientWorkerError });
+        }), workerRetries(`record ${metadata.key}`, warning));
         await withRetries(() => worker.notify({
             tenant: metadata.tenant,
             bucket: metadata.bucket,
@@ -97176,7 +97320,7 @@ async function recordBackup(worker, metadata, failOnApiError) {
             backup_file: metadata.backup_file,
             message: `Backup ${metadata.key}: ${metadata.size} bytes, ${metadata.file_count} files, sha256 ${metadata.sha256}`,
             run_url: metadata.run_url,
-        }), { attempts: 3, isTransient: isTransientWorkerError });
+        }), workerRetries(`notify ${metadata.key}`, warning));
         info(`Recorded ${metadata.backup_file} with the Worker`);
         return true;
     }

@@ -33508,9 +33508,13 @@ const confined_tree_O_DIRECTORY = external_node_fs_.constants.O_DIRECTORY ?? 0;
 const NEW_FILE = external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_EXCL | confined_tree_O_NOFOLLOW;
 // Never restore set-user-id or set-group-id bits from an archive.
 const MODE_MASK = 0o1777;
+// What each entry counts against the limit at least, so that a flood of empty files and
+// directories (an inode each, a block for a directory) is bounded too.
+const ENTRY_BYTES = 512;
 class ConfinedTree {
     entries = 0;
-    /** Content bytes (apparent sizes), checked against `maxBytes` before a file is created. */
+    /** Content bytes (apparent sizes), checked against `maxBytes` before a file is created,
+     *  as is ENTRY_BYTES for each entry. */
     bytes = 0;
     top = {
         kind: 'directory',
@@ -33662,8 +33666,13 @@ class ConfinedTree {
     charge(name, size) {
         this.entries++;
         this.bytes += size;
-        if (this.bytes > this.maxBytes) {
-            throw new UnsafeArchiveError(name, `the archive expands past the limit of ${this.maxBytes} bytes${this.limitSource ? ` (${this.limitSource})` : ''}`);
+        const floor = this.entries * ENTRY_BYTES;
+        if (this.bytes > this.maxBytes || floor > this.maxBytes) {
+            const source = this.limitSource ? ` (${this.limitSource})` : '';
+            const count = this.bytes > this.maxBytes
+                ? ''
+                : `: ${this.entries} entries, each counted as at least ${ENTRY_BYTES} bytes`;
+            throw new UnsafeArchiveError(name, `the archive expands past the limit of ${this.maxBytes} bytes${source}${count}`);
         }
     }
     /**
@@ -33988,7 +33997,6 @@ function writeChecksum(block) {
 // bsdtar write (`tar -S`, bsdtar by default). The stored data is the concatenation of the
 // regions; everything else is a hole (zeros), and the file's size is its real size.
 
-
 const MAX_MAP_BYTES = 1024 * 1024;
 function parseCount(text, what) {
     const value = /^\d{1,16}$/.test(text) ? Number(text) : NaN;
@@ -34062,26 +34070,39 @@ const pairs = (numbers) => {
     return regions;
 };
 /** pax 1.0: the map opens the entry's data, decimal numbers one a line ("count\n" then
- *  offset/size pairs), padded to a block. Undefined until `data` holds all of it. */
-function dataMapRegions(data) {
-    const numbers = [];
-    let at = 0;
-    let count;
-    while (count === undefined || numbers.length < 2 * count) {
-        const end = data.indexOf(0x0a, at);
-        if (end < 0) {
-            if (data.length >= MAX_MAP_BYTES)
-                throw new CorruptArchiveError('a sparse map larger than 1 MiB');
-            return undefined;
+ *  offset/size pairs), padded to a block. Read a block at a time, each byte once: the number
+ *  being read and those read so far are kept, so the cost is linear in the map's size. */
+class DataMapReader {
+    numbers = [];
+    count;
+    /** The number being read (a number may span two blocks), and its digits so far. */
+    value = 0;
+    digits = 0;
+    bytes = 0;
+    /** The next block of the entry's data; the map and the bytes it takes once it is whole. */
+    push(block) {
+        this.bytes += block.length;
+        for (let i = 0; i < block.length; i++) {
+            const byte = block[i];
+            if (byte >= 0x30 && byte <= 0x39 && this.digits < 16) {
+                this.value = this.value * 10 + (byte - 0x30);
+                this.digits++;
+                continue;
+            }
+            if (byte !== 0x0a || this.digits === 0)
+                throw new CorruptArchiveError('invalid sparse map entry (one decimal number of up to 16 digits a line)');
+            if (this.count === undefined)
+                this.count = this.value;
+            else
+                this.numbers.push(this.value);
+            this.value = this.digits = 0;
+            if (this.numbers.length === 2 * this.count)
+                return { regions: pairs(this.numbers), bytes: this.bytes };
         }
-        const value = parseCount(data.subarray(at, end).toString('latin1'), 'sparse map entry');
-        if (count === undefined)
-            count = value;
-        else
-            numbers.push(value);
-        at = end + 1;
+        if (this.bytes >= MAX_MAP_BYTES)
+            throw new CorruptArchiveError('a sparse map larger than 1 MiB');
+        return undefined;
     }
-    return { regions: pairs(numbers), bytes: Math.ceil(at / BLOCK) * BLOCK };
 }
 
 ;// CONCATENATED MODULE: ./core/tar/unpack.ts
@@ -34101,7 +34122,8 @@ function dataMapRegions(data) {
 
 
 
-/** pax and GNU long-name data larger than this is refused: no real name or record needs it. */
+/** Extension data (pax and GNU long-name/long-link headers) one entry may have, in total:
+ *  no real name or record needs more, and stacked headers must not pile up in memory. */
 const MAX_EXTENSION_BYTES = 1024 * 1024;
 function parseNumber(field) {
     // GNU base-256 for values that do not fit the octal digits; negative ones are refused.
@@ -34203,6 +34225,8 @@ class TarExtractor extends external_node_stream_.Writable {
     skip = 0;
     /** What the extension headers before the next entry said. */
     pax = [];
+    /** Their data bytes, against MAX_EXTENSION_BYTES. */
+    extensionBytes = 0;
     longName;
     longLink;
     /** An old GNU sparse header waiting for its extension blocks. */
@@ -34290,10 +34314,16 @@ class TarExtractor extends external_node_stream_.Writable {
             }
         }
     }
+    /** An extension header's data, counted against the entry's total. */
+    extension(size, what, done) {
+        this.extensionBytes += size;
+        if (this.extensionBytes > MAX_EXTENSION_BYTES)
+            throw new CorruptArchiveError(`${what} brings the extension headers of one entry to ${this.extensionBytes} bytes ` +
+                `(pax, GNU long name and long link data; more than ${MAX_EXTENSION_BYTES} bytes in total are refused)`);
+        this.collect(size, what, done);
+    }
     /** Collects `size` data bytes (and skips their padding), then hands them on. */
     collect(size, what, done) {
-        if (size > MAX_EXTENSION_BYTES)
-            throw new CorruptArchiveError(`${what} of ${size} bytes (more than ${MAX_EXTENSION_BYTES} are refused)`);
         const parts = [];
         const end = () => {
             this.skip = padding(size);
@@ -34321,14 +34351,17 @@ class TarExtractor extends external_node_stream_.Writable {
         const header = parseHeader(block);
         switch (header.typeflag) {
             case 'x':
-                return this.collect(header.size, 'a pax header', (data) => (this.pax = this.pax.concat(parsePax(data))));
+                return this.extension(header.size, 'a pax header', (data) => {
+                    for (const record of parsePax(data))
+                        this.pax.push(record);
+                });
             case 'g':
                 // Global pax records (a comment, a charset) describe no entry: read, checked, unused.
-                return this.collect(header.size, 'a global pax header', (data) => void parsePax(data));
+                return this.extension(header.size, 'a global pax header', (data) => void parsePax(data));
             case 'L':
-                return this.collect(header.size, 'a GNU long name', (data) => (this.longName = cString(data)));
+                return this.extension(header.size, 'a GNU long name', (data) => (this.longName = cString(data)));
             case 'K':
-                return this.collect(header.size, 'a GNU long link name', (data) => (this.longLink = cString(data)));
+                return this.extension(header.size, 'a GNU long link name', (data) => (this.longLink = cString(data)));
             case 'V': // a GNU volume label names no entry
                 this.skip = header.size + padding(header.size);
                 return;
@@ -34364,6 +34397,7 @@ class TarExtractor extends external_node_stream_.Writable {
         const rawName = pax.get('GNU.sparse.name') ?? pax.get('path') ?? this.longName ?? header.name;
         const rawLink = pax.get('linkpath') ?? this.longLink ?? header.linkname;
         this.pax = [];
+        this.extensionBytes = 0;
         this.longName = this.longLink = undefined;
         this.headers++;
         const size = pax.has('size') ? parseCount(pax.get('size'), 'pax size') : header.size;
@@ -34425,13 +34459,14 @@ class TarExtractor extends external_node_stream_.Writable {
     /** pax sparse 1.0: read the map at the start of the data, block by block, then the file. */
     sparseDataMap(name, mode, mtime, size, pax) {
         const realSize = parseCount(pax.get('GNU.sparse.realsize') ?? '', 'GNU.sparse.realsize');
-        const blocks = [];
+        const reader = new DataMapReader();
+        let read = 0;
         const readBlock = () => {
-            if (blocks.length * BLOCK >= size)
+            if (read >= size)
                 throw new CorruptArchiveError('a sparse map longer than its entry');
+            read += BLOCK;
             this.collect(BLOCK, 'a sparse map', (block) => {
-                blocks.push(block);
-                const map = dataMapRegions(Buffer.concat(blocks));
+                const map = reader.push(block);
                 if (!map)
                     return readBlock();
                 this.writeFile(name, mode, mtime, size - map.bytes, checkedMap(map.regions, realSize, size - map.bytes));
@@ -54984,16 +55019,27 @@ async function decryptStaged(staged, identities, what, target) {
 // Restores build beside their target (same file system, so moving into place is a rename) in a
 // staging directory that is removed however the restore ends: on success, on an error, and on
 // SIGINT or SIGTERM (Ctrl-C, or the runner cancelling a job or hitting its timeout). A lock
-// file beside the target, created exclusively, keeps two restores out of one target.
+// file beside the target, created whole and exclusively, keeps two restores out of one target.
+
 
 
 
 const live = new Set();
 const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 };
+/** Restores between the two renames of moveIntoPlace: a signal meanwhile waits for the second
+ *  (with --force the old target sits inside staging in between). */
+let installing = 0;
+let held;
 function removeLiveAndExit(signal) {
+    if (installing > 0) {
+        held = signal;
+        return;
+    }
     for (const path of live)
         (0,external_node_fs_.rmSync)(path, { recursive: true, force: true });
-    console.error(`Interrupted (${signal}): the restore was abandoned and its staging removed.`);
+    console.error(held
+        ? `Interrupted (${signal}) while the restored tree was moved into place: the move was let finish, and staging removed.`
+        : `Interrupted (${signal}): the restore was abandoned and its staging removed.`);
     process.exit(SIGNAL_EXIT[signal]);
 }
 function track(path) {
@@ -55018,25 +55064,86 @@ async function isEmptyOrMissing(directory) {
         throw error;
     }
 }
-/** Takes the target for this process, or says who holds it. A lock whose process is gone (a
- *  restore killed with SIGKILL) is taken over. */
-async function lockTarget(lock, target) {
-    for (let attempt = 0; attempt < 2; attempt++) {
-        try {
-            await (0,promises_.writeFile)(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
-            return;
-        }
-        catch (error) {
-            if (error.code !== 'EEXIST')
-                throw error;
-        }
-        const holder = Number((0,external_node_fs_.readFileSync)(lock, 'utf8').trim());
-        if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-            throw new Error(`Another restore (process ${holder}) is writing ${target}: wait for it, or remove ${lock} if it is gone. Nothing was written.`);
-        }
-        (0,external_node_fs_.rmSync)(lock, { force: true }); // its process is gone
+/** The lock's holder as read from one open file: its inode (which lock this is) and its pid,
+ *  undefined when it names no process or cannot be read (then it counts as held); null when
+ *  there is no lock. */
+async function readLock(lock) {
+    let file;
+    try {
+        file = await (0,promises_.open)(lock, 'r');
+        const { ino } = await file.stat();
+        const pid = Number((await file.readFile('utf8')).trim());
+        return { ino, pid: Number.isInteger(pid) && pid > 0 ? pid : undefined };
     }
-    throw new Error(`Could not take ${lock} for ${target}. Nothing was written.`);
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return null;
+        return { ino: 0, pid: undefined };
+    }
+    finally {
+        await file?.close();
+    }
+}
+/** Removes the lock `dead` (inode) of a process that is gone, unless another process is
+ *  already doing so. Only the process that creates `${lock}.takeover-{inode}` (a hard link to
+ *  the lock: created whole or not at all) may remove that lock, so two processes taking over
+ *  one dead lock cannot both win, and a lock taken meanwhile by a live process is never touched. */
+async function removeDeadLock(lock, dead) {
+    const claim = `${lock}.takeover-${dead}`;
+    try {
+        await (0,promises_.link)(lock, claim);
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'EEXIST' || code === 'ENOENT')
+            return; // being taken over, or gone: look again
+        throw error;
+    }
+    track(claim);
+    try {
+        if ((await (0,promises_.stat)(claim)).ino === dead)
+            await (0,promises_.rm)(lock, { force: true });
+    }
+    finally {
+        await (0,promises_.rm)(claim, { force: true });
+        untrack(claim);
+    }
+}
+/** Takes the target for this process, or says who holds it. The lock appears whole, holding
+ *  this process's pid: written to a file of its own first, then hard-linked to the lock's name
+ *  (which fails when the name exists). A lock whose process is gone (a restore killed with
+ *  SIGKILL) is taken over; one that names no process is treated as held. */
+async function lockTarget(lock, target) {
+    const mine = `${lock}.${process.pid}-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
+    track(mine);
+    try {
+        await (0,promises_.writeFile)(mine, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+        for (let attempt = 0; attempt < 20; attempt++) {
+            try {
+                await (0,promises_.link)(mine, lock);
+                track(lock);
+                return;
+            }
+            catch (error) {
+                if (error.code !== 'EEXIST')
+                    throw error;
+            }
+            const holder = await readLock(lock);
+            if (holder === null)
+                continue; // released meanwhile
+            if (holder.pid === undefined || isAlive(holder.pid)) {
+                const who = holder.pid === undefined ? 'Another restore' : `Another restore (process ${holder.pid})`;
+                throw new Error(`${who} is writing ${target}: wait for it, or remove ${lock} if it is gone. Nothing was written.`);
+            }
+            await removeDeadLock(lock, holder.ino);
+            await new Promise((resolve) => setTimeout(resolve, 5 * attempt));
+        }
+        throw new Error(`Could not take ${lock} for ${target}: if no restore is running, remove it and any ${(0,external_node_path_.basename)(lock)}.takeover-* beside it. Nothing was written.`);
+    }
+    finally {
+        await (0,promises_.rm)(mine, { force: true });
+        untrack(mine);
+    }
 }
 function isAlive(pid) {
     try {
@@ -55061,7 +55168,6 @@ async function withStaging(targetPath, force, work) {
     await (0,promises_.mkdir)((0,external_node_path_.dirname)(target), { recursive: true });
     const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(target), `.${(0,external_node_path_.basename)(target)}.restore-lock`);
     await lockTarget(lock, target);
-    track(lock);
     try {
         const staging = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_path_.dirname)(target), `.${(0,external_node_path_.basename)(target)}.restore-`));
         track(staging);
@@ -55089,19 +55195,28 @@ function freeBytes(path) {
     return stats.bavail * stats.bsize;
 }
 /** Swap `built` in for the target; the old target is removed only after the swap. `built`
- *  must be inside a staging directory (the old target passes through it). */
+ *  must be inside a staging directory (the old target passes through it, so a signal between
+ *  the two renames waits for the second). */
 async function moveIntoPlace(built, target) {
     const old = `${built}.old`;
     let hadTarget = true;
+    installing++;
     try {
-        await (0,promises_.rename)(target, old);
+        try {
+            await (0,promises_.rename)(target, old);
+        }
+        catch (error) {
+            if (error.code !== 'ENOENT')
+                throw error;
+            hadTarget = false;
+        }
+        await (0,promises_.rename)(built, target);
     }
-    catch (error) {
-        if (error.code !== 'ENOENT')
-            throw error;
-        hadTarget = false;
+    finally {
+        installing--;
+        if (held)
+            removeLiveAndExit(held);
     }
-    await (0,promises_.rename)(built, target);
     if (hadTarget)
         await (0,promises_.rm)(old, { recursive: true, force: true });
 }
@@ -56510,16 +56625,25 @@ Downloads the archive into a staging directory beside DIR and checks its size an
 against the backup's record before anything is extracted: a replaced or corrupt object writes
 nothing. It then extracts there and moves the tree into place only when every entry was
 restored: a refused archive leaves DIR as it was, and the staging directory is removed however
-the restore ends (errors, Ctrl-C, SIGTERM). gzip, zstd and plain tar archives, as GNU tar,
-bsdtar, Python's tarfile and this action write them, sparse files included.
+the restore ends (errors, Ctrl-C, SIGTERM). A lock file beside DIR (.DIR.restore-lock) keeps
+out a second restore while one writes DIR: it is refused (exit 1), naming the process that
+holds DIR; the lock of a restore that was killed is taken over. gzip, zstd and plain tar
+archives, as GNU tar, bsdtar, Python's tarfile and this action write them, sparse files
+included.
 
-Refused (the whole restore, naming the entry): names that are absolute, contain "..", a NUL,
-a backslash or start with a drive letter ("C:"), are longer than 65,536 bytes or deeper
-than 2,048 levels, or link to a target longer than 4,096 bytes; any entry whose path goes
-through a symbolic link of the archive (names compared ignoring case and Unicode form); a
-symbolic link named as a directory; a hard link to anything but a regular file the archive
-created before it; an entry replacing a directory; devices, FIFOs and unknown entry types;
-extension headers over 1 MiB; an archive that expands past --max-bytes or holds no entry. Symbolic links are restored verbatim (absolute or pointing outside DIR,
+Refused (the whole restore, naming the entry where there is one): names that are empty,
+absolute, contain a ".." segment, a NUL, a backslash or a drive letter ("C:") at the start of
+any segment, are longer than 65,536 bytes or deeper than 2,048 levels; a root entry ("./")
+that is not a directory; symbolic link targets that are empty, longer than 4,096 bytes, or
+contain a NUL, a backslash or a drive letter at the start of a segment; hard link targets
+refused as names are, or anything but a regular file the archive created before the link;
+any entry whose path goes through a symbolic link of the archive (names compared ignoring case
+and Unicode form); a symbolic link named as a directory; an entry replacing a directory;
+devices, FIFOs, multi-volume continuations and unknown entry types; more than 1 MiB of
+extension data for one entry (pax headers, GNU long names and long link names together); a
+sparse map over 1 MiB or one that does not fit its file; an archive that expands past
+--max-bytes (each entry counting at least 512 bytes), ends inside an entry or holds no entry.
+Symbolic links are restored verbatim (absolute or pointing outside DIR,
 as git checks them out), last, and listed: nothing is ever written through one. setuid and
 setgid bits are dropped.
 
@@ -63592,6 +63716,7 @@ async function withRetries(operation, options) {
 /* harmony export */   bk: () => (/* binding */ workerRetryAfter),
 /* harmony export */   zE: () => (/* binding */ isTransientWorkerError)
 /* harmony export */ });
+/* unused harmony export workerRetries */
 /* harmony import */ var node_http__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7067);
 /* harmony import */ var node_http__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_http__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_https__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4708);
@@ -63666,6 +63791,19 @@ const isTransientWorkerError = (error) => error instanceof WorkerUnreachableErro
     (error instanceof WorkerApiError && (error.status >= 500 || error.status === 429));
 /** The Retry-After of a Worker error, for withRetries. */
 const workerRetryAfter = (error) => error instanceof WorkerApiError ? error.retryAfterMs : undefined;
+/** withRetries' options for a Worker call: its transient errors, its Retry-After (capped), and a
+ *  log line naming `what` for each retry. */
+const workerRetries = (what, log, attempts = 3) => ({
+    attempts,
+    isTransient: isTransientWorkerError,
+    retryAfterOf: workerRetryAfter,
+    what,
+    log,
+});
+/** No Worker there at all (a refused connection, a name that does not resolve): a wrong URL or a
+ *  Worker not deployed far more often than a blip, reported at once as such. */
+const nobodyThere = (error) => error instanceof WorkerUnreachableError &&
+    ['ECONNREFUSED', 'ENOTFOUND'].includes(error.cause?.code ?? '');
 /**
  * One request with node:http (fetch copies every body it is given: a 16 MiB part, each attempt,
  * doubling the memory of the parts in flight; a socket write does not). It never hangs: a
@@ -63724,10 +63862,14 @@ class WorkerClient {
     baseUrl;
     token;
     timeoutMs;
-    constructor(baseUrl, token, timeoutMs = (0,_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .timeouts */ .Fw)().requestMs) {
+    log;
+    constructor(baseUrl, token, timeoutMs = (0,_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .timeouts */ .Fw)().requestMs, 
+    /** Where retries of read-only calls are reported (default: stderr). */
+    log = (message) => void process.stderr.write(`${message}\n`)) {
         this.baseUrl = baseUrl;
         this.token = token;
         this.timeoutMs = timeoutMs;
+        this.log = log;
     }
     url(path, query = {}) {
         const url = new URL(path, `${this.baseUrl}/`);
@@ -63736,7 +63878,19 @@ class WorkerClient {
                 url.searchParams.set(name, value);
         return url.toString();
     }
+    /** One call; a GET (it changes nothing) is retried on no answer or a 5xx/429, after the
+     *  Worker's Retry-After (capped). Other calls are retried by their callers, who know whether
+     *  a repeat is safe. */
     async request(method, path, options = {}) {
+        if (method !== 'GET')
+            return this.requestOnce(method, path, options);
+        const retries = workerRetries(`GET ${path}`, this.log);
+        return (0,_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .withRetries */ .LH)(() => this.requestOnce(method, path, options), {
+            ...retries,
+            isTransient: (error) => retries.isTransient(error) && !nobodyThere(error),
+        });
+    }
+    async requestOnce(method, path, options) {
         const url = this.url(path, options.query);
         const token = typeof this.token === 'string' ? this.token : await this.token();
         const headers = {
