@@ -34,6 +34,16 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** The whole archive restored into `target`. */
+const restoreWhole = (target: string) =>
+  restoreArchive({
+    open: async () => Readable.from([archive]),
+    compression: 'none',
+    expected,
+    target,
+    names,
+  });
+
 /** A stream that sends `bytes` of the archive, then does what `then` says. */
 function partial(bytes: number, then: 'stall' | 'cut'): Readable {
   const stream = new Readable({ read() {} });
@@ -82,28 +92,14 @@ test('a second restore into the same target is refused while the first holds it'
     names,
   });
   await new Promise((resolve) => setTimeout(resolve, 200));
-  const second = await failure(
-    restoreArchive({
-      open: async () => Readable.from([archive]),
-      compression: 'none',
-      expected,
-      target,
-      names,
-    }),
-  );
+  const second = await failure(restoreWhole(target));
   expect(second.message).toMatch(
     new RegExp(`Another restore \\(process ${process.pid}\\) is writing ${target}.*Nothing was written`),
   );
   expect((await failure(first)).message).toMatch(/stalled/);
   process.env.R2_BACKUP_IDLE_TIMEOUT_MS = '400';
   // The lock went with the first restore: the next one restores.
-  const third = await restoreArchive({
-    open: async () => Readable.from([archive]),
-    compression: 'none',
-    expected,
-    target,
-    names,
-  });
+  const third = await restoreWhole(target);
   expect(third.entries).toBeGreaterThan(0);
   expect(readFileSync(join(target, 'a.txt'), 'utf8')).toBe('restored\n');
   expect(readdirSync(dir)).toEqual(['target']);
@@ -113,13 +109,7 @@ test('a lock left by a restore that was killed is taken over', async () => {
   const { dir, target } = box();
   const gone = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
   writeFileSync(join(dir, '.target.restore-lock'), `${gone}\n`);
-  await restoreArchive({
-    open: async () => Readable.from([archive]),
-    compression: 'none',
-    expected,
-    target,
-    names,
-  });
+  await restoreWhole(target);
   expect(readdirSync(dir)).toEqual(['target']);
 });
 
@@ -130,15 +120,7 @@ test.each([
 ])('a lock that names no process (%s) is treated as held', async (_name, make) => {
   const { dir, target } = box();
   make(join(dir, '.target.restore-lock'));
-  const refused = await failure(
-    restoreArchive({
-      open: async () => Readable.from([archive]),
-      compression: 'none',
-      expected,
-      target,
-      names,
-    }),
-  );
+  const refused = await failure(restoreWhole(target));
   expect(refused.message).toMatch(new RegExp(`^Another restore is writing ${target}.*Nothing was written`));
   expect(readdirSync(dir)).toEqual(['.target.restore-lock']);
 });
