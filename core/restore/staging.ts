@@ -4,7 +4,7 @@
 // file beside the target, created whole and exclusively, keeps two restores out of one target.
 import { randomBytes } from 'node:crypto';
 import { rmSync, statfsSync } from 'node:fs';
-import { link, mkdir, mkdtemp, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
 const live = new Set<string>();
@@ -90,7 +90,12 @@ async function removeDeadLock(lock: string, dead: number): Promise<void> {
   }
   track(claim);
   try {
-    if ((await stat(claim)).ino === dead) await rm(lock, { force: true });
+    // Read through the claim: the lock's name may hold another lock by now, and an inode number
+    // freed by the dead lock may have been reused by a live one, which names its live process.
+    const claimed = await readLock(claim);
+    if (claimed?.ino === dead && claimed.pid !== undefined && !isAlive(claimed.pid)) {
+      await rm(lock, { force: true });
+    }
   } finally {
     await rm(claim, { force: true });
     untrack(claim);
