@@ -244,16 +244,74 @@ export async function upload(request: AuthedRequest, env: Env): Promise<Response
   return handler(request, target(request, env, uploadKey));
 }
 
-/** GET /api/r2/buckets/:bucket/download?key=K: the object, streamed, as a file to save. */
+/**
+ * GET /api/r2/buckets/:bucket/download?key=K: the object, streamed, as a file to save. A cut
+ * restore resumes with `Range: bytes=N-` (206, the rest from byte N; 416 past the end) and
+ * `If-Match` with the first answer's ETag (412 once the object was replaced). Other range
+ * forms are ignored: the whole object, as HTTP allows.
+ */
 export async function download(request: AuthedRequest, env: Env): Promise<Response> {
   const t = target(request, env, downloadKey);
-  const object = await t.binding.get(t.key);
-  if (!object) throw new HttpError(404, `Object not found: ${t.key} in ${t.bucket}`);
+  const notFound = (): HttpError => new HttpError(404, `Object not found: ${t.key} in ${t.bucket}`);
+  const offset = /^bytes=(\d+)-$/.exec(request.headers.get('range')?.trim() ?? '')?.[1];
+  const ifMatch = request.headers.get('if-match');
+  if (offset === undefined && ifMatch === null) {
+    const object = await t.binding.get(t.key);
+    if (!object) throw notFound();
+    return new Response(object.body, { headers: objectHeaders(t.key, object, object.size) });
+  }
+  // Checked first, so that each refusal says which condition failed.
+  const head = await t.binding.head(t.key);
+  if (!head) throw notFound();
+  const changed = (): HttpError =>
+    new HttpError(
+      412,
+      `Object ${t.key} in ${t.bucket} is no longer the one asked for (If-Match ${ifMatch})`,
+      {
+        etag: head.httpEtag,
+      },
+    );
+  if (ifMatch !== null && !etagListMatches(ifMatch, head.etag)) throw changed();
+  const start = offset === undefined ? undefined : Number(offset);
+  if (start !== undefined && start >= head.size) {
+    throw new HttpError(
+      416,
+      `Range ${request.headers.get('range')} starts past the end of ${t.key} (${head.size} bytes)`,
+      {},
+      {
+        'content-range': `bytes */${head.size}`,
+      },
+    );
+  }
+  // Pinned to the version just checked: a replacement in between answers 412, never its bytes.
+  const object = await t.binding.get(t.key, {
+    onlyIf: { etagMatches: head.etag },
+    ...(start !== undefined && { range: { offset: start } }),
+  });
+  if (!object) throw notFound();
+  if (!('body' in object)) throw changed();
+  if (start === undefined) {
+    return new Response(object.body, { headers: objectHeaders(t.key, object, object.size) });
+  }
   return new Response(object.body, {
+    status: 206,
     headers: {
-      ...downloadHeaders(t.key),
-      'content-length': String(object.size),
-      etag: object.httpEtag,
+      ...objectHeaders(t.key, object, object.size - start),
+      'content-range': `bytes ${start}-${object.size - 1}/${object.size}`,
     },
   });
 }
+
+const objectHeaders = (key: string, object: R2Object, length: number): Record<string, string> => ({
+  ...downloadHeaders(key),
+  'content-length': String(length),
+  'accept-ranges': 'bytes',
+  etag: object.httpEtag,
+});
+
+/** If-Match's strong comparison: `*`, or one of the listed tags (weak ones never match). */
+const etagListMatches = (header: string, etag: string): boolean =>
+  header
+    .split(',')
+    .map((tag) => tag.trim())
+    .some((tag) => tag === '*' || tag === `"${etag}"`);
