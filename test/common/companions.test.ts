@@ -61,10 +61,12 @@ describe("the Worker's object keys", () => {
       'backups/t/20250101-120000.meta.tar.zst',
       'backups/t/20250101-120000.wiki.bundle.age',
       'backups/t/20250101-120000.lfs.json',
-      lfsObjectKey('t', OID),
     ]) {
       expect(uploadKey(key)).toEqual({ key, tenant: 't' });
     }
+    // An LFS object's bytes must hash to its oid (uploads.ts has R2 check it).
+    const lfs = lfsObjectKey('t', OID);
+    expect(uploadKey(lfs)).toEqual({ key: lfs, tenant: 't', sha256: OID });
   });
 
   test.each([
