@@ -228,7 +228,7 @@ async function rekeyCopy(
   maxPartSize: number,
 ): Promise<StreamDigest> {
   return rekeyInto({
-    source: await openObject(source, bucket, key),
+    source: (await openObject(source, bucket, key)).body,
     expected,
     identities,
     recipients,

@@ -18,7 +18,7 @@ export interface RecordedLfsList {
 async function readList(source: ArchiveSource, bucket: string, list: RecordedLfsList): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of await openObject(source, bucket, list.key)) {
+  for await (const chunk of (await openObject(source, bucket, list.key)).body) {
     size += (chunk as Buffer).length;
     if (size > (list.size ?? 0)) throw new Error(`more than its recorded ${list.size} bytes`);
     chunks.push(chunk as Buffer);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { BackupMetadata } from '../../common/metadata.js';
 import { archiveKey, metaFileName } from '../../common/naming.js';
 import { checkBackupFile } from '../../common/validate.js';
-import { openObject, type ArchiveSource } from '../r2/object-source.js';
+import { objectOpener, type ArchiveSource } from '../r2/object-source.js';
 import { restoreArchive } from '../restore/archive.js';
 import type { RestoreOptionNames } from '../restore/option-names.js';
 
@@ -51,7 +51,7 @@ export async function loadPreviousExport(options: {
   // The key from the validated file name, never the record's own text.
   const key = archiveKey(tenant, metaFileName(record.backup_file));
   const restored = await restoreArchive({
-    open: (signal) => openObject(options.source, bucket, key, signal),
+    open: objectOpener(options.source, bucket, key),
     compression: 'zstd',
     expected: { sha256: record.meta_sha256!, size: record.meta_size! },
     target: join(options.dir, 'previous'),

@@ -12,7 +12,7 @@ export async function hashObject(
 ): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
-  for await (const chunk of await openObject(source, bucket, key)) {
+  for await (const chunk of (await openObject(source, bucket, key)).body) {
     hash.update(chunk as Buffer);
     size += (chunk as Buffer).length;
     onBytes?.(size);

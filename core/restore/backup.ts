@@ -4,7 +4,7 @@
 import type { BackupMetadata } from '../../common/metadata.js';
 import { archiveKey } from '../../common/naming.js';
 import { checkBackupFile } from '../../common/validate.js';
-import { describeSource, openObject, type ArchiveSource } from '../r2/object-source.js';
+import { describeSource, objectOpener, type ArchiveSource } from '../r2/object-source.js';
 import { selectBackup, type BackupSelector } from './selection.js';
 import { refuseNewerUnrecorded } from './unrecorded.js';
 import { restoreArchive, type RestoreProgress, type RestoreResult } from './archive.js';
@@ -122,7 +122,9 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
       `from ${describeSource(options.source)} into ${options.target}`,
   );
   const result = await restoreArchive({
-    open: (signal) => openObject(options.source, bucket, key, signal),
+    open: objectOpener(options.source, bucket, key),
+    object: key,
+    warn: (message) => options.log?.(`Warning: ${message}`),
     compression,
     // A record without a hash (the seed's): the archive is hashed and the hash printed.
     expected:

@@ -6,7 +6,6 @@
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { BackupMetadata } from '../../common/metadata.js';
 import {
@@ -16,8 +15,8 @@ import {
   lfsObjectKey,
   wikiFileName,
 } from '../../common/naming.js';
-import { openObject } from '../r2/object-source.js';
-import { downloadVerified, IntegrityError } from './archive.js';
+import { objectOpener } from '../r2/object-source.js';
+import { downloadVerified, IntegrityError, type OpenArchive } from './archive.js';
 import {
   chooseRecord,
   identityName,
@@ -37,7 +36,7 @@ const git = async (cwd: string, ...args: string[]): Promise<string> =>
   (await exec('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
 
 export interface RestoreHistoryOptions {
-  open: (signal: AbortSignal) => Promise<Readable>;
+  open: OpenArchive;
   expected: { sha256: string; size: number };
   target: string;
   force?: boolean;
@@ -47,6 +46,9 @@ export interface RestoreHistoryOptions {
   identities?: string[];
   /** The backup's LFS objects (include-lfs), into the repository before it is installed. */
   lfs?: LfsRestoreSource;
+  /** The bundle's key and where a resumed download is said (downloadVerified). */
+  object?: string;
+  warn?: (message: string) => void;
 }
 
 export interface RestoredHistory {
@@ -63,7 +65,10 @@ export async function restoreHistory(options: RestoreHistoryOptions): Promise<Re
   return withStaging(options.target, force, async ({ target, staging, install }) => {
     const bundle = join(staging, 'history.bundle');
     const stored = options.identities ? `${bundle}.age` : bundle;
-    await downloadVerified(options.open, stored, options.expected, 'The git bundle', target);
+    await downloadVerified(options.open, stored, options.expected, 'The git bundle', target, {
+      warn: options.warn,
+      object: options.object,
+    });
     // git reads bundles from files only: the verified age file is decrypted into the staging
     // directory (this process's alone, removed however the restore ends).
     if (options.identities) {
@@ -152,9 +157,9 @@ function lfsSourceOf(
   const listKey = archiveKey(tenant, lfsListFileName(record.backup_file));
   options.log?.(`Restoring the LFS objects listed in ${listKey} (${size} bytes)`);
   return {
-    openList: (signal) => openObject(source, bucket, listKey, signal),
+    openList: objectOpener(source, bucket, listKey),
     list: { sha256, size },
-    openObject: (oid, signal) => openObject(source, bucket, lfsObjectKey(tenant, oid), signal),
+    openObject: (oid) => objectOpener(source, bucket, lfsObjectKey(tenant, oid)),
     warn: options.warn,
   };
 }
@@ -191,13 +196,15 @@ export async function restoreBackupHistory(
   if (record.bundle_shallow && !options.wiki)
     options.warn?.('this bundle was made from a shallow checkout; its history is incomplete');
   const restored = await restoreHistory({
-    open: (signal) => openObject(options.source, bucket, key, signal),
+    open: objectOpener(options.source, bucket, key),
     expected: { sha256, size },
     target,
     force: options.force,
     forceName: options.names.force,
     identities,
     lfs: options.wiki ? undefined : lfsSourceOf(options, record),
+    object: key,
+    warn: options.warn,
   });
   return { ...restored, record, key, size, sha256 };
 }

@@ -8,12 +8,11 @@ import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { link, mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { LFS_OID_RE } from '../../common/validate.js';
 import { gitLfsInstalled, LFS_LIST_FORMAT } from '../git/lfs.js';
 import { forEachLimited } from '../pool.js';
-import { downloadVerified, IntegrityError } from './archive.js';
+import { downloadVerified, IntegrityError, type OpenArchive } from './archive.js';
 import { decryptStaged } from './encrypted.js';
 
 const exec = promisify(execFile);
@@ -25,10 +24,10 @@ const PARALLEL_DOWNLOADS = 4;
 
 export interface LfsRestoreSource {
   /** The list's bytes, and its size and SHA-256 as the record gives them. */
-  openList: (signal: AbortSignal) => Promise<Readable>;
+  openList: OpenArchive;
   list: { sha256: string; size: number };
-  /** An object's bytes, from `lfs/{tenant}/{oid}`. */
-  openObject: (oid: string, signal: AbortSignal) => Promise<Readable>;
+  /** An object's opener, of `lfs/{tenant}/{oid}`. */
+  openObject: (oid: string) => OpenArchive;
   warn?: (message: string) => void;
 }
 
@@ -86,7 +85,7 @@ export async function stageLfsObjects(
   }
   const listFile = join(staging, 'lfs.json');
   const stored = where.identities ? `${listFile}.age` : listFile;
-  await downloadVerified(source.openList, stored, source.list, 'The LFS list', target);
+  await downloadVerified(source.openList, stored, source.list, 'The LFS list', target, { warn: source.warn });
   let bytes: Buffer;
   if (where.identities) {
     const plain = await decryptStaged(createReadStream(stored), where.identities, 'The LFS list', target);
@@ -101,11 +100,12 @@ export async function stageLfsObjects(
   await forEachLimited(objects, PARALLEL_DOWNLOADS, async ({ oid, size }) => {
     const downloaded = join(staging, `lfs-${oid}`);
     await downloadVerified(
-      (signal) => source.openObject(oid, signal),
+      source.openObject(oid),
       downloaded,
       { sha256: oid, size },
       `The LFS object ${oid}`,
       target,
+      { warn: source.warn },
     );
     const dir = join(store, oid.slice(0, 2), oid.slice(2, 4));
     await mkdir(dir, { recursive: true });

@@ -9,7 +9,7 @@ import type { BackupMetadata } from '../../common/metadata.js';
 import { archiveKey, metaFileName } from '../../common/naming.js';
 import { checkBackupFile } from '../../common/validate.js';
 import { renderExport, type RenderedExport } from '../github/render.js';
-import { openObject } from '../r2/object-source.js';
+import { objectOpener } from '../r2/object-source.js';
 import { restoreArchive, type RestoreProgress, type RestoreResult } from './archive.js';
 import {
   chooseRecord,
@@ -57,7 +57,9 @@ export async function restoreBackupMetadata(
   options.log?.(`Restoring the metadata export ${key} (${size} bytes) into ${target}`);
   let rendered: RenderedExport | undefined;
   const result = await restoreArchive({
-    open: (signal) => openObject(options.source, bucket, key, signal),
+    open: objectOpener(options.source, bucket, key),
+    object: key,
+    warn: options.warn,
     compression: 'zstd',
     expected: { sha256, size },
     target,

@@ -318,20 +318,28 @@ export class WorkerClient {
     );
   }
 
-  /** An object's bytes through the download route, as a stream (no copy in memory). */
-  async download(bucket: string, key: string, signal?: AbortSignal): Promise<IncomingMessage> {
+  /** An object's bytes through the download route, as a stream (no copy in memory), and its
+   *  ETag; `from` resumes a cut download: the bytes from `offset` on, of that ETag only. */
+  async download(
+    bucket: string,
+    key: string,
+    signal?: AbortSignal,
+    from?: { offset: number; etag: string },
+  ): Promise<{ body: IncomingMessage; etag: string | undefined }> {
     const url = this.url(`/api/r2/buckets/${encodeURIComponent(bucket)}/download`, { key });
     const token = typeof this.token === 'string' ? this.token : await this.token();
     const get = url.startsWith('https:') ? httpsRequest : httpRequest;
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (from) Object.assign(headers, { range: `bytes=${from.offset}-`, 'if-match': from.etag });
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const request = get(url, { headers: { authorization: `Bearer ${token}` }, signal }, resolve);
+      const request = get(url, { headers, signal }, resolve);
       request.setTimeout(this.timeoutMs, () =>
         request.destroy(new Error(`no answer in ${this.timeoutMs} ms`)),
       );
       request.on('error', (error) => reject(new WorkerUnreachableError(this.baseUrl, error)));
       request.end();
     });
-    if (response.statusCode !== 200) {
+    if (response.statusCode !== 200 && response.statusCode !== 206) {
       let text = '';
       for await (const chunk of response) text += String(chunk);
       const body = errorBody(text);
@@ -345,6 +353,14 @@ export class WorkerClient {
         body.bucket ?? bucket,
       );
     }
-    return response;
+    // A resumed answer must start where the staged bytes end (a whole object would be appended).
+    const range = response.headers['content-range'];
+    if (from && !range?.startsWith(`bytes ${from.offset}-`)) {
+      response.destroy();
+      throw new Error(
+        `GET download ${key}: asked from byte ${from.offset}, answered ${range ? `with ${range}` : 'the whole object'}`,
+      );
+    }
+    return { body: response, etag: response.headers.etag };
   }
 }

@@ -1,14 +1,20 @@
 // Faults between `r2-backup restore` and R2's S3 endpoint (issue 25 item 4), injected by the
-// proxy on loopback: a GetObject that never answers and one cut midway end in bounded time,
-// say what failed and that nothing was written, and leave neither the target nor staging; a
-// second restore started into a target while the first downloads is refused (issue 25 item 5);
-// SIGINT and SIGTERM while a download stalls remove staging and the lock.
+// proxy on loopback: a GetObject that never answers ends in bounded time, says what failed and
+// that nothing was written, and leaves neither the target nor staging; a download cut midway
+// resumes where it stopped (a Range, pinned with If-Match to the first answer's ETag), over S3
+// and through the Worker's download route, and fails as before when cut on every attempt or
+// when the object was replaced in between; a second restore started into a target while the
+// first downloads is refused (issue 25 item 5); SIGINT and SIGTERM while a download stalls
+// remove staging and the lock.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedStackToken } from '../helpers/shared-stack.js';
 import { SEED_EXCLUDES, excludedBy, runAction, s3Inputs } from '../action/helpers.js';
-import { fullEnv, runCli, startCli } from '../cli/helpers.js';
+import { CopyObjectCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { fullEnv, runCli, startCli, workerEnv } from '../cli/helpers.js';
+import { s3Client } from '../worker/helpers.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { throughProxy, type FaultRule } from '../helpers/fault-proxy.js';
 import { faultSuite, SHORT_TIMEOUTS } from './helpers.js';
@@ -56,16 +62,32 @@ const proxiedEnv = (): Record<string, string> => ({
   ...SHORT_TIMEOUTS,
 });
 
-async function restoreThrough(rules: FaultRule[]) {
+/** The Worker only, through the proxy: the archive comes through its download route. */
+const workerRouteEnv = (): Record<string, string> => ({
+  ...workerEnv(suite.stack, TOKEN),
+  R2_BACKUP_API_URL: throughProxy(suite.stack.url, suite.proxy),
+  ...SHORT_TIMEOUTS,
+});
+
+async function restoreThrough(rules: FaultRule[], env = proxiedEnv()) {
   for (const rule of rules) suite.proxy.add(rule);
   const box = mkdtempSync(join(work, 'box-'));
   const started = Date.now();
-  const run = await runCli(restoreArgs(join(box, 'target')), proxiedEnv());
+  const run = await runCli(restoreArgs(join(box, 'target')), env);
   return { run, box, seconds: (Date.now() - started) / 1000 };
 }
 
 const archiveGet = (): RegExp =>
   new RegExp(`/${BUCKET}/backups/fault-restore/${file.replace(/\./g, '\\.')}(\\?|$)`);
+const workerGet = (): RegExp =>
+  new RegExp(`/download\\?key=backups%2Ffault-restore%2F${file.replace(/\./g, '\\.')}$`);
+const archiveKey = (): string => `backups/fault-restore/${file}`;
+const escaped = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const cutOnce = (url: RegExp, bytes: number): FaultRule => ({
+  method: 'GET',
+  url,
+  fault: { kind: 'cut', bytes, direction: 'response' },
+});
 
 test('a GetObject that never answers fails within the idle timeout, nothing written', async () => {
   const { run, box, seconds } = await restoreThrough([
@@ -80,22 +102,92 @@ test('a GetObject that never answers fails within the idle timeout, nothing writ
   expect(suite.proxy.seen.some((r) => r.fault === 'stall')).toBe(true);
 }, 60_000);
 
-test('a download cut midway says how far it got, nothing written', async () => {
+test.each([
+  ['over S3', archiveGet, proxiedEnv],
+  ['through the Worker download route', workerGet, workerRouteEnv],
+] as const)(
+  'a download cut midway %s resumes where it stopped, pinned to its ETag',
+  async (_, get, env) => {
+    const cutAt = 1024 * 1024 + 7;
+    const { run, box } = await restoreThrough([cutOnce(get(), cutAt)], env());
+    expect(run.code).toBe(0);
+    const resumed = new RegExp(
+      `Warning: the download of the archive ${escaped(archiveKey())} (failed \\(.+\\)|stalled: .+) ` +
+        `after (\\d+) of \\d+ bytes; resuming at byte (\\d+), attempt 2 of 5`,
+    ).exec(run.stderr);
+    expect(resumed).not.toBeNull();
+    // At most what the proxy sent: what the client had buffered but not staged went with the socket.
+    const at = Number(resumed![2]);
+    expect([Number(resumed![3]), at > 0 && at <= cutAt]).toEqual([at, true]);
+    expect(snapshotTree(join(box, 'target'))).toEqual(snapshotTree(suite.tree, excludedBy(SEED_EXCLUDES)));
+    expect(readdirSync(box)).toEqual(['target']);
+    // One more GET, for the rest only, of the object the first answer was.
+    const gets = suite.proxy.seen.filter((r) => get().test(r.url));
+    expect(gets.map(({ fault, range }) => [fault, range])).toEqual([
+      ['cut', undefined],
+      [undefined, `bytes=${at}-`],
+    ]);
+    expect(gets[0]!.ifMatch).toBeUndefined();
+    expect(gets[1]!.ifMatch).toMatch(/^"[^"]+"$/);
+  },
+  60_000,
+);
+
+test('a download cut on every attempt fails after the last, naming them, nothing written', async () => {
   const { run, box, seconds } = await restoreThrough([
-    {
-      method: 'GET',
-      url: archiveGet(),
-      fault: { kind: 'cut', bytes: 1024 * 1024, direction: 'response' },
-      times: Infinity,
-    },
+    { ...cutOnce(archiveGet(), 1024 * 1024), times: Infinity },
   ]);
   expect(run.code).toBe(4); // a network failure
   expect(run.stderr).toMatch(
-    /The download of the archive (failed \(.+\)|stalled: .+) after \d+ of \d+ bytes/,
+    /The download of the archive (failed \(.+\)|stalled: .+) after \d+ of \d+ bytes in 5 attempts, each resumed where the last stopped/,
   );
   expect(run.stderr).toMatch(/Nothing was written/);
   expect(seconds).toBeLessThan(30);
   expect(readdirSync(box)).toEqual([]);
+  // Each attempt asked for the bytes after the last one's (at most 1 MiB more), never for those it had.
+  const ranges = suite.proxy.seen.filter((r) => archiveGet().test(r.url)).map((r) => r.range);
+  expect(ranges).toEqual([undefined, ...Array(4).fill(expect.stringMatching(/^bytes=\d+-$/))]);
+  const starts = [0, ...ranges.slice(1).map((range) => Number(/\d+/.exec(range!)![0]))];
+  const gained = starts.slice(1).map((start, i) => start - starts[i]!);
+  expect(gained.every((bytes) => bytes > 0 && bytes <= 1024 * 1024)).toBe(true);
+}, 60_000);
+
+test('an archive replaced between attempts is refused, nothing written', async () => {
+  const s3 = s3Client(suite.stack);
+  const aside = `aside/${file}`;
+  await s3.send(
+    new CopyObjectCommand({ Bucket: BUCKET, Key: aside, CopySource: `${BUCKET}/${archiveKey()}` }),
+  );
+  try {
+    const replace = async (): Promise<void> =>
+      void (await s3.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: archiveKey(), Body: randomBytes(4096) }),
+      ));
+    const { run, box } = await restoreThrough([
+      cutOnce(archiveGet(), 1024 * 1024),
+      { method: 'GET', url: archiveGet(), fault: { kind: 'after', step: replace } },
+    ]);
+    expect(run.code).toBe(1); // refused, as a corrupt archive is
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `The archive was replaced while it downloaded, after (\\d+) of \\d+ bytes: ` +
+          `${escaped(archiveKey())} changed since its download started.*` +
+          `Nothing was written: .*target was left as it was`,
+      ),
+    );
+    expect(readdirSync(box)).toEqual([]);
+    const gets = suite.proxy.seen.filter((r) => archiveGet().test(r.url));
+    const staged = /replaced while it downloaded, after (\d+) of/.exec(run.stderr)![1];
+    expect(gets.map(({ range, status }) => [range, status])).toEqual([
+      [undefined, undefined], // cut: never sent in full
+      [`bytes=${staged}-`, 412],
+    ]);
+  } finally {
+    await s3.send(
+      new CopyObjectCommand({ Bucket: BUCKET, Key: archiveKey(), CopySource: `${BUCKET}/${aside}` }),
+    );
+    await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: aside }));
+  }
 }, 60_000);
 
 test('without faults the same restore succeeds through the proxy', async () => {
@@ -109,7 +201,6 @@ test('without faults the same restore succeeds through the proxy', async () => {
 /** The archive's GetObject has reached the proxy: the restore holds its target's lock by then. */
 const downloading = (): Promise<void> =>
   suite.proxy.until((seen) => seen.some((r) => archiveGet().test(r.url)));
-const escaped = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 test('two restores into one target: the second is refused while the first completes', async () => {
   // The first's download trickles in over about 3 s (never idle for the 3 s idle timeout).

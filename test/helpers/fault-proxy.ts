@@ -1,7 +1,8 @@
 // A fault-injecting HTTP proxy on loopback, between the action (or the CLI) and the local stack:
 // it forwards every request to the stack's port, except those a rule picks, which it stalls,
-// slows, answers with 503 + Retry-After, cuts after N bytes, or forwards and then drops without
-// answering (the server did the work; the answer is lost). Each rule fires `times` times.
+// slows, answers with 503 + Retry-After, cuts after N bytes, forwards and then drops without
+// answering (the server did the work; the answer is lost), or forwards once a test's own step
+// (say, replacing the object) is done. Each rule fires `times` times.
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -17,7 +18,9 @@ export type Fault =
   /** Forwards the request and waits for the answer, then drops the connection without answering. */
   | { kind: 'lose-answer' }
   /** Forwards; removes the Date header from the answer (a server the SDK cannot correct its clock by). */
-  | { kind: 'no-date' };
+  | { kind: 'no-date' }
+  /** Runs `step` (e.g. replaces the object asked for), then forwards. */
+  | { kind: 'after'; step: () => Promise<void> };
 
 export interface FaultRule {
   method?: string;
@@ -34,6 +37,9 @@ export interface SeenRequest {
   method: string;
   url: string;
   fault?: Fault['kind'];
+  /** The request's Range and If-Match headers, when it had them. */
+  range?: string;
+  ifMatch?: string;
   /** The status of the answer the client was sent, once it was sent in full. */
   status?: number;
 }
@@ -128,12 +134,12 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
       let sent = 0;
       answer.on('data', (chunk: Buffer) => {
         const room = fault.bytes - sent;
-        if (room > 0) response.write(chunk.subarray(0, room));
+        if (room <= 0) return;
         sent += chunk.length;
-        if (sent >= fault.bytes) {
-          answer.destroy();
-          response.socket?.destroy();
-        }
+        if (sent < fault.bytes) return void response.write(chunk);
+        answer.destroy();
+        // Cut once the last byte has left (a client may still lose what it had not read yet).
+        response.write(chunk.subarray(0, room), () => response.socket?.destroy());
       });
       return;
     }
@@ -161,6 +167,8 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
   const server = createServer((request, response) => {
     const fault = pick(request);
     const record: SeenRequest = { method: request.method ?? '', url: request.url ?? '', fault: fault?.kind };
+    if (request.headers.range) record.range = request.headers.range;
+    if (request.headers['if-match']) record.ifMatch = request.headers['if-match'];
     seen.push(record);
     response.on('finish', () => {
       record.status = response.statusCode;
@@ -196,6 +204,12 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
           return;
         }
         forward(request, (answer) => relay(answer, response, fault));
+        return;
+      case 'after':
+        fault.step().then(
+          () => forward(request, (answer) => relay(answer, response)),
+          () => request.socket.destroy(),
+        );
         return;
       case 'slow':
         forward(request, (answer) => {
