@@ -61493,7 +61493,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1683);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5949);
 // The restore sub-action's entry point (dist/restore/index.js after the ncc build).
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -61503,7 +61503,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1683:
+/***/ 5949:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -65182,15 +65182,52 @@ var external_node_path_ = __nccwpck_require__(6760);
 var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./core/r2/object-source.ts
 
-/** The object's bytes; `signal` abandons the request (a restore that gave up on it). */
-async function openObject(source, bucket, key, signal) {
-    if (source.kind === 'worker')
-        return source.worker.download(bucket, key, signal);
-    const answer = await source.s3.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: bucket, Key: key }), {
-        abortSignal: signal,
-    });
-    return answer.Body;
+/** The object is no longer the one a download started on: replaced or deleted since. */
+class ObjectChangedError extends Error {
+    name = 'ObjectChangedError';
 }
+/** The HTTP status of a refusal: a WorkerApiError's, or an S3 SDK error's. */
+const statusOf = (error) => error?.status ??
+    error?.$metadata?.httpStatusCode;
+/** The object's bytes; `signal` abandons the request (a restore that gave up on it); `from`
+ *  asks for the rest of the object from a byte on, only if its ETag is still `from.etag`. */
+async function openObject(source, bucket, key, signal, from) {
+    let opened;
+    try {
+        opened =
+            source.kind === 'worker'
+                ? await source.worker.download(bucket, key, signal, from)
+                : await getOverS3(source.s3, bucket, key, signal, from);
+    }
+    catch (error) {
+        // 412: If-Match failed; 404: deleted; 416: shorter than what was already read.
+        if (from && [404, 412, 416].includes(statusOf(error) ?? 0)) {
+            throw new ObjectChangedError(`${key} changed since its download started (${error.message})`);
+        }
+        throw error;
+    }
+    if (from && opened.etag !== from.etag) {
+        opened.body.destroy();
+        throw new ObjectChangedError(`${key} changed since its download started: ETag ${from.etag}, now ${opened.etag}`);
+    }
+    return opened;
+}
+async function getOverS3(s3, bucket, key, signal, from) {
+    const answer = await s3.send(new dist_cjs/* GetObjectCommand */.jLs({
+        Bucket: bucket,
+        Key: key,
+        ...(from && { Range: `bytes=${from.offset}-`, IfMatch: from.etag }),
+    }), { abortSignal: signal });
+    const body = answer.Body;
+    // A resumed answer must start where the staged bytes end (a whole object would be appended).
+    if (from && !answer.ContentRange?.startsWith(`bytes ${from.offset}-`)) {
+        body.destroy();
+        throw new Error(`GetObject ${key}: asked from byte ${from.offset}, answered ${answer.ContentRange ? `with ${answer.ContentRange}` : 'the whole object'}`);
+    }
+    return { body, etag: answer.ETag };
+}
+/** The opener of one object for a restore: from its start, or resumed (`from`). */
+const objectOpener = (source, bucket, key) => (signal, from) => openObject(source, bucket, key, signal, from);
 const describeSource = (source) => source.kind === 's3' ? 'R2 over S3' : 'the Worker download route';
 
 // EXTERNAL MODULE: external "node:fs"
@@ -65391,39 +65428,6 @@ class UnsafeArchiveError extends Error {
     constructor(entryName, reason) {
         super(`Refused archive entry ${quoteName(entryName)}: ${reason}. Nothing was restored.`);
     }
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./core/streams/hash.ts
-// A pass-through stage that records the SHA-256 and the byte count of what flows through it:
-// the archive's digest and size, computed while it streams to R2, with no second read.
-
-
-function createHashCounter() {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    let size = 0;
-    let sha256;
-    const transform = new external_node_stream_.Transform({
-        // Chunks leave as they came. A byte-mode readable consumed by for-await (as the uploads
-        // do) joins everything it has buffered into a new Buffer on each read: measured, 46 MiB
-        // of such copies for a 140 MiB archive, garbage that raised the peak memory.
-        readableObjectMode: true,
-        readableHighWaterMark: 4,
-        transform(chunk, _encoding, callback) {
-            hash.update(chunk);
-            size += chunk.length;
-            callback(null, chunk);
-        },
-    });
-    return {
-        transform,
-        digest() {
-            // digest() may be read more than once; a Hash can be finalised only once.
-            sha256 ??= hash.digest('hex');
-            return { sha256, size };
-        },
-    };
 }
 
 // EXTERNAL MODULE: external "node:zlib"
@@ -66529,6 +66533,8 @@ async function safeExtract(source, compression, directory, options = {}) {
     };
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./node_modules/@noble/hashes/utils.js
 /**
  * Checks if something is Uint8Array. Be careful: nodejs Buffer will return true.
@@ -85346,6 +85352,71 @@ async function decryptStaged(staged, identities, what, target) {
     }
 }
 
+;// CONCATENATED MODULE: ./core/restore/staged-file.ts
+// The staged copy of a download, hashed as it is written: once the write under way has ended,
+// the digest covers exactly the bytes on disk, so a download cut midway is resumed by appending
+// to the file (one open file, one hash, across the attempts), no byte read or hashed twice.
+
+
+
+class StagedFile {
+    fd;
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    /** Bytes written (and hashed) so far: where a resumed download starts. */
+    size = 0;
+    /** A write that failed (the disk, not the network): never resumed. */
+    writeError;
+    inFlight = Promise.resolve();
+    constructor(path) {
+        this.fd = (0,external_node_fs_.openSync)(path, 'w');
+    }
+    /** A sink for one attempt: a destroyed stream cannot be reused, the file and hash can. Its
+     *  destruction waits for a write under way, so `size` is final once the pipeline settled. */
+    sink() {
+        const settle = (done) => (this.inFlight = done);
+        return new external_node_stream_.Writable({
+            write: (chunk, _encoding, callback) => void settle(this.append([chunk])).then(() => callback(), callback),
+            writev: (chunks, callback) => void settle(this.append(chunks.map((c) => c.chunk))).then(() => callback(), callback),
+            destroy: (error, callback) => void this.inFlight.then(() => callback(error), () => callback(error)),
+        });
+    }
+    /** Waits for the last write to end (the pipeline may reject before it did). */
+    async settled() {
+        await this.inFlight.catch(() => undefined);
+    }
+    append(chunks) {
+        const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+        const written = new Promise((resolve, reject) => {
+            const done = (error, count) => {
+                if (!error && count !== bytes)
+                    error = new Error(`short write: ${count} of ${bytes} bytes`);
+                if (error) {
+                    this.writeError = error;
+                    return reject(error);
+                }
+                this.size += bytes;
+                resolve();
+            };
+            // At `size`: each attempt's bytes go right after the last ones written.
+            if (chunks.length === 1)
+                (0,external_node_fs_.write)(this.fd, chunks[0], 0, bytes, this.size, done);
+            else
+                (0,external_node_fs_.writev)(this.fd, chunks, this.size, done);
+        });
+        // Hashed while the thread pool writes them. A failed write ends the download (never
+        // resumed), so a digest ahead of the file is never used.
+        for (const chunk of chunks)
+            this.hash.update(chunk);
+        return written;
+    }
+    digest() {
+        return { sha256: this.hash.digest('hex'), size: this.size };
+    }
+    close() {
+        (0,external_node_fs_.closeSync)(this.fd);
+    }
+}
+
 ;// CONCATENATED MODULE: ./core/restore/staging.ts
 // Restores build beside their target (same file system, so moving into place is a rename) in a
 // staging directory that is removed however the restore ends: on success, on an error, and on
@@ -85432,8 +85503,12 @@ async function removeDeadLock(lock, dead) {
     }
     track(claim);
     try {
-        if ((await (0,promises_.stat)(claim)).ino === dead)
+        // Read through the claim: the lock's name may hold another lock by now, and an inode number
+        // freed by the dead lock may have been reused by a live one, which names its live process.
+        const claimed = await readLock(claim);
+        if (claimed?.ino === dead && claimed.pid !== undefined && !isAlive(claimed.pid)) {
             await (0,promises_.rm)(lock, { force: true });
+        }
     }
     finally {
         await (0,promises_.rm)(claim, { force: true });
@@ -85569,6 +85644,7 @@ async function moveIntoPlace(built, target) {
 
 
 
+
 class IntegrityError extends Error {
     name = 'IntegrityError';
 }
@@ -85582,25 +85658,91 @@ const isDecodeError = (error) => error instanceof CorruptArchiveError ||
 class DownloadError extends Error {
     name = 'DownloadError';
 }
+/** Attempts at one download, the first included: each after a cut resumes where it stopped. */
+const DOWNLOAD_ATTEMPTS = 5;
 /** Downloads `open()` to `file`, hashing it; refuses it unless it is exactly what was recorded
- *  (when nothing was recorded, the digest is only returned). */
-async function downloadVerified(open, file, expected, what, target, onProgress) {
+ *  (when nothing was recorded, the digest is only returned). A download cut after some bytes
+ *  is resumed from there (same ETag), appending to the file, up to DOWNLOAD_ATTEMPTS in all. */
+async function downloadVerified(open, file, expected, what, target, options = {}) {
     const free = freeBytes((0,external_node_path_.join)(file, '..'));
     if (expected && expected.size + FREE_SPACE_MARGIN > free) {
         throw new Error(`Not enough space to stage ${what} of ${expected.size} bytes beside ${target} (${free} bytes free): nothing was written`);
     }
-    const counter = createHashCounter();
-    let received = 0;
-    const failed = (cause) => new DownloadError(`The download of ${what.replace(/^The /, 'the ')} ${cause} after ${received} of ${expected?.size ?? '?'} bytes. ` +
-        `Nothing was written: ${target} was left as it was.`);
+    const staged = new StagedFile(file);
+    let digest;
+    try {
+        await downloadResuming(open, staged, { what, target, total: expected?.size, ...options });
+        digest = staged.digest();
+    }
+    finally {
+        staged.close();
+    }
+    const { sha256, size } = digest;
+    if (expected && (size !== expected.size || sha256 !== expected.sha256)) {
+        throw new IntegrityError(`${what} does not match its metadata: expected ${expected.size} bytes with SHA-256 ${expected.sha256}, ` +
+            `read ${size} bytes with SHA-256 ${sha256}. The object is corrupt or was replaced. ` +
+            `Nothing was written: ${target} was left as it was.`);
+    }
+    return { sha256, size };
+}
+/** Why an attempt was abandoned: no answer, or no byte, within the idle timeout. */
+class Cut extends Error {
+}
+async function downloadResuming(open, staged, context) {
+    const { what, target, total, warn, object } = context;
+    const the = what.replace(/^The /, 'the ');
+    const bytes = () => `${staged.size} of ${total ?? '?'} bytes`;
+    let etag;
+    for (let attempt = 1;; attempt++) {
+        const from = attempt === 1 ? undefined : { offset: staged.size, etag: etag };
+        let result;
+        try {
+            result = await downloadAttempt(open, from, staged, context.onProgress);
+        }
+        catch (error) {
+            if (!(error instanceof ObjectChangedError))
+                throw error;
+            throw new IntegrityError(`${what} was replaced while it downloaded, after ${bytes()}: ${error.message}. ` +
+                `Nothing was written: ${target} was left as it was.`);
+        }
+        if (attempt === 1)
+            etag = result.etag;
+        if (result.done)
+            return;
+        if (result.final || etag === undefined || staged.size === 0 || attempt >= DOWNLOAD_ATTEMPTS) {
+            const attempts = attempt > 1 ? ` in ${attempt} attempts, each resumed where the last stopped` : '';
+            throw new DownloadError(`The download of ${the} ${result.cause} after ${bytes()}${attempts}. ` +
+                `Nothing was written: ${target} was left as it was.`);
+        }
+        warn?.(`the download of ${the}${object ? ` ${object}` : ''} ${result.cause} after ${bytes()}; ` +
+            `resuming at byte ${staged.size}, attempt ${attempt + 1} of ${DOWNLOAD_ATTEMPTS}`);
+        await new Promise((resolve) => setTimeout(resolve, retry_retryDelay(attempt, undefined)));
+    }
+}
+const describeError = (error) => error?.message || error?.name;
+/** Opens the object (from `from` when resuming) and appends what it answers to `staged`. */
+async function downloadAttempt(open, from, staged, onProgress) {
     // The same idle timeout as every other request (retry.ts), for the Worker's stream too.
     const stall = timeouts().idleMs;
     // Given up on, a request is aborted too, or its socket would keep the process alive.
     const abandon = new AbortController();
-    const source = await withDeadline(open(abandon.signal), stall, () => {
-        abandon.abort();
-        return failed(`got no answer for ${stall / 1000} s`);
-    });
+    let opened;
+    try {
+        const answer = await withDeadline(open(abandon.signal, from), stall, () => {
+            abandon.abort();
+            return new Cut(`got no answer for ${stall / 1000} s`);
+        });
+        opened = answer instanceof external_node_stream_.Readable ? { body: answer, etag: undefined } : answer;
+    }
+    catch (error) {
+        if (error instanceof Cut)
+            return { done: false, cause: error.message };
+        // The first request's refusals (no such object, no access) are the caller's to report.
+        if (!from || error instanceof ObjectChangedError)
+            throw error;
+        return { done: false, cause: `failed (${describeError(error)})` };
+    }
+    let received = staged.size;
     const guard = new external_node_stream_.Transform({
         transform(chunk, _encoding, callback) {
             received += chunk.length;
@@ -85609,25 +85751,19 @@ async function downloadVerified(open, file, expected, what, target, onProgress) 
             callback(null, chunk);
         },
     });
-    const timer = setTimeout(() => guard.destroy(failed(`stalled: no byte for ${stall / 1000} s`)), stall);
+    const timer = setTimeout(() => guard.destroy(new Cut(`stalled: no byte for ${stall / 1000} s`)), stall);
     try {
-        await (0,external_node_stream_promises_namespaceObject.pipeline)(source, guard, counter.transform, (0,external_node_fs_.createWriteStream)(file));
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(opened.body, guard, staged.sink());
+        return { done: true, etag: opened.etag };
     }
     catch (error) {
-        if (error.message.startsWith('The download of'))
-            throw error;
-        throw failed(`failed (${error.message || error.name})`);
+        await staged.settled();
+        const cause = error instanceof Cut ? error.message : `failed (${describeError(error)})`;
+        return { done: false, cause, final: staged.writeError !== undefined, etag: opened.etag };
     }
     finally {
         clearTimeout(timer);
     }
-    const { sha256, size } = counter.digest();
-    if (expected && (size !== expected.size || sha256 !== expected.sha256)) {
-        throw new IntegrityError(`${what} does not match its metadata: expected ${expected.size} bytes with SHA-256 ${expected.sha256}, ` +
-            `read ${size} bytes with SHA-256 ${sha256}. The object is corrupt or was replaced. ` +
-            `Nothing was written: ${target} was left as it was.`);
-    }
-    return { sha256, size };
 }
 async function withDeadline(promise, ms, error) {
     let timer;
@@ -85644,8 +85780,12 @@ async function restoreArchive(options) {
     return withStaging(options.target, force, async ({ target, staging, install }) => {
         const archive = (0,external_node_path_.join)(staging, 'archive');
         const { onProgress } = options;
-        const digest = await downloadVerified(options.open, archive, options.expected, 'The archive', target, onProgress &&
-            ((done) => onProgress({ phase: 'download', done, total: options.expected?.size, entries: 0 })));
+        const digest = await downloadVerified(options.open, archive, options.expected, 'The archive', target, {
+            onProgress: onProgress &&
+                ((done) => onProgress({ phase: 'download', done, total: options.expected?.size, entries: 0 })),
+            warn: options.warn,
+            object: options.object,
+        });
         const tree = (0,external_node_path_.join)(staging, 'tree');
         await (0,promises_.mkdir)(tree);
         const maxBytes = options.maxBytes ?? Math.max(0, freeBytes(tree) - FREE_SPACE_MARGIN);
@@ -85957,18 +86097,22 @@ class WorkerClient {
             query: { bucket },
         });
     }
-    /** An object's bytes through the download route, as a stream (no copy in memory). */
-    async download(bucket, key, signal) {
+    /** An object's bytes through the download route, as a stream (no copy in memory), and its
+     *  ETag; `from` resumes a cut download: the bytes from `offset` on, of that ETag only. */
+    async download(bucket, key, signal, from) {
         const url = this.url(`/api/r2/buckets/${encodeURIComponent(bucket)}/download`, { key });
         const token = typeof this.token === 'string' ? this.token : await this.token();
         const get = url.startsWith('https:') ? external_node_https_.request : external_node_http_.request;
+        const headers = { authorization: `Bearer ${token}` };
+        if (from)
+            Object.assign(headers, { range: `bytes=${from.offset}-`, 'if-match': from.etag });
         const response = await new Promise((resolve, reject) => {
-            const request = get(url, { headers: { authorization: `Bearer ${token}` }, signal }, resolve);
+            const request = get(url, { headers, signal }, resolve);
             request.setTimeout(this.timeoutMs, () => request.destroy(new Error(`no answer in ${this.timeoutMs} ms`)));
             request.on('error', (error) => reject(new WorkerUnreachableError(this.baseUrl, error)));
             request.end();
         });
-        if (response.statusCode !== 200) {
+        if (response.statusCode !== 200 && response.statusCode !== 206) {
             let text = '';
             for await (const chunk of response)
                 text += String(chunk);
@@ -85976,7 +86120,13 @@ class WorkerClient {
             const status = response.statusCode ?? 0;
             throw new client_WorkerApiError(status, refusal(`GET download ${key}`, status, body, text.slice(0, 200), body.bucket ?? bucket), body.field, body.reason, undefined, body.bucket ?? bucket);
         }
-        return response;
+        // A resumed answer must start where the staged bytes end (a whole object would be appended).
+        const range = response.headers['content-range'];
+        if (from && !range?.startsWith(`bytes ${from.offset}-`)) {
+            response.destroy();
+            throw new Error(`GET download ${key}: asked from byte ${from.offset}, answered ${range ? `with ${range}` : 'the whole object'}`);
+        }
+        return { body: response, etag: response.headers.etag };
     }
 }
 
@@ -86146,7 +86296,7 @@ const NETWORK_CODES = new Set([
     'ENETUNREACH',
     'ERR_STREAM_PREMATURE_CLOSE',
 ]);
-const statusOf = (error) => error instanceof WorkerApiError
+const errors_statusOf = (error) => error instanceof WorkerApiError
     ? error.status
     : error?.$metadata?.httpStatusCode;
 /** An S3 SDK error that got no HTTP answer: its retries ran, but no status came back. */
@@ -86163,7 +86313,7 @@ function isNetworkError(error) {
 }
 /** A refusal by the Worker or R2 (credential, tenant, bucket): nothing a retry would change. */
 function isRefusal(error) {
-    const status = statusOf(error);
+    const status = errors_statusOf(error);
     if (status === 401 || status === 403 || status === 404)
         return true;
     return /^(AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|NoSuchBucket|NoSuchKey)$/.test(error?.name ?? '');
@@ -86227,7 +86377,7 @@ function exitCodeOf(error) {
             return EXIT.usage;
         if (isRefusal(e))
             return EXIT.refused;
-        const status = statusOf(e);
+        const status = errors_statusOf(e);
         if (status !== undefined && (status >= 500 || status === 429))
             return EXIT.unavailable;
     }
@@ -86347,7 +86497,9 @@ async function restoreBackup(options) {
     options.log?.(`Restoring ${key} (${size}, ${compression}, commit ${String(record.commit).slice(0, 12)} on ${record.branch}) ` +
         `from ${describeSource(options.source)} into ${options.target}`);
     const result = await restoreArchive({
-        open: (signal) => openObject(options.source, bucket, key, signal),
+        open: objectOpener(options.source, bucket, key),
+        object: key,
+        warn: (message) => options.log?.(`Warning: ${message}`),
         compression,
         // A record without a hash (the seed's): the archive is hashed and the hash printed.
         expected: !record.sha256 || record.size === undefined ? undefined : { sha256: record.sha256, size: record.size },
@@ -86670,7 +86822,7 @@ async function stageLfsObjects(source, where) {
     }
     const listFile = (0,external_node_path_.join)(staging, 'lfs.json');
     const stored = where.identities ? `${listFile}.age` : listFile;
-    await downloadVerified(source.openList, stored, source.list, 'The LFS list', target);
+    await downloadVerified(source.openList, stored, source.list, 'The LFS list', target, { warn: source.warn });
     let bytes;
     if (where.identities) {
         const plain = await decryptStaged((0,external_node_fs_.createReadStream)(stored), where.identities, 'The LFS list', target);
@@ -86686,7 +86838,7 @@ async function stageLfsObjects(source, where) {
     const store = (0,external_node_path_.join)(repository, '.git', 'lfs', 'objects');
     await pool_forEachLimited(objects, PARALLEL_DOWNLOADS, async ({ oid, size }) => {
         const downloaded = (0,external_node_path_.join)(staging, `lfs-${oid}`);
-        await downloadVerified((signal) => source.openObject(oid, signal), downloaded, { sha256: oid, size }, `The LFS object ${oid}`, target);
+        await downloadVerified(source.openObject(oid), downloaded, { sha256: oid, size }, `The LFS object ${oid}`, target, { warn: source.warn });
         const dir = (0,external_node_path_.join)(store, oid.slice(0, 2), oid.slice(2, 4));
         await (0,promises_.mkdir)(dir, { recursive: true });
         // link, not rename: it fails (like a 'wx' open) rather than replace a file already there.
@@ -86736,7 +86888,10 @@ async function restoreHistory(options) {
     return withStaging(options.target, force, async ({ target, staging, install }) => {
         const bundle = (0,external_node_path_.join)(staging, 'history.bundle');
         const stored = options.identities ? `${bundle}.age` : bundle;
-        await downloadVerified(options.open, stored, options.expected, 'The git bundle', target);
+        await downloadVerified(options.open, stored, options.expected, 'The git bundle', target, {
+            warn: options.warn,
+            object: options.object,
+        });
         // git reads bundles from files only: the verified age file is decrypted into the staging
         // directory (this process's alone, removed however the restore ends).
         if (options.identities) {
@@ -86800,9 +86955,9 @@ function lfsSourceOf(options, record) {
     const listKey = naming_archiveKey(tenant, lfsListFileName(record.backup_file));
     options.log?.(`Restoring the LFS objects listed in ${listKey} (${size} bytes)`);
     return {
-        openList: (signal) => openObject(source, bucket, listKey, signal),
+        openList: objectOpener(source, bucket, listKey),
         list: { sha256, size },
-        openObject: (oid, signal) => openObject(source, bucket, naming_lfsObjectKey(tenant, oid), signal),
+        openObject: (oid) => objectOpener(source, bucket, naming_lfsObjectKey(tenant, oid)),
         warn: options.warn,
     };
 }
@@ -86830,13 +86985,15 @@ async function restoreBackupHistory(options) {
     if (record.bundle_shallow && !options.wiki)
         options.warn?.('this bundle was made from a shallow checkout; its history is incomplete');
     const restored = await restoreHistory({
-        open: (signal) => openObject(options.source, bucket, key, signal),
+        open: objectOpener(options.source, bucket, key),
         expected: { sha256, size },
         target,
         force: options.force,
         forceName: options.names.force,
         identities,
         lfs: options.wiki ? undefined : lfsSourceOf(options, record),
+        object: key,
+        warn: options.warn,
     });
     return { ...restored, record, key, size, sha256 };
 }
@@ -87513,7 +87670,9 @@ async function restoreBackupMetadata(options) {
     options.log?.(`Restoring the metadata export ${key} (${size} bytes) into ${target}`);
     let rendered;
     const result = await restoreArchive({
-        open: (signal) => openObject(options.source, bucket, key, signal),
+        open: objectOpener(options.source, bucket, key),
+        object: key,
+        warn: options.warn,
         compression: 'zstd',
         expected: { sha256, size },
         target,
