@@ -66,9 +66,10 @@ beforeAll(async () => {
       OIDC_JWKS_URL: issuer.jwksUrl,
       OIDC_AUDIENCE: AUDIENCE,
       OIDC_POLICY: JSON.stringify({
-        owners: { acme: { tenant: '{repo}' } },
+        owners: { acme: { tenant: '{repo}' }, keepers: { tenant: '{owner}--{repo}', role: 'maintain' } },
         repositories: { 'ops/cleaner': { tenants: ['overlap'], buckets: [BUCKET], role: 'maintain' } },
       }),
+      TENANT_BUCKETS: JSON.stringify({ 'keepers--vault': BUCKET }),
       MIN_RETENTION_DAYS: JSON.stringify({ locked: 30 }),
       RETENTION_POLICIES: JSON.stringify({
         [BUCKET]: { 'policy-a': { keep_last: 2 }, 'runs-a': { keep_last: 1 }, 'daily-a': { keep_daily: 4 } },
@@ -340,6 +341,28 @@ describe('a maintain credential prunes and deletes', () => {
   });
   // A backup credential names its backups: one named in 2099 must not become "the newest" for
   // good, so that keep_days counted from it would push out every real backup.
+  test("an owner-level OIDC grant with role maintain prunes its repositories' tenants, and only those", async () => {
+    for (const backupFile of FILES)
+      await storeBackup(admin, { tenant: 'keepers--vault', bucket: BUCKET, backupFile });
+    const api = apiClient(stack, await issuer.sign('keepers/vault'));
+    const pruned = await api.post('/api/github/backup/prune', {
+      tenant: 'keepers--vault',
+      bucket: BUCKET,
+      keep_last: 1,
+    });
+    expect([pruned.status, (await readJson(pruned)).count_deleted]).toEqual([200, 2]);
+    expect(
+      (await keysOf(stack, BUCKET)).filter((k) => k.startsWith('backups/keepers--vault/metadata/')),
+    ).toEqual([`backups/keepers--vault/metadata/${FILES[2]}.json`]);
+    // acme's owner entry has no role: its repositories' grants may not delete.
+    const acme = await apiClient(stack, await issuer.sign('acme/tenant-a')).post('/api/github/backup/prune', {
+      tenant: 'tenant-a',
+      bucket: BUCKET,
+      keep_last: 1,
+    });
+    expect([acme.status, (await readJson(acme)).required_role]).toEqual([403, 'maintain']);
+  });
+
   test('a record named in the future cannot pass for the newest and push real backups out', async () => {
     const asBackup = apiClient(stack, backupToken);
     const hoursAgo = (h: number) => `${stampOf(new Date(Date.now() - h * 3600_000))}.tar.gz`;
