@@ -3,6 +3,7 @@
 // Worker's own reason and the bucket are already in WorkerApiError's message (client.ts).
 import { DEFAULT_BUCKET_SOURCE } from '../common/naming.js';
 import { ValidationError } from '../common/validate.js';
+import { clockSkewOf, clockSkewText } from './r2/client.js';
 import { gaveUpOn } from './retry.js';
 import { WorkerApiError, WorkerUnreachableError } from './worker-api/client.js';
 import { RateLimitExhausted } from './github/limits.js';
@@ -121,11 +122,16 @@ export function withFix(text: string, error: unknown): string {
   return entry ? `${endSentence(text)} ${seeTroubleshooting(entry)}` : text;
 }
 
-/** What failed: the message, led by the request and its attempts when retries gave up on it. */
+/** What failed: the message, led by the request and its attempts when retries gave up on it,
+ *  and by the clock when R2 refused a request for it (the SDK's text blames the signature). */
 export function whatFailed(error: unknown): string {
   const message = (error as Error)?.message ?? String(error);
   const request = failedRequestText(error);
-  return request && !message.includes(request) ? `${request}: ${message}` : message;
+  const failed = request && !message.includes(request) ? `${request}: ${message}` : message;
+  const skewed = [...causeChain(error)].find((e) => (e as Error)?.name === 'RequestTimeTooSkewed');
+  return skewed && !failed.includes('clock')
+    ? `R2 refused the request because ${clockSkewText(clockSkewOf(skewed))}: set this machine's clock right (NTP). ${failed}`
+    : failed;
 }
 
 /** An error as one message: what failed (with its request and attempts) and the fix. */

@@ -18,6 +18,7 @@ import { s3Client } from '../worker/helpers.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { throughProxy, type FaultRule } from '../helpers/fault-proxy.js';
 import { faultSuite, SHORT_TIMEOUTS } from './helpers.js';
+import { ROOT } from '../../scripts/local-stack.js';
 
 const TOKEN = sharedStackToken();
 const BUCKET = 'my-bucket';
@@ -88,6 +89,25 @@ const cutOnce = (url: RegExp, bytes: number): FaultRule => ({
   url,
   fault: { kind: 'cut', bytes, direction: 'response' },
 });
+
+test('a clock 20 minutes off and no Date header: restore names the clock, not the keys', async () => {
+  const skewed = {
+    ...proxiedEnv(),
+    NODE_OPTIONS: `--import ${join(ROOT, 'test/helpers/clock-preload.mjs')}`,
+    R2_BACKUP_TEST_CLOCK_SKEW_MS: String(-20 * 60_000),
+  };
+  const { run, box } = await restoreThrough(
+    [{ url: /./, fault: { kind: 'no-date' }, times: Infinity }],
+    skewed,
+  );
+  expect(run.code).not.toBe(0);
+  // The final error, not only the retry line before it.
+  expect(run.stderr).toMatch(
+    /^r2-backup restore: R2 refused the request because the runner's clock is off.*set this machine's clock right/m,
+  );
+  expect(run.stderr).not.toMatch(/check r2-access-key-id|refused the credentials/);
+  expect(readdirSync(box)).toEqual([]);
+}, 60_000);
 
 test('a GetObject that never answers fails within the idle timeout, nothing written', async () => {
   const { run, box, seconds } = await restoreThrough([
