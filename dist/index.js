@@ -96765,6 +96765,7 @@ async function loadPreviousExport(options) {
 
 
 
+
 /** The CLI's exit codes, distinct per kind of outcome. */
 const EXIT = { ok: 0, problems: 1, usage: 2, refused: 3, unavailable: 4 };
 const EXIT_CODES_HELP = (/* unused pure expression or super */ null && (`Exit codes:
@@ -96863,11 +96864,16 @@ function withFix(text, error) {
     const entry = troubleshootingOf(error);
     return entry ? `${endSentence(text)} ${seeTroubleshooting(entry)}` : text;
 }
-/** What failed: the message, led by the request and its attempts when retries gave up on it. */
+/** What failed: the message, led by the request and its attempts when retries gave up on it,
+ *  and by the clock when R2 refused a request for it (the SDK's text blames the signature). */
 function whatFailed(error) {
     const message = error?.message ?? String(error);
     const request = failedRequestText(error);
-    return request && !message.includes(request) ? `${request}: ${message}` : message;
+    const failed = request && !message.includes(request) ? `${request}: ${message}` : message;
+    const skewed = [...causeChain(error)].find((e) => e?.name === 'RequestTimeTooSkewed');
+    return skewed && !failed.includes('clock')
+        ? `R2 refused the request because ${clockSkewText(clockSkewOf(skewed))}: set this machine's clock right (NTP). ${failed}`
+        : failed;
 }
 /** An error as one message: what failed (with its request and attempts) and the fix. */
 const explain = (error) => withFix(whatFailed(error), error);

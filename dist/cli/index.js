@@ -63228,12 +63228,14 @@ function checkHttpUrl(value, field, { maxLength = 2048, plainHttp = 'anywhere' }
 /* unused harmony exports TROUBLESHOOTING, seeTroubleshooting, causeChain, isNetworkError, troubleshootingOf, failedRequestText, endSentence, withFix, whatFailed, UploadCleanedUpError */
 /* harmony import */ var _common_naming_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7860);
 /* harmony import */ var _common_validate_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9046);
-/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8002);
-/* harmony import */ var _worker_api_client_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2803);
-/* harmony import */ var _github_limits_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3420);
+/* harmony import */ var _r2_client_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5818);
+/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8002);
+/* harmony import */ var _worker_api_client_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2803);
+/* harmony import */ var _github_limits_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(3420);
 // What went wrong, said with what to do about it: the README Troubleshooting entry that fixes an
 // error, the request and attempts of a network failure, and the CLI's exit code for it. The
 // Worker's own reason and the bucket are already in WorkerApiError's message (client.ts).
+
 
 
 
@@ -63278,7 +63280,7 @@ const NETWORK_CODES = new Set([
     'ENETUNREACH',
     'ERR_STREAM_PREMATURE_CLOSE',
 ]);
-const statusOf = (error) => error instanceof _worker_api_client_js__WEBPACK_IMPORTED_MODULE_3__/* .WorkerApiError */ .Tn
+const statusOf = (error) => error instanceof _worker_api_client_js__WEBPACK_IMPORTED_MODULE_4__/* .WorkerApiError */ .Tn
     ? error.status
     : error?.$metadata?.httpStatusCode;
 /** An S3 SDK error that got no HTTP answer: its retries ran, but no status came back. */
@@ -63288,7 +63290,7 @@ const s3WithoutAnswer = (error) => {
 };
 /** No answer, or an answer cut: a refused or reset connection, a timeout, a premature close. */
 function isNetworkError(error) {
-    return [...causeChain(error)].some((e) => e instanceof _worker_api_client_js__WEBPACK_IMPORTED_MODULE_3__/* .WorkerUnreachableError */ .D4 ||
+    return [...causeChain(error)].some((e) => e instanceof _worker_api_client_js__WEBPACK_IMPORTED_MODULE_4__/* .WorkerUnreachableError */ .D4 ||
         NETWORK_CODES.has(e.code ?? '') ||
         /^(TimeoutError|RequestTimeout|DownloadError)$/.test(e.name ?? '') ||
         s3WithoutAnswer(e));
@@ -63303,7 +63305,7 @@ function isRefusal(error) {
 /** The README entry that fixes `error`, if there is one. */
 function troubleshootingOf(error) {
     for (const e of causeChain(error)) {
-        if (e instanceof _worker_api_client_js__WEBPACK_IMPORTED_MODULE_3__/* .WorkerApiError */ .Tn) {
+        if (e instanceof _worker_api_client_js__WEBPACK_IMPORTED_MODULE_4__/* .WorkerApiError */ .Tn) {
             if (e.status === 401)
                 return 'unauthorized';
             if (e.status === 403)
@@ -63313,8 +63315,8 @@ function troubleshootingOf(error) {
             if (e.status >= 500 || e.status === 429)
                 return 'network';
         }
-        if (e instanceof _worker_api_client_js__WEBPACK_IMPORTED_MODULE_3__/* .WorkerUnreachableError */ .D4)
-            return ((0,_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .gaveUpOn */ .m)(e)?.attempts ?? 1) > 1 ? 'network' : 'unreachable';
+        if (e instanceof _worker_api_client_js__WEBPACK_IMPORTED_MODULE_4__/* .WorkerUnreachableError */ .D4)
+            return ((0,_retry_js__WEBPACK_IMPORTED_MODULE_3__/* .gaveUpOn */ .m)(e)?.attempts ?? 1) > 1 ? 'network' : 'unreachable';
         // checkedDefaultBucket's rule, also when the CLI rethrows it as a usage error.
         if (e.message?.includes(`(${_common_naming_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_BUCKET_SOURCE */ .J$},`))
             return 'defaultBucket';
@@ -63324,7 +63326,7 @@ function troubleshootingOf(error) {
 /** "UploadPart backups/t/x.tar part 3 failed after 5 attempts", when retries gave up on it. */
 function failedRequestText(error) {
     for (const e of causeChain(error)) {
-        const gaveUp = (0,_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .gaveUpOn */ .m)(e);
+        const gaveUp = (0,_retry_js__WEBPACK_IMPORTED_MODULE_3__/* .gaveUpOn */ .m)(e);
         if (gaveUp && gaveUp.attempts > 1)
             return `${gaveUp.what ?? 'a request'} failed after ${gaveUp.attempts} attempts`;
     }
@@ -63337,11 +63339,16 @@ function withFix(text, error) {
     const entry = troubleshootingOf(error);
     return entry ? `${endSentence(text)} ${seeTroubleshooting(entry)}` : text;
 }
-/** What failed: the message, led by the request and its attempts when retries gave up on it. */
+/** What failed: the message, led by the request and its attempts when retries gave up on it,
+ *  and by the clock when R2 refused a request for it (the SDK's text blames the signature). */
 function whatFailed(error) {
     const message = error?.message ?? String(error);
     const request = failedRequestText(error);
-    return request && !message.includes(request) ? `${request}: ${message}` : message;
+    const failed = request && !message.includes(request) ? `${request}: ${message}` : message;
+    const skewed = [...causeChain(error)].find((e) => e?.name === 'RequestTimeTooSkewed');
+    return skewed && !failed.includes('clock')
+        ? `R2 refused the request because ${(0,_r2_client_js__WEBPACK_IMPORTED_MODULE_2__/* .clockSkewText */ .uw)((0,_r2_client_js__WEBPACK_IMPORTED_MODULE_2__/* .clockSkewOf */ .qb)(skewed))}: set this machine's clock right (NTP). ${failed}`
+        : failed;
 }
 /** An error as one message: what failed (with its request and attempts) and the fix. */
 const explain = (error) => withFix(whatFailed(error), error);
@@ -63353,9 +63360,9 @@ function exitCodeOf(error) {
         if (e instanceof NotFoundError)
             return EXIT.refused;
         // GitHub's rate limit outlasted the wait allowed: try again after its reset.
-        if (e instanceof _github_limits_js__WEBPACK_IMPORTED_MODULE_4__/* .RateLimitExhausted */ .N)
+        if (e instanceof _github_limits_js__WEBPACK_IMPORTED_MODULE_5__/* .RateLimitExhausted */ .N)
             return EXIT.unavailable;
-        if (e instanceof _worker_api_client_js__WEBPACK_IMPORTED_MODULE_3__/* .WorkerApiError */ .Tn && e.status === 400)
+        if (e instanceof _worker_api_client_js__WEBPACK_IMPORTED_MODULE_4__/* .WorkerApiError */ .Tn && e.status === 400)
             return EXIT.usage;
         if (isRefusal(e))
             return EXIT.refused;
@@ -63658,9 +63665,11 @@ onProgress) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   qo: () => (/* binding */ createS3Client)
+/* harmony export */   qb: () => (/* binding */ clockSkewOf),
+/* harmony export */   qo: () => (/* binding */ createS3Client),
+/* harmony export */   uw: () => (/* binding */ clockSkewText)
 /* harmony export */ });
-/* unused harmony exports clockSkewText, failedRequestOf, clockSkewOf */
+/* unused harmony export failedRequestOf */
 /* harmony import */ var _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3711);
 /* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8002);
 // The S3 client for R2. Only object calls are ever made with it (Head/Put/multipart), so an
