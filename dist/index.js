@@ -65609,7 +65609,7 @@ function positionOf(tenant, backupFile) {
 }
 
 ;// CONCATENATED MODULE: ./package.json
-const package_namespaceObject = {"rE":"1.2.0"};
+const package_namespaceObject = {"rE":"1.2.1"};
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./action/github-context.ts

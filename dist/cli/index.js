@@ -64289,7 +64289,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 /***/ 8330:
 /***/ ((module) => {
 
-module.exports = {"rE":"1.2.0"};
+module.exports = {"rE":"1.2.1"};
 
 /***/ })
 
