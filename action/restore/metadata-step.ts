@@ -4,7 +4,8 @@
 import * as core from '@actions/core';
 import { formatBytes } from '../../core/format.js';
 import {
-  EXPORT_JSON_DIR,
+  describeCounts,
+  describeRestoredMetadata,
   restoreBackupMetadata,
   type RestoreBackupMetadataOptions,
 } from '../../core/restore/metadata.js';
@@ -19,14 +20,7 @@ export async function restoreMetadataExport(
     warn: (message) => core.warning(message),
   });
   const { record, rendered } = restored;
-  const counts = Object.entries(rendered.counts)
-    .map(([kind, count]) => `${count} ${kind.replace('_', ' ')}`)
-    .join(', ');
-  core.info(
-    `Restored the metadata export of ${record.backup_file} (${rendered.repository}, ` +
-      `${rendered.partial ? 'partial' : 'complete'}) into ${restored.target}: ${counts}; ` +
-      `README.md is the index, ${EXPORT_JSON_DIR}/ the export as GitHub answered it`,
-  );
+  core.info(describeRestoredMetadata(restored));
   core.setOutput(RestoreOutputs.BackupFile, record.backup_file);
   core.setOutput(RestoreOutputs.Commit, record.commit);
   core.setOutput(RestoreOutputs.Target, restored.target);
@@ -49,7 +43,7 @@ export async function restoreMetadataExport(
         'Size',
         `${formatBytes(restored.size)}, SHA-256 verified${rendered.partial ? ', partial: the export stopped early' : ''}`,
       ],
-      ['Items', counts],
+      ['Items', describeCounts(rendered.counts)],
       ['Target', restored.target],
     ])
     .write();

@@ -2,7 +2,11 @@
 import type { ArchiveSource } from '../../core/r2/object-source.js';
 import { restoreBackup, type RecordLister } from '../../core/restore/backup.js';
 import { describeHead, restoreBackupHistory } from '../../core/restore/history.js';
-import { EXPORT_JSON_DIR, restoreBackupMetadata } from '../../core/restore/metadata.js';
+import {
+  describeRestoredMetadata,
+  restoreBackupMetadata,
+  type RestoreBackupMetadataOptions,
+} from '../../core/restore/metadata.js';
 import type { BackupSelector } from '../../core/restore/selection.js';
 import { newestArchiveOf } from '../../core/restore/unrecorded.js';
 import type { RestoreOptionNames } from '../../core/restore/option-names.js';
@@ -149,23 +153,8 @@ ${CONNECTION_HELP}`,
         values.wiki === true,
       );
     }
-    if (values.metadata) {
-      return restoreMetadata({
-        listRecords,
-        source,
-        tenant,
-        bucket,
-        selector,
-        target: values.target,
-        force: values.force === true,
-        allowUnverified: values['allow-unverified'] === true,
-        identities: identitiesOf(values),
-        maxBytes: maxBytesOf(values),
-        json: values.json === true,
-      });
-    }
-    const progress = restoreProgress();
-    const restored = await restoreBackup({
+    // What the metadata export and the archive restore are both given.
+    const selected = {
       listRecords,
       source,
       tenant,
@@ -174,9 +163,14 @@ ${CONNECTION_HELP}`,
       target: values.target,
       force: values.force === true,
       allowUnverified: values['allow-unverified'] === true,
-      names: OPTION_NAMES,
       identities: identitiesOf(values),
       maxBytes: maxBytesOf(values),
+    };
+    if (values.metadata) return restoreMetadata({ ...selected, json: values.json === true });
+    const progress = restoreProgress();
+    const restored = await restoreBackup({
+      ...selected,
+      names: OPTION_NAMES,
       log: (line) => console.error(line),
       onProgress: progress.onProgress,
     }).finally(progress.stop);
@@ -254,19 +248,9 @@ const maxBytesOf = (values: OptionValues): number | undefined =>
     ? undefined
     : checkByteCount(String(values['max-bytes']), OPTION_NAMES.maxBytes);
 
-async function restoreMetadata(options: {
-  listRecords: RecordLister;
-  source: ArchiveSource;
-  tenant: string;
-  bucket: string;
-  selector: BackupSelector;
-  target: string;
-  force: boolean;
-  allowUnverified: boolean;
-  identities: string[] | undefined;
-  maxBytes: number | undefined;
-  json: boolean;
-}): Promise<number> {
+async function restoreMetadata(
+  options: Omit<RestoreBackupMetadataOptions, 'names' | 'log' | 'warn' | 'onProgress'> & { json: boolean },
+): Promise<number> {
   const progress = restoreProgress();
   const restored = await restoreBackupMetadata({
     ...options,
@@ -276,19 +260,10 @@ async function restoreMetadata(options: {
     onProgress: progress.onProgress,
   }).finally(progress.stop);
   const { record, key, target, size, sha256, rendered } = restored;
-  if (options.json) {
-    console.log(
-      JSON.stringify({ backup_file: record.backup_file, key, target, size, sha256, ...rendered }, null, 2),
-    );
-    return 0;
-  }
-  const counts = Object.entries(rendered.counts)
-    .map(([kind, count]) => `${count} ${kind.replace('_', ' ')}`)
-    .join(', ');
   console.log(
-    `Restored the metadata export of ${record.backup_file} (${rendered.repository}, ` +
-      `${rendered.partial ? 'partial' : 'complete'}) into ${target}: ${counts}; ` +
-      `README.md is the index, ${EXPORT_JSON_DIR}/ the export as GitHub answered it`,
+    options.json
+      ? JSON.stringify({ backup_file: record.backup_file, key, target, size, sha256, ...rendered }, null, 2)
+      : describeRestoredMetadata(restored),
   );
   return 0;
 }

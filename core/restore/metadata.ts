@@ -36,6 +36,23 @@ export interface RestoredMetadata extends RestoreResult {
   rendered: RenderedExport;
 }
 
+/** "12 issues, 3 pulls, ...": an export's counts as text. */
+export const describeCounts = (counts: RenderedExport['counts']): string =>
+  Object.entries(counts)
+    .map(([kind, count]) => `${count} ${kind.replace('_', ' ')}`)
+    .join(', ');
+
+/** What the CLI and the restore sub-action say of a restored export, in one line. */
+export function describeRestoredMetadata(restored: RestoredMetadata): string {
+  const { record, rendered, target } = restored;
+  const counts = describeCounts(rendered.counts);
+  return (
+    `Restored the metadata export of ${record.backup_file} (${rendered.repository}, ` +
+    `${rendered.partial ? 'partial' : 'complete'}) into ${target}: ${counts}; ` +
+    `README.md is the index, ${EXPORT_JSON_DIR}/ the export as GitHub answered it`
+  );
+}
+
 /** The metadata export of the backup a selector names, rendered at the target. */
 export async function restoreBackupMetadata(
   options: RestoreBackupMetadataOptions,

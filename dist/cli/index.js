@@ -56670,6 +56670,18 @@ async function writeLabelsAndMilestones(readme, files, index) {
 
 /** Where the raw export goes inside the target. */
 const EXPORT_JSON_DIR = 'json';
+/** "12 issues, 3 pulls, ...": an export's counts as text. */
+const describeCounts = (counts) => Object.entries(counts)
+    .map(([kind, count]) => `${count} ${kind.replace('_', ' ')}`)
+    .join(', ');
+/** What the CLI and the restore sub-action say of a restored export, in one line. */
+function describeRestoredMetadata(restored) {
+    const { record, rendered, target } = restored;
+    const counts = describeCounts(rendered.counts);
+    return (`Restored the metadata export of ${record.backup_file} (${rendered.repository}, ` +
+        `${rendered.partial ? 'partial' : 'complete'}) into ${target}: ${counts}; ` +
+        `README.md is the index, ${EXPORT_JSON_DIR}/ the export as GitHub answered it`);
+}
 /** The metadata export of the backup a selector names, rendered at the target. */
 async function restoreBackupMetadata(options) {
     const { tenant, bucket, target } = options;
@@ -56862,23 +56874,8 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
         if (values.history || values.wiki) {
             return restoreGitHistory(listRecords, source, tenant, bucket, selector, values.target, values.force === true, values['allow-unverified'] === true, identitiesOf(values), values.json === true, values.wiki === true);
         }
-        if (values.metadata) {
-            return restoreMetadata({
-                listRecords,
-                source,
-                tenant,
-                bucket,
-                selector,
-                target: values.target,
-                force: values.force === true,
-                allowUnverified: values['allow-unverified'] === true,
-                identities: identitiesOf(values),
-                maxBytes: maxBytesOf(values),
-                json: values.json === true,
-            });
-        }
-        const progress = (0,cli_progress/* restoreProgress */.Kx)();
-        const restored = await restoreBackup({
+        // What the metadata export and the archive restore are both given.
+        const selected = {
             listRecords,
             source,
             tenant,
@@ -56887,9 +56884,15 @@ ${cli_connection/* CONNECTION_HELP */.Xf}`,
             target: values.target,
             force: values.force === true,
             allowUnverified: values['allow-unverified'] === true,
-            names: OPTION_NAMES,
             identities: identitiesOf(values),
             maxBytes: maxBytesOf(values),
+        };
+        if (values.metadata)
+            return restoreMetadata({ ...selected, json: values.json === true });
+        const progress = (0,cli_progress/* restoreProgress */.Kx)();
+        const restored = await restoreBackup({
+            ...selected,
+            names: OPTION_NAMES,
             log: (line) => console.error(line),
             onProgress: progress.onProgress,
         }).finally(progress.stop);
@@ -56956,16 +56959,9 @@ async function restoreMetadata(options) {
         onProgress: progress.onProgress,
     }).finally(progress.stop);
     const { record, key, target, size, sha256, rendered } = restored;
-    if (options.json) {
-        console.log(JSON.stringify({ backup_file: record.backup_file, key, target, size, sha256, ...rendered }, null, 2));
-        return 0;
-    }
-    const counts = Object.entries(rendered.counts)
-        .map(([kind, count]) => `${count} ${kind.replace('_', ' ')}`)
-        .join(', ');
-    console.log(`Restored the metadata export of ${record.backup_file} (${rendered.repository}, ` +
-        `${rendered.partial ? 'partial' : 'complete'}) into ${target}: ${counts}; ` +
-        `README.md is the index, ${EXPORT_JSON_DIR}/ the export as GitHub answered it`);
+    console.log(options.json
+        ? JSON.stringify({ backup_file: record.backup_file, key, target, size, sha256, ...rendered }, null, 2)
+        : describeRestoredMetadata(restored));
     return 0;
 }
 
@@ -56995,7 +56991,7 @@ function countFiles(dir) {
 // eslint-disable-next-line no-control-regex
 const oneMessage = (text) => text.replace(/[\x00-\x09\x0b-\x1f\x7f]/g, ' ').slice(0, 2000);
 /** `12 issues, 3 pulls, ...`, as restore --metadata says them. */
-const describeCounts = (counts) => Object.entries(counts)
+const drill_describeCounts = (counts) => Object.entries(counts)
     .map(([kind, count]) => `${count} ${kind.replace('_', ' ')}`)
     .join(', ');
 /** The kinds whose restored count is not the record's (kinds the record does not count are not compared). */
@@ -57042,7 +57038,7 @@ async function drillBackup(record, restore) {
             const meta = await restore.metadata((0,external_node_path_.join)(scratch, 'metadata'));
             const { counts, partial } = meta.rendered;
             lines.push(`metadata export ${meta.key}: ${meta.size} bytes, sha256 matches the record, ` +
-                `${partial ? 'partial' : 'complete'}: ${describeCounts(counts)}`);
+                `${partial ? 'partial' : 'complete'}: ${drill_describeCounts(counts)}`);
             const differing = countsDiffering(counts, record.meta_counts);
             if (differing.length > 0) {
                 ok = false;

@@ -87659,6 +87659,18 @@ async function writeLabelsAndMilestones(readme, files, index) {
 
 /** Where the raw export goes inside the target. */
 const EXPORT_JSON_DIR = 'json';
+/** "12 issues, 3 pulls, ...": an export's counts as text. */
+const describeCounts = (counts) => Object.entries(counts)
+    .map(([kind, count]) => `${count} ${kind.replace('_', ' ')}`)
+    .join(', ');
+/** What the CLI and the restore sub-action say of a restored export, in one line. */
+function describeRestoredMetadata(restored) {
+    const { record, rendered, target } = restored;
+    const counts = describeCounts(rendered.counts);
+    return (`Restored the metadata export of ${record.backup_file} (${rendered.repository}, ` +
+        `${rendered.partial ? 'partial' : 'complete'}) into ${target}: ${counts}; ` +
+        `README.md is the index, ${EXPORT_JSON_DIR}/ the export as GitHub answered it`);
+}
 /** The metadata export of the backup a selector names, rendered at the target. */
 async function restoreBackupMetadata(options) {
     const { tenant, bucket, target } = options;
@@ -87716,12 +87728,7 @@ async function restoreMetadataExport(options) {
         warn: (message) => warning(message),
     });
     const { record, rendered } = restored;
-    const counts = Object.entries(rendered.counts)
-        .map(([kind, count]) => `${count} ${kind.replace('_', ' ')}`)
-        .join(', ');
-    info(`Restored the metadata export of ${record.backup_file} (${rendered.repository}, ` +
-        `${rendered.partial ? 'partial' : 'complete'}) into ${restored.target}: ${counts}; ` +
-        `README.md is the index, ${EXPORT_JSON_DIR}/ the export as GitHub answered it`);
+    info(describeRestoredMetadata(restored));
     setOutput(RestoreOutputs.BackupFile, record.backup_file);
     setOutput(RestoreOutputs.Commit, record.commit);
     setOutput(RestoreOutputs.Target, restored.target);
@@ -87745,7 +87752,7 @@ async function restoreMetadataExport(options) {
             'Size',
             `${formatBytes(restored.size)}, SHA-256 verified${rendered.partial ? ', partial: the export stopped early' : ''}`,
         ],
-        ['Items', counts],
+        ['Items', describeCounts(rendered.counts)],
         ['Target', restored.target],
     ])
         .write();
